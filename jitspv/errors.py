@@ -1,0 +1,42 @@
+"""Exceptions shared by every stage.
+
+Kept free of heavy imports: the Vulkan runtime imports this module without importing Triton.
+Compile errors that come from kernel source derive from Triton's own exception types (see
+jitspv/frontend), so code that catches ``triton.TritonError`` keeps working.
+"""
+
+
+class JitspvError(Exception):
+    """Base class of jitspv's own errors."""
+
+
+class VulkanError(JitspvError):
+    """A Vulkan call returned an error code: names the call and the VkResult."""
+
+    def __init__(self, call: str, result: int, result_name: str, detail: str = ""):
+        self.call = call
+        self.result = result
+        self.result_name = result_name
+        msg = f"{call} failed with {result_name} ({result})"
+        super().__init__(msg + (f": {detail}" if detail else ""))
+
+
+class DeviceNotSupported(JitspvError):
+    """The chosen Vulkan device lacks something jitspv cannot work without."""
+
+
+class OutOfResources(JitspvError):
+    """A kernel needs more of a device resource (shared memory, push constants, ...) than it has.
+
+    Same fields as ``triton.runtime.errors.OutOfResources``: ``required``, ``limit``, ``name``.
+    """
+
+    def __init__(self, required: int, limit: int, name: str):
+        self.required = required
+        self.limit = limit
+        self.name = name
+        super().__init__(f"out of resource: {name}, required: {required}, hardware limit: {limit}")
+
+
+class InvalidSpirv(JitspvError):
+    """A generated SPIR-V module failed spirv-val or was rejected by the driver."""

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what jitspv needs on Debian/Ubuntu: Mesa's lavapipe (the CPU Vulkan driver), the
+# Vulkan loader and validation layer, SPIR-V tools, then the package itself into ./.venv.
+# Idempotent: a second run installs nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+pkgs=(mesa-vulkan-drivers libvulkan1 vulkan-validationlayers spirv-tools spirv-cross python3-venv)
+missing=()
+for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  echo "setup: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+# --system-site-packages: reuse a Triton/numpy the machine already has instead of downloading again.
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv --system-site-packages .venv
+fi
+if ! .venv/bin/python -c "import jitspv, triton, cffi, numpy, pytest" >/dev/null 2>&1; then
+  .venv/bin/python -m pip install -q -e ".[test]"
+fi
