@@ -1,0 +1,91 @@
+"""What the lowering hands to the runtime: the contract between `jitspv/lower` and the frontend.
+
+`lower_module(ttir_module, target) -> LoweredKernel` (in jitspv/lower/__init__.py) produces one of
+these; the frontend caches it (in memory and, serialized with `to_json`/`from_json` plus the
+SPIR-V bytes, on disk) and launches it: it packs the launch's runtime arguments with `arg_format`
+in the order of `args`, appends the grid when `grid_in_args`, and hands the bytes to the Vulkan
+pipeline, which passes them as push constants or, when `args_in_buffer`, through a device buffer
+whose address is the only push constant.
+"""
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass, field, asdict
+
+
+@dataclass(frozen=True)
+class Target:
+    """Device facts that change generated code (part of every cache key)."""
+
+    subgroup_size: int = 32
+    max_shared_memory: int = 48 * 1024
+    max_push_constants: int = 128
+    max_workgroup_count: tuple = (65535, 65535, 65535)
+    has_int64: bool = True
+    has_float16: bool = False
+    has_float64: bool = False
+    has_int8: bool = False
+    has_int16: bool = False
+    has_float32_atomic_add: bool = False
+    has_float32_atomic_minmax: bool = False
+    has_float64_atomic_add: bool = False
+    has_int64_atomics: bool = False
+    vendor_id: int = 0
+
+    def key(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+@dataclass(frozen=True)
+class KernelArg:
+    """One runtime argument of the TTIR function, as laid out in the argument block."""
+
+    name: str
+    ttir_index: int   # index among the TTIR function's arguments
+    offset: int       # byte offset in the argument block
+    fmt: str          # struct format char: "Q" pointer, "i"/"I"/"q"/"Q" ints, "f"/"d" floats, "B" bool
+
+
+@dataclass
+class LoweredKernel:
+    spirv: bytes
+    local_size: tuple            # (num_warps * 32, 1, 1)
+    args: list                   # list[KernelArg], in argument-block order
+    arg_block_size: int          # bytes, 8-aligned, grid included when grid_in_args
+    args_in_buffer: bool         # True: arguments travel in a device buffer (too big for push constants)
+    grid_in_args: bool           # True: three uint32 grid sizes follow the arguments (tl.num_programs)
+    shared_bytes: int = 0        # workgroup memory used
+    entry: str = "main"
+    notes: dict = field(default_factory=dict)  # free-form facts for dumps (vector widths, layouts)
+
+    @property
+    def arg_format(self) -> str:
+        """struct format packing the arguments (and grid) with explicit padding."""
+        fmt, pos = "<", 0
+        for a in self.args:
+            if a.offset > pos:
+                fmt += f"{a.offset - pos}x"
+            fmt += a.fmt
+            pos = a.offset + struct.calcsize("<" + a.fmt)
+        if self.grid_in_args:
+            grid_offset = self.arg_block_size - 12
+            if grid_offset > pos:
+                fmt += f"{grid_offset - pos}x"
+            fmt += "3I"
+            pos = grid_offset + 12
+        if self.arg_block_size > pos:
+            fmt += f"{self.arg_block_size - pos}x"
+        return fmt
+
+    def to_json(self) -> str:
+        d = asdict(self)
+        d.pop("spirv")
+        return json.dumps(d, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str, spirv: bytes) -> "LoweredKernel":
+        d = json.loads(text)
+        d["args"] = [KernelArg(**a) for a in d["args"]]
+        d["local_size"] = tuple(d["local_size"])
+        return cls(spirv=spirv, **d)
