@@ -1,0 +1,92 @@
+"""SPIRV-Tools and SPIRV-Cross from Python: validate, disassemble, cross-compile to GLSL.
+
+    validate(spv, target_env="vulkan1.2", extra_flags=())  raises InvalidSpirv (message + context)
+    disassemble(spv) -> str                                  spirv-dis, friendly names, no header
+    to_glsl(spv) -> str                                      spirv-cross, for reading a shader
+
+Binaries go through stdin where the tool reads it, a temporary directory otherwise; nothing is
+left behind. A missing executable raises SpirvToolMissing naming the Debian package; a tool
+that fails for its own reasons raises SpirvToolError.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+from jitspv.errors import InvalidSpirv, JitspvError
+
+_PACKAGES = {"spirv-val": "spirv-tools", "spirv-dis": "spirv-tools", "spirv-cross": "spirv-cross"}
+_CONTEXT_LINES = 6
+
+
+class SpirvToolError(JitspvError, RuntimeError):
+    """A SPIR-V command-line tool failed on a module it does not support (not a validity verdict)."""
+
+
+class SpirvToolMissing(SpirvToolError):
+    """A SPIR-V command-line tool is not installed."""
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise SpirvToolMissing(f"{name} not found on PATH: install the Debian package "
+                               f"'{_PACKAGES[name]}' (apt-get install {_PACKAGES[name]})")
+    return path
+
+
+def _run(args, stdin: bytes) -> subprocess.CompletedProcess:
+    return subprocess.run(args, input=stdin, capture_output=True)
+
+
+def disassemble(spv: bytes) -> str:
+    proc = _run([_tool("spirv-dis"), "--no-header", "--no-color", "-"], spv)
+    if proc.returncode != 0:
+        raise InvalidSpirv("spirv-dis failed: " + proc.stderr.decode(errors="replace").strip())
+    return proc.stdout.decode()
+
+
+def validate(spv: bytes, target_env: str = "vulkan1.2", extra_flags=()) -> None:
+    """Runs spirv-val; on failure raises InvalidSpirv with its message and the disassembly around
+    the failing instruction (marked with '>'). Block layout is checked with Vulkan's default rules;
+    pass e.g. extra_flags=["--scalar-block-layout"] where the device enables scalar layout."""
+    proc = _run([_tool("spirv-val"), "--target-env", target_env, *extra_flags, "-"], spv)
+    if proc.returncode == 0:
+        return
+    message = (proc.stderr + proc.stdout).decode(errors="replace").strip()
+    raise InvalidSpirv(f"spirv-val ({target_env}) rejected the module:\n{message}{_context(spv, message)}")
+
+
+def _context(spv: bytes, message: str) -> str:
+    """Disassembly lines around the failing instruction. spirv-val's "line N" counts instructions
+    of the header-less disassembly from 1."""
+    found = re.search(r"\bline (\d+)\b", message)
+    if not found:
+        return ""
+    try:
+        lines = disassemble(spv).splitlines()
+    except InvalidSpirv:
+        return ""
+    at = int(found.group(1)) - 1
+    if not 0 <= at < len(lines):
+        return ""
+    lo, hi = max(0, at - _CONTEXT_LINES), min(len(lines), at + _CONTEXT_LINES + 1)
+    shown = [("> " if i == at else "  ") + lines[i] for i in range(lo, hi)]
+    return "\n\ndisassembly around it:\n" + "\n".join(shown)
+
+
+def to_glsl(spv: bytes) -> str:
+    """GLSL 4.50 rendering of the module (Vulkan semantics), for humans reading a shader. Debian 12's
+    spirv-cross rejects OpPtrAccessChain on PhysicalStorageBuffer pointers (SpirvToolError)."""
+    tool = _tool("spirv-cross")
+    with tempfile.TemporaryDirectory(prefix="jitspv-spv-") as tmp:
+        path = os.path.join(tmp, "shader.spv")
+        with open(path, "wb") as f:
+            f.write(spv)
+        proc = subprocess.run([tool, "--vulkan-semantics", path], capture_output=True)
+    if proc.returncode != 0:
+        raise SpirvToolError("spirv-cross failed: " + proc.stderr.decode(errors="replace").strip())
+    return proc.stdout.decode()
