@@ -513,9 +513,9 @@ class Function:
         if op in _HAS_RESULT_TYPE:
             if result_type is None:
                 raise ValueError(f"{OP_NAMES.get(op, op)} needs a result type")
+            # The id is taken only once the words are in, so a failed emit leaves no trace.
             m = self.module
             rid = m._bound
-            m._bound = rid + 1
             start = len(words)
             words.append((len(operands) + 3) << 16 | op)
             words.append(result_type)
@@ -525,13 +525,16 @@ class Function:
             except (TypeError, OverflowError):
                 del words[start:]
                 _append(words, op, (result_type, rid) + operands)
+            m._bound = rid + 1
             m._type_of[rid] = result_type
             return rid
         if result_type is not None:
             raise ValueError(f"{OP_NAMES.get(op, op)} has no result type")
         if op in _HAS_RESULT:
-            rid = self.module.new_id()
+            m = self.module
+            rid = m._bound
             _append(words, op, (rid,) + operands)
+            m._bound = rid + 1
             return rid
         _append(words, op, operands)
         return None
