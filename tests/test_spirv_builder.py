@@ -268,6 +268,43 @@ def test_type_info_and_type_of():
         m.type_info(x)
 
 
+@pytest.mark.parametrize("target", TARGETS)
+def test_forward_pointer_for_a_self_referencing_struct(target):
+    """A linked list in device memory: out[0] = head->next->value."""
+    m = _compute_module()
+    void, u32, u64 = m.type_void(), m.type_int(32, False), m.type_int(64, False)
+    psb = StorageClass.PhysicalStorageBuffer
+    node_ptr = m.type_forward_pointer(psb)
+    node = m.type_struct([u32, node_ptr], offsets=[0, 8])
+    assert m.type_pointer(psb, node, forward=node_ptr) == node_ptr
+    assert m.type_info(node_ptr).elem == node
+    args = m.type_struct([u64, u64], offsets=[0, 8])
+    m.decorate(args, Decoration.Block)
+    pc = m.variable(m.type_pointer(StorageClass.PushConstant, args), StorageClass.PushConstant)
+    f = m.function(void, m.type_function(void))
+    f.begin_block(f.label())
+
+    def address(i):
+        return f.emit(Op.Load, u64, f.emit(Op.AccessChain, m.type_pointer(StorageClass.PushConstant, u64), pc, m.const(u32, i)))
+
+    head = f.emit(Op.ConvertUToPtr, node_ptr, address(0))
+    ptr_to_next = f.emit(Op.AccessChain, m.type_pointer(psb, node_ptr), head, m.const(u32, 1))
+    second = f.emit(Op.Load, node_ptr, ptr_to_next, MemoryAccess.Aligned, 8)
+    value = f.emit(Op.Load, u32, f.emit(Op.AccessChain, m.type_pointer(psb, u32), second, m.const(u32, 0)),
+                   MemoryAccess.Aligned, 4)
+    out = f.emit(Op.ConvertUToPtr, m.type_pointer(psb, u32), address(1))
+    f.emit(Op.Store, None, out, value, MemoryAccess.Aligned, 4)
+    f.emit(Op.Return, None)
+    f.end()
+    m.entry_point(ExecutionModel.GLCompute, f.id, "main")
+    m.execution_mode(f.id, ExecutionMode.LocalSize, 1, 1, 1)
+    validate(m.assemble(), target_env=target)
+    pending = _compute_module()
+    pending.type_forward_pointer(psb)
+    with pytest.raises(ValueError, match="forward pointers never defined"):
+        pending.assemble()
+
+
 # ---- misuse is caught where it happens -------------------------------------------------------
 def test_misuse_raises():
     m = _compute_module()

@@ -19,7 +19,8 @@ Module (all methods return result ids where SPIR-V has one):
     m.type_void(); m.type_bool(); m.type_int(width, signed); m.type_float(width)
     m.type_vector(elem, n); m.type_array(elem, length, stride=None); m.type_runtime_array(elem, stride=None)
     m.type_struct(members, offsets=None)          offsets: decorates each member's Offset
-    m.type_pointer(storage_class, pointee, array_stride=None)
+    m.type_pointer(storage_class, pointee, array_stride=None, forward=None)
+    m.type_forward_pointer(storage_class) -> id   defined later by type_pointer(..., forward=id)
     m.type_function(ret, params)
     Declaring an 8/16/64-bit int or 16/64-bit float type adds the capability it needs.
   constants (cached by bit pattern, so -0.0 and 0.0, or two NaNs, stay distinct):
@@ -168,6 +169,7 @@ class Module:
         self._types = {}                 # type id -> TypeInfo
         self._type_of = {}               # result id -> type id
         self._global_vars = []           # (id, storage class)
+        self._forward_pointers = {}      # forward-declared pointer id -> storage class, until defined
         self._open_functions = 0
 
     # ---- ids -------------------------------------------------------------------------------
@@ -329,17 +331,36 @@ class Module:
                 self.member_decorate(tid, i, Decoration.Offset, off)
         return tid
 
-    def type_pointer(self, storage_class: int, pointee: int, array_stride=None) -> int:
+    def type_pointer(self, storage_class: int, pointee: int, array_stride=None, forward=None) -> int:
         """Pointer type; `array_stride` decorates ArrayStride, which OpPtrAccessChain needs on
-        PhysicalStorageBuffer and Workgroup pointers. Pointers with different strides are distinct."""
+        PhysicalStorageBuffer and Workgroup pointers. Pointers with different strides are distinct.
+        `forward`: an id from type_forward_pointer, which this call defines."""
         key = ("ptr", storage_class, pointee, array_stride)
         tid = self._type_cache.get(key)
-        if tid is None:
+        if tid is None or forward is not None:
             self._check_type(pointee, "type_pointer")
-            tid = self._type(key, TypeInfo("pointer", elem=pointee, storage_class=storage_class),
-                             Op.TypePointer, storage_class, pointee)
+            info = TypeInfo("pointer", elem=pointee, storage_class=storage_class)
+            if forward is None:
+                tid = self._type(key, info, Op.TypePointer, storage_class, pointee)
+            else:
+                if self._forward_pointers.pop(forward, None) != storage_class:
+                    raise ValueError(f"type_pointer: {forward} is not a pending forward pointer "
+                                     f"in storage class {storage_class}")
+                tid = forward
+                _append(self._globals, Op.TypePointer, (tid, storage_class, pointee))
+                self._type_cache.setdefault(key, tid)
+                self._types[tid] = info
             if array_stride is not None:
                 self.decorate(tid, Decoration.ArrayStride, array_stride)
+        return tid
+
+    def type_forward_pointer(self, storage_class: int) -> int:
+        """Id of a pointer type usable before its pointee exists (a PhysicalStorageBuffer struct
+        holding pointers to its own type); define it later with type_pointer(..., forward=id)."""
+        tid = self.new_id()
+        _append(self._globals, Op.TypeForwardPointer, (tid, storage_class))
+        self._forward_pointers[tid] = storage_class
+        self._types[tid] = TypeInfo("pointer", storage_class=storage_class)
         return tid
 
     def type_function(self, ret: int, params=()) -> int:
@@ -432,6 +453,8 @@ class Module:
             raise ValueError(f"assemble: {self._open_functions} function(s) not ended")
         if self._memory_model is None:
             raise ValueError("assemble: memory_model() was never set")
+        if self._forward_pointers:
+            raise ValueError(f"assemble: forward pointers never defined: {sorted(self._forward_pointers)}")
         memory_model = _words()
         _append(memory_model, Op.MemoryModel, self._memory_model)
         major, minor = self.version
