@@ -13,7 +13,7 @@ import pytest
 from jitspv.errors import InvalidSpirv
 from jitspv.lower.spirv import (
     GLSL, AddressingModel, BuiltIn, Capability, Decoration, ExecutionMode, ExecutionModel,
-    FunctionControl, LoopControl, MemoryAccess, MemoryModel, Module, Op, SelectionControl,
+    FunctionControl, LoopControl, MemoryAccess, MemoryModel, Module, Op,
     StorageClass, disassemble, to_glsl, validate,
 )
 from jitspv.lower.spirv.samples import VECTOR_ADD_F32_ARGS, vector_add_f32, vector_add_f32_kernel
