@@ -3,3 +3,19 @@
 __version__ = "0.1.0"
 
 from jitspv.errors import JitspvError, VulkanError, OutOfResources, InvalidSpirv, DeviceNotSupported  # noqa: F401
+
+# The JIT imports Triton (~0.2 s), so its names load on first use: the runtime alone stays light.
+_FRONTEND_NAMES = {
+    "kernel": "jitspv.frontend.jit", "jit": "jitspv.frontend.jit", "Kernel": "jitspv.frontend.jit",
+    "cdiv": "jitspv.frontend.jit", "next_power_of_2": "jitspv.frontend.jit",
+    "CompiledKernel": "jitspv.frontend.compiled",
+    "autotune": "jitspv.frontend.autotune", "Config": "jitspv.frontend.autotune",
+    "heuristics": "jitspv.frontend.autotune",
+}
+
+
+def __getattr__(name):
+    if name in _FRONTEND_NAMES:
+        import importlib
+        return getattr(importlib.import_module(_FRONTEND_NAMES[name]), name)
+    raise AttributeError(f"module 'jitspv' has no attribute {name!r}")

@@ -1,0 +1,121 @@
+"""Host arrays as kernel arguments: the convenient, slower path.
+
+numpy arrays and objects exposing `__array_interface__` or `__dlpack__` (PyTorch CPU tensors)
+are copied to the device before a launch and back after it. Triton kernels index the storage a
+pointer points into with their own arithmetic (strided views, transposes, offsets into the middle
+of a buffer), so what is copied is the whole underlying host buffer, once, and the pointer passed
+is the device copy's address plus the view's byte offset. Arguments whose buffers overlap share
+one device buffer, so aliasing (and writes through either) behaves as on the host. Copying back
+needs the launch to have finished: one synchronization per launch with host arrays.
+"""
+from __future__ import annotations
+
+import ctypes
+
+import numpy as np
+from numpy.lib.array_utils import byte_bounds
+from triton.runtime.jit import TensorWrapper
+
+
+def is_host_array(v) -> bool:
+    return isinstance(v, np.ndarray) or hasattr(v, "__array_interface__") or hasattr(v, "__dlpack__")
+
+
+def _as_numpy(v) -> tuple[np.ndarray, bool]:
+    """A numpy view of `v` and whether results may be written back into it."""
+    if isinstance(v, np.ndarray):
+        return v, v.flags.writeable
+    if hasattr(v, "__array_interface__"):
+        view = np.asarray(v)
+        return view, view.flags.writeable
+    if getattr(v, "device", None) is not None and getattr(v.device, "type", "cpu") != "cpu":
+        raise TypeError(f"a tensor on device {v.device} cannot be used; move it to the CPU or use jitspv arrays")
+    # DLPack exports of CPU tensors are writable memory even where numpy marks the view read-only.
+    return np.from_dlpack(v), True
+
+
+def _storage_extent(v, view: np.ndarray) -> tuple[int, int]:
+    """[lo, hi) host addresses of the whole buffer `view` lives in."""
+    root = view
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    lo, hi = byte_bounds(root)
+    vlo, vhi = byte_bounds(view)
+    lo, hi = min(lo, vlo), max(hi, vhi)
+    storage = getattr(v, "untyped_storage", None)   # torch: a view's storage is wider than the view
+    if callable(storage):
+        s = storage()
+        lo, hi = min(lo, s.data_ptr()), max(hi, s.data_ptr() + s.nbytes())
+    return lo, hi
+
+
+class HostTransfers:
+    """Device copies of the host arrays among one launch's arguments.
+
+    Created for every launch but only does work when `address` is first asked for: then all
+    host arrays among the arguments are found (overlapping buffers must be merged before any
+    address is handed out) and copied to the device.
+    """
+
+    def __init__(self, values):
+        self._values = values
+        self._address = None    # id(host array) -> (device address, dtype) or the exception it raised
+        self._buffers = []      # (host bytes, device array, writable)
+
+    @property
+    def active(self) -> bool:
+        return bool(self._buffers)
+
+    def address(self, v):
+        """(device address of the view's first element, element dtype) of host array `v`."""
+        if self._address is None:
+            self._upload()
+        found = self._address[id(v)]
+        if isinstance(found, Exception):
+            raise found
+        return found
+
+    def _upload(self):
+        from jitspv.frontend.device import upload_bytes
+        found = []   # (object, view, writable, lo, hi)
+        self._address = {}
+        for v in self._values:
+            if isinstance(v, TensorWrapper):
+                v = v.base
+            if is_host_array(v) and id(v) not in self._address and not any(f[0] is v for f in found):
+                try:
+                    view, writable = _as_numpy(v)
+                    found.append((v, view, writable, *_storage_extent(v, view)))
+                except (TypeError, ValueError, BufferError, RuntimeError) as e:
+                    self._address[id(v)] = e
+        found.sort(key=lambda f: f[3])
+        groups = []   # [lo, hi, writable, members]
+        for f in found:
+            if groups and f[3] < groups[-1][1]:
+                g = groups[-1]
+                g[1] = max(g[1], f[4])
+                g[2] = g[2] and f[2]
+                g[3].append(f)
+            else:
+                groups.append([f[3], f[4], f[2], [f]])
+        for lo, hi, writable, members in groups:
+            host = _host_bytes(lo, hi)
+            device = upload_bytes(host)
+            self._buffers.append((host, device, writable))
+            base = device.data_ptr()
+            for v, view, _, _, _ in members:
+                self._address[id(v)] = (base + view.__array_interface__["data"][0] - lo, view.dtype)
+
+    def download(self):
+        """Copy every writable buffer back to the host (waits for the device)."""
+        from jitspv.frontend.device import download_bytes
+        for host, device, writable in self._buffers:
+            if writable:
+                download_bytes(device, host)
+
+
+def _host_bytes(lo: int, hi: int) -> np.ndarray:
+    """The host memory [lo, hi) as a writable uint8 array (no copy)."""
+    if hi <= lo:
+        return np.zeros(0, np.uint8)
+    return np.ctypeslib.as_array((ctypes.c_uint8 * (hi - lo)).from_address(lo))
