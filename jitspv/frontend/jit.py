@@ -100,7 +100,12 @@ class Kernel(JITFunction):
 
     # -- compiling -----------------------------------------------------------------------------
 
-    def _compile(self, specs, values, options: TtirOptions) -> CompiledKernel:
+    def frontend_request(self, specs, values):
+        """What Triton's frontend is asked for one specialization.
+
+        Returns (signature, constexprs, divisible_by_16, equal_to_1, kept) where `kept` lists the
+        parameter indices that remain arguments of the TTIR function, in order.
+        """
         plan = self._plan
         signature, constexprs, divisible, equal_to_1 = {}, {}, set(), set()
         for p in plan.params:
@@ -121,6 +126,10 @@ class Kernel(JITFunction):
         signature = {n: signature[n] for n in plan.names}
         kept = tuple(p.index for p in plan.params
                      if signature[p.name] != "constexpr" and p.name not in equal_to_1)
+        return signature, constexprs, divisible, equal_to_1, kept
+
+    def _compile(self, specs, values, options: TtirOptions) -> CompiledKernel:
+        signature, constexprs, divisible, equal_to_1, kept = self.frontend_request(specs, values)
         target = rt.current_target()
         if self._source_hash is None:
             self._source_hash = kernel_source_hash(self)
