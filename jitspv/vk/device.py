@@ -1,0 +1,547 @@
+"""Vulkan instance, physical-device choice, logical device with the features kernels need.
+
+Environment:
+  JITSPV_DEVICE      index (as listed by `python -m jitspv info`) or case-insensitive name substring
+  JITSPV_VALIDATION  1: VK_LAYER_KHRONOS_validation + a debug messenger recording every warning and
+                     error (read them with `validation_messages()`); "sync": also synchronization
+                     validation. GPU-assisted validation stays off.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from dataclasses import dataclass, fields
+
+from jitspv.errors import DeviceNotSupported, JitspvError
+from jitspv.vk.binding import NULL, DeviceFunctions, check, ffi, instance_function, lib
+
+_TYPE_NAMES = {0: "other", 1: "integrated GPU", 2: "discrete GPU", 3: "virtual GPU", 4: "CPU"}
+_TYPE_RANK = {2: 0, 1: 1, 3: 2, 4: 3, 0: 4}  # discrete > integrated > virtual > CPU (lavapipe) > other
+_VALIDATION_LAYER = b"VK_LAYER_KHRONOS_validation"
+
+
+def _version(v: int) -> tuple:
+    return ((v >> 22) & 0x7F, (v >> 12) & 0x3FF, v & 0xFFF)
+
+
+def _make_version(major: int, minor: int) -> int:
+    return (major << 22) | (minor << 12)
+
+
+def _string(chars) -> str:
+    return ffi.string(chars).decode(errors="replace")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Validation messages
+
+_messages: list[str] = []
+_messages_lock = threading.Lock()
+
+
+@ffi.callback("PFN_vkDebugUtilsMessengerCallbackEXT")
+def _debug_callback(severity, types, data, user):
+    # Runs on whatever thread the layer reports from; keep it small and never raise into C.
+    try:
+        text = _string(data.pMessage) if data != NULL and data.pMessage != NULL else "(no message)"
+        level = "ERROR" if severity & lib().VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT else "WARNING"
+        with _messages_lock:
+            _messages.append(f"[{level}] {text}")
+    except Exception:  # noqa: BLE001 - an exception here would be lost in C anyway
+        pass
+    return 0
+
+
+def validation_messages(clear: bool = True) -> list[str]:
+    """Warnings and errors reported by the validation layer (and loader) since the last clear."""
+    with _messages_lock:
+        out = list(_messages)
+        if clear:
+            _messages.clear()
+    return out
+
+
+def _messenger_info():
+    info = ffi.new("VkDebugUtilsMessengerCreateInfoEXT*")
+    L = lib()
+    info.sType = L.VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT
+    info.messageSeverity = (L.VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT
+                            | L.VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT)
+    info.messageType = (L.VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT | L.VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT
+                        | L.VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT)
+    info.pfnUserCallback = _debug_callback
+    return info
+
+
+# ---------------------------------------------------------------------------------------------------
+# Instance
+
+
+class Instance:
+    """A VkInstance (one per process) and the physical devices it sees."""
+
+    def __init__(self):
+        L = lib()
+        self.validation = os.environ.get("JITSPV_VALIDATION", "0").strip().lower() not in ("", "0", "false", "no")
+        sync_validation = os.environ.get("JITSPV_VALIDATION", "").strip().lower() == "sync"
+        version = ffi.new("uint32_t*")
+        check("vkEnumerateInstanceVersion", L.vkEnumerateInstanceVersion(version))
+        if _version(version[0])[:2] < (1, 2):
+            raise DeviceNotSupported(f"the Vulkan loader supports only {'.'.join(map(str, _version(version[0])))};"
+                                     " jitspv needs Vulkan 1.2 or newer")
+        # Our structs stop at 1.3; asking for more would make the layer expect 1.4 feature chains.
+        self.api_version = min(version[0] & ~0xFFF, _make_version(1, 3))
+        available = self._instance_extensions()
+        keep = []  # cdata that must outlive vkCreateInstance
+        extensions = []
+        flags = 0
+        if b"VK_KHR_portability_enumeration" in available:
+            extensions.append(b"VK_KHR_portability_enumeration")
+            flags |= L.VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR
+        layers = []
+        pnext = NULL
+        if self.validation:
+            if _VALIDATION_LAYER not in self._layers():
+                raise JitspvError("JITSPV_VALIDATION is set but VK_LAYER_KHRONOS_validation is not installed "
+                                  "(Debian/Ubuntu: apt-get install vulkan-validationlayers)")
+            if b"VK_EXT_debug_utils" not in available:
+                raise JitspvError("JITSPV_VALIDATION is set but VK_EXT_debug_utils is not available")
+            layers.append(_VALIDATION_LAYER)
+            extensions.append(b"VK_EXT_debug_utils")
+            messenger = _messenger_info()
+            keep.append(messenger)
+            pnext = messenger  # also catches messages from vkCreateInstance/vkDestroyInstance
+            if sync_validation:
+                enables = ffi.new("VkValidationFeatureEnableEXT[1]",
+                                  [L.VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT])
+                features = ffi.new("VkValidationFeaturesEXT*", {
+                    "sType": L.VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT, "pNext": messenger,
+                    "enabledValidationFeatureCount": 1, "pEnabledValidationFeatures": enables})
+                keep += [enables, features]
+                pnext = features
+        app = ffi.new("VkApplicationInfo*", {
+            "sType": L.VK_STRUCTURE_TYPE_APPLICATION_INFO, "apiVersion": self.api_version,
+            "applicationVersion": 1, "engineVersion": 1})
+        keep.append(app)
+        app.pApplicationName = app_name = ffi.new("char[]", b"jitspv")
+        app.pEngineName = app_name
+        ext_array = [ffi.new("char[]", e) for e in extensions]
+        layer_array = [ffi.new("char[]", n) for n in layers]
+        ext_ptrs = ffi.new("char*[]", ext_array)
+        layer_ptrs = ffi.new("char*[]", layer_array)
+        info = ffi.new("VkInstanceCreateInfo*", {
+            "sType": L.VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO, "pNext": pnext, "flags": flags,
+            "pApplicationInfo": app, "enabledLayerCount": len(layers), "ppEnabledLayerNames": layer_ptrs,
+            "enabledExtensionCount": len(extensions), "ppEnabledExtensionNames": ext_ptrs})
+        handle = ffi.new("VkInstance*")
+        check("vkCreateInstance", L.vkCreateInstance(info, NULL, handle))
+        self.handle = handle[0]
+        self.messenger = None
+        if self.validation:
+            create = instance_function(self.handle, "vkCreateDebugUtilsMessengerEXT")
+            messenger_handle = ffi.new("VkDebugUtilsMessengerEXT*")
+            check("vkCreateDebugUtilsMessengerEXT", create(self.handle, _messenger_info(), NULL, messenger_handle))
+            self.messenger = messenger_handle[0]
+        self.physical_devices = self._physical_devices()
+
+    @staticmethod
+    def _instance_extensions() -> set:
+        L = lib()
+        count = ffi.new("uint32_t*")
+        check("vkEnumerateInstanceExtensionProperties", L.vkEnumerateInstanceExtensionProperties(NULL, count, NULL))
+        props = ffi.new("VkExtensionProperties[]", count[0])
+        check("vkEnumerateInstanceExtensionProperties", L.vkEnumerateInstanceExtensionProperties(NULL, count, props))
+        return {ffi.string(props[i].extensionName) for i in range(count[0])}
+
+    @staticmethod
+    def _layers() -> set:
+        L = lib()
+        count = ffi.new("uint32_t*")
+        check("vkEnumerateInstanceLayerProperties", L.vkEnumerateInstanceLayerProperties(count, NULL))
+        props = ffi.new("VkLayerProperties[]", count[0])
+        check("vkEnumerateInstanceLayerProperties", L.vkEnumerateInstanceLayerProperties(count, props))
+        return {ffi.string(props[i].layerName) for i in range(count[0])}
+
+    def _physical_devices(self) -> list:
+        L = lib()
+        count = ffi.new("uint32_t*")
+        check("vkEnumeratePhysicalDevices", L.vkEnumeratePhysicalDevices(self.handle, count, NULL))
+        handles = ffi.new("VkPhysicalDevice[]", count[0])
+        check("vkEnumeratePhysicalDevices", L.vkEnumeratePhysicalDevices(self.handle, count, handles))
+        out = []
+        for i in range(count[0]):
+            props = ffi.new("VkPhysicalDeviceProperties*")
+            L.vkGetPhysicalDeviceProperties(handles[i], props)
+            out.append(PhysicalDevice(i, handles[i], _string(props.deviceName), props.deviceType,
+                                      _version(props.apiVersion)))
+        return out
+
+    def choose(self) -> "PhysicalDevice":
+        """The device JITSPV_DEVICE names, else the best by type (discrete GPU first, lavapipe last)."""
+        if not self.physical_devices:
+            raise DeviceNotSupported("no Vulkan device found (install mesa-vulkan-drivers for lavapipe)")
+        listing = "; ".join(f"{p.index}: {p.name} ({_TYPE_NAMES.get(p.device_type, '?')})"
+                            for p in self.physical_devices)
+        wanted = os.environ.get("JITSPV_DEVICE", "").strip()
+        if wanted:
+            if wanted.isdigit():
+                index = int(wanted)
+                if index >= len(self.physical_devices):
+                    raise DeviceNotSupported(f"JITSPV_DEVICE={wanted}: no device with that index; devices: {listing}")
+                return self.physical_devices[index]
+            matches = [p for p in self.physical_devices if wanted.lower() in p.name.lower()]
+            if not matches:
+                raise DeviceNotSupported(f"JITSPV_DEVICE={wanted!r} matches no device; devices: {listing}")
+            return matches[0]
+        usable = [p for p in self.physical_devices if p.api_version[:2] >= (1, 2)] or self.physical_devices
+        return min(usable, key=lambda p: (_TYPE_RANK.get(p.device_type, 5), p.index))
+
+
+@dataclass(frozen=True)
+class PhysicalDevice:
+    index: int
+    handle: object
+    name: str
+    device_type: int
+    api_version: tuple
+
+    @property
+    def type_name(self) -> str:
+        return _TYPE_NAMES.get(self.device_type, "unknown")
+
+    def extensions(self) -> set:
+        L = lib()
+        count = ffi.new("uint32_t*")
+        check("vkEnumerateDeviceExtensionProperties", L.vkEnumerateDeviceExtensionProperties(self.handle, NULL, count, NULL))
+        props = ffi.new("VkExtensionProperties[]", count[0])
+        check("vkEnumerateDeviceExtensionProperties", L.vkEnumerateDeviceExtensionProperties(self.handle, NULL, count, props))
+        return {ffi.string(props[i].extensionName).decode() for i in range(count[0])}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Properties and features
+
+
+@dataclass(frozen=True)
+class DeviceProperties:
+    """The limits and identity facts the compiler and runtime need (plain Python values)."""
+
+    name: str
+    device_type: str
+    vendor_id: int
+    device_id: int
+    api_version: tuple
+    driver_name: str
+    driver_info: str
+    driver_version: int
+    device_uuid: bytes
+    pipeline_cache_uuid: bytes
+    max_compute_shared_memory_size: int
+    max_push_constants_size: int
+    subgroup_size: int
+    min_subgroup_size: int
+    max_subgroup_size: int
+    subgroup_supported_operations: int   # VkSubgroupFeatureFlags
+    subgroup_supported_stages: int       # VkShaderStageFlags
+    max_compute_workgroup_count: tuple
+    max_compute_workgroup_size: tuple
+    max_compute_workgroup_invocations: int
+    max_memory_allocation_size: int
+    max_storage_buffer_range: int
+    timestamp_period: float              # nanoseconds per timestamp tick
+    timestamp_valid_bits: int            # of the queue family in use; 0 = no timestamps
+    non_coherent_atom_size: int
+    min_storage_buffer_offset_alignment: int
+
+
+@dataclass(frozen=True)
+class DeviceFeatures:
+    """What was enabled on the logical device (cooperative matrix: supported, not enabled yet)."""
+
+    buffer_device_address: bool = False
+    int64: bool = False
+    float64: bool = False
+    float16: bool = False
+    int8: bool = False
+    int16: bool = False
+    storage_buffer_8bit: bool = False
+    storage_buffer_16bit: bool = False
+    uniform_and_storage_buffer_8bit: bool = False
+    uniform_and_storage_buffer_16bit: bool = False
+    storage_push_constant_8: bool = False
+    storage_push_constant_16: bool = False
+    int64_atomics: bool = False
+    vulkan_memory_model: bool = False
+    vulkan_memory_model_device_scope: bool = False
+    scalar_block_layout: bool = False
+    subgroup_size_control: bool = False
+    compute_full_subgroups: bool = False
+    integer_dot_product: bool = False
+    maintenance4: bool = False
+    float32_atomic_add: bool = False
+    float32_atomic_minmax: bool = False
+    float64_atomic_add: bool = False
+    float16_atomic_add: bool = False
+    cooperative_matrix_khr: bool = False
+    cooperative_matrix2_nv: bool = False
+
+    def names(self) -> list:
+        return [f.name for f in fields(self) if getattr(self, f.name)]
+
+
+# (DeviceFeatures field, Vulkan struct key, Vulkan member) for every feature we enable where present.
+_FEATURE_MAP = [
+    ("buffer_device_address", "v12", "bufferDeviceAddress"),
+    ("int64", "core", "shaderInt64"),
+    ("float64", "core", "shaderFloat64"),
+    ("int16", "core", "shaderInt16"),
+    ("float16", "v12", "shaderFloat16"),
+    ("int8", "v12", "shaderInt8"),
+    ("storage_buffer_8bit", "v12", "storageBuffer8BitAccess"),
+    ("uniform_and_storage_buffer_8bit", "v12", "uniformAndStorageBuffer8BitAccess"),
+    ("storage_push_constant_8", "v12", "storagePushConstant8"),
+    ("storage_buffer_16bit", "v11", "storageBuffer16BitAccess"),
+    ("uniform_and_storage_buffer_16bit", "v11", "uniformAndStorageBuffer16BitAccess"),
+    ("storage_push_constant_16", "v11", "storagePushConstant16"),
+    ("int64_atomics", "v12", "shaderBufferInt64Atomics"),
+    ("vulkan_memory_model", "v12", "vulkanMemoryModel"),
+    ("vulkan_memory_model_device_scope", "v12", "vulkanMemoryModelDeviceScope"),
+    ("scalar_block_layout", "v12", "scalarBlockLayout"),
+    ("subgroup_size_control", "v13", "subgroupSizeControl"),
+    ("compute_full_subgroups", "v13", "computeFullSubgroups"),
+    ("integer_dot_product", "v13", "shaderIntegerDotProduct"),
+    ("maintenance4", "v13", "maintenance4"),
+    ("float32_atomic_add", "af", "shaderBufferFloat32AtomicAdd"),
+    ("float64_atomic_add", "af", "shaderBufferFloat64AtomicAdd"),
+    ("float32_atomic_minmax", "af2", "shaderBufferFloat32AtomicMinMax"),
+    ("float16_atomic_add", "af2", "shaderBufferFloat16AtomicAdd"),
+]
+# Enabled together with the ones above when present (no DeviceFeatures field of their own).
+_EXTRA_ENABLES = [("v12", "shaderSharedInt64Atomics"), ("af", "shaderSharedFloat32AtomicAdd"),
+                  ("af", "shaderBufferFloat32Atomics"), ("af", "shaderSharedFloat32Atomics"),
+                  ("af2", "shaderSharedFloat32AtomicMinMax"), ("af2", "shaderBufferFloat64AtomicMinMax"),
+                  ("af2", "shaderBufferFloat16Atomics"), ("af2", "shaderBufferFloat16AtomicMinMax")]
+
+
+def _feature_chain(api: tuple, extensions: set):
+    """Zeroed VkPhysicalDeviceFeatures2 chain of the structs this device understands: {key: cdata}."""
+    L = lib()
+    chain = {"f2": ffi.new("VkPhysicalDeviceFeatures2*", {"sType": L.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2})}
+    order = [("v11", "VkPhysicalDeviceVulkan11Features", L.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES, True),
+             ("v12", "VkPhysicalDeviceVulkan12Features", L.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES, True),
+             ("v13", "VkPhysicalDeviceVulkan13Features", L.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES,
+              api >= (1, 3)),
+             ("af", "VkPhysicalDeviceShaderAtomicFloatFeaturesEXT",
+              L.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_ATOMIC_FLOAT_FEATURES_EXT,
+              "VK_EXT_shader_atomic_float" in extensions),
+             ("af2", "VkPhysicalDeviceShaderAtomicFloat2FeaturesEXT",
+              L.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_ATOMIC_FLOAT_2_FEATURES_EXT,
+              "VK_EXT_shader_atomic_float2" in extensions),
+             ("cm", "VkPhysicalDeviceCooperativeMatrixFeaturesKHR",
+              L.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_KHR,
+              "VK_KHR_cooperative_matrix" in extensions),
+             ("cm2", "VkPhysicalDeviceCooperativeMatrix2FeaturesNV",
+              L.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_2_FEATURES_NV,
+              "VK_NV_cooperative_matrix2" in extensions)]
+    prev = chain["f2"]
+    for key, ctype, stype, present in order:
+        if present:
+            s = ffi.new(ctype + "*", {"sType": stype})
+            prev.pNext = s
+            chain[key] = prev = s
+    return chain
+
+
+def _member(chain, key, name):
+    struct = chain["f2"].features if key == "core" else chain.get(key)
+    return bool(struct is not None and getattr(struct, name))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Device
+
+
+class Device:
+    """A logical device with one compute queue, its memory allocator, command stream and pipeline cache."""
+
+    def __init__(self, instance: Instance, physical: PhysicalDevice):
+        L = lib()
+        self.instance = instance
+        self.physical = physical
+        self.name = physical.name
+        api = min(physical.api_version[:2], _version(instance.api_version)[:2])
+        if api < (1, 2):
+            raise DeviceNotSupported(f"{self.name} supports Vulkan {api[0]}.{api[1]}; jitspv needs 1.2 or newer")
+        extensions = physical.extensions()
+        self.extensions = extensions
+        supported = _feature_chain(api, extensions)
+        L.vkGetPhysicalDeviceFeatures2(physical.handle, supported["f2"])
+        if not supported["v12"].bufferDeviceAddress:
+            raise DeviceNotSupported(f"{self.name} lacks bufferDeviceAddress (Vulkan 1.2), which jitspv needs: "
+                                     "kernel pointers are buffer device addresses")
+
+        self.queue_family, timestamp_bits = self._compute_queue_family()
+        self.properties = self._properties(api, timestamp_bits)
+
+        enable = _feature_chain(api, extensions)
+        enable.pop("cm", None), enable.pop("cm2", None)  # queried only: not enabled until the lowering uses them
+        self._relink(enable)
+        flags = {}
+        for field_name, key, member in _FEATURE_MAP:
+            on = _member(supported, key, member)
+            if on:
+                target = enable["f2"].features if key == "core" else enable[key]
+                setattr(target, member, 1)
+            flags[field_name] = on
+        for key, member in _EXTRA_ENABLES:
+            if _member(supported, key, member):
+                setattr(enable[key], member, 1)
+        flags["cooperative_matrix_khr"] = _member(supported, "cm", "cooperativeMatrix")
+        flags["cooperative_matrix2_nv"] = _member(supported, "cm2", "cooperativeMatrixFlexibleDimensions")
+        self.features = DeviceFeatures(**flags)
+
+        device_extensions = []
+        if "af" in enable and any(_member(supported, "af", m) for m in ("shaderBufferFloat32AtomicAdd",
+                                                                       "shaderBufferFloat32Atomics")):
+            device_extensions.append(b"VK_EXT_shader_atomic_float")
+        else:
+            self._unlink(enable, "af")
+        if "af2" in enable:
+            device_extensions.append(b"VK_EXT_shader_atomic_float2")
+        if "VK_KHR_portability_subset" in extensions:  # required whenever advertised
+            device_extensions.append(b"VK_KHR_portability_subset")
+
+        priority = ffi.new("float[1]", [1.0])
+        queue_info = ffi.new("VkDeviceQueueCreateInfo*", {
+            "sType": L.VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, "queueFamilyIndex": self.queue_family,
+            "queueCount": 1, "pQueuePriorities": priority})
+        ext_strings = [ffi.new("char[]", e) for e in device_extensions]
+        ext_ptrs = ffi.new("char*[]", ext_strings)
+        info = ffi.new("VkDeviceCreateInfo*", {
+            "sType": L.VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, "pNext": enable["f2"], "queueCreateInfoCount": 1,
+            "pQueueCreateInfos": queue_info, "enabledExtensionCount": len(device_extensions),
+            "ppEnabledExtensionNames": ext_ptrs})
+        handle = ffi.new("VkDevice*")
+        check("vkCreateDevice", L.vkCreateDevice(physical.handle, info, NULL, handle))
+        self.handle = handle[0]
+        self.enabled_extensions = [e.decode() for e in device_extensions]
+        queue = ffi.new("VkQueue*")
+        L.vkGetDeviceQueue(self.handle, self.queue_family, 0, queue)
+        self.queue = queue[0]
+        self.fn = DeviceFunctions(self.handle)
+        self.memory_properties = ffi.new("VkPhysicalDeviceMemoryProperties*")
+        L.vkGetPhysicalDeviceMemoryProperties(physical.handle, self.memory_properties)
+
+        # Imported here: these modules need a Device type to exist, and stay out of `import jitspv.vk`.
+        from jitspv.vk.memory import MemoryManager
+        from jitspv.vk.pipeline import PipelineCache
+        from jitspv.vk.stream import Stream
+        self.stream = Stream(self)
+        self.memory = MemoryManager(self)
+        self.pipeline_cache = PipelineCache(self)
+
+    @staticmethod
+    def _relink(chain):
+        keys = [k for k in ("f2", "v11", "v12", "v13", "af", "af2") if k in chain]
+        for a, b in zip(keys, keys[1:]):
+            chain[a].pNext = chain[b]
+        chain[keys[-1]].pNext = NULL
+
+    def _unlink(self, chain, key):
+        if key in chain:
+            del chain[key]
+            self._relink(chain)
+
+    def _compute_queue_family(self):
+        L = lib()
+        count = ffi.new("uint32_t*")
+        L.vkGetPhysicalDeviceQueueFamilyProperties(self.physical.handle, count, NULL)
+        families = ffi.new("VkQueueFamilyProperties[]", count[0])
+        L.vkGetPhysicalDeviceQueueFamilyProperties(self.physical.handle, count, families)
+        candidates = [i for i in range(count[0]) if families[i].queueFlags & L.VK_QUEUE_COMPUTE_BIT]
+        if not candidates:
+            raise DeviceNotSupported(f"{self.name} has no compute queue")
+        # Prefer a family with timestamps; among those the first (usually the universal queue).
+        best = min(candidates, key=lambda i: (families[i].timestampValidBits == 0, i))
+        return best, families[best].timestampValidBits
+
+    def _properties(self, api, timestamp_bits) -> DeviceProperties:
+        L = lib()
+        p2 = ffi.new("VkPhysicalDeviceProperties2*", {"sType": L.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2})
+        p11 = ffi.new("VkPhysicalDeviceVulkan11Properties*",
+                      {"sType": L.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_PROPERTIES})
+        p12 = ffi.new("VkPhysicalDeviceVulkan12Properties*",
+                      {"sType": L.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_PROPERTIES})
+        p2.pNext, p11.pNext = p11, p12
+        p13 = None
+        if api >= (1, 3):
+            p13 = ffi.new("VkPhysicalDeviceVulkan13Properties*",
+                          {"sType": L.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_PROPERTIES})
+            p12.pNext = p13
+        L.vkGetPhysicalDeviceProperties2(self.physical.handle, p2)
+        p, lim = p2.properties, p2.properties.limits
+        return DeviceProperties(
+            name=_string(p.deviceName), device_type=_TYPE_NAMES.get(p.deviceType, "unknown"),
+            vendor_id=p.vendorID, device_id=p.deviceID, api_version=_version(p.apiVersion),
+            driver_name=_string(p12.driverName), driver_info=_string(p12.driverInfo), driver_version=p.driverVersion,
+            device_uuid=bytes(p11.deviceUUID), pipeline_cache_uuid=bytes(p.pipelineCacheUUID),
+            max_compute_shared_memory_size=lim.maxComputeSharedMemorySize,
+            max_push_constants_size=lim.maxPushConstantsSize,
+            subgroup_size=p11.subgroupSize,
+            min_subgroup_size=p13.minSubgroupSize if p13 is not None else p11.subgroupSize,
+            max_subgroup_size=p13.maxSubgroupSize if p13 is not None else p11.subgroupSize,
+            subgroup_supported_operations=p11.subgroupSupportedOperations,
+            subgroup_supported_stages=p11.subgroupSupportedStages,
+            max_compute_workgroup_count=tuple(lim.maxComputeWorkGroupCount),
+            max_compute_workgroup_size=tuple(lim.maxComputeWorkGroupSize),
+            max_compute_workgroup_invocations=lim.maxComputeWorkGroupInvocations,
+            max_memory_allocation_size=p11.maxMemoryAllocationSize,
+            max_storage_buffer_range=lim.maxStorageBufferRange,
+            timestamp_period=lim.timestampPeriod, timestamp_valid_bits=timestamp_bits,
+            non_coherent_atom_size=lim.nonCoherentAtomSize,
+            min_storage_buffer_offset_alignment=lim.minStorageBufferOffsetAlignment)
+
+    def synchronize(self):
+        """Submits everything recorded and waits for the device to finish it."""
+        self.stream.synchronize()
+
+    def close(self):
+        """Waits for the device, saves the pipeline cache. Objects are left to process exit."""
+        self.stream.synchronize()
+        self.pipeline_cache.save()
+
+    def __repr__(self):
+        p = self.properties
+        return f"<jitspv Device {self.name!r} ({p.device_type}, Vulkan {'.'.join(map(str, p.api_version))})>"
+
+
+_instance: Instance | None = None
+_device: Device | None = None
+_lock = threading.Lock()
+
+
+def get_instance() -> Instance:
+    global _instance
+    with _lock:
+        if _instance is None:
+            _instance = Instance()
+        return _instance
+
+
+def get_device() -> Device:
+    """The process-wide default device, created on first use."""
+    global _device
+    if _device is None:
+        instance = get_instance()
+        with _lock:
+            if _device is None:
+                _device = Device(instance, instance.choose())
+                atexit.register(_device.close)
+    return _device
+
+
+def synchronize():
+    """Waits until every launch and transfer recorded so far has completed."""
+    if _device is not None:
+        _device.synchronize()

@@ -1,0 +1,204 @@
+"""Compute pipelines from SPIR-V, the persistent VkPipelineCache, and the launch path.
+
+A pipeline has no descriptor sets: every buffer reaches the shader as a device address, so its
+layout is one push-constant range. Arguments too large for push constants go through a small device
+buffer written in stream order (vkCmdUpdateBuffer) whose address is then the only push constant.
+
+Grids larger than maxComputeWorkGroupCount are split into several vkCmdDispatchBase calls, so
+WorkgroupId stays global; NumWorkgroups is then per piece and must not be relied on (the lowering
+passes the grid in the argument block instead).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import struct
+import tempfile
+
+from jitspv.errors import InvalidSpirv, OutOfResources, VulkanError
+from jitspv.vk.binding import NULL, check, ffi, lib, result_name
+
+_SPIRV_MAGIC = 0x07230203
+_CACHE_MAGIC = b"JSPVPC01"
+
+
+def cache_dir() -> str:
+    return os.environ.get("JITSPV_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "jitspv")
+
+
+def _spirv_val_enabled() -> bool:
+    return os.environ.get("JITSPV_SPIRV_VAL", "0").strip().lower() not in ("", "0", "false", "no")
+
+
+class PipelineCache:
+    """A VkPipelineCache loaded from and saved to $JITSPV_CACHE_DIR, keyed by device UUID + driver version.
+
+    File = magic + sha256(data) + data, replaced atomically; a corrupt or truncated file is ignored.
+    """
+
+    def __init__(self, device):
+        L = lib()
+        self.device = device
+        p = device.properties
+        self.path = os.path.join(cache_dir(), f"vkpipelines-{p.device_uuid.hex()}-{p.driver_version:x}.bin")
+        initial = self._load()
+        data = ffi.from_buffer(initial) if initial else NULL
+        info = ffi.new("VkPipelineCacheCreateInfo*", {
+            "sType": L.VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO, "initialDataSize": len(initial),
+            "pInitialData": data})
+        handle = ffi.new("VkPipelineCache*")
+        check("vkCreatePipelineCache", L.vkCreatePipelineCache(device.handle, info, NULL, handle))
+        self.handle = handle[0]
+        self.dirty = False
+
+    def _load(self) -> bytes:
+        try:
+            with open(self.path, "rb") as f:
+                blob = f.read()
+        except OSError:
+            return b""
+        magic, digest, data = blob[:8], blob[8:40], blob[40:]
+        if magic != _CACHE_MAGIC or hashlib.sha256(data).digest() != digest or len(data) < 32:
+            return b""
+        # The Vulkan header of the data: length 32, version 1, vendor, device, pipelineCacheUUID.
+        length, version, vendor, device_id = struct.unpack_from("<4I", data)
+        p = self.device.properties
+        if (length, version, vendor, device_id) != (32, 1, p.vendor_id, p.device_id) \
+                or data[16:32] != p.pipeline_cache_uuid:
+            return b""
+        return data
+
+    def save(self):
+        if not self.dirty:
+            return
+        L = lib()
+        size = ffi.new("size_t*")
+        check("vkGetPipelineCacheData", L.vkGetPipelineCacheData(self.device.handle, self.handle, size, NULL))
+        buf = ffi.new("char[]", size[0])
+        check("vkGetPipelineCacheData", L.vkGetPipelineCacheData(self.device.handle, self.handle, size, buf))
+        data = ffi.buffer(buf, size[0])[:]
+        directory = os.path.dirname(self.path)
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".vkpipelines-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(_CACHE_MAGIC + hashlib.sha256(data).digest() + data)
+            os.replace(tmp, self.path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        self.dirty = False
+
+
+class Pipeline:
+    """A compute pipeline: `launch(grid, args)` records a dispatch with the packed argument bytes.
+
+    push_constant_size: bytes of the argument block. Above the device's maxPushConstantsSize this raises
+    OutOfResources unless args_in_buffer=True, in which case the shader reads its arguments through
+    one uint64 push constant: the device address of a buffer holding the argument block.
+    """
+
+    def __init__(self, spirv: bytes, push_constant_size: int, entry: str = "main", args_in_buffer: bool = False,
+                 device=None):
+        from jitspv.vk.device import get_device
+        L = lib()
+        self.device = device = device or get_device()
+        self.arg_size = push_constant_size
+        self.args_in_buffer = args_in_buffer
+        limit = device.properties.max_push_constants_size
+        range_size = 8 if args_in_buffer else (push_constant_size + 3) // 4 * 4
+        if range_size > limit:
+            raise OutOfResources(range_size, limit, "push constants")
+        self.push_size = range_size
+        spirv = bytes(spirv)
+        if len(spirv) % 4 or len(spirv) < 20 or struct.unpack_from("<I", spirv)[0] != _SPIRV_MAGIC:
+            raise InvalidSpirv(f"not a SPIR-V module ({len(spirv)} bytes; needs a multiple of 4 and the magic number)")
+        if _spirv_val_enabled():
+            from jitspv.lower.spirv.tools import validate
+            validate(spirv)
+        dev = device.handle
+        code = ffi.from_buffer("uint32_t[]", spirv)
+        info = ffi.new("VkShaderModuleCreateInfo*", {"sType": L.VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+                                                    "codeSize": len(spirv), "pCode": code})
+        module = ffi.new("VkShaderModule*")
+        try:
+            check("vkCreateShaderModule", L.vkCreateShaderModule(dev, info, NULL, module))
+        except VulkanError as e:
+            raise InvalidSpirv(f"the driver rejected the SPIR-V module: {e}") from e
+        try:
+            push_range = ffi.new("VkPushConstantRange*", {"stageFlags": L.VK_SHADER_STAGE_COMPUTE_BIT, "offset": 0,
+                                                         "size": range_size})
+            layout_info = ffi.new("VkPipelineLayoutCreateInfo*", {
+                "sType": L.VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+                "pushConstantRangeCount": 1 if range_size else 0, "pPushConstantRanges": push_range})
+            layout = ffi.new("VkPipelineLayout*")
+            check("vkCreatePipelineLayout", L.vkCreatePipelineLayout(dev, layout_info, NULL, layout))
+            self.layout = layout[0]
+            entry_name = ffi.new("char[]", entry.encode())
+            create = ffi.new("VkComputePipelineCreateInfo*", {
+                "sType": L.VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+                "flags": L.VK_PIPELINE_CREATE_DISPATCH_BASE_BIT,
+                "stage": {"sType": L.VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+                          "stage": L.VK_SHADER_STAGE_COMPUTE_BIT, "module": module[0], "pName": entry_name},
+                "layout": self.layout, "basePipelineIndex": -1})
+            pipeline = ffi.new("VkPipeline*")
+            result = L.vkCreateComputePipelines(dev, device.pipeline_cache.handle, 1, create, NULL, pipeline)
+            if result < 0:
+                L.vkDestroyPipelineLayout(dev, self.layout, NULL)
+                self.layout = None
+                error = VulkanError("vkCreateComputePipelines", result, result_name(result))
+                raise InvalidSpirv(f"the driver rejected the SPIR-V module: {error}")
+            self.handle = pipeline[0]
+        finally:
+            L.vkDestroyShaderModule(dev, module[0], NULL)
+        device.pipeline_cache.dirty = True
+        self._stream = device.stream
+        self._fn = device.fn
+        self._bind_point = L.VK_PIPELINE_BIND_POINT_COMPUTE
+        self._stage = L.VK_SHADER_STAGE_COMPUTE_BIT
+        self._max_groups = device.properties.max_compute_workgroup_count
+
+    def launch(self, grid, args: bytes = b""):
+        """Records one dispatch of grid=(gx, gy, gz) workgroups with the packed argument block `args`."""
+        if type(grid) is int:
+            gx, gy, gz = grid, 1, 1
+        else:
+            gx, gy, gz = (tuple(grid) + (1, 1))[:3]
+        if gx <= 0 or gy <= 0 or gz <= 0:
+            return
+        stream = self._stream
+        fn = self._fn
+        if self.args_in_buffer:
+            args = self._arguments_in_buffer(args)
+        elif len(args) > self.push_size:
+            raise ValueError(f"argument block of {len(args)} bytes exceeds the pipeline's {self.push_size}")
+        cmd = stream.cmd if stream.recording else stream.begin()
+        if stream.bound_pipeline is not self:
+            fn.vkCmdBindPipeline(cmd, self._bind_point, self.handle)
+            stream.bound_pipeline = self
+        if args:
+            if len(args) & 3:
+                args += bytes(4 - (len(args) & 3))
+            fn.vkCmdPushConstants(cmd, self.layout, self._stage, 0, len(args), args)
+        mx, my, mz = self._max_groups
+        if gx <= mx and gy <= my and gz <= mz:
+            fn.vkCmdDispatch(cmd, gx, gy, gz)
+        else:
+            for z in range(0, gz, mz):
+                for y in range(0, gy, my):
+                    for x in range(0, gx, mx):
+                        fn.vkCmdDispatchBase(cmd, x, y, z, min(mx, gx - x), min(my, gy - y), min(mz, gz - z))
+        stream.recorded()
+
+    def _arguments_in_buffer(self, args: bytes) -> bytes:
+        if len(args) > 65536:
+            raise OutOfResources(len(args), 65536, "argument block")
+        padded = args + bytes(-len(args) % 4)
+        block = self.device.memory.allocate(len(padded))
+        self._stream.update_buffer(block.buffer, block.offset, padded)
+        block.free()  # returns to the allocator once the launch recorded next has completed
+        return struct.pack("<Q", block.address)
+
+    def __repr__(self):
+        return f"<jitspv Pipeline push={self.push_size}B args_in_buffer={self.args_in_buffer}>"
+

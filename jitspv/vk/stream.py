@@ -1,0 +1,264 @@
+"""Command recording and submission: launches and transfers are recorded, not waited for.
+
+One `Stream` per device records into the current command buffer of a small ring. It submits at sync
+points (host reads, `synchronize()`, timing reads) and every `BATCH_LIMIT` commands; it waits for a
+fence only when the ring wraps onto a command buffer still in flight. Every submission gets a serial;
+`completed_serial` tells which are done, which is what deferred frees (`defer`) and events wait for.
+
+Ordering: each recorded command is followed by one global memory barrier (compute|transfer writes ->
+compute|transfer reads/writes), and each submission ends with a barrier making writes visible to the
+host, so the host sees results after the fence.
+"""
+from __future__ import annotations
+
+from collections import deque
+
+from jitspv.vk.binding import NULL, check, ffi, lib
+
+BATCH_LIMIT = 256
+RING_SIZE = 4
+_FENCE_TIMEOUT_NS = 60 * 10**9
+
+
+class Stream:
+    def __init__(self, device):
+        L = lib()
+        self.device = device
+        self.fn = device.fn
+        pool_info = ffi.new("VkCommandPoolCreateInfo*", {
+            "sType": L.VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+            "flags": L.VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT, "queueFamilyIndex": device.queue_family})
+        pool = ffi.new("VkCommandPool*")
+        check("vkCreateCommandPool", L.vkCreateCommandPool(device.handle, pool_info, NULL, pool))
+        self.pool = pool[0]
+        alloc = ffi.new("VkCommandBufferAllocateInfo*", {
+            "sType": L.VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, "commandPool": self.pool,
+            "level": L.VK_COMMAND_BUFFER_LEVEL_PRIMARY, "commandBufferCount": RING_SIZE})
+        self._cmds = ffi.new("VkCommandBuffer[]", RING_SIZE)
+        check("vkAllocateCommandBuffers", L.vkAllocateCommandBuffers(device.handle, alloc, self._cmds))
+        self._fences = ffi.new("VkFence[]", RING_SIZE)
+        fence_info = ffi.new("VkFenceCreateInfo*", {"sType": L.VK_STRUCTURE_TYPE_FENCE_CREATE_INFO})
+        for i in range(RING_SIZE):
+            check("vkCreateFence", L.vkCreateFence(device.handle, fence_info, NULL, self._fences + i))
+        self._slot_serial = [0] * RING_SIZE  # serial submitted from each slot, 0 = never
+        self._slot = 0
+        self.recording = False
+        self.cmd = None            # current VkCommandBuffer while recording
+        self.bound_pipeline = None  # pipeline bound in the current command buffer
+        self.count = 0             # commands recorded in the current command buffer
+        self.submitted_serial = 0
+        self.completed_serial = 0
+        self._deferred = deque()    # (serial, callback) run once that serial completes
+
+        self._begin_info = ffi.new("VkCommandBufferBeginInfo*", {
+            "sType": L.VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+            "flags": L.VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT})
+        self.barrier_src = L.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | L.VK_PIPELINE_STAGE_TRANSFER_BIT
+        self.barrier = ffi.new("VkMemoryBarrier*", {
+            "sType": L.VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+            "srcAccessMask": L.VK_ACCESS_SHADER_WRITE_BIT | L.VK_ACCESS_TRANSFER_WRITE_BIT,
+            "dstAccessMask": (L.VK_ACCESS_SHADER_READ_BIT | L.VK_ACCESS_SHADER_WRITE_BIT
+                              | L.VK_ACCESS_TRANSFER_READ_BIT | L.VK_ACCESS_TRANSFER_WRITE_BIT)})
+        self._host_barrier = ffi.new("VkMemoryBarrier*", {
+            "sType": L.VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+            "srcAccessMask": L.VK_ACCESS_SHADER_WRITE_BIT | L.VK_ACCESS_TRANSFER_WRITE_BIT,
+            "dstAccessMask": L.VK_ACCESS_HOST_READ_BIT})
+        self._host_stage = L.VK_PIPELINE_STAGE_HOST_BIT
+        self._submit_info = ffi.new("VkSubmitInfo*", {"sType": L.VK_STRUCTURE_TYPE_SUBMIT_INFO,
+                                                      "commandBufferCount": 1})
+
+    # -- recording ------------------------------------------------------------------------------
+
+    def begin(self):
+        """Starts recording into the current ring slot (waiting for it if still in flight); returns it."""
+        slot = self._slot
+        if self._slot_serial[slot] > self.completed_serial:
+            self._wait_fence(slot)
+        cmd = self._cmds[slot]
+        check("vkBeginCommandBuffer", self.fn.vkBeginCommandBuffer(cmd, self._begin_info))
+        self.cmd = cmd
+        self.recording = True
+        self.bound_pipeline = None
+        self.count = 0
+        return cmd
+
+    def command_buffer(self):
+        return self.cmd if self.recording else self.begin()
+
+    def recorded(self):
+        """Call after recording one command: adds the ordering barrier, submits at the batch limit."""
+        self.fn.vkCmdPipelineBarrier(self.cmd, self.barrier_src, self.barrier_src, 0, 1, self.barrier,
+                                     0, NULL, 0, NULL)
+        self.count += 1
+        if self.count >= BATCH_LIMIT:
+            self.submit()
+
+    @property
+    def pending_serial(self) -> int:
+        """The serial whose completion covers everything recorded so far."""
+        return self.submitted_serial + 1 if self.recording else self.submitted_serial
+
+    def idle(self) -> bool:
+        """True when nothing is recorded or in flight (as last observed)."""
+        if not self.recording and self.completed_serial < self.submitted_serial:
+            self.poll()
+        return not self.recording and self.completed_serial >= self.submitted_serial
+
+    # -- submission -----------------------------------------------------------------------------
+
+    def submit(self):
+        if not self.recording:
+            return
+        cmd, slot = self.cmd, self._slot
+        self.fn.vkCmdPipelineBarrier(cmd, self.barrier_src, self._host_stage, 0, 1, self._host_barrier,
+                                     0, NULL, 0, NULL)
+        check("vkEndCommandBuffer", self.fn.vkEndCommandBuffer(cmd))
+        self.recording = False
+        self.cmd = None
+        self._submit_info.pCommandBuffers = self._cmds + slot
+        check("vkResetFences", self.fn.vkResetFences(self.device.handle, 1, self._fences + slot))
+        check("vkQueueSubmit", self.fn.vkQueueSubmit(self.device.queue, 1, self._submit_info, self._fences[slot]))
+        self.submitted_serial += 1
+        self._slot_serial[slot] = self.submitted_serial
+        self._slot = (slot + 1) % RING_SIZE
+
+    def _wait_fence(self, slot):
+        check("vkWaitForFences", self.fn.vkWaitForFences(self.device.handle, 1, self._fences + slot, 1,
+                                                         _FENCE_TIMEOUT_NS))
+        self._completed(self._slot_serial[slot])
+
+    def _completed(self, serial):
+        if serial > self.completed_serial:
+            self.completed_serial = serial
+            deferred = self._deferred
+            while deferred and deferred[0][0] <= serial:
+                deferred.popleft()[1]()
+
+    def poll(self):
+        """Notes submissions that finished, without waiting."""
+        for slot in sorted(range(RING_SIZE), key=lambda s: self._slot_serial[s]):
+            serial = self._slot_serial[slot]
+            if serial <= self.completed_serial:
+                continue
+            if self.fn.vkGetFenceStatus(self.device.handle, self._fences[slot]) != lib().VK_SUCCESS:
+                break
+            self._completed(serial)
+
+    def synchronize(self):
+        """Submits what is recorded and waits for all of it."""
+        self.submit()
+        if self.completed_serial < self.submitted_serial:
+            for slot in sorted(range(RING_SIZE), key=lambda s: self._slot_serial[s]):
+                if self._slot_serial[slot] > self.completed_serial:
+                    self._wait_fence(slot)
+
+    def wait_serial(self, serial):
+        """Waits until `serial` completed (submitting first when it is the one being recorded)."""
+        if serial > self.submitted_serial:
+            self.submit()
+        if serial > self.completed_serial:
+            for slot in sorted(range(RING_SIZE), key=lambda s: self._slot_serial[s]):
+                if self.completed_serial < self._slot_serial[slot] <= serial:
+                    self._wait_fence(slot)
+
+    def defer(self, callback):
+        """Runs callback once everything recorded so far has completed (now, if nothing is pending)."""
+        serial = self.pending_serial
+        if serial <= self.completed_serial:
+            callback()
+        else:
+            self._deferred.append((serial, callback))
+
+    # -- transfers ------------------------------------------------------------------------------
+
+    def copy_buffer(self, src_buffer, src_offset, dst_buffer, dst_offset, size):
+        region = ffi.new("VkBufferCopy*", {"srcOffset": src_offset, "dstOffset": dst_offset, "size": size})
+        cmd = self.command_buffer()
+        self.fn.vkCmdCopyBuffer(cmd, src_buffer, dst_buffer, 1, region)
+        self.recorded()
+
+    def fill_buffer(self, buffer, offset, size, word):
+        """Fills size bytes (offset and size multiples of 4) with the 32-bit pattern word."""
+        cmd = self.command_buffer()
+        self.fn.vkCmdFillBuffer(cmd, buffer, offset, size, word)
+        self.recorded()
+
+    def update_buffer(self, buffer, offset, data: bytes):
+        """Writes up to 65536 bytes (multiple of 4) in stream order."""
+        cmd = self.command_buffer()
+        self.fn.vkCmdUpdateBuffer(cmd, buffer, offset, len(data), data)
+        self.recorded()
+
+
+class _QueryPools:
+    """Timestamp query slots, handed out one at a time and returned when their Event dies."""
+
+    POOL_SIZE = 1024
+
+    def __init__(self, device):
+        self.device = device
+        self.pools = []
+        self.free = []
+
+    def acquire(self):
+        if not self.free:
+            L = lib()
+            info = ffi.new("VkQueryPoolCreateInfo*", {"sType": L.VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+                                                      "queryType": L.VK_QUERY_TYPE_TIMESTAMP,
+                                                      "queryCount": self.POOL_SIZE})
+            pool = ffi.new("VkQueryPool*")
+            check("vkCreateQueryPool", L.vkCreateQueryPool(self.device.handle, info, NULL, pool))
+            self.pools.append(pool[0])
+            self.free.extend((pool[0], i) for i in reversed(range(self.POOL_SIZE)))
+        return self.free.pop()
+
+    def release(self, slot):
+        self.free.append(slot)
+
+
+class Event:
+    """A GPU timestamp in stream order, like torch.cuda.Event(enable_timing=True)."""
+
+    def __init__(self, device=None):
+        from jitspv.vk.device import get_device
+        self.device = device or get_device()
+        if self.device.properties.timestamp_valid_bits == 0:
+            raise RuntimeError(f"{self.device.name}: the compute queue has no timestamp support")
+        pools = self.device.__dict__.setdefault("_query_pools", _QueryPools(self.device))
+        self._pools = pools
+        self._slot = pools.acquire()
+        self.serial = None
+
+    def record(self):
+        stream = self.device.stream
+        cmd = stream.command_buffer()
+        pool, index = self._slot
+        fn = self.device.fn
+        fn.vkCmdResetQueryPool(cmd, pool, index, 1)
+        fn.vkCmdWriteTimestamp(cmd, lib().VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, pool, index)
+        stream.count += 1
+        self.serial = stream.pending_serial
+
+    def ticks(self) -> int:
+        if self.serial is None:
+            raise RuntimeError("Event was never recorded")
+        self.device.stream.wait_serial(self.serial)
+        pool, index = self._slot
+        out = ffi.new("uint64_t[1]")
+        L = lib()
+        check("vkGetQueryPoolResults", self.device.fn.vkGetQueryPoolResults(
+            self.device.handle, pool, index, 1, 8, out, 8, L.VK_QUERY_RESULT_64_BIT | L.VK_QUERY_RESULT_WAIT_BIT))
+        bits = self.device.properties.timestamp_valid_bits
+        return out[0] & ((1 << bits) - 1) if bits < 64 else out[0]
+
+    def elapsed_time(self, end: "Event") -> float:
+        """Milliseconds of device time from this event to `end`."""
+        bits = self.device.properties.timestamp_valid_bits
+        delta = (end.ticks() - self.ticks()) % (1 << bits)  # the counter may wrap at timestampValidBits
+        return delta * self.device.properties.timestamp_period * 1e-6
+
+    def __del__(self):
+        try:
+            self._pools.release(self._slot)
+        except AttributeError:  # construction failed before a slot was taken
+            pass
