@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import builtins
 
+import numpy as np
+
 from triton.runtime.jit import KernelInterface
 
 from jitspv.errors import OutOfResources
@@ -218,16 +220,23 @@ def autotune(configs, key, prune_configs_by=None, reset_to_zero=None, restore_va
                                 pre_hook, post_hook, warmup, rep, do_bench)
 
 
-# Arrays under tuning: jitspv arrays and host arrays (numpy, torch CPU) alike.
+# Arrays under tuning: jitspv arrays (fill_/copy_), torch tensors (zero_/clone/copy_) and numpy arrays.
 def _fill_zero(a):
-    if hasattr(a, "zero_"):
+    if hasattr(a, "fill_"):
+        a.fill_(0)
+    elif hasattr(a, "zero_"):
         a.zero_()
     else:
         a[...] = 0
 
 
 def _copy(a):
-    return a.clone() if hasattr(a, "clone") else a.copy()
+    if hasattr(a, "clone"):
+        return a.clone()
+    if isinstance(a, np.ndarray):
+        return a.copy()
+    from jitspv.vk.array import empty_like
+    return empty_like(a).copy_(a)
 
 
 def _copy_into(dst, src):

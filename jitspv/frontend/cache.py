@@ -113,3 +113,19 @@ def clear() -> int:
 
 def _size(d: Path) -> int:
     return sum(f.stat().st_size for f in d.iterdir() if f.is_file())
+
+
+def cli(args: list[str]) -> int:
+    """`python -m jitspv cache list|clear`."""
+    if args == ["list"]:
+        found = entries()
+        for e in found:
+            state = "damaged" if e.get("damaged") else e.get("name", "?")
+            print(f"{e['key'][:16]}  {e['bytes']:>9}  {state}  {e.get('signature', '')}")
+        print(f"{len(found)} entries in {cache_dir()}")
+        return 0
+    if args == ["clear"]:
+        print(f"removed {clear()} entries from {cache_dir()}")
+        return 0
+    print("usage: python -m jitspv cache list|clear")
+    return 2

@@ -29,7 +29,7 @@ def _as_numpy(v) -> tuple[np.ndarray, bool]:
         view = np.asarray(v)
         return view, view.flags.writeable
     if getattr(v, "device", None) is not None and getattr(v.device, "type", "cpu") != "cpu":
-        raise TypeError(f"a tensor on device {v.device} cannot be used; move it to the CPU or use jitspv arrays")
+        raise TypeError(f"a tensor on device {v.device.type} cannot be used; move it to the CPU or use jitspv arrays")
     # DLPack exports of CPU tensors are writable memory even where numpy marks the view read-only.
     return np.from_dlpack(v), True
 

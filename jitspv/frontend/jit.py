@@ -174,9 +174,9 @@ class Kernel(JITFunction):
 
 def lower_ttir(ttir_text: str, target):
     """TTIR text -> LoweredKernel (jitspv's IR, then SPIR-V)."""
-    from jitspv.ttir import parse_module
+    from jitspv.ttir.parser import parse
     from jitspv.lower import lower_module
-    return lower_module(parse_module(ttir_text), target)
+    return lower_module(parse(ttir_text), target)
 
 
 def _grid3(grid, kernel):

@@ -1,0 +1,88 @@
+"""Host arrays as arguments: whole buffers copied once, view offsets kept, aliasing preserved."""
+import numpy as np
+import pytest
+from triton.runtime.jit import TensorWrapper
+import triton.language as tl
+
+from jitspv.frontend.host_arrays import HostTransfers
+
+rng = np.random.default_rng()
+
+
+def _device_bytes(transfers, address, nbytes):
+    """Read `nbytes` at device `address` back through the buffer that holds it."""
+    for host, device, _ in transfers._buffers:
+        base = device.data_ptr()
+        if base <= address < base + max(host.size, 16):
+            return device.numpy()[address - base: address - base + nbytes].tobytes()
+    raise AssertionError("address outside every device buffer")
+
+
+def test_views_of_one_buffer_share_one_device_buffer():
+    n = int(rng.integers(50, 300))
+    base = rng.standard_normal(n).astype(np.float32)
+    lo, hi = sorted(rng.integers(0, n, 2))
+    v1, v2 = base[lo:hi + 1], base[::3]
+    other = rng.standard_normal(int(rng.integers(1, 40)))
+    t = HostTransfers([v1, 7, v2, other])
+    a1, d1 = t.address(v1)
+    a2, d2 = t.address(v2)
+    a3, d3 = t.address(other)
+    assert len(t._buffers) == 2
+    assert a1 - a2 == lo * 4 and d1 == np.float32 and d3 == np.float64
+    # The device copy is of the whole buffer: reading from the view's address gives the view's data.
+    assert _device_bytes(t, a1, v1.nbytes) == v1.tobytes()
+    assert _device_bytes(t, a2, base.nbytes) == base.tobytes()
+    assert _device_bytes(t, a3, other.nbytes) == other.tobytes()
+
+
+def test_writeback_reaches_every_view_and_skips_read_only():
+    base = rng.standard_normal(64).astype(np.float32)
+    view = base[16:]
+    frozen = rng.standard_normal(10).astype(np.float32)
+    frozen.flags.writeable = False
+    t = HostTransfers([view, frozen])
+    address, _ = t.address(view)
+    t.address(frozen)
+    new = rng.standard_normal(48).astype(np.float32)
+    for host, device, _ in t._buffers:
+        if device.data_ptr() <= address < device.data_ptr() + host.size:
+            off = (address - device.data_ptr()) // 4
+            data = device.numpy().view(np.float32).copy()
+            data[off:off + 48] = new
+            device.copy_from(data.view(np.uint8))
+    expected_front = base[:16].copy()
+    t.download()
+    np.testing.assert_array_equal(view, new)
+    np.testing.assert_array_equal(base[:16], expected_front)
+
+
+def test_transposed_and_zero_stride_views_pass_storage_start():
+    m = rng.standard_normal((5, 7)).astype(np.float32)
+    row, mt = np.broadcast_to(m[2], (3, 7)), m.T
+    t = HostTransfers([mt, row])
+    at, _ = t.address(mt)
+    ar, _ = t.address(row)
+    assert len(t._buffers) == 1
+    assert _device_bytes(t, at, m.nbytes) == m.tobytes()
+    assert ar - at == 2 * 7 * 4
+
+
+def test_tensor_wrapper_base_is_transferred():
+    x = rng.integers(0, 2**31, 33).astype(np.int32)
+    w = TensorWrapper(x, tl.uint32)
+    t = HostTransfers([w])
+    address, dtype = t.address(x)
+    assert dtype == np.int32 and _device_bytes(t, address, x.nbytes) == x.tobytes()
+
+
+def test_bad_host_object_reports_itself_only():
+    class Cuda:
+        __dlpack__ = None
+        device = type("D", (), {"type": "cuda"})()
+
+    good = rng.standard_normal(5)
+    t = HostTransfers([good, Cuda()])
+    assert t.address(good)[1] == np.float64
+    with pytest.raises(TypeError, match="cuda"):
+        t.address(t._values[1])
