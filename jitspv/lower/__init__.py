@@ -1,0 +1,116 @@
+"""Lowering: a TTIR module (jitspv.ttir.ir) to one SPIR-V compute shader.
+
+    lowered = lower_module(ttir_module, target, num_warps=4, enable_fp_fusion=True)
+
+One workgroup of num_warps * 32 invocations runs one Triton program. The kernel's runtime
+arguments arrive in push constants (or, when they do not fit, in a device buffer whose address is
+the only push constant), laid out as `LoweredKernel.args` says.
+"""
+from __future__ import annotations
+
+from jitspv.lower.assign import assign_encodings
+from jitspv.lower.context import LoweringContext
+from jitspv.lower.errors import LoweringError
+from jitspv.lower.kernel import KernelArg, LoweredKernel, Target
+from jitspv.lower import rules  # noqa: F401  (registers every lowering)
+from jitspv.lower.spirv.grammar import Op, StorageClass, Decoration, MemoryAccess
+from jitspv.lower.ttir_access import type_name
+
+__all__ = ["lower_module", "LoweredKernel", "KernelArg", "Target", "LoweringError"]
+
+# Argument block member per TTIR scalar type: (struct format, size). Narrow ints and floats
+# travel widened to 32 bits (push-constant members of 8/16 bits need extra device features).
+_ARG_FORMATS = {"ptr": "Q", "i1": "I", "i8": "i", "i16": "i", "i32": "i", "i64": "q",
+                "f16": "f", "bf16": "f", "f32": "f", "f64": "d"}
+_FMT_SIZE = {"Q": 8, "q": 8, "d": 8, "I": 4, "i": 4, "f": 4}
+
+
+def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: bool = True) -> LoweredKernel:
+    kernels = [f for f in module.functions if f.visibility == "public"]
+    if len(kernels) != 1:
+        raise LoweringError(f"expected one public kernel function in the TTIR module, found {len(kernels)}")
+    func = kernels[0]
+    for f in module.functions:
+        if f is not func:
+            raise LoweringError("calls to non-inlined functions (noinline=True) are not supported yet",
+                                f.location)
+    encodings = assign_encodings(func, num_warps * 32)
+    ctx = LoweringContext(func, target, num_warps, encodings)
+    ctx.fp_fusion = enable_fp_fusion
+    uses_grid = any(op.name == "tt.get_num_programs" for op in func.walk())
+    args, size, in_buffer = _load_arguments(ctx, func, uses_grid)
+    ctx.lower_block(func.body.blocks[0])
+    spirv = ctx.finish()
+    return LoweredKernel(spirv=spirv, local_size=(ctx.num_threads, 1, 1), args=args,
+                         arg_block_size=size, args_in_buffer=in_buffer, grid_in_args=uses_grid,
+                         shared_bytes=ctx.smem_words * 4, notes={"kernel": func.sym_name})
+
+
+def _load_arguments(ctx, func, uses_grid):
+    """Lay out the argument block, declare it, and load every argument in the prologue."""
+    m = ctx.m
+    fields = []   # (ttir index, name, fmt, spirv member type)
+    for i, arg in enumerate(func.arguments):
+        tname = type_name(arg.type)
+        if arg.type.is_tensor or tname not in _ARG_FORMATS:
+            ctx.error(f"kernel argument {i} has type {arg.type}, which jitspv cannot pass yet")
+        fmt = _ARG_FORMATS[tname]
+        fields.append((i, fmt))
+    offset, args, members, offsets = 0, [], [], []
+    for i, fmt in fields:
+        size = _FMT_SIZE[fmt]
+        offset = -(-offset // size) * size
+        args.append(KernelArg(name=f"arg{i}", ttir_index=i, offset=offset, fmt=fmt))
+        members.append(_member_type(ctx, fmt))
+        offsets.append(offset)
+        offset += size
+    if uses_grid:
+        for _ in range(3):
+            members.append(ctx.t_u32)
+            offsets.append(offset)
+            offset += 4
+    size = max(8, -(-offset // 8) * 8)
+    in_buffer = size > ctx.target.max_push_constants
+
+    block = m.type_struct(members, offsets=offsets)
+    m.decorate(block, Decoration.Block)
+    with ctx.prologue():
+        if in_buffer:
+            holder = m.type_struct([ctx.t_u64], offsets=[0])
+            m.decorate(holder, Decoration.Block)
+            var = m.variable(m.type_pointer(StorageClass.PushConstant, holder), StorageClass.PushConstant)
+            addr = ctx.emit(Op.Load, ctx.t_u64, ctx.emit(
+                Op.AccessChain, m.type_pointer(StorageClass.PushConstant, ctx.t_u64), var, ctx.u32(0)))
+            base = ctx.emit(Op.ConvertUToPtr, m.type_pointer(StorageClass.PhysicalStorageBuffer, block), addr)
+            storage = StorageClass.PhysicalStorageBuffer
+        else:
+            base = m.variable(m.type_pointer(StorageClass.PushConstant, block), StorageClass.PushConstant)
+            storage = StorageClass.PushConstant
+        loaded = []
+        for k, (t, off) in enumerate(zip(members, offsets)):
+            p = ctx.emit(Op.AccessChain, m.type_pointer(storage, t), base, ctx.u32(k))
+            extra = (MemoryAccess.Aligned, 8 if m.type_info(t).width == 64 else 4) if in_buffer else ()
+            loaded.append(ctx.emit(Op.Load, t, p, *extra))
+        for (i, fmt), x in zip(fields, loaded):
+            arg = func.arguments[i]
+            ctx.set(arg, _narrow(ctx, arg.type, fmt, x))
+        ctx.grid = loaded[len(fields):]
+    return args, size, in_buffer
+
+
+def _member_type(ctx, fmt):
+    return {"Q": ctx.t_u64, "q": ctx.t_u64, "I": ctx.t_u32, "i": ctx.t_u32,
+            "f": ctx.t_f32, "d": ctx.m.type_float(64)}[fmt]
+
+
+def _narrow(ctx, ttype, fmt, x):
+    """Argument-block member -> the register the TTIR argument stands for."""
+    rtype = ctx.stype(ttype)
+    if rtype == ctx.m.type_of(x):
+        return x
+    info = ctx.m.type_info(rtype)
+    if info.kind == "bool":
+        return ctx.emit(Op.INotEqual, ctx.t_bool, x, ctx.u32(0))
+    if info.kind == "int":
+        return ctx.emit(Op.UConvert, rtype, x)
+    return ctx.emit(Op.FConvert, rtype, x)

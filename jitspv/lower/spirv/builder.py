@@ -32,7 +32,7 @@ Module (all methods return result ids where SPIR-V has one):
     m.type_of(id) -> type id;  m.type_info(type_id) -> TypeInfo(kind, width, signed, elem, count,
     storage_class, members)
   globals and functions:
-    m.variable(ptr_type, storage_class, init=None) -> id      module-level OpVariable
+    m.variable(ptr_type, storage_class, init=None, result_id=None) -> id   module-level OpVariable
     f = m.function(ret_type, fn_type, control=0)              f.id is the function's id
     f.param(type) -> id;  f.label() -> id;  f.begin_block(label)
     f.variable(ptr_type, init=None) -> id     OpVariable(Function), always placed in the entry block
@@ -420,13 +420,15 @@ class Module:
         return self._const(("null", type_id), type_id, Op.ConstantNull, ())
 
     # ---- globals and functions -----------------------------------------------------------------
-    def variable(self, ptr_type: int, storage_class: int, init=None) -> int:
+    def variable(self, ptr_type: int, storage_class: int, init=None, result_id=None) -> int:
+        """result_id: an id from new_id() already referenced by code emitted earlier (a
+        workgroup array whose size is known only once the function is done)."""
         info = self._check_type(ptr_type, "variable")
         if info.kind != "pointer" or info.storage_class != storage_class:
             raise ValueError(f"variable: type {ptr_type} is not a pointer in storage class {storage_class}")
         if storage_class == StorageClass.Function:
             raise ValueError("variable: Function-storage variables belong to a function (Function.variable)")
-        rid = self.new_id()
+        rid = self.new_id() if result_id is None else result_id
         _append(self._globals, Op.Variable, (ptr_type, rid, storage_class) + (() if init is None else (init,)))
         self._type_of[rid] = ptr_type
         self._global_vars.append((rid, storage_class))

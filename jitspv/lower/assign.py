@@ -1,0 +1,138 @@
+"""Encoding assignment: choose one encoding per tensor value before emitting code.
+
+Anchors are memory accesses: the pointer tensor of a load/store gets the default blocked encoding
+for its shape and element size (each invocation owns 16 contiguous bytes). Encodings then flow
+through ops that do not move data (elementwise ops share one; broadcast keeps it; expand_dims
+and reductions turn it into / from a slice), forward and backward, until nothing changes.
+Values nothing reaches get the default for their shape. Where an operand's encoding differs
+from the one an op needs, the lowering converts it (jitspv.lower.context.convert).
+"""
+from __future__ import annotations
+
+from jitspv.lower import layout as L
+from jitspv.lower.ttir_access import attr, bits
+
+# Ops whose tensor operands and results all share one encoding.
+_SAME = {"tt.load", "tt.store", "tt.addptr", "arith.select", "tt.splat", "tt.atomic_rmw", "tt.atomic_cas",
+         "tt.clampf", "tt.precise_sqrt", "tt.precise_divf", "tt.fp_to_fp", "tt.bitcast", "tt.int_to_ptr",
+         "tt.ptr_to_int", "tt.extern_elementwise", "tt.mulhiui", "tt.scan"}
+
+
+def _is_elementwise(name):
+    return name.startswith("arith.") or name.startswith("math.") or name in _SAME
+
+
+def _elem_bytes(t):
+    e = t.element if t.is_tensor else t
+    if e.is_pointer:
+        e = e.pointee
+    return max(1, bits(e) // 8)
+
+
+def assign_encodings(func, num_threads):
+    enc = {}
+    ops = []
+    _collect(func.body.blocks[0], ops)
+
+    def want(v, e):
+        if e is None or not v.type.is_tensor or v in enc:
+            return False
+        enc[v] = e
+        return True
+
+    # Anchors: loads/stores/atomics, sized for their element type.
+    for op in ops:
+        if op.name in ("tt.load", "tt.store", "tt.atomic_rmw", "tt.atomic_cas"):
+            ptr = op.operands[0]
+            if ptr.type.is_tensor:
+                want(ptr, L.default_blocked(tuple(ptr.type.shape), _elem_bytes(ptr.type), num_threads))
+
+    def propagate(op):
+        changed = False
+        name = op.name
+        tens = [v for v in list(op.operands) + list(op.results) if v.type.is_tensor]
+        if not tens:
+            return False
+        if _is_elementwise(name) or name == "tt.broadcast":
+            known = next((enc[v] for v in tens if v in enc), None)
+            for v in tens:
+                changed |= want(v, known)
+        elif name == "tt.expand_dims":
+            x, y = op.operands[0], op.results[0]
+            d = int(attr(op, "axis"))
+            if y in enc:
+                changed |= want(x, L.Slice(enc[y], d))
+            if x in enc:
+                changed |= want(y, L.expand_encoding(enc[x], d))
+        elif name == "tt.reduce":
+            axis = int(attr(op, "axis"))
+            ins = [v for v in op.operands if v.type.is_tensor]
+            known = next((enc[v] for v in ins if v in enc), None)
+            for v in ins:
+                changed |= want(v, known)
+            if known is not None:
+                for r in op.results:
+                    changed |= want(r, L.Slice(known, axis))
+            for r in op.results:
+                if r in enc and isinstance(enc[r], L.Slice) and enc[r].dim == axis:
+                    for v in ins:
+                        changed |= want(v, enc[r].parent)
+        elif name in ("scf.for", "scf.if", "scf.while", "scf.yield", "scf.condition"):
+            pass  # handled by _region_links below
+        return changed
+
+    links = _region_links(func)
+    changed = True
+    while changed:
+        changed = False
+        for op in ops:
+            changed |= propagate(op)
+        for op in reversed(ops):
+            changed |= propagate(op)
+        for group in links:
+            known = next((enc[v] for v in group if v in enc), None)
+            for v in group:
+                changed |= want(v, known)
+    for op in ops:
+        for v in list(op.results) + [a for r in op.regions for b in r.blocks for a in b.arguments]:
+            if v.type.is_tensor and v not in enc:
+                enc[v] = L.default_blocked(tuple(v.type.shape), 4, num_threads)
+    return enc
+
+
+def _collect(block, out):
+    for op in block.operations:
+        out.append(op)
+        for r in op.regions:
+            for b in r.blocks:
+                _collect(b, out)
+
+
+def _region_links(func):
+    """Groups of values that must share an encoding because control flow passes one as the
+    other: loop init/iter-arg/yield/result, if-yield/result."""
+    groups = []
+    ops = []
+    _collect(func.body.blocks[0], ops)
+    for op in ops:
+        if op.name == "scf.for":
+            body = op.regions[0].blocks[0]
+            inits = op.operands[3:]
+            yields = body.operations[-1].operands
+            for i, res in enumerate(op.results):
+                groups.append([inits[i], body.arguments[i + 1], yields[i], res])
+        elif op.name == "scf.if":
+            for i, res in enumerate(op.results):
+                g = [res]
+                for r in op.regions:
+                    if r.blocks:
+                        g.append(r.blocks[0].operations[-1].operands[i])
+                groups.append(g)
+        elif op.name == "scf.while":
+            before, after = op.regions[0].blocks[0], op.regions[1].blocks[0]
+            cond = before.operations[-1]
+            for i, a in enumerate(before.arguments):
+                groups.append([op.operands[i], a, after.operations[-1].operands[i]])
+            for i, res in enumerate(op.results):
+                groups.append([cond.operands[i + 1], after.arguments[i], res])
+    return [[v for v in g if v.type.is_tensor] for g in groups]

@@ -1,0 +1,20 @@
+"""Compile errors raised by the lowering: Triton's own CompilationError, so code that catches
+Triton's errors keeps working, with the kernel's file:line and source text."""
+from __future__ import annotations
+
+import linecache
+
+from triton.compiler.errors import CompilationError
+
+
+class LoweringError(CompilationError):
+    def __init__(self, message: str, loc=None):
+        where = " <source unavailable>"
+        if loc is not None and getattr(loc, "file", None):
+            text = linecache.getline(loc.file, loc.line).rstrip()
+            where = f"{loc.file}:{loc.line}:{loc.col}:\n{text}\n{' ' * max(0, loc.col - 1)}^"
+        super().__init__(where, None, message)
+        self.loc = loc
+
+    def __reduce__(self):
+        return type(self), (self.error_message, self.loc)

@@ -1,0 +1,176 @@
+"""Distributed-tensor layouts: which invocation holds which tensor elements, in which registers.
+
+A program's tensor is spread over the workgroup's W invocations. As in TritonGPU, an *encoding*
+(blocked, or a slice of another encoding along one dimension) applied to a static shape gives a
+`Layout`: the coordinate of register k of invocation `tid` along dimension d is
+
+    sum(((tid // term.stride) % term.count) * term.scale for term in terms[d]) + regs[k][d]
+
+`tid` is the invocation's index in *subgroup order* (SubgroupId * SubgroupSize + lane), so the low
+bits of tid are subgroup lanes and reductions can use subgroup shuffles. When an encoding's tile is
+bigger than the shape, several invocations hold the same element (replicas): they compute the same
+values, and side effects are predicated to one of them.
+
+Two layouts whose `terms` are equal place equal coordinates in the same invocation, so converting
+between them, or broadcasting a size-1 dimension, is a register renaming; anything else goes
+through workgroup memory (see jitspv/lower/rules).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import product
+
+
+@dataclass(frozen=True)
+class ThreadTerm:
+    stride: int
+    count: int
+    scale: int
+
+
+@dataclass(frozen=True)
+class Layout:
+    shape: tuple
+    terms: tuple          # per dimension, a tuple of ThreadTerm
+    regs: tuple           # per register, a tuple of static offsets (one per dimension)
+    num_threads: int      # W: invocations in the workgroup
+    owners: int           # invocations with distinct data (tid < owners); the rest are replicas
+
+    @property
+    def rank(self):
+        return len(self.shape)
+
+    def register_index(self):
+        """Map static offsets -> register number."""
+        return {r: k for k, r in enumerate(self.regs)}
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """Each invocation holds `size_per_thread` contiguous elements per dimension, repeated."""
+
+    size_per_thread: tuple
+    threads: tuple        # invocations along each dimension (product <= num_threads)
+    order: tuple          # dimensions, fastest-varying first
+    num_threads: int
+
+    @property
+    def rank(self):
+        return len(self.order)
+
+
+@dataclass(frozen=True)
+class Slice:
+    """`parent` with dimension `dim` removed: the layout of a reduction along `dim`."""
+
+    parent: object
+    dim: int
+
+    @property
+    def rank(self):
+        return self.parent.rank - 1
+
+    @property
+    def num_threads(self):
+        return self.parent.num_threads
+
+
+def default_blocked(shape, elem_bytes: int, num_threads: int) -> Blocked:
+    """The encoding chosen for a tensor of `shape`: 16 bytes contiguous per invocation along the
+    last dimension (one vector load), invocations spread fastest along the last dimension."""
+    rank = len(shape)
+    order = tuple(reversed(range(rank)))
+    spt = [1] * rank
+    spt[order[0]] = max(1, min(shape[order[0]], 16 // max(1, elem_bytes)))
+    threads = [1] * rank
+    left = num_threads
+    for d in order:
+        t = min(left, max(1, shape[d] // spt[d]))
+        threads[d] = t
+        left //= t
+    # Threads not needed by the shape go to the slowest dimension (replicas if it is too small).
+    return Blocked(tuple(spt), tuple(threads), order, num_threads)
+
+
+def layout_of(encoding, shape) -> Layout:
+    return _layout_of(encoding, tuple(int(s) for s in shape))
+
+
+@lru_cache(maxsize=None)
+def _layout_of(encoding, shape) -> Layout:
+    if isinstance(encoding, Slice):
+        full = list(shape)
+        full.insert(encoding.dim, 1)
+        parent = _layout_of(encoding.parent, tuple(full))
+        d = encoding.dim
+        terms = parent.terms[:d] + parent.terms[d + 1:]
+        regs = tuple(r[:d] + r[d + 1:] for r in parent.regs)
+        return Layout(shape, terms, regs, parent.num_threads, parent.owners)
+    assert isinstance(encoding, Blocked) and len(shape) == encoding.rank, (encoding, shape)
+    rank = len(shape)
+    strides = [0] * rank
+    stride = 1
+    for d in encoding.order:
+        strides[d] = stride
+        stride *= encoding.threads[d]
+    terms, offsets = [], []
+    owners = 1
+    for d in range(rank):
+        spt = min(encoding.size_per_thread[d], shape[d])
+        count = min(encoding.threads[d], max(1, shape[d] // spt))
+        tile = spt * count
+        terms.append((ThreadTerm(strides[d], count, spt),) if count > 1 else ())
+        owners_d = count
+        owners *= owners_d
+        offsets.append([rep * tile + w for rep in range(max(1, shape[d] // tile)) for w in range(spt)])
+    # Registers enumerate the fastest dimension innermost, so a thread's contiguous run along it
+    # occupies consecutive registers (one vector access).
+    slow_to_fast = list(reversed(encoding.order))
+    regs = []
+    for combo in product(*(offsets[d] for d in slow_to_fast)):
+        r = [0] * rank
+        for d, v in zip(slow_to_fast, combo):
+            r[d] = v
+        regs.append(tuple(r))
+    # Replicas: invocations whose tid bits are not used by any term (or exceed the tile).
+    used = 1
+    for d in range(rank):
+        for t in terms[d]:
+            used = max(used, t.stride * t.count)
+    return Layout(shape, tuple(terms), tuple(regs), encoding.num_threads, used if owners > 1 else 1)
+
+
+def expand_encoding(encoding, dim):
+    """Encoding of `expand_dims(x, dim)` for x in `encoding`."""
+    if isinstance(encoding, Slice) and encoding.dim == dim:
+        return encoding.parent
+    rank = encoding.rank + 1
+    if isinstance(encoding, Blocked):
+        spt = list(encoding.size_per_thread)
+        thr = list(encoding.threads)
+        spt.insert(dim, 1)
+        thr.insert(dim, 1)
+        order = tuple(o + (o >= dim) for o in encoding.order) + (dim,)
+        return Blocked(tuple(spt), tuple(thr), order, encoding.num_threads)
+    # Slice of something along another dim: expand the parent, re-slice.
+    pdim = encoding.dim + (encoding.dim >= dim)
+    return Slice(expand_encoding(encoding.parent, dim if dim <= encoding.dim else dim + 1), pdim) \
+        if rank else encoding
+
+
+def same_distribution(a: Layout, b: Layout) -> bool:
+    """True when every element b holds in an invocation is held by a in the same invocation, so a
+    value in layout a becomes one in layout b by renaming registers (a's size-1 dimensions broadcast)."""
+    if a.rank != b.rank:
+        return False
+    for d in range(a.rank):
+        if a.shape[d] == 1:
+            continue  # broadcast: every b coordinate maps to a's coordinate 0
+        if a.terms[d] != b.terms[d]:
+            return False
+    index = a.register_index()
+    for r in b.regs:
+        if tuple(0 if a.shape[d] == 1 else r[d] for d in range(a.rank)) not in index:
+            return False
+    return True

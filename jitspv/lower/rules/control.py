@@ -1,0 +1,167 @@
+"""Structured control flow (scf.for / scf.if / scf.while), barriers, tt.return.
+
+Loop-carried tensors become one OpPhi per register; values flow out of a loop through its header
+(which dominates the merge block) or through merge-block phis.
+"""
+from __future__ import annotations
+
+from jitspv.lower.context import DTensor
+from jitspv.lower.registry import register
+from jitspv.lower.ttir_access import attr
+from jitspv.lower.spirv.grammar import Op, Scope
+
+SEM_ALL_ACQREL = 0x8 | 0x40 | 0x100   # AcquireRelease | UniformMemory | WorkgroupMemory
+
+
+def _flatten(ctx, value, enc):
+    """Register ids of a value, in `enc` for tensors."""
+    if value.type.is_tensor:
+        return list(ctx.tensor(value, enc).regs)
+    return [ctx.scalar(value)]
+
+
+def _encodings(ctx, values):
+    return [ctx.encoding_of(v) if v.type.is_tensor else None for v in values]
+
+
+def _rebuild(ctx, value, enc, ids):
+    if value.type.is_tensor:
+        return ctx.make(value, list(ids), enc)
+    return ids[0]
+
+
+def _split(ctx, values, encs, flat):
+    out, i = [], 0
+    for v, e in zip(values, encs):
+        n = len(ctx.make(v, [], e).layout.regs) if v.type.is_tensor else 1
+        out.append(_rebuild(ctx, v, e, flat[i:i + n]))
+        i += n
+    return out
+
+
+def _flatten_all(ctx, values, encs):
+    flat = []
+    for v, e in zip(values, encs):
+        flat += _flatten(ctx, v, e)
+    return flat
+
+
+@register("scf.for")
+def _for(ctx, op):
+    lb, ub, step = (ctx.scalar(v) for v in op.operands[:3])
+    body = op.regions[0].blocks[0]
+    carried = body.arguments[1:]
+    encs = _encodings(ctx, carried)
+    inits = _flatten_all(ctx, op.operands[3:], encs)
+    ity = ctx.stype(op.operands[0].type)
+    header, body_l, cont, merge = (ctx.new_label() for _ in range(4))
+    pre = ctx.label
+    ctx.branch(header)
+    ctx.start_block(header)
+    iv = ctx.f.phi(ity, (lb, pre))
+    phis = [ctx.f.phi(ctx.m.type_of(x), (x, pre)) for x in inits]
+    less = Op.ULessThan if attr(op, "unsignedCmp", None) else Op.SLessThan
+    cond = ctx.emit(less, ctx.t_bool, iv, ub)
+    ctx.emit(Op.LoopMerge, None, merge, cont, 0)
+    ctx.emit(Op.BranchConditional, None, cond, body_l, merge)
+
+    ctx.start_block(body_l)
+    ctx.set(body.arguments[0], iv)
+    for v, x in zip(carried, _split(ctx, carried, encs, phis)):
+        ctx.set(v, x)
+    for inner in body.operations[:-1]:
+        ctx.lower_op(inner)
+    yielded = _flatten_all(ctx, body.operations[-1].operands, encs)
+    ctx.branch(cont)
+
+    ctx.start_block(cont)
+    nxt = ctx.emit(Op.IAdd, ity, iv, step)
+    ctx.branch(header)
+    ctx.f.add_incoming(iv, nxt, cont)
+    for p, y in zip(phis, yielded):
+        ctx.f.add_incoming(p, y, cont)
+
+    ctx.start_block(merge)
+    for res, x in zip(op.results, _split(ctx, op.results, encs, phis)):
+        ctx.set(res, x)
+
+
+def _region_yields(ctx, region, encs):
+    block = region.blocks[0]
+    for inner in block.operations[:-1]:
+        ctx.lower_op(inner)
+    return _flatten_all(ctx, block.operations[-1].operands, encs)
+
+
+@register("scf.if")
+def _if(ctx, op):
+    cond = ctx.scalar(op.operands[0])
+    encs = _encodings(ctx, op.results)
+    then_r = op.regions[0]
+    else_r = op.regions[1] if len(op.regions) > 1 and op.regions[1].blocks else None
+    if not op.results:
+        ctx.if_then(cond, lambda: _region_yields(ctx, then_r, encs) and None,
+                    (lambda: _region_yields(ctx, else_r, encs) and None) if else_r else None)
+        return
+    merged = ctx.if_then(cond, lambda: _region_yields(ctx, then_r, encs),
+                         lambda: _region_yields(ctx, else_r, encs))
+    for res, x in zip(op.results, _split(ctx, op.results, encs, merged)):
+        ctx.set(res, x)
+
+
+@register("scf.while")
+def _while(ctx, op):
+    before, after = op.regions[0].blocks[0], op.regions[1].blocks[0]
+    cond_op = before.operations[-1]
+    arg_encs = _encodings(ctx, before.arguments)
+    res_encs = _encodings(ctx, op.results)
+    inits = _flatten_all(ctx, op.operands, arg_encs)
+    header, before_l, body_l, cont, merge = (ctx.new_label() for _ in range(5))
+    pre = ctx.label
+    ctx.branch(header)
+    ctx.start_block(header)
+    phis = [ctx.f.phi(ctx.m.type_of(x), (x, pre)) for x in inits]
+    ctx.emit(Op.LoopMerge, None, merge, cont, 0)
+    ctx.branch(before_l)
+
+    ctx.start_block(before_l)
+    for v, x in zip(before.arguments, _split(ctx, before.arguments, arg_encs, phis)):
+        ctx.set(v, x)
+    for inner in before.operations[:-1]:
+        ctx.lower_op(inner)
+    cond = ctx.scalar(cond_op.operands[0])
+    forwarded = _flatten_all(ctx, cond_op.operands[1:], res_encs)
+    before_end = ctx.label
+    ctx.emit(Op.BranchConditional, None, cond, body_l, merge)
+
+    ctx.start_block(body_l)
+    for v, x in zip(after.arguments, _split(ctx, after.arguments, res_encs, forwarded)):
+        ctx.set(v, x)
+    yielded = _region_yields(ctx, op.regions[1], arg_encs)
+    ctx.branch(cont)
+    ctx.start_block(cont)
+    ctx.branch(header)
+    for p, y in zip(phis, yielded):
+        ctx.f.add_incoming(p, y, cont)
+
+    ctx.start_block(merge)
+    outs = [ctx.f.phi(ctx.m.type_of(x), (x, before_end)) for x in forwarded]
+    for res, x in zip(op.results, _split(ctx, op.results, res_encs, outs)):
+        ctx.set(res, x)
+
+
+@register("scf.yield", "scf.condition")
+def _terminator(ctx, op):
+    ctx.error(f"internal: {op.name} lowered outside its region")
+
+
+@register("tt.return")
+def _return(ctx, op):
+    if op.operands:
+        ctx.error("a kernel cannot return a value")
+
+
+@register("gpu.barrier")
+def _barrier(ctx, op):
+    wg = ctx.u32(Scope.Workgroup)
+    ctx.emit(Op.ControlBarrier, None, wg, wg, ctx.u32(SEM_ALL_ACQREL))

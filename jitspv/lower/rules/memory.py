@@ -1,0 +1,243 @@
+"""Pointer arithmetic and global memory: tt.addptr, tt.load, tt.store, atomics.
+
+Pointers are uint64 device addresses. A load or store is split into groups of v consecutive
+registers that are contiguous in memory, aligned to v * element size, and under a mask constant
+over the group (jitspv.lower.axis_info): each group is one vector access of up to 16 bytes.
+A masked-off group branches around the access: it never touches memory.
+"""
+from __future__ import annotations
+
+from math import gcd
+
+from jitspv.lower import layout as L
+from jitspv.lower.context import DTensor, aligned
+from jitspv.lower.registry import register
+from jitspv.lower.ttir_access import bits, type_name
+from jitspv.lower.spirv.grammar import Op, StorageClass, Capability
+
+PSB = StorageClass.PhysicalStorageBuffer
+MAX_ACCESS_BYTES = 16
+
+
+def _pointee(t):
+    p = t.element if t.is_tensor else t
+    return p.pointee
+
+
+def _elem_bytes(ctx, pointee):
+    if pointee.is_pointer:
+        return 8
+    return max(1, bits(pointee) // 8)
+
+
+@register("tt.addptr")
+def _addptr(ctx, op):
+    res = op.results[0]
+    esize = _elem_bytes(ctx, _pointee(res.type))
+    off_type = ctx.stype(op.operands[1].type)
+    widen = ctx.m.type_info(off_type).width < 64
+
+    def fn(rtype, p, off):
+        if widen:
+            off = ctx.emit(Op.SConvert, ctx.t_u64, off)
+        if esize != 1:
+            off = ctx.emit(Op.IMul, ctx.t_u64, off, ctx.m.const(ctx.t_u64, esize))
+        return ctx.emit(Op.IAdd, ctx.t_u64, p, off)
+    from jitspv.lower.rules.common import elementwise
+    elementwise(ctx, op, fn)
+
+
+@register("tt.int_to_ptr", "tt.ptr_to_int")
+def _ptr_int(ctx, op):
+    from jitspv.lower.rules.common import elementwise
+    elementwise(ctx, op, lambda rtype, x: x if rtype == ctx.m.type_of(x) else ctx.emit(Op.UConvert, rtype, x))
+
+
+# ---- typed memory access ---------------------------------------------------------------------
+class _Access:
+    """How registers of one TTIR element type travel to and from memory."""
+
+    def __init__(self, ctx, pointee):
+        self.ctx = ctx
+        m = ctx.m
+        self.reg_type = ctx.stype(pointee)
+        self.esize = _elem_bytes(ctx, pointee)
+        name = type_name(pointee)
+        self.kind = name
+        if name in ("i1", "i8"):
+            ctx.m.capability(Capability.StorageBuffer8BitAccess)
+            self.mem_type = m.type_int(8, False)
+        elif name in ("i16", "bf16"):
+            m.capability(Capability.StorageBuffer16BitAccess)
+            self.mem_type = m.type_int(16, False)
+        elif name == "f16":
+            m.capability(Capability.StorageBuffer16BitAccess)
+            self.mem_type = self.reg_type
+        else:
+            self.mem_type = self.reg_type
+
+    def to_reg(self, x):
+        ctx = self.ctx
+        if self.kind == "i1":
+            return ctx.emit(Op.INotEqual, ctx.t_bool, x, ctx.m.const(self.mem_type, 0))
+        if self.kind == "bf16":
+            wide = ctx.emit(Op.ShiftLeftLogical, ctx.t_u32, ctx.emit(Op.UConvert, ctx.t_u32, x), ctx.u32(16))
+            return ctx.emit(Op.Bitcast, ctx.t_f32, wide)
+        return x
+
+    def to_mem(self, x):
+        ctx = self.ctx
+        if self.kind == "i1":
+            return ctx.emit(Op.Select, self.mem_type, x, ctx.m.const(self.mem_type, 1), ctx.m.const(self.mem_type, 0))
+        if self.kind == "bf16":
+            return _f32_to_bf16_bits(ctx, x, self.mem_type)
+        return x
+
+    def load(self, addr, v):
+        """Load v consecutive elements at addr (aligned to v * esize); returns register ids."""
+        ctx, m = self.ctx, self.ctx.m
+        nbytes = v * self.esize
+        if v == 1:
+            p = ctx.emit(Op.ConvertUToPtr, m.type_pointer(PSB, self.mem_type), addr)
+            return [self.to_reg(ctx.emit(Op.Load, self.mem_type, p, *aligned(self.esize)))]
+        word = self.mem_type if self.esize >= 4 else ctx.t_u32
+        per_word = max(1, 4 // self.esize)
+        n = nbytes // max(4, self.esize)
+        vt = m.type_vector(word, n) if n > 1 else word
+        p = ctx.emit(Op.ConvertUToPtr, m.type_pointer(PSB, vt), addr)
+        vec = ctx.emit(Op.Load, vt, p, *aligned(nbytes))
+        words = [ctx.emit(Op.CompositeExtract, word, vec, i) for i in range(n)] if n > 1 else [vec]
+        if per_word == 1:
+            return [self.to_reg(w) for w in words]
+        et = m.type_vector(self.mem_type, per_word)
+        out = []
+        for w in words:
+            parts = ctx.emit(Op.Bitcast, et, w)
+            out += [self.to_reg(ctx.emit(Op.CompositeExtract, self.mem_type, parts, i)) for i in range(per_word)]
+        return out
+
+    def store(self, addr, values):
+        ctx, m = self.ctx, self.ctx.m
+        v = len(values)
+        nbytes = v * self.esize
+        mem = [self.to_mem(x) for x in values]
+        if v == 1:
+            p = ctx.emit(Op.ConvertUToPtr, m.type_pointer(PSB, self.mem_type), addr)
+            ctx.emit(Op.Store, None, p, mem[0], *aligned(self.esize))
+            return
+        per_word = max(1, 4 // self.esize)
+        if per_word == 1:
+            words, word = mem, self.mem_type
+        else:
+            word = ctx.t_u32
+            et = m.type_vector(self.mem_type, per_word)
+            words = [ctx.emit(Op.Bitcast, word, ctx.emit(Op.CompositeConstruct, et, *mem[i:i + per_word]))
+                     for i in range(0, v, per_word)]
+        n = len(words)
+        vt = m.type_vector(word, n) if n > 1 else word
+        val = ctx.emit(Op.CompositeConstruct, vt, *words) if n > 1 else words[0]
+        p = ctx.emit(Op.ConvertUToPtr, m.type_pointer(PSB, vt), addr)
+        ctx.emit(Op.Store, None, p, val, *aligned(nbytes))
+
+
+def _f32_to_bf16_bits(ctx, x, u16):
+    """Round-to-nearest-even f32 -> bf16 bit pattern; NaN stays a (quiet) NaN."""
+    u = ctx.t_u32
+    bits = ctx.emit(Op.Bitcast, u, x)
+    lsb = ctx.emit(Op.BitwiseAnd, u, ctx.emit(Op.ShiftRightLogical, u, bits, ctx.u32(16)), ctx.u32(1))
+    rounded = ctx.emit(Op.IAdd, u, bits, ctx.emit(Op.IAdd, u, lsb, ctx.u32(0x7FFF)))
+    nan = ctx.emit(Op.IsNan, ctx.t_bool, x)
+    rounded = ctx.emit(Op.Select, u, nan, ctx.emit(Op.BitwiseOr, u, bits, ctx.u32(0x400000)), rounded)
+    return ctx.emit(Op.UConvert, u16, ctx.emit(Op.ShiftRightLogical, u, rounded, ctx.u32(16)))
+
+
+def _fast_dim(enc):
+    if isinstance(enc, L.Blocked):
+        return enc.order[0]
+    inner = _fast_dim(enc.parent)
+    if inner is None or inner == enc.dim:
+        return None
+    return inner - (inner > enc.dim)
+
+
+def _vector_width(ctx, op, layout, enc, esize):
+    """Registers per access: consecutive registers along the fastest dimension that the axis
+    analysis proves contiguous, aligned and uniformly masked."""
+    c = _fast_dim(enc)
+    if c is None or esize > MAX_ACCESS_BYTES:
+        return 1
+    run = 1
+    regs = layout.regs
+    while run < len(regs) and regs[run][c] == regs[0][c] + run and \
+            all(regs[run][d] == regs[0][d] for d in range(len(regs[0])) if d != c):
+        run += 1
+    ptr = ctx.axis.get(op.operands[0])
+    v = min(run, ptr.contiguity[c], MAX_ACCESS_BYTES // esize)
+    align = gcd(ptr.divisibility[c], MAX_ACCESS_BYTES)
+    while v > 1 and (v * esize) % align and align < v * esize:
+        v //= 2
+    mask_idx = 1 if op.name == "tt.load" else 2
+    if len(op.operands) > mask_idx:
+        v = gcd(v, ctx.axis.get(op.operands[mask_idx]).constancy[c])
+    # Registers must split into whole groups, and a vector has at most 4 components of >= 4 bytes.
+    v = 1 << (v.bit_length() - 1)
+    while v > 1 and (len(regs) % v or (esize >= 4 and v > 4)):
+        v //= 2
+    return v
+
+
+@register("tt.load")
+def _load(ctx, op):
+    res = op.results[0]
+    ptr = op.operands[0]
+    acc = _Access(ctx, _pointee(ptr.type))
+    if not res.type.is_tensor:
+        if len(op.operands) > 1:
+            mask, other = ctx.scalar(op.operands[1]), None
+            if len(op.operands) > 2:
+                other = ctx.scalar(op.operands[2])
+            other = other if other is not None else ctx.m.const_null(acc.reg_type)
+            out, = ctx.if_then(mask, lambda: acc.load(ctx.scalar(ptr), 1), lambda: [other])
+            ctx.set(res, out)
+        else:
+            ctx.set(res, acc.load(ctx.scalar(ptr), 1)[0])
+        return
+    enc = ctx.encoding_of(res)
+    P = ctx.tensor(ptr, enc)
+    M = ctx.tensor(op.operands[1], enc).regs if len(op.operands) > 1 else None
+    O = ctx.tensor(op.operands[2], enc).regs if len(op.operands) > 2 else None
+    v = _vector_width(ctx, op, P.layout, enc, acc.esize)
+    zero = ctx.m.const_null(acc.reg_type)
+    regs = []
+    for g in range(0, len(P.regs), v):
+        addr = P.regs[g]
+        if M is None:
+            regs += acc.load(addr, v)
+        else:
+            others = O[g:g + v] if O is not None else [zero] * v
+            regs += ctx.if_then(M[g], lambda: acc.load(addr, v), lambda: others)
+    ctx.set(res, DTensor(enc, P.layout, regs))
+
+
+@register("tt.store")
+def _store(ctx, op):
+    ptr, val = op.operands[0], op.operands[1]
+    acc = _Access(ctx, _pointee(ptr.type))
+    if not ptr.type.is_tensor:
+        p, x = ctx.scalar(ptr), ctx.scalar(val)
+        if len(op.operands) > 2:
+            ctx.if_then(ctx.scalar(op.operands[2]), lambda: acc.store(p, [x]))
+        else:
+            acc.store(p, [x])
+        return
+    enc = ctx.encoding_of(ptr)
+    P = ctx.tensor(ptr, enc)
+    V = ctx.tensor(val, enc).regs
+    M = ctx.tensor(op.operands[2], enc).regs if len(op.operands) > 2 else None
+    v = _vector_width(ctx, op, P.layout, enc, acc.esize)
+    for g in range(0, len(P.regs), v):
+        addr, vals = P.regs[g], V[g:g + v]
+        if M is None:
+            acc.store(addr, vals)
+        else:
+            ctx.if_then(M[g], lambda: acc.store(addr, vals))

@@ -1,0 +1,109 @@
+"""tt.reduce: combine along one axis with any combine region (sum, max, argmax's pair, user fns).
+
+Three levels, as on CUDA: registers of one invocation are folded first; then invocations along
+the axis that share a subgroup exchange partials with subgroup shuffles (butterfly, so every
+lane ends with the total); partials of different subgroups meet in workgroup memory.
+"""
+from __future__ import annotations
+
+from jitspv.lower import layout as L
+from jitspv.lower.context import DTensor, row_major, _numel
+from jitspv.lower.registry import register
+from jitspv.lower.ttir_access import attr
+from jitspv.lower.spirv.grammar import Op, Scope
+
+
+def _combine(ctx, region, acc, other):
+    return ctx.inline_region(region, list(acc) + list(other))
+
+
+@register("tt.reduce")
+def _reduce(ctx, op):
+    axis = int(attr(op, "axis"))
+    region = op.regions[0]
+    enc = ctx.encoding_of(op.operands[0])
+    ins = [ctx.tensor(v, enc) for v in op.operands]
+    lay = ins[0].layout
+    rtypes = [ctx.stype(v.type) for v in op.operands]
+    out_enc = L.Slice(enc, axis)
+    out_shape = lay.shape[:axis] + lay.shape[axis + 1:]
+    out_lay = L.layout_of(out_enc, out_shape)
+
+    # 1. Fold registers that differ only along the axis, in order along the axis.
+    groups = {}
+    for k, r in enumerate(lay.regs):
+        groups.setdefault(r[:axis] + r[axis + 1:], []).append((r[axis], k))
+    accs = []
+    for r in out_lay.regs:
+        members = sorted(groups[r])
+        acc = [t.regs[members[0][1]] for t in ins]
+        for _, k in members[1:]:
+            acc = _combine(ctx, region, acc, [t.regs[k] for t in ins])
+        accs.append(acc)
+
+    # 2. Invocations along the axis inside one subgroup: butterfly over shuffles.
+    sg = ctx.target.subgroup_size
+    for term in lay.terms[axis]:
+        span = term.stride * term.count
+        mask = term.stride
+        while mask < min(span, sg):
+            m = ctx.u32(mask)
+            scope = ctx.u32(Scope.Subgroup)
+            for i, acc in enumerate(accs):
+                other = [ctx.emit(Op.GroupNonUniformShuffleXor, rt, scope, x, m) for rt, x in zip(rtypes, acc)]
+                accs[i] = _combine(ctx, region, acc, other)
+            mask *= 2
+        # 3. Across subgroups: partials meet in workgroup memory, every invocation folds them.
+        lo = max(term.stride, sg)
+        if span > lo:
+            count = span // lo
+            accs = _across_subgroups(ctx, region, rtypes, accs, out_lay, out_shape, lo, count)
+
+    results = op.results
+    if not results[0].type.is_tensor:
+        for res, x in zip(results, accs[0]):
+            ctx.set(res, x)
+        return
+    for i, res in enumerate(results):
+        ctx.set(res, DTensor(out_enc, out_lay, [acc[i] for acc in accs]))
+
+
+def _across_subgroups(ctx, region, rtypes, accs, out_lay, out_shape, lo, count):
+    n_out = _numel(out_shape)
+    words = [ctx.word_count(t) for t in rtypes]
+    slot_words = sum(words)
+    ctx.smem_reserve(n_out * count * slot_words)
+    strides = tuple(s * count * slot_words for s in row_major(out_shape)) if out_shape else ()
+    base = ctx.linear_indices(out_lay, strides) if out_shape else [ctx.u32(0)]
+    u32 = ctx.t_u32
+    tid = ctx.tid()
+    part = ctx.emit(Op.BitwiseAnd, u32, ctx.emit(Op.ShiftRightLogical, u32, tid, ctx.u32(lo.bit_length() - 1)),
+                    ctx.u32(count - 1))
+    part_off = ctx.emit(Op.IMul, u32, part, ctx.u32(slot_words))
+    ctx.barrier()
+    for b, acc in zip(base, accs):
+        at = ctx.emit(Op.IAdd, u32, b, part_off)
+        w = 0
+        for rt, x in zip(rtypes, acc):
+            for word in ctx.to_words(rt, x):
+                ctx.emit(Op.Store, None, ctx.smem_ptr(ctx.emit(Op.IAdd, u32, at, ctx.u32(w))), word)
+                w += 1
+    ctx.barrier()
+    out = []
+    for b in base:
+        acc = None
+        for j in range(count):
+            vals, w = [], j * slot_words
+            for rt, nw in zip(rtypes, words):
+                ws = [ctx.emit(Op.Load, u32, ctx.smem_ptr(ctx.emit(Op.IAdd, u32, b, ctx.u32(w + i))))
+                      for i in range(nw)]
+                vals.append(ctx.from_words(rt, ws))
+                w += nw
+            acc = vals if acc is None else _combine(ctx, region, acc, vals)
+        out.append(acc)
+    return out
+
+
+@register("tt.reduce.return", "tt.scan.return")
+def _region_return(ctx, op):
+    ctx.error("internal: region terminator lowered outside its region")

@@ -1,0 +1,134 @@
+"""Program ids and tensor construction/shape ops: make_range, splat, broadcast, expand_dims,
+reshape, trans, join, split, cat."""
+from __future__ import annotations
+
+from jitspv.lower import layout as L
+from jitspv.lower.context import DTensor, row_major, _numel
+from jitspv.lower.registry import register
+from jitspv.lower.ttir_access import attr
+from jitspv.lower.spirv.grammar import Op, BuiltIn
+
+_AXES = {"x": 0, "y": 1, "z": 2}
+
+
+def _axis(op):
+    a = attr(op, "axis")
+    return _AXES[a] if isinstance(a, str) else int(a)
+
+
+@register("tt.get_program_id")
+def _program_id(ctx, op):
+    wg = ctx.builtin(BuiltIn.WorkgroupId, vec3=True)
+    ctx.set(op.results[0], ctx.emit(Op.CompositeExtract, ctx.t_u32, wg, _axis(op)))
+
+
+@register("tt.get_num_programs")
+def _num_programs(ctx, op):
+    # The grid travels with the arguments: NumWorkgroups is wrong when a large grid is split
+    # into several dispatches.
+    ctx.set(op.results[0], ctx.grid[_axis(op)])
+
+
+@register("tt.make_range")
+def _make_range(ctx, op):
+    res = op.results[0]
+    enc = ctx.encoding_of(res)
+    lay = L.layout_of(enc, tuple(res.type.shape))
+    ctx.set(res, DTensor(enc, lay, ctx.linear_indices(lay, (1,), int(attr(op, "start")))))
+
+
+@register("tt.splat")
+def _splat(ctx, op):
+    res = op.results[0]
+    x = ctx.scalar(op.operands[0])
+    enc = ctx.encoding_of(res)
+    lay = L.layout_of(enc, tuple(res.type.shape))
+    ctx.set(res, DTensor(enc, lay, [x] * len(lay.regs)))
+
+
+@register("tt.broadcast")
+def _broadcast(ctx, op):
+    res = op.results[0]
+    enc = ctx.encoding_of(res)
+    src = ctx.tensor(op.operands[0], enc)
+    dst = L.layout_of(enc, tuple(res.type.shape))
+    index = src.layout.register_index()
+    shape = src.layout.shape
+    regs = [src.regs[index[tuple(0 if shape[d] == 1 else r[d] for d in range(len(r)))]] for r in dst.regs]
+    ctx.set(res, DTensor(enc, dst, regs))
+
+
+@register("tt.expand_dims")
+def _expand_dims(ctx, op):
+    res = op.results[0]
+    enc = ctx.encoding_of(res)
+    d = int(attr(op, "axis"))
+    src = ctx.tensor(op.operands[0], L.Slice(enc, d))
+    # A slice's registers are its parent's over the shape with size 1 at d, in the same order.
+    ctx.set(res, DTensor(enc, L.layout_of(enc, tuple(res.type.shape)), src.regs))
+
+
+def _through_memory(ctx, op, sources, dests):
+    rtype = ctx.stype(op.results[0].type)
+    numel = sum(_numel(tuple(v.type.shape)) for v in op.results)
+    return ctx.exchange(sources, dests, rtype, numel)
+
+
+@register("tt.reshape")
+def _reshape(ctx, op):
+    x, res = op.operands[0], op.results[0]
+    src = ctx.tensor(x)
+    shape = tuple(res.type.shape)
+    enc = ctx.encoding_of(res)
+    out, = _through_memory(ctx, op, [(src, row_major(tuple(x.type.shape)), 0)],
+                           [(enc, shape, row_major(shape), 0)])
+    ctx.set(res, out)
+
+
+@register("tt.trans")
+def _trans(ctx, op):
+    x, res = op.operands[0], op.results[0]
+    order = [int(o) for o in attr(op, "order")]
+    shape = tuple(res.type.shape)
+    dst_strides = row_major(shape)
+    src_strides = [0] * len(order)
+    for e, d in enumerate(order):
+        src_strides[d] = dst_strides[e]
+    out, = _through_memory(ctx, op, [(ctx.tensor(x), tuple(src_strides), 0)],
+                           [(ctx.encoding_of(res), shape, dst_strides, 0)])
+    ctx.set(res, out)
+
+
+@register("tt.join")
+def _join(ctx, op):
+    a, b = op.operands
+    res = op.results[0]
+    shape = tuple(res.type.shape)
+    strides = row_major(shape)
+    src_strides = strides[:-1]
+    out, = _through_memory(ctx, op, [(ctx.tensor(a), src_strides, 0), (ctx.tensor(b), src_strides, 1)],
+                           [(ctx.encoding_of(res), shape, strides, 0)])
+    ctx.set(res, out)
+
+
+@register("tt.split")
+def _split(ctx, op):
+    x = op.operands[0]
+    shape = tuple(x.type.shape)
+    strides = row_major(shape)
+    outs = _through_memory(ctx, op, [(ctx.tensor(x), strides, 0)],
+                           [(ctx.encoding_of(r), shape[:-1], strides[:-1], i) for i, r in enumerate(op.results)])
+    for r, t in zip(op.results, outs):
+        ctx.set(r, t)
+
+
+@register("tt.cat")
+def _cat(ctx, op):
+    a, b = op.operands
+    res = op.results[0]
+    shape = tuple(res.type.shape)
+    strides = row_major(shape)
+    out, = _through_memory(ctx, op, [(ctx.tensor(a), strides, 0),
+                                     (ctx.tensor(b), strides, _numel(tuple(a.type.shape)))],
+                           [(ctx.encoding_of(res), shape, strides, 0)])
+    ctx.set(res, out)
