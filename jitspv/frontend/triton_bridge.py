@@ -145,13 +145,24 @@ def _transitive_jit_functions(jit_fn: JITFunction) -> list[JITFunction]:
 
 
 def _source_location(err: CompilationError, candidates: list[JITFunction]) -> str:
-    """file:line:col of the node an error points at, found by the function whose source it quotes."""
+    """file:line:col of the node an error points at.
+
+    Found by the function whose source contains that exact AST node: ``err.src`` is not
+    reliable (3.6 and 3.9 raise the noinline-argument error with the callee's source and the
+    caller's node).
+    """
     node = err.node
-    for fn in candidates:
-        if err.src == fn.src:
-            if getattr(node, "lineno", None) is None:
-                return f"{fn.fn.__code__.co_filename}:{_def_line(fn)}"
-            return f"{fn.fn.__code__.co_filename}:{_def_line(fn) + node.lineno - 1}:{node.col_offset + 1}"
+    if getattr(node, "lineno", None) is None:
+        return "<unknown location>"
+    want = (type(node), node.lineno, node.col_offset, getattr(node, "end_lineno", None),
+            getattr(node, "end_col_offset", None), ast.dump(node))
+    ordered = sorted(candidates, key=lambda fn: fn.src != err.src)
+    for fn in ordered:
+        for other in ast.walk(ast.parse(fn.src)):
+            if (type(other), getattr(other, "lineno", None), getattr(other, "col_offset", None),
+                    getattr(other, "end_lineno", None), getattr(other, "end_col_offset", None),
+                    ast.dump(other)) == want:
+                return f"{fn.fn.__code__.co_filename}:{_def_line(fn) + node.lineno - 1}:{node.col_offset + 1}"
     return "<unknown location>"
 
 

@@ -549,6 +549,7 @@ def _float_value(text: str, ty: ir.FloatType) -> float:
 
 # --------------------------------------------------------------------- custom formats
 def _enum(p: _Parser, attr: str) -> ir.EnumAttr:
+    p.ws()
     pos = p.pos
     word = p.ident()
     table = TT_ENUMS[attr]
@@ -578,6 +579,7 @@ _Parser.balanced_token_from_here = _balanced_from_here
 
 
 def _cmp(p, name):
+    p.ws()
     pos = p.pos
     pred = p.ident()
     table = CMPI if name == "arith.cmpi" else CMPF
