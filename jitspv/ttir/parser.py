@@ -51,6 +51,8 @@ _IDENT = re.compile(r"[A-Za-z_][\w$.]*")
 _VALUE = re.compile(r"%[\w$.\-]+")
 _NUMBER = re.compile(r"-?0x[0-9a-fA-F]+|-?\d+(\.\d*)?([eE][+-]?\d+)?|[+-]?(inf|nan)")
 _STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
+_WS = re.compile(r"(?:\s+|//[^\n]*)+")
+_MORE_USES = re.compile(r"\s*,\s*%")
 
 
 def _unescape(s: str) -> str:
@@ -71,10 +73,8 @@ class _Parser:
         raise TtirParseError(message, self.text, self.pos if pos is None else pos)
 
     def ws(self):
-        while True:
-            m = re.compile(r"\s+|//[^\n]*").match(self.text, self.pos)
-            if not m or not m.group(0):
-                return
+        m = _WS.match(self.text, self.pos)
+        if m:
             self.pos = m.end()
 
     def peek(self, s: str) -> bool:
@@ -384,7 +384,7 @@ class _Parser:
     def uses(self) -> list[ir.Value]:
         """``%a, %b, ...``; stops before a comma that is followed by something else."""
         out = [self.use()]
-        while re.compile(r"\s*,\s*%").match(self.text, self.pos):
+        while _MORE_USES.match(self.text, self.pos):
             self.expect(",")
             out.append(self.use())
         return out
