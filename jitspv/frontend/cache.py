@@ -99,7 +99,7 @@ def entries() -> list[dict]:
 
 
 def clear() -> int:
-    """Remove every entry (and leftover temporaries); returns how many entries were removed."""
+    """Remove every entry, leftover temporaries and other files; returns how many entries were removed."""
     root = cache_dir()
     if not root.is_dir():
         return 0
@@ -108,6 +108,8 @@ def clear() -> int:
         if d.is_dir():
             n += not d.name.startswith(".")
             shutil.rmtree(d, ignore_errors=True)
+        else:   # the runtime's Vulkan pipeline cache lives here too
+            d.unlink(missing_ok=True)
     return n
 
 

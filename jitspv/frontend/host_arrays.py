@@ -18,7 +18,9 @@ from triton.runtime.jit import TensorWrapper
 
 
 def is_host_array(v) -> bool:
-    return isinstance(v, np.ndarray) or hasattr(v, "__array_interface__") or hasattr(v, "__dlpack__")
+    # Classes (np.float32 itself) carry these attributes as descriptors; only instances are arrays.
+    return isinstance(v, np.ndarray) or (not isinstance(v, type) and (
+        hasattr(v, "__array_interface__") or hasattr(v, "__dlpack__")))
 
 
 def _as_numpy(v) -> tuple[np.ndarray, bool]:

@@ -151,7 +151,7 @@ class Kernel(JITFunction):
             timings["frontend"] = ttir_result.frontend_seconds
             ttir = ttir_result.text
             start = time.perf_counter()
-            lowered = lower_ttir(ttir, target)
+            lowered = lower_ttir(ttir, target, options)
             timings["lowering"] = time.perf_counter() - start
             disk_cache.store(key, lowered.spirv, lowered.to_json(), ttir,
                              {"name": self.__name__, **ingredients})
@@ -172,11 +172,12 @@ class Kernel(JITFunction):
         return f"jitspv.Kernel({self.fn.__module__}:{self.fn.__qualname__})"
 
 
-def lower_ttir(ttir_text: str, target):
+def lower_ttir(ttir_text: str, target, options: TtirOptions):
     """TTIR text -> LoweredKernel (jitspv's IR, then SPIR-V)."""
     from jitspv.ttir.parser import parse
     from jitspv.lower import lower_module
-    return lower_module(parse(ttir_text), target)
+    return lower_module(parse(ttir_text), target, num_warps=options.num_warps,
+                        enable_fp_fusion=options.enable_fp_fusion)
 
 
 def _grid3(grid, kernel):
