@@ -1,0 +1,100 @@
+"""Binding freshness, device choice, timing and the `info` command."""
+import math
+import os
+import struct
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import jitspv
+import jitspv.testing
+from jitspv.errors import DeviceNotSupported, VulkanError
+from jitspv.lower.spirv.samples import vector_add_f32
+from jitspv.vk import Event, Pipeline, get_device
+from jitspv.vk.binding import check
+from jitspv.vk.device import Instance
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_generated_ffi_module_matches_cdef(tmp_path):
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    try:
+        import gen_vk_ffi
+    finally:
+        sys.path.pop(0)
+    fresh = gen_vk_ffi.generate(str(tmp_path))
+    with open(fresh) as a, open(os.path.join(ROOT, "jitspv", "vk", "_vkffi.py")) as b:
+        assert a.read() == b.read(), "jitspv/vk/_vkffi.py is stale: run python tools/gen_vk_ffi.py"
+
+
+def test_vulkan_errors_name_call_and_result():
+    with pytest.raises(VulkanError, match=r"vkAllocateMemory failed with VK_ERROR_OUT_OF_DEVICE_MEMORY \(-2\)"):
+        check("vkAllocateMemory", -2)
+    assert check("vkWaitForFences", 2) == 2  # VK_TIMEOUT is a status, not an error
+
+
+def test_device_choice_by_name_index_and_errors(monkeypatch):
+    device = get_device()
+    assert "llvmpipe" in device.name.lower()
+    assert device.features.buffer_device_address and device.properties.max_push_constants_size >= 128
+    instance = device.instance
+    monkeypatch.setenv("JITSPV_DEVICE", "LLVMPIPE")
+    assert instance.choose() is device.physical
+    monkeypatch.setenv("JITSPV_DEVICE", str(device.physical.index))
+    assert instance.choose() is device.physical
+    monkeypatch.setenv("JITSPV_DEVICE", "no-such-gpu")
+    with pytest.raises(DeviceNotSupported, match="matches no device; devices: 0: llvmpipe"):
+        instance.choose()
+    monkeypatch.setenv("JITSPV_DEVICE", "99")
+    with pytest.raises(DeviceNotSupported, match="no device with that index"):
+        instance.choose()
+    assert isinstance(instance, Instance)
+
+
+def test_events_measure_device_time():
+    n = 1 << 20
+    a = jitspv.asarray(np.random.default_rng(0).standard_normal(n, dtype=np.float32))
+    out = jitspv.empty(n)
+    p = Pipeline(vector_add_f32(128), 28)
+    args = struct.pack("<QQQI", a.data_ptr(), a.data_ptr(), out.data_ptr(), n)
+    start, mid, end = Event(), Event(), Event()
+    start.record()
+    p.launch((n // 128,), args)
+    mid.record()
+    for _ in range(4):
+        p.launch((n // 128,), args)
+    end.record()
+    one, four = start.elapsed_time(mid), mid.elapsed_time(end)
+    assert 0 < one and 0 < four and math.isfinite(four)
+
+
+def test_do_bench_returns_positive_finite_milliseconds():
+    n = 4097
+    a = jitspv.asarray(np.random.default_rng(1).standard_normal(n, dtype=np.float32))
+    out = jitspv.empty(n)
+    p = Pipeline(vector_add_f32(128), 28)
+    args = struct.pack("<QQQI", a.data_ptr(), a.data_ptr(), out.data_ptr(), n)
+
+    def fn():
+        p.launch(((n + 127) // 128,), args)
+
+    mean = jitspv.testing.do_bench(fn, warmup=1, rep=5)
+    q = jitspv.testing.do_bench(fn, warmup=1, rep=5, quantiles=[0.2, 0.5, 0.8])
+    assert math.isfinite(mean) and mean > 0
+    assert len(q) == 3 and all(math.isfinite(x) and x > 0 for x in q) and q[0] <= q[1] <= q[2]
+    everything = jitspv.testing.do_bench(fn, warmup=1, rep=5, return_mode="all")
+    assert len(everything) >= 1 and min(everything) > 0
+    np.testing.assert_array_equal(out.numpy(), 2 * a.numpy())
+
+
+def test_info_command():
+    proc = subprocess.run([sys.executable, "-m", "jitspv", "info"], capture_output=True, text=True, timeout=120,
+                          cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    for needle in ("llvmpipe", "Chosen device", "push constants", "128 bytes", "subgroup size", "shared memory",
+                   "cooperative matrix KHR", "fp16"):
+        assert needle in proc.stdout, needle
+    assert "Validation" not in proc.stdout + proc.stderr
