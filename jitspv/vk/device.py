@@ -40,7 +40,6 @@ _messages: list[str] = []
 _messages_lock = threading.Lock()
 
 
-@ffi.callback("PFN_vkDebugUtilsMessengerCallbackEXT")
 def _debug_callback(severity, types, data, user):
     # Runs on whatever thread the layer reports from; keep it small and never raise into C.
     try:
@@ -51,6 +50,16 @@ def _debug_callback(severity, types, data, user):
     except Exception:  # noqa: BLE001 - an exception here would be lost in C anyway
         pass
     return 0
+
+
+_callback = None  # the cffi callback object, made on first use (creating it costs ~8 ms)
+
+
+def _c_callback():
+    global _callback
+    if _callback is None:
+        _callback = ffi.callback("PFN_vkDebugUtilsMessengerCallbackEXT", _debug_callback)
+    return _callback
 
 
 def validation_messages(clear: bool = True) -> list[str]:
@@ -70,7 +79,7 @@ def _messenger_info():
                             | L.VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT)
     info.messageType = (L.VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT | L.VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT
                         | L.VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT)
-    info.pfnUserCallback = _debug_callback
+    info.pfnUserCallback = _c_callback()
     return info
 
 

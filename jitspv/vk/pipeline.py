@@ -10,7 +10,6 @@ passes the grid in the argument block instead).
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import struct
 import tempfile
@@ -52,6 +51,7 @@ class PipelineCache:
         self.dirty = False
 
     def _load(self) -> bytes:
+        import hashlib  # ~3 ms: only when a pipeline is made
         try:
             with open(self.path, "rb") as f:
                 blob = f.read()
@@ -77,6 +77,7 @@ class PipelineCache:
         buf = ffi.new("char[]", size[0])
         check("vkGetPipelineCacheData", L.vkGetPipelineCacheData(self.device.handle, self.handle, size, buf))
         data = ffi.buffer(buf, size[0])[:]
+        import hashlib
         directory = os.path.dirname(self.path)
         os.makedirs(directory, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".vkpipelines-")
