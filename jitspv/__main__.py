@@ -40,16 +40,27 @@ def _info(args) -> int:
     return 0
 
 
+def _cache(args) -> int:
+    """Lists or clears the on-disk kernel cache ($JITSPV_CACHE_DIR, default ~/.cache/jitspv)."""
+    from jitspv.frontend.cache import cli
+    return cli([args.action])
+
+
 COMMANDS = {
     "info": ("show Vulkan devices, the chosen one, its limits and features", _info),
+    "cache": ("list or clear the on-disk kernel cache ($JITSPV_CACHE_DIR)", _cache),
 }
+# Positional arguments of the commands that take some.
+ARGUMENTS = {"cache": lambda p: p.add_argument("action", choices=["list", "clear"])}
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m jitspv")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (help_text, _) in COMMANDS.items():
-        sub.add_parser(name, help=help_text)
+        command = sub.add_parser(name, help=help_text)
+        if name in ARGUMENTS:
+            ARGUMENTS[name](command)
     args = parser.parse_args(argv)
     return COMMANDS[args.command][1](args)
 

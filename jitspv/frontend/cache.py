@@ -129,5 +129,4 @@ def cli(args: list[str]) -> int:
     if args == ["clear"]:
         print(f"removed {clear()} entries from {cache_dir()}")
         return 0
-    print("usage: python -m jitspv cache list|clear")
-    return 2
+    raise ValueError(f"unknown cache action {args}")

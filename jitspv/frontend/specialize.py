@@ -37,8 +37,24 @@ _I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
 _U64_MAX = 2**64 - 1
 
 
+_CANONICAL = {}   # dtype object -> Triton name; launches look dtypes up here, not by string work
+
+
 def canonical_dtype(dtype) -> str:
     """Triton's name ("fp32", "i64", "u1", ...) for a numpy/torch/triton.language dtype or its name."""
+    try:
+        return _CANONICAL[dtype]
+    except (KeyError, TypeError):
+        pass
+    name = _canonical_name(dtype)
+    try:
+        _CANONICAL[dtype] = name
+    except TypeError:
+        pass
+    return name
+
+
+def _canonical_name(dtype) -> str:
     if isinstance(dtype, np.dtype):
         name = dtype.name
     elif isinstance(dtype, type) and issubclass(dtype, np.generic):

@@ -1,0 +1,102 @@
+"""Compile time (cold, split by stage; warm from the disk cache) and cache-hit launch cost.
+
+For vector add and a row softmax (Triton's tutorial kernels, written for jitspv):
+  cold      : empty disk cache, new process state: Triton frontend + jitspv lowering + Vulkan pipeline
+  disk      : in-memory cache dropped, entry on disk: load + pipeline
+  pipeline.launch: the runtime's recording cost for one dispatch (one workgroup)
+  frontend adds  : `kernel[grid](...)` on jitspv arrays with the pipeline's recording switched off, i.e.
+                   the Python the frontend adds to each cache-hit launch (goal < 10 us)
+
+Run: python bench/compile_and_launch.py  (prints a table; results noted in bench/RESULTS.md)
+"""
+import os
+import tempfile
+import time
+
+os.environ["JITSPV_CACHE_DIR"] = tempfile.mkdtemp(prefix="jitspv-bench-cache-")
+
+import numpy as np  # noqa: E402
+import triton  # noqa: E402
+import triton.language as tl  # noqa: E402
+
+import jitspv  # noqa: E402
+
+
+@jitspv.kernel
+def add_kernel(x_ptr, y_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    tl.store(out_ptr + offs, tl.load(x_ptr + offs, mask=mask) + tl.load(y_ptr + offs, mask=mask), mask=mask)
+
+
+@jitspv.kernel
+def softmax_kernel(out_ptr, in_ptr, in_stride, out_stride, n_cols, BLOCK: tl.constexpr):
+    row = tl.program_id(0)
+    cols = tl.arange(0, BLOCK)
+    mask = cols < n_cols
+    x = tl.load(in_ptr + row * in_stride + cols, mask=mask, other=-float("inf"))
+    x = x - tl.max(x, axis=0)
+    num = tl.exp(x)
+    tl.store(out_ptr + row * out_stride + cols, num / tl.sum(num, axis=0), mask=mask)
+
+
+def cases():
+    n = 98432
+    x, y = (jitspv.asarray(np.random.rand(n).astype(np.float32)) for _ in range(2))
+    out = jitspv.empty(n)
+    yield "vector add", add_kernel, (triton.cdiv(n, 1024),), (x, y, out, n), {"BLOCK": 1024}
+    rows, cols = 256, 781
+    a = jitspv.asarray(np.random.rand(rows, cols).astype(np.float32))
+    b = jitspv.empty((rows, cols))
+    yield "softmax", softmax_kernel, (rows,), (b, a, cols, cols, cols), {"BLOCK": 1024}
+
+
+def per_launch_us(fn, n):
+    jitspv.synchronize()
+    start = time.perf_counter()
+    for _ in range(n):
+        fn()
+    elapsed = time.perf_counter() - start
+    jitspv.synchronize()
+    return elapsed / n * 1e6
+
+
+def main():
+    rows = []
+    for name, kernel, grid, args, kwargs in cases():
+        kernel.cache_clear()
+        start = time.perf_counter()
+        compiled = kernel[grid](*args, **kwargs)
+        cold = time.perf_counter() - start
+        t = compiled.timings
+        kernel.cache_clear()
+        start = time.perf_counter()
+        compiled = kernel[grid](*args, **kwargs)
+        disk = time.perf_counter() - start
+        launcher = kernel[grid]
+        grid3 = grid + (1,) * (3 - len(grid))
+        block = compiled.pack_args(compiled_values(kernel, args, kwargs), grid3)
+        n = 2000
+        # The runtime's recording cost, on a one-workgroup grid so lavapipe's execution stays small.
+        raw = min(per_launch_us(lambda: compiled.pipeline.launch((1, 1, 1), block), n) for _ in range(5))
+        # The frontend's own Python: the same launch with the pipeline's recording switched off.
+        compiled.pipeline.launch = lambda grid, args: None
+        front = min(per_launch_us(lambda: launcher(*args, **kwargs), n) for _ in range(5))
+        del compiled.pipeline.launch
+        rows.append((name, t["frontend"] * 1e3, t["lowering"] * 1e3, t["pipeline"] * 1e3, cold * 1e3, disk * 1e3,
+                     raw, front))
+    head = ("kernel", "frontend ms", "lowering ms", "pipeline ms", "cold total ms", "from disk ms",
+            "pipeline.launch us", "frontend adds us per hit launch")
+    print(" | ".join(head))
+    for r in rows:
+        print(" | ".join([r[0]] + [f"{v:.1f}" if i < 5 else f"{v:.2f}" for i, v in enumerate(r[1:])]))
+
+
+def compiled_values(kernel, args, kwargs):
+    values, _ = kernel._plan.bind(*args, **kwargs)
+    _, launch = kernel._plan.specialize(values, None)
+    return launch
+
+
+if __name__ == "__main__":
+    main()
