@@ -65,6 +65,8 @@ def _load_arguments(ctx, func, uses_grid):
         offsets.append(offset)
         offset += size
     if uses_grid:
+        # The grid's three u32 end the block (LoweredKernel.arg_format puts them at size - 12).
+        offset += 4 if offset % 8 == 0 else 0
         for _ in range(3):
             members.append(ctx.t_u32)
             offsets.append(offset)

@@ -54,7 +54,7 @@ class LoweredKernel:
     args: list                   # list[KernelArg], in argument-block order
     arg_block_size: int          # bytes, 8-aligned, grid included when grid_in_args
     args_in_buffer: bool         # True: arguments travel in a device buffer (too big for push constants)
-    grid_in_args: bool           # True: three uint32 grid sizes follow the arguments (tl.num_programs)
+    grid_in_args: bool           # True: three uint32 grid sizes end the block (tl.num_programs)
     shared_bytes: int = 0        # workgroup memory used
     entry: str = "main"
     notes: dict = field(default_factory=dict)  # free-form facts for dumps (vector widths, layouts)

@@ -194,7 +194,10 @@ class _Parser:
             text = self.text[body_start:self.pos].strip()
             self.expect(">")
             self.expect(":")
-            return ir.DenseAttr(self.type(), values, text)
+            ty = self.type()
+            if isinstance(ty.element_type, ir.FloatType):
+                values = _dense_floats(values, ty.element_type)
+            return ir.DenseAttr(ty, values, text)
         if self.accept("array"):
             self.expect("<")
             element = self.type()
@@ -249,7 +252,9 @@ class _Parser:
         if not m:
             self.error("expected a dense element")
         text = m.group(0)
-        return int(text, 0) if re.fullmatch(r"-?(0x[0-9a-fA-F]+|\d+)", text) else float(text)
+        if re.fullmatch(r"-?0x[0-9a-fA-F]+", text):
+            return _HexBits(int(text, 16))
+        return int(text) if re.fullmatch(r"-?\d+", text) else float(text)
 
     def balanced_token(self) -> str:
         """``#dialect.name<...>`` or ``#dialect<...>`` kept as text."""
@@ -529,6 +534,19 @@ class _Parser:
 
     def opt_attr_dict(self) -> dict:
         return dict(self.attr_dict()) if self.peek("{") else {}
+
+
+class _HexBits(int):
+    """A dense element written as a hex bit pattern; its meaning depends on the element type."""
+
+
+def _dense_floats(values, ty: ir.FloatType):
+    """Dense elements of a float tensor as floats: hex forms are bit patterns (0xFF800000 is -inf)."""
+    if isinstance(values, list):
+        return [_dense_floats(v, ty) for v in values]
+    if isinstance(values, _HexBits):
+        return _float_value(hex(values), ty)
+    return float(values)
 
 
 def _float_value(text: str, ty: ir.FloatType) -> float:
