@@ -96,7 +96,3 @@ def specialize_pointer(dtype_name: str, address: int, is_const: bool, specialize
         return (ty, None)
     return (ty, "D" if align and address % 16 == 0 else "")
 
-
-def attrs_from_specialization(sig_types, sig_attrs):
-    """Indices (into the parameter list) whose value is known divisible by 16."""
-    return [i for i, (t, a) in enumerate(zip(sig_types, sig_attrs)) if t != "constexpr" and a == "D"]
