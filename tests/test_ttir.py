@@ -282,6 +282,7 @@ def test_hex_and_special_constants():
   tt.func @k() {
     %cst = arith.constant dense<0xFF800000> : tensor<4xf32>
     %c = arith.constant 0x7F800000 : f32
+    %h = arith.constant dense<[0x7C00, 1.5]> : tensor<2xf16>
     %d = arith.constant dense<[[1, 2], [3, 4]]> : tensor<2x2xi32>
     %t = arith.constant true
     %e = arith.constant -2.500000e-01 : bf16
@@ -290,8 +291,10 @@ def test_hex_and_special_constants():
 }
 """)
     consts = [op.attributes["value"] for op in module.walk() if op.name == "arith.constant"]
-    assert consts[0].values == 0xFF800000 and consts[0].is_splat
+    # Hex dense elements of a float tensor are bit patterns of the element type.
+    assert consts[0].values == float("-inf") and consts[0].is_splat and consts[0].text == "0xFF800000"
     assert consts[1].value == float("inf")
-    assert consts[2].values == [[1, 2], [3, 4]]
-    assert consts[3] == ir.BoolAttr(True)
-    assert consts[4].value == -0.25 and consts[4].type == ir.FloatType("bf16")
+    assert consts[2].values == [float("inf"), 1.5]
+    assert consts[3].values == [[1, 2], [3, 4]]
+    assert consts[4] == ir.BoolAttr(True)
+    assert consts[5].value == -0.25 and consts[5].type == ir.FloatType("bf16")
