@@ -230,10 +230,26 @@ class LoweringContext:
         return out
 
     def is_owner(self, layout):
-        """bool id: this invocation is the one that performs side effects for its elements."""
-        if layout.owners >= self.num_threads:
+        """bool id (None when every invocation holds distinct data): this invocation performs the
+        side effects for its elements; its replicas (same data, other invocations) do not."""
+        if not layout.replica_mask:
             return None
-        return self.emit(Op.ULessThan, self.t_bool, self.tid(), self.u32(layout.owners))
+        key = ("owner", layout.replica_mask)
+        if key not in self._thread_cache:
+            tid = self.tid()
+            with self.prologue():
+                bits = self.emit(Op.BitwiseAnd, self.t_u32, tid, self.u32(layout.replica_mask))
+                self._thread_cache[key] = self.emit(Op.IEqual, self.t_bool, bits, self.u32(0))
+        return self._thread_cache[key]
+
+    def first_invocation(self):
+        """bool id: tid == 0 (the one invocation that performs a scalar side effect)."""
+        key = ("first",)
+        if key not in self._thread_cache:
+            tid = self.tid()
+            with self.prologue():
+                self._thread_cache[key] = self.emit(Op.IEqual, self.t_bool, tid, self.u32(0))
+        return self._thread_cache[key]
 
     # ---- workgroup memory ----------------------------------------------------------------------
     def barrier(self):

@@ -35,7 +35,7 @@ class Layout:
     terms: tuple          # per dimension, a tuple of ThreadTerm
     regs: tuple           # per register, a tuple of static offsets (one per dimension)
     num_threads: int      # W: invocations in the workgroup
-    owners: int           # invocations with distinct data (tid < owners); the rest are replicas
+    replica_mask: int     # tid bits no term reads: invocations differing only there hold the same data
 
     @property
     def rank(self):
@@ -106,7 +106,7 @@ def _layout_of(encoding, shape) -> Layout:
         d = encoding.dim
         terms = parent.terms[:d] + parent.terms[d + 1:]
         regs = tuple(r[:d] + r[d + 1:] for r in parent.regs)
-        return Layout(shape, terms, regs, parent.num_threads, parent.owners)
+        return Layout(shape, terms, regs, parent.num_threads, _replica_mask(terms, parent.num_threads))
     assert isinstance(encoding, Blocked) and len(shape) == encoding.rank, (encoding, shape)
     rank = len(shape)
     strides = [0] * rank
@@ -115,14 +115,11 @@ def _layout_of(encoding, shape) -> Layout:
         strides[d] = stride
         stride *= encoding.threads[d]
     terms, offsets = [], []
-    owners = 1
     for d in range(rank):
         spt = min(encoding.size_per_thread[d], shape[d])
         count = min(encoding.threads[d], max(1, shape[d] // spt))
         tile = spt * count
         terms.append((ThreadTerm(strides[d], count, spt),) if count > 1 else ())
-        owners_d = count
-        owners *= owners_d
         offsets.append([rep * tile + w for rep in range(max(1, shape[d] // tile)) for w in range(spt)])
     # Registers enumerate the fastest dimension innermost, so a thread's contiguous run along it
     # occupies consecutive registers (one vector access).
@@ -133,12 +130,16 @@ def _layout_of(encoding, shape) -> Layout:
         for d, v in zip(slow_to_fast, combo):
             r[d] = v
         regs.append(tuple(r))
-    # Replicas: invocations whose tid bits are not used by any term (or exceed the tile).
-    used = 1
-    for d in range(rank):
-        for t in terms[d]:
-            used = max(used, t.stride * t.count)
-    return Layout(shape, tuple(terms), tuple(regs), encoding.num_threads, used if owners > 1 else 1)
+    return Layout(shape, tuple(terms), tuple(regs), encoding.num_threads,
+                  _replica_mask(terms, encoding.num_threads))
+
+
+def _replica_mask(terms, num_threads):
+    used = 0
+    for dim_terms in terms:
+        for t in dim_terms:
+            used |= (t.stride * t.count - 1) & ~(t.stride - 1)
+    return (num_threads - 1) & ~used
 
 
 def expand_encoding(encoding, dim):

@@ -224,20 +224,26 @@ def _store(ctx, op):
     ptr, val = op.operands[0], op.operands[1]
     acc = _Access(ctx, _pointee(ptr.type))
     if not ptr.type.is_tensor:
+        # Every invocation holds the scalar; one stores it (Triton's semantics: once per program).
         p, x = ctx.scalar(ptr), ctx.scalar(val)
+        cond = ctx.first_invocation()
         if len(op.operands) > 2:
-            ctx.if_then(ctx.scalar(op.operands[2]), lambda: acc.store(p, [x]))
-        else:
-            acc.store(p, [x])
+            cond = ctx.emit(Op.LogicalAnd, ctx.t_bool, ctx.scalar(op.operands[2]), cond)
+        ctx.if_then(cond, lambda: acc.store(p, [x]))
         return
     enc = ctx.encoding_of(ptr)
     P = ctx.tensor(ptr, enc)
     V = ctx.tensor(val, enc).regs
     M = ctx.tensor(op.operands[2], enc).regs if len(op.operands) > 2 else None
     v = _vector_width(ctx, op, P.layout, enc, acc.esize)
+    # Replicas do not store: a read-modify-write kernel would otherwise apply its update twice.
+    owner = ctx.is_owner(P.layout)
     for g in range(0, len(P.regs), v):
         addr, vals = P.regs[g], V[g:g + v]
-        if M is None:
+        cond = M[g] if M is not None else None
+        if owner is not None:
+            cond = owner if cond is None else ctx.emit(Op.LogicalAnd, ctx.t_bool, cond, owner)
+        if cond is None:
             acc.store(addr, vals)
         else:
-            ctx.if_then(M[g], lambda: acc.store(addr, vals))
+            ctx.if_then(cond, lambda: acc.store(addr, vals))
