@@ -208,6 +208,13 @@ def _run_ttir_passes(module, context) -> None:
     pm.run(module, "make_ttir")
 
 
+def _module_map():
+    """tl.extra.libdevice is a stub a backend replaces; the CUDA one emits tt.extern_elementwise
+    with `__nv_*` symbols, which the lowering maps to SPIR-V (jitspv/lower/rules/extern.py)."""
+    from triton.language.extra.cuda import libdevice
+    return {"triton.language.extra.libdevice": libdevice}
+
+
 def make_ttir(jit_fn: Any, signature: Mapping[str, str], constexprs: Mapping[str, Any],
               divisible_by_16: set[str] = frozenset(), equal_to_1: set[str] = frozenset(),
               options: TtirOptions | None = None) -> TtirResult:
@@ -245,7 +252,7 @@ def make_ttir(jit_fn: Any, signature: Mapping[str, str], constexprs: Mapping[str
     ir.load_dialects(context)
     try:
         module = ast_to_ttir(jit_fn, src, context=context, options=options,
-                             codegen_fns={"min_dot_size": lambda lhs, rhs: MIN_DOT_SIZE}, module_map={})
+                             codegen_fns={"min_dot_size": lambda lhs, rhs: MIN_DOT_SIZE}, module_map=_module_map())
     except CompilationError as err:
         raise _with_source_location(err, jit_fn)
     _run_ttir_passes(module, context)
