@@ -4,16 +4,20 @@ Pointers are uint64 device addresses. A load or store is split into groups of v 
 registers that are contiguous in memory, aligned to v * element size, and under a mask constant
 over the group (jitspv.lower.axis_info): each group is one vector access of up to 16 bytes.
 A masked-off group branches around the access: it never touches memory.
+
+Atomics are one SPIR-V atomic per element (vector width 1), performed by the invocation that owns
+the element (masked-off lanes and replicas skip it); a scalar atomic happens once per program and
+its old value reaches every invocation through workgroup memory, as in Triton's NVIDIA backend.
 """
 from __future__ import annotations
 
 from math import gcd
 
 from jitspv.lower import layout as L
-from jitspv.lower.context import DTensor, aligned
+from jitspv.lower.context import DTensor, aligned, row_major
 from jitspv.lower.registry import register
-from jitspv.lower.ttir_access import bits, type_name
-from jitspv.lower.spirv.grammar import Op, StorageClass, Capability
+from jitspv.lower.ttir_access import attr, bits, type_name
+from jitspv.lower.spirv.grammar import Op, StorageClass, Capability, MemorySemantics, Scope
 
 PSB = StorageClass.PhysicalStorageBuffer
 MAX_ACCESS_BYTES = 16
@@ -247,3 +251,164 @@ def _store(ctx, op):
             acc.store(addr, vals)
         else:
             ctx.if_then(cond, lambda: acc.store(addr, vals))
+
+
+# ---- atomics ---------------------------------------------------------------------------------
+# Vulkan forbids CrossDevice scope; Device is the widest scope shader memory has ("sys" included:
+# the host sees device writes once the submission completes).
+_SCOPES = {"gpu": Scope.Device, "sys": Scope.Device, "cta": Scope.Workgroup}
+# In the GLSL450 memory model, UniformMemory semantics cover PhysicalStorageBuffer memory.
+_ORDER = {"relaxed": 0, "acquire": MemorySemantics.Acquire, "release": MemorySemantics.Release,
+          "acq_rel": MemorySemantics.AcquireRelease}
+_RMW_INT = {"add": Op.AtomicIAdd, "max": Op.AtomicSMax, "min": Op.AtomicSMin, "umax": Op.AtomicUMax,
+            "umin": Op.AtomicUMin, "and": Op.AtomicAnd, "or": Op.AtomicOr, "xor": Op.AtomicXor,
+            "exch": Op.AtomicExchange}
+_FADD = {32: ("has_float32_atomic_add", Capability.AtomicFloat32AddEXT),
+         64: ("has_float64_atomic_add", Capability.AtomicFloat64AddEXT)}
+
+
+def _semantics(ctx, sem):
+    order = _ORDER[sem]
+    return ctx.u32(order | MemorySemantics.UniformMemory if order else 0)
+
+
+class _Atomic:
+    """One kind of atomic on one element type: emit(addr, value[, comparator]) -> old value.
+
+    Exchange and compare-exchange of floats run on the same-width unsigned int (bit patterns), so
+    they need no float-atomics feature; float add needs SPV_EXT_shader_atomic_float_add."""
+
+    def __init__(self, ctx, op, pointee, kind):
+        self.ctx = ctx
+        m = ctx.m
+        name = type_name(pointee)
+        what = f"{op.name} {kind}" if kind else op.name
+        self.reg_type = ctx.stype(pointee)
+        width = bits(pointee) if not pointee.is_pointer else 64
+        info = m.type_info(self.reg_type)
+        if width not in (32, 64) or name == "i1":
+            ctx.error(f"{what} on {name} is not supported (atomics need 32- or 64-bit elements)")
+        if kind == "fadd":
+            if info.kind != "float":
+                ctx.error(f"{what} on {name}: float add needs a float element type")
+            feature, cap = _FADD[width]
+            if not getattr(ctx.target, feature):
+                ctx.error(f"{what} on {name}: this device has no {width}-bit float atomic add "
+                          f"(VK_EXT_shader_atomic_float)")
+            m.extension("SPV_EXT_shader_atomic_float_add")
+            m.capability(cap)
+            self.spv_op, self.atype = Op.AtomicFAddEXT, self.reg_type
+        else:
+            if info.kind == "float" and kind not in ("exch", None):
+                ctx.error(f"{what} on {name} is not supported (Triton lowers float max/min to integer atomics)")
+            self.spv_op = Op.AtomicCompareExchange if kind is None else _RMW_INT[kind]
+            self.atype = m.type_int(width, False)
+        if width == 64:
+            if not ctx.target.has_int64_atomics:
+                ctx.error(f"{what} on {name}: this device has no 64-bit integer atomics (shaderBufferInt64Atomics)")
+            m.capability(Capability.Int64Atomics)
+        self.bitcast = self.atype != self.reg_type
+        sem = attr(op, "sem")
+        self.scope = ctx.u32(_SCOPES[attr(op, "scope")])
+        self.sem = _semantics(ctx, sem)
+        # A failed compare-exchange only reads: it keeps the acquire half of the ordering.
+        self.sem_unequal = _semantics(ctx, {"acq_rel": "acquire", "release": "relaxed"}.get(sem, sem))
+        self.ptr_type = m.type_pointer(PSB, self.atype)
+
+    def emit(self, addr, value, comparator=None):
+        ctx = self.ctx
+        if self.bitcast:
+            value = ctx.emit(Op.Bitcast, self.atype, value)
+            if comparator is not None:
+                comparator = ctx.emit(Op.Bitcast, self.atype, comparator)
+        p = ctx.emit(Op.ConvertUToPtr, self.ptr_type, addr)
+        if comparator is None:
+            old = ctx.emit(self.spv_op, self.atype, p, self.scope, self.sem, value)
+        else:
+            old = ctx.emit(Op.AtomicCompareExchange, self.atype, p, self.scope, self.sem, self.sem_unequal,
+                           value, comparator)
+        return ctx.emit(Op.Bitcast, self.reg_type, old) if self.bitcast else old
+
+
+def _is_used(ctx, value):
+    return any(value in op.operands for op in ctx.func.walk())
+
+
+def _share_from(ctx, cond, indices, regs, rtype, numel):
+    """Every invocation gets the registers that the invocations where `cond` holds computed:
+    those write them to workgroup memory at `indices`, all read back (barrier before and after)."""
+    nw = ctx.word_count(rtype)
+    ctx.smem_reserve(numel * nw)
+
+    def at(idx, w):
+        return idx if w == 0 else ctx.emit(Op.IAdd, ctx.t_u32, idx, ctx.u32(w * numel))
+
+    def write():
+        for idx, x in zip(indices, regs):
+            for w, word in enumerate(ctx.to_words(rtype, x)):
+                ctx.emit(Op.Store, None, ctx.smem_ptr(at(idx, w)), word)
+    ctx.barrier()
+    ctx.if_then(cond, write)
+    ctx.barrier()
+    return [ctx.from_words(rtype, [ctx.emit(Op.Load, ctx.t_u32, ctx.smem_ptr(at(idx, w))) for w in range(nw)])
+            for idx in indices]
+
+
+def _lower_atomic(ctx, op, kind, ptr, values, comparators, mask):
+    res = op.results[0]
+    atomic = _Atomic(ctx, op, _pointee(ptr.type), kind)
+    zero = ctx.m.const_null(atomic.reg_type)
+    used = _is_used(ctx, res)
+    if not ptr.type.is_tensor:
+        addr, x = ctx.scalar(ptr), ctx.scalar(values)
+        cmp = ctx.scalar(comparators) if comparators is not None else None
+        cond = ctx.first_invocation()
+        if mask is not None:
+            cond = ctx.emit(Op.LogicalAnd, ctx.t_bool, ctx.scalar(mask), cond)
+        old, = ctx.if_then(cond, lambda: [atomic.emit(addr, x, cmp)], lambda: [zero])
+        if used:
+            old, = _share_from(ctx, cond, [ctx.u32(0)], [old], atomic.reg_type, 1)
+        ctx.set(res, old)
+        return
+    enc = ctx.encoding_of(ptr)
+    P = ctx.tensor(ptr, enc)
+    n = len(P.regs)
+
+    def regs(v):
+        if v is None:
+            return [None] * n
+        return ctx.tensor(v, enc).regs if v.type.is_tensor else [ctx.scalar(v)] * n
+    X, C, M = regs(values), regs(comparators), regs(mask)
+    owner = ctx.is_owner(P.layout)
+    old = []
+    for addr, x, cmp, m in zip(P.regs, X, C, M):
+        cond = m if owner is None else owner if m is None else ctx.emit(Op.LogicalAnd, ctx.t_bool, m, owner)
+        if cond is None:
+            old.append(atomic.emit(addr, x, cmp))
+        else:
+            old += ctx.if_then(cond, lambda: [atomic.emit(addr, x, cmp)], lambda: [zero])
+    if used and owner is not None:
+        # Replicas read the old values their owner got (they hold the same elements).
+        indices = ctx.linear_indices(P.layout, row_major(P.layout.shape))
+        old = _share_from(ctx, owner, indices, old, atomic.reg_type, _numel(P.layout.shape))
+    ctx.set(res, DTensor(enc, P.layout, old))
+
+
+def _numel(shape):
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+@register("tt.atomic_rmw")
+def _atomic_rmw(ctx, op):
+    ptr, val = op.operands[0], op.operands[1]
+    mask = op.operands[2] if len(op.operands) > 2 else None
+    _lower_atomic(ctx, op, attr(op, "atomic_rmw_op"), ptr, val, None, mask)
+
+
+@register("tt.atomic_cas")
+def _atomic_cas(ctx, op):
+    ptr, cmp, val = op.operands
+    _lower_atomic(ctx, op, None, ptr, val, cmp, None)

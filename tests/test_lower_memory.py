@@ -1,0 +1,185 @@
+"""Atomics (tt.atomic_rmw, tt.atomic_cas) on lavapipe: contention, masks, replicas, scalar atomics,
+returned old values, refusals."""
+import numpy as np
+import pytest
+import triton
+import triton.language as tl
+from triton.compiler.errors import CompilationError
+
+import jitspv
+from jitspv.frontend.device import current_target
+
+rng = np.random.default_rng()
+
+NB = 5   # buckets: many programs and lanes contend on each
+
+
+@jitspv.jit
+def rmw_kernel(target_ptr, val_ptr, old_ptr, n, OP: tl.constexpr, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    val = tl.load(val_ptr + offs, mask=offs < n)
+    # Every third element is masked off on top of the bounds: it must not touch its bucket.
+    mask = (offs < n) & (offs % 3 != 1)
+    p = target_ptr + offs % 5
+    if OP == "add":
+        old = tl.atomic_add(p, val, mask=mask)
+    elif OP == "max":
+        old = tl.atomic_max(p, val, mask=mask)
+    elif OP == "min":
+        old = tl.atomic_min(p, val, mask=mask, sem="relaxed", scope="cta")
+    elif OP == "and":
+        old = tl.atomic_and(p, val, mask=mask, sem="acquire")
+    elif OP == "or":
+        old = tl.atomic_or(p, val, mask=mask, sem="release", scope="sys")
+    elif OP == "xor":
+        old = tl.atomic_xor(p, val, mask=mask)
+    else:
+        old = tl.atomic_xchg(p, val, mask=mask)
+    tl.store(old_ptr + offs, old, mask=mask)
+
+
+def _buckets(n):
+    offs = np.arange(n)
+    return offs % NB, offs % 3 != 1
+
+
+_NP_REDUCE = {"add": np.add, "max": np.maximum, "min": np.minimum, "and": np.bitwise_and,
+              "or": np.bitwise_or, "xor": np.bitwise_xor}
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.uint32, np.int64])
+@pytest.mark.parametrize("op", ["add", "max", "min", "and", "or", "xor", "xchg"])
+def test_atomic_rmw_int_contention(op, dtype):
+    info = np.iinfo(dtype)
+    for n, block, warps in [(1000, 64, 4), (333, 16, 4), (2049, 256, 8), (77, 32, 1)]:
+        if op in ("and", "or", "xor"):
+            vals = rng.integers(info.min, info.max, n, dtype=dtype, endpoint=True)
+        elif op == "add":
+            vals = rng.integers(1, 1000, n, dtype=dtype)
+        else:
+            vals = rng.integers(max(info.min, -1000), 1000, n, dtype=dtype)
+        init = rng.integers(max(info.min, -1000), 1000, NB, dtype=dtype)
+        target = init.copy()
+        old = np.full(n, 0x5A5A5A5A, dtype)
+        rmw_kernel[(triton.cdiv(n, block),)](target, vals, old, n, OP=op, BLOCK=block, num_warps=warps)
+        bucket, active = _buckets(n)
+        assert (old[~active] == 0x5A5A5A5A).all()
+        for b in range(NB):
+            sel = vals[active & (bucket == b)]
+            olds = old[active & (bucket == b)]
+            if op == "xchg":
+                # Exchanges permute: the old values plus the final value are the initial plus the written ones.
+                assert sorted(np.append(olds, target[b])) == sorted(np.append(sel, init[b]))
+                continue
+            with np.errstate(over="ignore"):
+                expect = _NP_REDUCE[op].reduce(np.append(sel, init[b]).astype(dtype))
+            assert target[b] == expect, (op, b)
+            if op == "add":
+                # Values are positive, so sorting by old value gives the order the adds happened in:
+                # each old value is the previous one plus the previous addend.
+                order = np.argsort(olds, kind="stable")
+                chain = np.append(olds[order], target[b])
+                assert chain[0] == init[b]
+                assert (np.diff(chain.astype(np.int64)) == sel[order]).all()
+
+
+@jitspv.jit
+def counter_kernel(count_ptr, old_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    one = tl.full([BLOCK], 1, tl.int32)
+    old = tl.atomic_add(count_ptr + offs * 0, one, mask=offs < n)
+    # int64 output: the store's layout differs from the atomic's, so the old values move through
+    # workgroup memory, where replicas must hold what their owner got.
+    tl.store(old_ptr + offs, old.to(tl.int64), mask=offs < n)
+    # Scalar atomic: once per program; every invocation sees the same old value.
+    ticket = tl.atomic_add(count_ptr + 1, 1)
+    tl.store(old_ptr + n + tl.program_id(0), ticket.to(tl.int64))
+
+
+@pytest.mark.parametrize("block,warps", [(16, 4), (64, 1), (128, 8), (512, 4)])
+def test_atomic_counter_old_values(block, warps):
+    for n in (1, 37, 1000):
+        grid = triton.cdiv(n, block)
+        count = np.zeros(2, np.int32)
+        old = np.full(n + grid, -1, np.int64)
+        counter_kernel[(grid,)](count, old, n, BLOCK=block, num_warps=warps)
+        assert count[0] == n and count[1] == grid
+        assert sorted(old[:n].tolist()) == list(range(n))
+        assert sorted(old[n:].tolist()) == list(range(grid))
+
+
+@jitspv.jit
+def float_kernel(sum_ptr, max_ptr, min_ptr, val_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    x = tl.load(val_ptr + offs, mask=mask)
+    tl.atomic_add(sum_ptr + offs % 5, x, mask=mask)
+    # Triton lowers float max/min to signed-max / unsigned-min integer atomics (and the reverse for
+    # negative values): the result is the float max/min.
+    tl.atomic_max(max_ptr + offs % 5, x, mask=mask)
+    tl.atomic_min(min_ptr + offs % 5, x, mask=mask)
+    tl.atomic_add(sum_ptr + 5, 1.0)
+
+
+@pytest.mark.parametrize("n,block,warps", [(1000, 64, 4), (4099, 256, 8), (31, 16, 1)])
+def test_atomic_float(n, block, warps):
+    x = rng.standard_normal(n).astype(np.float32)
+    sums = np.zeros(6, np.float32)
+    mx = np.full(NB, -np.inf, np.float32)
+    mn = np.full(NB, np.inf, np.float32)
+    grid = triton.cdiv(n, block)
+    float_kernel[(grid,)](sums, mx, mn, x, n, BLOCK=block, num_warps=warps)
+    bucket = np.arange(n) % NB
+    for b in range(NB):
+        sel = x[bucket == b].astype(np.float64)
+        np.testing.assert_allclose(sums[b], sel.sum(), rtol=1e-5, atol=1e-4 * np.sqrt(sel.size))
+        assert mx[b] == sel.max() and mn[b] == sel.min()
+    assert sums[5] == grid
+
+
+@jitspv.jit
+def cas_kernel(flag_ptr, old_ptr, xval_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    ids = offs + 1
+    # Every lane tries to claim its bucket; exactly one wins (sees 0), the others see the winner.
+    old = tl.atomic_cas(flag_ptr + offs % 5, tl.zeros([BLOCK], tl.int32), ids)
+    tl.store(old_ptr + offs, old, mask=offs < n)
+    # Float compare-exchange and exchange go through integer bit patterns.
+    f = tl.atomic_cas(xval_ptr, 0.0, 1.5)
+    g = tl.atomic_xchg(xval_ptr + 1 + offs % 2, f + offs.to(tl.float32))
+    tl.store(xval_ptr + 3 + offs, g, mask=offs < n)
+
+
+@pytest.mark.parametrize("block,warps", [(64, 4), (16, 8)])
+def test_atomic_cas(block, warps):
+    n = block * 7
+    flags = np.zeros(NB, np.int32)
+    old = np.full(n, -1, np.int32)
+    xval = np.full(3 + n, np.nan, np.float32)
+    xval[:3] = 0
+    cas_kernel[(7,)](flags, old, xval, n, BLOCK=block, num_warps=warps)
+    bucket = np.arange(n) % NB
+    for b in range(NB):
+        olds = old[bucket == b]
+        assert flags[b] in np.flatnonzero(bucket == b) + 1
+        assert (olds == 0).sum() == 1 and (olds[olds != 0] == flags[b]).all()
+    assert xval[0] == 1.5
+    # Program 0's CAS saw 0.0, later ones 1.5; exchanges permute what was written.
+    written = [f + o for o in range(n) for f in ([0.0] if o < block else [1.5])]
+    got = sorted(np.concatenate([xval[1:3], xval[3:]]).tolist())
+    assert got == sorted(written + [0.0, 0.0])
+
+
+@jitspv.jit
+def f64_add_kernel(p, BLOCK: tl.constexpr):
+    tl.atomic_add(p + tl.arange(0, BLOCK), tl.full([BLOCK], 1.0, tl.float64))
+
+
+def test_refuses_float64_atomic_add_without_feature():
+    if current_target().has_float64_atomic_add:
+        pytest.skip("this device has 64-bit float atomic add")
+    with pytest.raises(CompilationError) as err:
+        f64_add_kernel[(1,)](np.zeros(16), BLOCK=16)
+    msg = str(err.value)
+    assert "64-bit float atomic add" in msg and "tt.atomic_rmw fadd" in msg
+    assert "tl.atomic_add(p + tl.arange" in msg or "test_lower_memory.py" in msg
