@@ -43,7 +43,7 @@ def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: b
     spirv = ctx.finish()
     return LoweredKernel(spirv=spirv, local_size=(ctx.num_threads, 1, 1), args=args,
                          arg_block_size=size, args_in_buffer=in_buffer, grid_in_args=uses_grid,
-                         shared_bytes=ctx.smem_words * 4, notes={"kernel": func.sym_name})
+                         shared_bytes=ctx.smem_words * 4 + ctx.smem_other_bytes, notes={"kernel": func.sym_name})
 
 
 def _load_arguments(ctx, func, uses_grid):

@@ -62,6 +62,7 @@ class LoweringContext:
         self._builtins = {}
         self.smem_words = 0                 # high-water mark of workgroup memory use, in u32 words
         self.smem_var = None                # declared in finish(), once its size is known
+        self.smem_other_bytes = 0           # workgroup variables of other rules (the dot operand pool)
         self.uses_grid = False
         self.arg_fields = []                # (name, ttir index, spirv type, struct fmt, size)
 
@@ -259,9 +260,9 @@ class LoweringContext:
     def smem_reserve(self, words):
         self.smem_words = max(self.smem_words, words)
         limit = self.target.max_shared_memory
-        if self.smem_words * 4 > limit:
+        if self.smem_words * 4 + self.smem_other_bytes > limit:
             from jitspv.errors import OutOfResources
-            raise OutOfResources(self.smem_words * 4, limit, "shared memory")
+            raise OutOfResources(self.smem_words * 4 + self.smem_other_bytes, limit, "shared memory")
 
     def smem_ptr(self, index):
         pt = self.m.type_pointer(StorageClass.Workgroup, self.t_u32)
