@@ -17,6 +17,17 @@ def _combine(ctx, region, acc, other):
     return ctx.inline_region(region, list(acc) + list(other))
 
 
+def shuffle(ctx, opcode, rtype, x, arg):
+    """Subgroup shuffle of one register. Values that are not 32-bit (or bool) move as u32 words:
+    8/16/64-bit subgroup operations need shaderSubgroupExtendedTypes, which devices may lack."""
+    scope = ctx.u32(Scope.Subgroup)
+    info = ctx.m.type_info(rtype)
+    if info.kind == "bool" or info.width == 32:
+        return ctx.emit(opcode, rtype, scope, x, arg)
+    words = [ctx.emit(opcode, ctx.t_u32, scope, w, arg) for w in ctx.to_words(rtype, x)]
+    return ctx.from_words(rtype, words)
+
+
 @register("tt.reduce")
 def _reduce(ctx, op):
     axis = int(attr(op, "axis"))
@@ -48,9 +59,8 @@ def _reduce(ctx, op):
         mask = term.stride
         while mask < min(span, sg):
             m = ctx.u32(mask)
-            scope = ctx.u32(Scope.Subgroup)
             for i, acc in enumerate(accs):
-                other = [ctx.emit(Op.GroupNonUniformShuffleXor, rt, scope, x, m) for rt, x in zip(rtypes, acc)]
+                other = [shuffle(ctx, Op.GroupNonUniformShuffleXor, rt, x, m) for rt, x in zip(rtypes, acc)]
                 accs[i] = _combine(ctx, region, acc, other)
             mask *= 2
         # 3. Across subgroups: partials meet in workgroup memory, every invocation folds them.
