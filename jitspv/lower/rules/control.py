@@ -161,7 +161,7 @@ def _return(ctx, op):
         ctx.error("a kernel cannot return a value")
 
 
-@register("gpu.barrier")
+@register("gpu.barrier", "ttg.barrier")  # Triton 3.6 prints gpu.barrier, 3.9 ttg.barrier <addrspace>
 def _barrier(ctx, op):
     wg = ctx.u32(Scope.Workgroup)
     ctx.emit(Op.ControlBarrier, None, wg, wg, ctx.u32(SEM_ALL_ACQREL))
