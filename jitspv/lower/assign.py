@@ -40,6 +40,23 @@ def assign_encodings(func, num_threads):
         enc[v] = e
         return True
 
+    # Dot results (and the loop-carried accumulators they feed) keep the dot encoding, so
+    # `acc += tl.dot(a, b)` stays in registers across iterations; a store of a value computed
+    # from a dot result stores from that encoding instead of converting the whole tile.
+    for op in ops:
+        if op.name == "tt.dot":
+            r = op.results[0]
+            want(r, L.dot_encoding(tuple(r.type.shape), 8 if bits(r.type) == 64 else 4, num_threads))
+    for op in ops:
+        if op.name == "scf.for":
+            body = op.regions[0].blocks[0]
+            for i, y in enumerate(body.operations[-1].operands):
+                e = _dot_source(y, enc)
+                want(body.arguments[i + 1], e)
+                want(op.results[i], e)
+        elif op.name == "tt.store" and op.operands[0].type.is_tensor:
+            want(op.operands[0], _dot_source(op.operands[1], enc))
+
     # Anchors: loads/stores/atomics, sized for their element type.
     for op in ops:
         if op.name in ("tt.load", "tt.store", "tt.atomic_rmw", "tt.atomic_cas"):
@@ -98,6 +115,29 @@ def assign_encodings(func, num_threads):
             if v.type.is_tensor and v not in enc:
                 enc[v] = L.default_blocked(tuple(v.type.shape), 4, num_threads)
     return enc
+
+
+def _dot_source(value, enc, seen=None):
+    """The encoding of the tt.dot result `value` is computed from elementwise (same shape, through
+    loop results), or None."""
+    seen = set() if seen is None else seen
+    if not value.type.is_tensor or value in seen:
+        return None
+    seen.add(value)
+    op = value.owner
+    name = getattr(op, "name", None)   # block arguments have a Block as owner
+    if name == "tt.dot":
+        return enc.get(value)
+    if name == "scf.for":
+        y = op.regions[0].blocks[0].operations[-1].operands[value.index]
+        return _dot_source(y, enc, seen)
+    if name and _is_elementwise(name) and name not in ("tt.load", "tt.splat"):
+        for v in op.operands:
+            if v.type.is_tensor and tuple(v.type.shape) == tuple(value.type.shape):
+                e = _dot_source(v, enc, seen)
+                if e is not None:
+                    return e
+    return None
 
 
 def _collect(block, out):

@@ -1,0 +1,236 @@
+"""tt.dot on CUDA cores: register-tiled FMA through workgroup memory (the classic SGEMM).
+
+The result lives in `layout.dot_encoding`: each invocation owns a register tile of C made of
+v x v chunks (v = 4 for 32-bit, 2 for 64-bit compute types). A dot writes its operands to a
+workgroup pool of 16-byte words, A transposed (A^T[k][m], rows padded so that transposed writes
+spread over banks) and B as it is (B[k][n]), then, for every k, each invocation reads one
+16-byte vector per chunk of its A column and B row and accumulates their outer product with FMA.
+Per k and invocation: (m_r / v + n_r / v) vector reads for m_r * n_r FMAs (8x8 tile: 4 reads, 64
+FMAs); per dot two barriers (readers of the previous dot are done; writes are visible).
+
+Inputs are converted on the way into workgroup memory: f16/bf16 -> f32, i8/i16 -> i32; the
+accumulation is in f32 (tf32/tf32x3 requests are computed in full f32, at least as accurate),
+i32 or f64. `maxNumImpreciseAcc` has no meaning here and is ignored.
+"""
+from __future__ import annotations
+
+import weakref
+
+from jitspv.lower import layout as L
+from jitspv.lower.context import DTensor
+from jitspv.lower.registry import register
+from jitspv.lower.ttir_access import bits, type_name
+from jitspv.lower.spirv.grammar import Op, StorageClass, GLSL
+
+_FLOATS = ("f16", "bf16", "f32", "f64")
+_INTS = ("i8", "i16", "i32")
+# Most FMAs emitted straight-line per k-loop iteration (larger dots loop over k in steps).
+_UNROLL_FMAS = 2048
+_POOLS = weakref.WeakKeyDictionary()   # LoweringContext -> id of its uvec4 operand pool
+
+
+class _Plan:
+    """Shapes, compute type and workgroup-memory placement of one tt.dot."""
+
+    def __init__(self, op):
+        a, b = op.operands[0], op.operands[1]
+        res = op.results[0]
+        shape = tuple(res.type.shape)
+        self.rank = len(shape)
+        self.batch = shape[0] if self.rank == 3 else 1
+        self.m, self.n = shape[-2], shape[-1]
+        self.k = a.type.shape[-1]
+        self.a_kind, self.b_kind, self.r_kind = type_name(a.type), type_name(b.type), type_name(res.type)
+        self.wide = bits(res.type) == 64        # f64: two words per element
+        self.we = 2 if self.wide else 1
+        self.a_row = _round4(self.m * self.we)
+        if self.a_row % 32 == 0:
+            self.a_row += 4                      # transposed writes of one k column hit other banks
+        self.b_row = _round4(self.n * self.we)
+        self.a_words = self.batch * self.k * self.a_row
+        self.words = self.a_words + self.batch * self.k * self.b_row
+
+
+def _round4(x):
+    return -(-x // 4) * 4
+
+
+def _check(ctx, plan):
+    kinds = (plan.a_kind, plan.b_kind)
+    if plan.r_kind in ("f32", "f16", "bf16", "f64"):
+        if not all(k in _FLOATS for k in kinds):
+            ctx.error(f"tl.dot of {plan.a_kind} x {plan.b_kind} -> {plan.r_kind} is not supported "
+                      "(fp8 and mixed int/float operands are not supported yet)")
+        if plan.wide != all(k == "f64" for k in kinds):
+            ctx.error(f"tl.dot of {plan.a_kind} x {plan.b_kind} -> {plan.r_kind}: f64 needs f64 operands and result")
+    elif plan.r_kind == "i32":
+        if not all(k in _INTS for k in kinds):
+            ctx.error(f"tl.dot of {plan.a_kind} x {plan.b_kind} -> i32 needs integer operands")
+    else:
+        ctx.error(f"tl.dot with a {plan.r_kind} result is not supported")
+
+
+def _pool(ctx):
+    """The uvec4 workgroup array every dot of the kernel shares (sized for the largest one)."""
+    if ctx not in _POOLS:
+        words = max(_Plan(op).words for op in ctx.func.walk() if op.name == "tt.dot")
+        m = ctx.m
+        vec = m.type_vector(ctx.t_u32, 4)
+        var = m.variable(m.type_pointer(StorageClass.Workgroup, m.type_array(vec, words // 4)),
+                         StorageClass.Workgroup)
+        ctx.smem_other_bytes += words * 4
+        ctx.smem_reserve(ctx.smem_words)      # checks the limit with the pool included
+        _POOLS[ctx] = var
+    return _POOLS[ctx]
+
+
+@register("tt.dot")
+def _dot(ctx, op):
+    plan = _Plan(op)
+    _check(ctx, plan)
+    res = op.results[0]
+    shape = tuple(res.type.shape)
+    m = ctx.m
+    if plan.r_kind == "i32":
+        ct = ctx.t_u32
+    elif plan.wide:
+        ct = m.type_float(64)
+    else:
+        ct = ctx.t_f32
+    enc = L.dot_encoding(shape, 8 if plan.wide else 4, ctx.num_threads)
+    lay = L.layout_of(enc, shape)
+    acc = [_to_compute(ctx, x, plan.r_kind, ct) for x in ctx.tensor(op.operands[2], enc).regs]
+    pool = _pool(ctx)
+
+    ctx.barrier()                         # earlier readers of the pool are done
+    _write(ctx, pool, ctx.tensor(op.operands[0]), plan.a_kind, ct, plan,
+           (plan.k * plan.a_row, plan.we, plan.a_row), 0)
+    _write(ctx, pool, ctx.tensor(op.operands[1]), plan.b_kind, ct, plan,
+           (plan.k * plan.b_row, plan.b_row, plan.we), plan.a_words)
+    ctx.barrier()
+    acc = _accumulate(ctx, pool, plan, lay, ct, acc)
+    out = [_from_compute(ctx, x, plan.r_kind, ctx.stype(res.type)) for x in acc]
+    ctx.set(res, DTensor(enc, lay, out))
+
+
+def _to_compute(ctx, x, kind, ct):
+    if kind == "f16":
+        return ctx.emit(Op.FConvert, ct, x)
+    if kind in ("i8", "i16"):
+        return ctx.emit(Op.SConvert, ct, x)
+    return x
+
+
+def _from_compute(ctx, x, kind, rtype):
+    if kind == "f16":
+        return ctx.emit(Op.FConvert, rtype, x)
+    return x
+
+
+def _write(ctx, pool, t, kind, ct, plan, strides, base):
+    """Store every register of operand `t` (in whatever layout it has) at word
+    base + sum(coord * strides) of the pool."""
+    if plan.rank == 2:
+        strides = strides[1:]
+    pt = ctx.m.type_pointer(StorageClass.Workgroup, ctx.t_u32)
+    for idx, x in zip(ctx.linear_indices(t.layout, strides, base), t.regs):
+        for w, word in enumerate(ctx.to_words(ct, _to_compute(ctx, x, kind, ct))):
+            at = idx if w == 0 else ctx.emit(Op.IAdd, ctx.t_u32, idx, ctx.u32(w))
+            vec = ctx.emit(Op.ShiftRightLogical, ctx.t_u32, at, ctx.u32(2))
+            lane = ctx.emit(Op.BitwiseAnd, ctx.t_u32, at, ctx.u32(3))
+            ctx.emit(Op.Store, None, ctx.emit(Op.AccessChain, pt, pool, vec, lane), word)
+
+
+def _accumulate(ctx, pool, plan, lay, ct, acc):
+    """acc[b, m, n] += sum_k A^T[b][k][m] * B[b][k][n] for the registers of `lay`; returns the ids."""
+    m = ctx.m
+    mdim, ndim = plan.rank - 2, plan.rank - 1
+    # Chunk starts (static offsets) this invocation reads: (batch, m0) of A, (batch, n0) of B.
+    sm = min(4 // plan.we, plan.m)
+    sn = min(4 // plan.we, plan.n)
+    a_chunks = sorted({(r[0] if plan.rank == 3 else 0, r[mdim] - r[mdim] % sm) for r in lay.regs})
+    b_chunks = sorted({(r[0] if plan.rank == 3 else 0, r[ndim] - r[ndim] % sn) for r in lay.regs})
+    zeros = (0,) * (plan.rank - 2)
+    # Thread parts of the chunk addresses, in 16-byte words (multiples of 4 words by construction).
+    with ctx.prologue():
+        a_thr = _vec_part(ctx, lay, zeros + (plan.we, 0))
+        b_thr = _vec_part(ctx, lay, zeros + (0, plan.we))
+
+    vec_t = m.type_vector(ctx.t_u32, 4)
+    comp_t = m.type_vector(ct, 2 if plan.wide else 4)
+    vptr = m.type_pointer(StorageClass.Workgroup, vec_t)
+
+    def read(vec_index, count):
+        v = ctx.emit(Op.Load, vec_t, ctx.emit(Op.AccessChain, vptr, pool, vec_index))
+        if comp_t != vec_t:
+            v = ctx.emit(Op.Bitcast, comp_t, v)
+        return [ctx.emit(Op.CompositeExtract, ct, v, i) for i in range(count)]
+
+    def chunk_index(thr, const, kbase):
+        x = ctx.u32(const)
+        if thr is not None:
+            x = ctx.emit(Op.IAdd, ctx.t_u32, thr, x)
+        if kbase is not None:
+            x = ctx.emit(Op.IAdd, ctx.t_u32, kbase, x)
+        return x
+
+    reg_of = {r: i for i, r in enumerate(lay.regs)}
+    fma = (lambda x, y, z: ctx.f.glsl(ct, GLSL.Fma, x, y, z)) if ct != ctx.t_u32 else \
+        (lambda x, y, z: ctx.emit(Op.IAdd, ct, z, ctx.emit(Op.IMul, ct, x, y)))
+
+    def steps(acc, k0, count, kvec_a, kvec_b):
+        """`count` k steps from static k0 (plus the dynamic k offsets kvec_a/kvec_b, in vectors)."""
+        acc = list(acc)
+        for k in range(k0, k0 + count):
+            av, bv = {}, {}
+            for (bb, m0) in a_chunks:
+                const = (bb * plan.k * plan.a_row + k * plan.a_row + m0 * plan.we) // 4
+                for i, x in enumerate(read(chunk_index(a_thr, const, kvec_a), sm)):
+                    av[(bb, m0 + i)] = x
+            for (bb, n0) in b_chunks:
+                const = (plan.a_words + bb * plan.k * plan.b_row + k * plan.b_row + n0 * plan.we) // 4
+                for j, x in enumerate(read(chunk_index(b_thr, const, kvec_b), sn)):
+                    bv[(bb, n0 + j)] = x
+            for r, i in reg_of.items():
+                bb = r[0] if plan.rank == 3 else 0
+                acc[i] = fma(av[(bb, r[mdim])], bv[(bb, r[ndim])], acc[i])
+        return acc
+
+    per_k = len(lay.regs)
+    unroll = plan.k
+    while unroll > 1 and unroll * per_k > _UNROLL_FMAS:
+        unroll //= 2
+    if unroll == plan.k:
+        return steps(acc, 0, plan.k, None, None)
+
+    # for (kk = 0; kk < K; kk += unroll): acc = steps(acc, kk .. kk + unroll)
+    header, body, cont, merge = (ctx.new_label() for _ in range(4))
+    pre = ctx.label
+    ctx.branch(header)
+    ctx.start_block(header)
+    kk = ctx.f.phi(ctx.t_u32, (ctx.u32(0), pre))
+    phis = [ctx.f.phi(ct, (x, pre)) for x in acc]
+    cond = ctx.emit(Op.ULessThan, ctx.t_bool, kk, ctx.u32(plan.k))
+    ctx.emit(Op.LoopMerge, None, merge, cont, 0)
+    ctx.emit(Op.BranchConditional, None, cond, body, merge)
+    ctx.start_block(body)
+    kvec_a = ctx.emit(Op.IMul, ctx.t_u32, kk, ctx.u32(plan.a_row // 4))
+    kvec_b = ctx.emit(Op.IMul, ctx.t_u32, kk, ctx.u32(plan.b_row // 4))
+    new = steps(phis, 0, unroll, kvec_a, kvec_b)
+    ctx.branch(cont)
+    ctx.start_block(cont)
+    nxt = ctx.emit(Op.IAdd, ctx.t_u32, kk, ctx.u32(unroll))
+    ctx.branch(header)
+    ctx.f.add_incoming(kk, nxt, cont)
+    for p, y in zip(phis, new):
+        ctx.f.add_incoming(p, y, cont)
+    ctx.start_block(merge)
+    return phis
+
+
+def _vec_part(ctx, lay, strides):
+    """The invocation's part of sum(coord * strides), divided by 4 (a 16-byte vector index)."""
+    thr = ctx.thread_linear(lay, strides)
+    if thr is None:
+        return None
+    return ctx.emit(Op.ShiftRightLogical, ctx.t_u32, thr, ctx.u32(2))
