@@ -2,32 +2,20 @@
 from __future__ import annotations
 
 from jitspv.lower.registry import register
-from jitspv.lower.ttir_access import attr
-from jitspv.lower.rules.common import elementwise
+from jitspv.lower.ttir_access import attr, type_name
+from jitspv.lower.rules.common import elementwise, round_bf16
 from jitspv.lower.spirv.grammar import Op, GLSL, Decoration
 
 # ---- ops that map to one SPIR-V instruction -------------------------------------------------
 _SIMPLE = {
     "arith.addi": Op.IAdd, "arith.subi": Op.ISub, "arith.muli": Op.IMul,
     "arith.divsi": Op.SDiv, "arith.divui": Op.UDiv, "arith.remui": Op.UMod,
-    "arith.shli": Op.ShiftLeftLogical, "arith.shrsi": Op.ShiftRightArithmetic,
-    "arith.shrui": Op.ShiftRightLogical,
     "arith.addf": Op.FAdd, "arith.subf": Op.FSub, "arith.mulf": Op.FMul, "arith.divf": Op.FDiv,
     "arith.remf": Op.FRem, "arith.negf": Op.FNegate,
-    "arith.fptosi": Op.ConvertFToS, "arith.fptoui": Op.ConvertFToU,
-    "arith.extf": Op.FConvert, "arith.truncf": Op.FConvert, "arith.bitcast": Op.Bitcast,
-    "tt.bitcast": Op.Bitcast, "tt.precise_divf": Op.FDiv,
 }
 _CONTRACTIBLE = {Op.FAdd, Op.FSub, Op.FMul}
 
 _GLSL = {
-    "math.exp": GLSL.Exp, "math.exp2": GLSL.Exp2, "math.log": GLSL.Log, "math.log2": GLSL.Log2,
-    "math.sqrt": GLSL.Sqrt, "tt.precise_sqrt": GLSL.Sqrt, "math.rsqrt": GLSL.InverseSqrt,
-    "math.sin": GLSL.Sin, "math.cos": GLSL.Cos, "math.tan": GLSL.Tan, "math.tanh": GLSL.Tanh,
-    "math.floor": GLSL.Floor, "math.ceil": GLSL.Ceil, "math.absf": GLSL.FAbs, "math.absi": GLSL.SAbs,
-    "math.fma": GLSL.Fma, "math.round": GLSL.Round, "math.roundeven": GLSL.RoundEven,
-    "math.trunc": GLSL.Trunc, "math.atan": GLSL.Atan, "math.asin": GLSL.Asin, "math.acos": GLSL.Acos,
-    "math.sinh": GLSL.Sinh, "math.cosh": GLSL.Cosh, "math.atan2": GLSL.Atan2, "math.powf": GLSL.Pow,
     "arith.maxsi": GLSL.SMax, "arith.minsi": GLSL.SMin, "arith.maxui": GLSL.UMax, "arith.minui": GLSL.UMin,
     # maxnumf/minnumf return the non-NaN operand: GLSL's NMax/NMin.
     "arith.maxnumf": GLSL.NMax, "arith.minnumf": GLSL.NMin,
@@ -218,29 +206,136 @@ def _constant(ctx, op):
         ctx.set(res, c)
 
 
-@register("math.erf")
-def _erf(ctx, op):
-    # |x| < 0.5: Taylor series (keeps the relative error small near 0, where 1 - erfc cancels);
-    # otherwise 1 - erfc(|x|) with Numerical Recipes' erfc (relative error < 1.2e-7), sign restored.
-    coeffs = [-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806,
-              0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277]
-    taylor = [1.0, -1.0 / 3, 1.0 / 10, -1.0 / 42, 1.0 / 216, -1.0 / 1320]
+@register("arith.shli", "arith.shrui", "arith.shrsi")
+def _shift(ctx, op):
+    # SPIR-V leaves shifts by >= the width undefined; PTX (what Triton runs on) clamps the
+    # amount: shl/shr.u give 0, shr.s fills with the sign bit. 2 extra instructions.
+    def fn(rtype, x, s):
+        width = ctx.m.type_info(rtype).width
+        w = ctx.const(rtype, width)
+        if op.name == "arith.shrsi":
+            return ctx.emit(Op.ShiftRightArithmetic, rtype, x, ctx.f.glsl(rtype, GLSL.UMin, s, ctx.const(rtype, width - 1)))
+        spv = Op.ShiftLeftLogical if op.name == "arith.shli" else Op.ShiftRightLogical
+        big = ctx.emit(Op.UGreaterThanEqual, ctx.t_bool, s, w)
+        return ctx.emit(Op.Select, rtype, big, ctx.const(rtype, 0), ctx.emit(spv, rtype, x, s))
+    elementwise(ctx, op, fn)
+
+
+def _float_const(ctx, ftype, value):
+    """`value` as a float constant of ftype, inf where it exceeds ftype's range (fp16)."""
+    if ctx.m.type_info(ftype).width == 16 and abs(value) > 65504:
+        value = float("inf") if value > 0 else float("-inf")
+    return ctx.m.const(ftype, float(value))
+
+
+@register("arith.fptosi", "arith.fptoui")
+def _fptoi(ctx, op):
+    # SPIR-V leaves out-of-range conversions undefined; Triton on NVIDIA (cvt.rzi) saturates and
+    # maps NaN to 0. 3 compares + 3 selects.
+    signed = op.name == "arith.fptosi"
+    src = ctx.stype(op.operands[0].type)
+    spv = Op.ConvertFToS if signed else Op.ConvertFToU
 
     def fn(rtype, x):
-        e, fma = ctx.emit, (lambda a, b, c: ctx.f.glsl(rtype, GLSL.Fma, a, b, c))
-        c = lambda v: ctx.m.const(rtype, v)  # noqa: E731
-        ax = ctx.f.glsl(rtype, GLSL.FAbs, x)
-        t = e(Op.FDiv, rtype, c(1.0), fma(c(0.5), ax, c(1.0)))
-        p = c(coeffs[-1])
-        for k in reversed(coeffs[:-1]):
-            p = fma(p, t, c(k))
-        erfc = e(Op.FMul, rtype, t, ctx.f.glsl(rtype, GLSL.Exp, e(Op.FSub, rtype, p, e(Op.FMul, rtype, ax, ax))))
-        big = e(Op.FSub, rtype, c(1.0), erfc)
-        big = e(Op.Select, rtype, e(Op.FOrdLessThan, ctx.t_bool, x, c(0.0)), e(Op.FNegate, rtype, big), big)
-        x2 = e(Op.FMul, rtype, x, x)
-        s = c(taylor[-1])
-        for k in reversed(taylor[:-1]):
-            s = fma(s, x2, c(k))
-        small = e(Op.FMul, rtype, e(Op.FMul, rtype, x, c(1.1283791670955126)), s)
-        return e(Op.Select, rtype, e(Op.FOrdLessThan, ctx.t_bool, ax, c(0.5)), small, big)
+        info = ctx.m.type_info(rtype)
+        if info.kind == "bool":
+            ctx.error(f"{op.name} to i1 is not supported")
+        w = info.width
+        lo, hi = (-(1 << (w - 1)), (1 << (w - 1)) - 1) if signed else (0, (1 << w) - 1)
+        b = ctx.t_bool
+        r = ctx.emit(spv, rtype, x)
+        over = ctx.emit(Op.FOrdGreaterThanEqual, b, x, _float_const(ctx, src, hi + 1))
+        r = ctx.emit(Op.Select, rtype, over, ctx.const(rtype, hi), r)
+        under = ctx.emit(Op.FOrdLessThan, b, x, _float_const(ctx, src, lo))
+        r = ctx.emit(Op.Select, rtype, under, ctx.const(rtype, lo), r)
+        return ctx.emit(Op.Select, rtype, ctx.emit(Op.IsNan, b, x), ctx.const(rtype, 0), r)
+    elementwise(ctx, op, fn)
+
+
+def _float_bits(ctx, t):
+    return ctx.m.type_int(ctx.m.type_info(t).width, False)
+
+
+def _toward_zero(ctx, x, r):
+    """r = x rounded to nearest in a narrower float type: step r one ulp toward zero where the
+    rounding went away from zero, giving round-toward-zero. 6 instructions."""
+    src, dst = ctx.m.type_of(x), ctx.m.type_of(r)
+    back = ctx.emit(Op.FConvert, src, r)
+    absf = lambda v: ctx.f.glsl(src, GLSL.FAbs, v)  # noqa: E731
+    away = ctx.emit(Op.FOrdGreaterThan, ctx.t_bool, absf(back), absf(x))
+    ut = _float_bits(ctx, dst)
+    stepped = ctx.emit(Op.Bitcast, dst, ctx.emit(Op.ISub, ut, ctx.emit(Op.Bitcast, ut, r), ctx.const(ut, 1)))
+    return ctx.emit(Op.Select, dst, away, stepped, r)
+
+
+def _f64_to_f32_odd(ctx, x):
+    """fp64 -> fp32 rounded to odd (toward zero, then the last bit set where inexact), so that a
+    further rounding to bf16 rounds once, as a direct fp64 -> bf16 rounding would."""
+    f = _toward_zero(ctx, x, ctx.emit(Op.FConvert, ctx.t_f32, x))
+    inexact = ctx.emit(Op.FOrdNotEqual, ctx.t_bool, ctx.emit(Op.FConvert, ctx.m.type_of(x), f), x)
+    u = ctx.t_u32
+    odd = ctx.emit(Op.Bitcast, ctx.t_f32, ctx.emit(Op.BitwiseOr, u, ctx.emit(Op.Bitcast, u, f), ctx.u32(1)))
+    return ctx.emit(Op.Select, ctx.t_f32, inexact, odd, f)
+
+
+def _fp_cast(ctx, x, src_name, dst_name, rtype, rtz=False):
+    """Float -> float conversion between TTIR types (bf16 lives in f32 registers)."""
+    if src_name == dst_name:
+        return x
+    widths = {"f16": 16, "bf16": 16, "f32": 32, "f64": 64}
+    if dst_name == "bf16":
+        if src_name == "f64":
+            f = _f64_to_f32_odd(ctx, x) if not rtz else _toward_zero(ctx, x, ctx.emit(Op.FConvert, ctx.t_f32, x))
+        elif src_name == "f16":
+            f = ctx.emit(Op.FConvert, ctx.t_f32, x)
+        else:
+            f = x
+        if not rtz:
+            return round_bf16(ctx, f)
+        u = ctx.t_u32
+        cut = ctx.emit(Op.Bitcast, ctx.t_f32, ctx.emit(Op.BitwiseAnd, u, ctx.emit(Op.Bitcast, u, f), ctx.u32(0xFFFF0000)))
+        return ctx.emit(Op.Select, ctx.t_f32, ctx.emit(Op.IsNan, ctx.t_bool, f), f, cut)
+    if src_name == "bf16" and dst_name == "f32":
+        return x
+    r = ctx.emit(Op.FConvert, rtype, x)
+    if rtz and widths[dst_name] < widths[src_name]:
+        return _toward_zero(ctx, x, r)
+    return r
+
+
+@register("arith.extf", "arith.truncf")
+def _extf_truncf(ctx, op):
+    src, dst = type_name(op.operands[0].type), type_name(op.results[0].type)
+    elementwise(ctx, op, lambda rtype, x: _fp_cast(ctx, x, src, dst, rtype))
+
+
+@register("tt.fp_to_fp")
+def _fp_to_fp(ctx, op):
+    src, dst = type_name(op.operands[0].type), type_name(op.results[0].type)
+    for name in (src, dst):
+        if name not in ("f16", "bf16", "f32", "f64"):
+            ctx.error(f"jitspv does not support conversions with {name} (fp8 types) yet")
+    rtz = attr(op, "rounding", "rtne") == "rtz"
+    elementwise(ctx, op, lambda rtype, x: _fp_cast(ctx, x, src, dst, rtype, rtz))
+
+
+@register("arith.bitcast", "tt.bitcast")
+def _bitcast(ctx, op):
+    src, dst = type_name(op.operands[0].type), type_name(op.results[0].type)
+    src_t = ctx.stype(op.operands[0].type)
+
+    def fn(rtype, x):
+        if src_t == rtype:
+            return x
+        u = ctx.t_u32
+        if src == "bf16":   # f32 register holding a bf16 value: its high half is the bf16 bits
+            bits = ctx.emit(Op.ShiftRightLogical, u, ctx.emit(Op.Bitcast, u, x), ctx.u32(16))
+            bits = ctx.emit(Op.UConvert, ctx.m.type_int(16, False), bits)
+            return bits if ctx.m.type_info(rtype).kind == "int" else ctx.emit(Op.Bitcast, rtype, bits)
+        if dst == "bf16":
+            if ctx.m.type_info(src_t).kind != "int":
+                x = ctx.emit(Op.Bitcast, ctx.m.type_int(16, False), x)
+            wide = ctx.emit(Op.ShiftLeftLogical, u, ctx.emit(Op.UConvert, u, x), ctx.u32(16))
+            return ctx.emit(Op.Bitcast, rtype, wide)
+        return ctx.emit(Op.Bitcast, rtype, x)
     elementwise(ctx, op, fn)

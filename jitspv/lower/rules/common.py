@@ -2,13 +2,28 @@
 from __future__ import annotations
 
 from jitspv.lower.context import DTensor
+from jitspv.lower.spirv.grammar import Op
+from jitspv.lower.ttir_access import type_name
+
+# Ops whose bf16 result is already a bf16 value (selection, sign, exact casts): not rounded again.
+BF16_EXACT = {"arith.select", "arith.negf", "math.absf", "arith.maxnumf", "arith.minnumf",
+              "arith.maximumf", "arith.minimumf", "tt.clampf", "math.floor", "math.ceil", "math.trunc",
+              "math.round", "math.roundeven", "math.copysign", "arith.truncf", "tt.fp_to_fp",
+              "arith.bitcast", "tt.bitcast", "arith.constant"}
 
 
 def elementwise(ctx, op, fn):
     """Lower an op whose result element i depends only on operand elements i.
-    `fn(rtype, *ids) -> id` emits the scalar computation; rtype is the result's register type."""
+    `fn(rtype, *ids) -> id` emits the scalar computation; rtype is the result's register type.
+    bf16 computes in f32 registers: a bf16 result is rounded to bf16 after every op, as Triton's
+    bf16 arithmetic would round it."""
     res = op.results[0]
     rtype = ctx.stype(res.type)
+    if type_name(res.type) == "bf16" and op.name not in BF16_EXACT:
+        inner = fn
+
+        def fn(rtype, *xs):
+            return round_bf16(ctx, inner(rtype, *xs))
     if res.type.is_tensor:
         enc = ctx.encoding_of(res)
         ins = [ctx.tensor(v, enc).regs for v in op.operands]
@@ -27,3 +42,15 @@ def regs_of(ctx, value, enc):
     if isinstance(v, DTensor) or value.type.is_tensor:
         return ctx.tensor(value, enc).regs
     return None
+
+
+def round_bf16(ctx, x):
+    """f32 register -> the nearest bf16 value (ties to even), still in an f32 register; NaN stays
+    NaN, infinities stay. 8 instructions."""
+    u = ctx.t_u32
+    bits = ctx.emit(Op.Bitcast, u, x)
+    lsb = ctx.emit(Op.BitwiseAnd, u, ctx.emit(Op.ShiftRightLogical, u, bits, ctx.u32(16)), ctx.u32(1))
+    rounded = ctx.emit(Op.IAdd, u, bits, ctx.emit(Op.IAdd, u, lsb, ctx.u32(0x7FFF)))
+    rounded = ctx.emit(Op.BitwiseAnd, u, rounded, ctx.u32(0xFFFF0000))
+    nan = ctx.emit(Op.IsNan, ctx.t_bool, x)
+    return ctx.emit(Op.Select, ctx.t_f32, nan, x, ctx.emit(Op.Bitcast, ctx.t_f32, rounded))
