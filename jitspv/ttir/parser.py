@@ -38,6 +38,7 @@ TT_ENUMS = {
     "inputPrecision": {"tf32": 0, "tf32x3": 1, "ieee": 2, "bf16x3": 3, "bf16x6": 4},
     "rounding": {"rtz": 0, "rtne": 1},
     "axis": {"x": 0, "y": 1, "z": 2},
+    "propagateNan": {"none": 0, "all": 0xFFFF},
 }
 # Keyword spelled in custom form -> attribute name (tt.load/tt.store in 3.6).
 KEYWORD_ATTRS = {"cacheModifier": "cache", "evictionPolicy": "evict", "inputPrecision": "inputPrecision",
@@ -875,6 +876,17 @@ def _assert(p, name):
     return ir.Operation(name, operands, [], attrs)
 
 
+def _clampf(p, name):
+    """``tt.clampf %x, %lo, %hi, propagateNan = none|all [{attrs}] : T``."""
+    operands = p.uses()
+    p.expect(",")
+    p.expect("propagateNan")
+    p.expect("=")
+    attrs = {"propagateNan": _enum(p, "propagateNan")}
+    attrs.update(p.opt_attr_dict())
+    p.expect(":")
+    return ir.Operation(name, operands, [p.type()], attrs)
+
 def _extern(p, name):
     operands = p.uses()
     attrs = p.opt_attr_dict()
@@ -935,6 +947,7 @@ CUSTOM = {
     "tt.scan.return": _terminator, "scf.condition": _condition, "scf.for": _for, "scf.if": _if,
     "scf.while": _while, "gpu.barrier": _barrier, "ttg.barrier": _ttg_barrier, "tt.assert": _assert,
     "tt.extern_elementwise": _extern,
+    "tt.clampf": _clampf,
 }
 
 
