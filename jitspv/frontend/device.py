@@ -48,7 +48,8 @@ def target_for_device(device) -> Target:
 
 def make_pipeline(lowered):
     from jitspv.vk.pipeline import Pipeline
-    return Pipeline(lowered.spirv, lowered.arg_block_size, entry=lowered.entry, args_in_buffer=lowered.args_in_buffer)
+    return Pipeline(lowered.spirv, lowered.arg_block_size, entry=lowered.entry, args_in_buffer=lowered.args_in_buffer,
+                    local_size=lowered.local_size)
 
 
 def upload_bytes(host: np.ndarray):

@@ -127,6 +127,8 @@ typedef struct VkConformanceVersion {
 #define VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO 16
 #define VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO 17
 #define VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO 18
+#define VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_REQUIRED_SUBGROUP_SIZE_CREATE_INFO 1000225001
+#define VK_PIPELINE_SHADER_STAGE_CREATE_REQUIRE_FULL_SUBGROUPS_BIT 0x00000002
 #define VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO 29
 #define VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO 30
 #define VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO 39
@@ -855,6 +857,12 @@ typedef struct VkPipelineShaderStageCreateInfo {
     const char*                         pName;
     const VkSpecializationInfo*         pSpecializationInfo;
 } VkPipelineShaderStageCreateInfo;
+
+typedef struct VkPipelineShaderStageRequiredSubgroupSizeCreateInfo {
+    VkStructureType    sType;
+    void*              pNext;
+    uint32_t           requiredSubgroupSize;
+} VkPipelineShaderStageRequiredSubgroupSizeCreateInfo;
 
 typedef struct VkComputePipelineCreateInfo {
     VkStructureType                    sType;

@@ -251,6 +251,8 @@ class DeviceProperties:
     subgroup_size: int
     min_subgroup_size: int
     max_subgroup_size: int
+    max_compute_workgroup_subgroups: int
+    required_subgroup_size_stages: int   # VkShaderStageFlags where a pipeline may fix the subgroup size
     subgroup_supported_operations: int   # VkSubgroupFeatureFlags
     subgroup_supported_stages: int       # VkShaderStageFlags
     max_compute_workgroup_count: tuple
@@ -500,6 +502,8 @@ class Device:
             subgroup_size=p11.subgroupSize,
             min_subgroup_size=p13.minSubgroupSize if p13 is not None else p11.subgroupSize,
             max_subgroup_size=p13.maxSubgroupSize if p13 is not None else p11.subgroupSize,
+            max_compute_workgroup_subgroups=p13.maxComputeWorkgroupSubgroups if p13 is not None else 0,
+            required_subgroup_size_stages=p13.requiredSubgroupSizeStages if p13 is not None else 0,
             subgroup_supported_operations=p11.subgroupSupportedOperations,
             subgroup_supported_stages=p11.subgroupSupportedStages,
             max_compute_workgroup_count=tuple(lim.maxComputeWorkGroupCount),

@@ -100,7 +100,7 @@ class Pipeline:
     """
 
     def __init__(self, spirv: bytes, push_constant_size: int, entry: str = "main", args_in_buffer: bool = False,
-                 device=None):
+                 device=None, local_size=None):
         from jitspv.vk.device import get_device
         L = lib()
         self.device = device = device or get_device()
@@ -136,11 +136,13 @@ class Pipeline:
             check("vkCreatePipelineLayout", L.vkCreatePipelineLayout(dev, layout_info, NULL, layout))
             self.layout = layout[0]
             entry_name = ffi.new("char[]", entry.encode())
+            stage_next, stage_flags = _subgroup_size_control(device, local_size)
             create = ffi.new("VkComputePipelineCreateInfo*", {
                 "sType": L.VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
                 "flags": L.VK_PIPELINE_CREATE_DISPATCH_BASE_BIT,
-                "stage": {"sType": L.VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
-                          "stage": L.VK_SHADER_STAGE_COMPUTE_BIT, "module": module[0], "pName": entry_name},
+                "stage": {"sType": L.VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, "pNext": stage_next,
+                          "flags": stage_flags, "stage": L.VK_SHADER_STAGE_COMPUTE_BIT, "module": module[0],
+                          "pName": entry_name},
                 "layout": self.layout, "basePipelineIndex": -1})
             pipeline = ffi.new("VkPipeline*")
             result = L.vkCreateComputePipelines(dev, device.pipeline_cache.handle, 1, create, NULL, pipeline)
@@ -203,3 +205,25 @@ class Pipeline:
     def __repr__(self):
         return f"<jitspv Pipeline push={self.push_size}B args_in_buffer={self.args_in_buffer}>"
 
+
+def _subgroup_size_control(device, local_size):
+    """Kernels are compiled for the device's default subgroup size (their reductions shuffle within
+    it, and invocation indices are numbered subgroup by subgroup): where the device lets a pipeline
+    choose (VK_EXT_subgroup_size_control, core in 1.3), require exactly that size and full
+    subgroups. Returns (pNext, stage flags); the caller keeps pNext alive while creating."""
+    L = lib()
+    props, feats = device.properties, device.features
+    if local_size is None or not feats.subgroup_size_control \
+            or not props.required_subgroup_size_stages & L.VK_SHADER_STAGE_COMPUTE_BIT:
+        return NULL, 0
+    size = props.subgroup_size
+    invocations = local_size[0] * local_size[1] * local_size[2]
+    if invocations > props.max_compute_workgroup_subgroups * size:
+        return NULL, 0
+    required = ffi.new("VkPipelineShaderStageRequiredSubgroupSizeCreateInfo*", {
+        "sType": L.VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_REQUIRED_SUBGROUP_SIZE_CREATE_INFO,
+        "requiredSubgroupSize": size})
+    flags = 0
+    if feats.compute_full_subgroups and local_size[0] % size == 0:
+        flags = L.VK_PIPELINE_SHADER_STAGE_CREATE_REQUIRE_FULL_SUBGROUPS_BIT
+    return required, flags
