@@ -887,6 +887,21 @@ def _clampf(p, name):
     p.expect(":")
     return ir.Operation(name, operands, [p.type()], attrs)
 
+def _print(p, name):
+    """``tt.print "prefix" {attrs} [: %a : T1, %b : T2 ...]``."""
+    attrs = {"prefix": ir.StrAttr(p.string())}
+    attrs.update(p.opt_attr_dict())
+    operands = []
+    if p.accept(":"):
+        operands.append(p.use())
+        p.expect(":")
+        p.type()
+        while p.accept(","):
+            operands.append(p.use())
+            p.expect(":")
+            p.type()
+    return ir.Operation(name, operands, [], attrs)
+
 def _extern(p, name):
     operands = p.uses()
     attrs = p.opt_attr_dict()
@@ -948,6 +963,7 @@ CUSTOM = {
     "scf.while": _while, "gpu.barrier": _barrier, "ttg.barrier": _ttg_barrier, "tt.assert": _assert,
     "tt.extern_elementwise": _extern,
     "tt.clampf": _clampf,
+    "tt.print": _print,
 }
 
 
