@@ -183,3 +183,77 @@ def test_refuses_float64_atomic_add_without_feature():
     msg = str(err.value)
     assert "64-bit float atomic add" in msg and "tt.atomic_rmw fadd" in msg
     assert "tl.atomic_add(p + tl.arange" in msg or "test_lower_memory.py" in msg
+
+
+# ---- random numbers: Triton's Philox, bit for bit ------------------------------------------------
+_PHILOX_KEY = (0x9E3779B9, 0xBB67AE85)
+_PHILOX_ROUND = (0xD2511F53, 0xCD9E8D57)
+
+
+def _umulhi(a, b):
+    return ((np.uint64(a) * b.astype(np.uint64)) >> np.uint64(32)).astype(np.uint32)
+
+
+def philox_numpy(seed, offsets, n_rounds):
+    """triton.language.random.randint4x for a scalar seed and int offsets, in numpy (uint32 x 4)."""
+    seed &= (1 << 64) - 1
+    k0, k1 = seed & 0xFFFFFFFF, seed >> 32
+    offsets = np.asarray(offsets, np.int64)
+    c0 = (offsets & 0xFFFFFFFF).astype(np.uint32)
+    c1 = ((offsets >> 32) & 0xFFFFFFFF).astype(np.uint32)
+    c2 = np.zeros_like(c0)
+    c3 = np.zeros_like(c0)
+    a, b = _PHILOX_ROUND
+    with np.errstate(over="ignore"):
+        for _ in range(n_rounds):
+            c0, c1, c2, c3 = (_umulhi(b, c2) ^ c1 ^ np.uint32(k0), np.uint32(b) * c2,
+                              _umulhi(a, c0) ^ c3 ^ np.uint32(k1), np.uint32(a) * c0)
+            k0 = (k0 + _PHILOX_KEY[0]) & 0xFFFFFFFF
+            k1 = (k1 + _PHILOX_KEY[1]) & 0xFFFFFFFF
+    return c0, c1, c2, c3
+
+
+def uniform_numpy(x):
+    """triton.language.random.uint_to_uniform_float for uint32 x."""
+    i = x.view(np.int32)
+    i = np.where(i < 0, ~i, i)
+    return i.astype(np.float32) * np.float32(4.6566127342e-10)
+
+
+@jitspv.jit
+def rand_kernel(int_ptr, float_ptr, seed, offset_base, n, N_ROUNDS: tl.constexpr, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    r_offs = offset_base + offs
+    i0, i1, i2, i3 = tl.randint4x(seed, r_offs, N_ROUNDS)
+    tl.store(int_ptr + offs, i0, mask=mask)
+    tl.store(int_ptr + n + offs, i1, mask=mask)
+    tl.store(int_ptr + 2 * n + offs, i2, mask=mask)
+    tl.store(int_ptr + 3 * n + offs, i3, mask=mask)
+    tl.store(int_ptr + 4 * n + offs, tl.randint(seed, r_offs, N_ROUNDS), mask=mask)
+    tl.store(float_ptr + offs, tl.rand(seed, r_offs, N_ROUNDS), mask=mask)
+    tl.store(float_ptr + n + offs, tl.randn(seed, r_offs, N_ROUNDS), mask=mask)
+
+
+@pytest.mark.parametrize("seed,offset_base,n_rounds,block,warps", [
+    (12345, 0, 10, 128, 4),
+    (-7, 1000, 10, 16, 4),                 # negative seed: sign-extended to 64 bits as Triton does
+    (2**40 + 99, 2**33 + 5, 10, 512, 8),   # 64-bit seed and offsets: both Philox key and counter words
+    (987654321, 3, 7, 64, 1),
+])
+def test_rand_matches_triton_philox(seed, offset_base, n_rounds, block, warps):
+    n = int(rng.integers(1, 3000))
+    ints = np.full(5 * n, 0xDEADBEEF, np.uint32)
+    floats = np.full(2 * n, np.nan, np.float32)
+    rand_kernel[(triton.cdiv(n, block),)](ints, floats, seed, offset_base, n, N_ROUNDS=n_rounds, BLOCK=block,
+                                          num_warps=warps)
+    streams = philox_numpy(seed, offset_base + np.arange(n), n_rounds)
+    for k in range(4):
+        np.testing.assert_array_equal(ints[k * n:(k + 1) * n], streams[k])
+    np.testing.assert_array_equal(ints[4 * n:], streams[0])
+    u1, u2 = uniform_numpy(streams[0]), uniform_numpy(streams[1])
+    np.testing.assert_array_equal(floats[:n], u1)
+    # randn is Box-Muller on log/sqrt/cos, which match numpy only to the device's math accuracy.
+    r = np.sqrt(-2.0 * np.log(np.maximum(np.float32(1e-7), u1).astype(np.float64)))
+    normal = r * np.cos(np.float32(6.283185307179586) * u2.astype(np.float64))
+    np.testing.assert_allclose(floats[n:], normal, rtol=1e-5, atol=1e-5)
