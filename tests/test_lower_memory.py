@@ -94,16 +94,18 @@ def counter_kernel(count_ptr, old_ptr, n, BLOCK: tl.constexpr):
     # Scalar atomic: once per program; every invocation sees the same old value.
     ticket = tl.atomic_add(count_ptr + 1, 1)
     tl.store(old_ptr + n + tl.program_id(0), ticket.to(tl.int64))
+    # A masked scalar atomic: only even programs count.
+    tl.atomic_add(count_ptr + 2, 1, mask=tl.program_id(0) % 2 == 0)
 
 
 @pytest.mark.parametrize("block,warps", [(16, 4), (64, 1), (128, 8), (512, 4)])
 def test_atomic_counter_old_values(block, warps):
     for n in (1, 37, 1000):
         grid = triton.cdiv(n, block)
-        count = np.zeros(2, np.int32)
+        count = np.zeros(3, np.int32)
         old = np.full(n + grid, -1, np.int64)
         counter_kernel[(grid,)](count, old, n, BLOCK=block, num_warps=warps)
-        assert count[0] == n and count[1] == grid
+        assert count[0] == n and count[1] == grid and count[2] == (grid + 1) // 2
         assert sorted(old[:n].tolist()) == list(range(n))
         assert sorted(old[n:].tolist()) == list(range(grid))
 
