@@ -629,6 +629,7 @@ def _arrow(p, name):
     """``op %a[, %b] [rounding = m] [keywords] [{attrs}] : T1 -> T2`` (tt shape/cast ops)."""
     operands = p.uses()
     attrs = {}
+    p.accept(",")   # tt.fp_to_fp %x, rounding = rtne
     while not p.peek(":") and not p.peek("{"):
         pos = p.pos
         word = p.ident()
