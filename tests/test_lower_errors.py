@@ -1,0 +1,87 @@
+"""Refusals name the op/feature and the kernel's file:line; resource errors name the resource; the
+process stays usable afterwards; scalar arguments of every kind arrive intact."""
+import numpy as np
+import pytest
+import triton.language as tl
+from triton.compiler.errors import CompilationError
+from triton.language.extra import libdevice
+
+import jitspv
+from jitspv.errors import OutOfResources
+
+rng = np.random.default_rng()
+
+
+@jitspv.jit
+def copy_kernel(x_ptr, o_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    tl.store(o_ptr + offs, tl.load(x_ptr + offs, mask=offs < n), mask=offs < n)
+
+
+def _still_works():
+    n = 301
+    x = rng.standard_normal(n).astype(np.float32)
+    o = np.full(n, np.nan, np.float32)
+    copy_kernel[(jitspv.cdiv(n, 128),)](x, o, n, BLOCK=128)
+    np.testing.assert_array_equal(o, x)
+
+
+@jitspv.jit
+def unknown_extern(x_ptr, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    tl.store(x_ptr + offs, libdevice.j0(tl.load(x_ptr + offs)))
+
+
+@jitspv.jit
+def printing(x_ptr, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    tl.device_print("x", tl.load(x_ptr + offs))
+
+
+@pytest.mark.parametrize("kernel, needle", [(unknown_extern, "__nv_j0f"), (printing, "tl.device_print")])
+def test_refusal_names_feature_and_line(kernel, needle):
+    with pytest.raises(CompilationError) as info:
+        kernel[(1,)](np.ones(16, np.float32), BLOCK=16)
+    msg = str(info.value)
+    assert needle in msg
+    assert "test_lower_errors.py:" in msg
+    _still_works()
+
+
+@jitspv.jit
+def transpose_big(x_ptr, o_ptr, BLOCK: tl.constexpr):
+    r = tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + r[:, None] * BLOCK + r[None, :])
+    tl.store(o_ptr + r[:, None] * BLOCK + r[None, :], tl.trans(x))
+
+
+def test_shared_memory_exceeded():
+    x = np.ones((128, 128), np.float32)
+    with pytest.raises(OutOfResources, match="shared memory"):
+        transpose_big[(1,)](x, x.copy(), BLOCK=128)
+    _still_works()
+
+
+@jitspv.jit
+def scalars(o_ptr, b, i32, i64, neg, f, nf, ni, BLOCK: tl.constexpr):
+    tl.store(o_ptr + 0, b.to(tl.float64))
+    tl.store(o_ptr + 1, i32.to(tl.float64))
+    tl.store(o_ptr + 2, i64.to(tl.float64))
+    tl.store(o_ptr + 3, neg.to(tl.float64))
+    tl.store(o_ptr + 4, f.to(tl.float64))
+    tl.store(o_ptr + 5, nf.to(tl.float64))
+    tl.store(o_ptr + 6, ni.to(tl.float64))
+    tl.store(o_ptr + 7, (i64 - 2**33).to(tl.float64))
+
+
+@pytest.mark.parametrize("flag", [True, False])
+def test_scalar_arguments(flag):
+    o = np.full(8, np.nan)
+    i32 = int(rng.integers(2, 2**31))
+    i64 = int(rng.integers(2**31, 2**40))
+    neg = -int(rng.integers(2, 2**31))
+    f = float(np.float32(rng.standard_normal()))
+    nf = np.float32(rng.standard_normal())
+    ni = np.int32(rng.integers(-1000, 1000))
+    scalars[(1,)](o, flag, i32, i64, neg, f, nf, ni, BLOCK=1)
+    np.testing.assert_array_equal(o, [float(flag), i32, i64, neg, f, float(nf), float(ni), i64 - 2**33])
