@@ -126,3 +126,27 @@ def test_cumsum_f64_rows(num_warps):
     out = np.full((M, N), np.nan)
     cumsum_rows_f64[(triton.cdiv(M, 2),)](x, out, M, N, BM=2, BN=512, num_warps=num_warps)
     np.testing.assert_allclose(out, np.cumsum(x, 1), rtol=1e-12, atol=1e-12)
+
+
+@jitspv.jit
+def histogram_kernel(x_ptr, h_ptr, hm_ptr, n, limit, BLOCK: tl.constexpr, BINS: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offs, mask=offs < n, other=BINS)     # `other` is out of range: not counted
+    bins = tl.arange(0, BINS)
+    tl.store(h_ptr + bins, tl.histogram(x, BINS))
+    tl.store(hm_ptr + bins, tl.histogram(x, BINS, mask=(offs < limit) & (offs < n)))
+
+
+@pytest.mark.parametrize("num_warps", [1, 4, 8])
+@pytest.mark.parametrize("n,block,bins", [(1, 2, 4), (100, 128, 16), (1000, 1024, 8), (77, 128, 512),
+                                          (3000, 4096, 64), (5, 8, 1024)])
+def test_histogram(n, block, bins, num_warps):
+    # Values spill past both ends: negatives and values >= bins are dropped.
+    x = rng.integers(-3, bins + 3, n).astype(np.int32)
+    limit = int(rng.integers(0, n + 1))
+    h, hm = np.full(bins, -1, np.int32), np.full(bins, -1, np.int32)
+    histogram_kernel[(1,)](x, h, hm, n, limit, BLOCK=block, BINS=bins, num_warps=num_warps)
+    keep = (x >= 0) & (x < bins)
+    np.testing.assert_array_equal(h, np.bincount(x[keep], minlength=bins))
+    head = x[:limit]
+    np.testing.assert_array_equal(hm, np.bincount(head[(head >= 0) & (head < bins)], minlength=bins))

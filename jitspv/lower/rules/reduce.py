@@ -117,3 +117,44 @@ def _across_subgroups(ctx, region, rtypes, accs, out_lay, out_shape, lo, count):
 @register("tt.reduce.return", "tt.scan.return")
 def _region_return(ctx, op):
     ctx.error("internal: region terminator lowered outside its region")
+
+
+@register("tt.histogram")
+def _histogram(ctx, op):
+    """Counts in workgroup memory: zero the bins, one workgroup atomic add per owned in-range
+    element (replicas skip), read the bins back in the result's layout."""
+    res = op.results[0]
+    bins = int(res.type.shape[0])
+    x = ctx.tensor(op.operands[0])
+    mask = ctx.tensor(op.operands[1], x.enc).regs if len(op.operands) > 1 else [None] * len(x.regs)
+    u32 = ctx.t_u32
+    ctx.smem_reserve(bins)
+    tid = ctx.tid()
+    ctx.barrier()
+    for start in range(0, bins, ctx.num_threads):
+        at = ctx.emit(Op.IAdd, u32, tid, ctx.u32(start)) if start else tid
+
+        def zero(at=at):
+            ctx.emit(Op.Store, None, ctx.smem_ptr(at), ctx.u32(0))
+        if start + ctx.num_threads > bins:
+            ctx.if_then(ctx.emit(Op.ULessThan, ctx.t_bool, at, ctx.u32(bins)), zero)
+        else:
+            zero()
+    ctx.barrier()
+    owner = ctx.is_owner(x.layout)
+    scope, relaxed = ctx.u32(Scope.Workgroup), ctx.u32(0)
+    for v, m in zip(x.regs, mask):
+        # Out-of-range values (negative ones included, as unsigned) are dropped, as on Triton GPUs.
+        ok = ctx.emit(Op.ULessThan, ctx.t_bool, v, ctx.u32(bins))
+        for extra in (m, owner):
+            if extra is not None:
+                ok = ctx.emit(Op.LogicalAnd, ctx.t_bool, ok, extra)
+
+        def count(v=v):
+            ctx.emit(Op.AtomicIAdd, u32, ctx.smem_ptr(v), scope, relaxed, ctx.u32(1))
+        ctx.if_then(ok, count)
+    ctx.barrier()
+    enc = ctx.encoding_of(res)
+    lay = L.layout_of(enc, (bins,))
+    regs = [ctx.emit(Op.Load, u32, ctx.smem_ptr(i)) for i in ctx.linear_indices(lay, (1,))]
+    ctx.set(res, DTensor(enc, lay, regs))
