@@ -1,0 +1,158 @@
+"""Layout-moving shape ops on lavapipe: reshape/view, trans/permute (2-D and 3-D), join/split,
+cat, broadcast_to, expand_dims / [:, None], round trips against numpy."""
+import numpy as np
+import pytest
+import triton
+import triton.language as tl
+
+import jitspv
+
+rng = np.random.default_rng()
+
+
+def _ints(shape, dtype=np.int32):
+    return rng.integers(-10**6, 10**6, shape).astype(dtype)
+
+
+@jitspv.jit
+def trans_2d(x_ptr, t_ptr, p_ptr, M: tl.constexpr, N: tl.constexpr):
+    rm = tl.arange(0, M)[:, None]
+    rn = tl.arange(0, N)[None, :]
+    x = tl.load(x_ptr + rm * N + rn)
+    tm = tl.arange(0, N)[:, None]
+    tn = tl.arange(0, M)[None, :]
+    tl.store(t_ptr + tm * M + tn, tl.trans(x))
+    tl.store(p_ptr + tm * M + tn, tl.permute(x, (1, 0)) + 1)
+
+
+@pytest.mark.parametrize("num_warps", [1, 4, 8])
+@pytest.mark.parametrize("M,N", [(1, 16), (16, 1), (4, 8), (32, 64), (64, 16)])
+def test_trans_2d(M, N, num_warps):
+    x = _ints((M, N))
+    t, p = np.full((N, M), -7, np.int32), np.full((N, M), -7, np.int32)
+    trans_2d[(1,)](x, t, p, M=M, N=N, num_warps=num_warps)
+    np.testing.assert_array_equal(t, x.T)
+    np.testing.assert_array_equal(p, x.T + 1)
+
+
+@jitspv.jit
+def permute_3d(x_ptr, o_ptr, A: tl.constexpr, B: tl.constexpr, C: tl.constexpr,
+               P0: tl.constexpr, P1: tl.constexpr, P2: tl.constexpr,
+               S0: tl.constexpr, S1: tl.constexpr, S2: tl.constexpr):
+    a = tl.arange(0, A)[:, None, None]
+    b = tl.arange(0, B)[None, :, None]
+    c = tl.arange(0, C)[None, None, :]
+    x = tl.load(x_ptr + a * B * C + b * C + c)
+    y = tl.permute(x, (P0, P1, P2))
+    i = tl.arange(0, S0)[:, None, None]
+    j = tl.arange(0, S1)[None, :, None]
+    k = tl.arange(0, S2)[None, None, :]
+    tl.store(o_ptr + i * S1 * S2 + j * S2 + k, y)
+
+
+@pytest.mark.parametrize("num_warps", [1, 4])
+@pytest.mark.parametrize("perm", [(0, 2, 1), (2, 1, 0), (1, 2, 0), (2, 0, 1)])
+def test_permute_3d(perm, num_warps):
+    x = rng.standard_normal((2, 8, 16)).astype(np.float32)
+    ref = np.transpose(x, perm)
+    out = np.full(ref.shape, np.nan, np.float32)
+    permute_3d[(1,)](x, out, *x.shape, *perm, *ref.shape, num_warps=num_warps)
+    np.testing.assert_array_equal(out, ref)
+
+
+@jitspv.jit
+def reshape_view(x_ptr, r_ptr, v_ptr, M: tl.constexpr, N: tl.constexpr):
+    offs = tl.arange(0, M * N)
+    x = tl.load(x_ptr + offs)
+    r = tl.reshape(x, (M, N))
+    rm = tl.arange(0, M)[:, None]
+    rn = tl.arange(0, N)[None, :]
+    # The reshaped value feeds a reduction and is stored through a 2-D pointer block.
+    tl.store(r_ptr + rm * N + rn, r - tl.sum(r, axis=1)[:, None])
+    back = tl.reshape(tl.trans(r), (M * N,))
+    tl.store(v_ptr + offs, back)
+
+
+@pytest.mark.parametrize("num_warps", [1, 4, 8])
+@pytest.mark.parametrize("M,N", [(2, 8), (16, 16), (8, 128), (64, 4)])
+def test_reshape_round_trip(M, N, num_warps):
+    x = _ints(M * N)
+    r, v = np.full((M, N), -7, np.int32), np.full(M * N, -7, np.int32)
+    reshape_view[(1,)](x, r, v, M=M, N=N, num_warps=num_warps)
+    x2 = x.reshape(M, N).astype(np.int64)
+    np.testing.assert_array_equal(r, (x2 - x2.sum(1, keepdims=True)).astype(np.int32))
+    np.testing.assert_array_equal(v, x.reshape(M, N).T.reshape(-1))
+
+
+@jitspv.jit
+def join_split(a_ptr, b_ptr, j_ptr, s_ptr, M: tl.constexpr, N: tl.constexpr):
+    rm = tl.arange(0, M)[:, None]
+    rn = tl.arange(0, N)[None, :]
+    a = tl.load(a_ptr + rm * N + rn)
+    b = tl.load(b_ptr + rm * N + rn)
+    j = tl.join(a, b)                                   # (M, N, 2)
+    k = tl.arange(0, 2)[None, None, :]
+    tl.store(j_ptr + rm[:, :, None] * N * 2 + rn[:, :, None] * 2 + k, j)
+    lo, hi = tl.split(j * 3)
+    tl.store(s_ptr + rm * N + rn, hi - lo)
+
+
+@pytest.mark.parametrize("num_warps", [1, 4, 8])
+@pytest.mark.parametrize("M,N", [(1, 8), (4, 16), (32, 32)])
+def test_join_split(M, N, num_warps):
+    a, b = _ints((M, N)), _ints((M, N))
+    j, s = np.full((M, N, 2), -7, np.int32), np.full((M, N), -7, np.int32)
+    join_split[(1,)](a, b, j, s, M=M, N=N, num_warps=num_warps)
+    np.testing.assert_array_equal(j, np.stack([a, b], -1))
+    np.testing.assert_array_equal(s, b * 3 - a * 3)
+
+
+@jitspv.jit
+def cat_1d(a_ptr, b_ptr, o_ptr, s_ptr, N: tl.constexpr, REORDER: tl.constexpr):
+    offs = tl.arange(0, N)
+    c = tl.cat(tl.load(a_ptr + offs), tl.load(b_ptr + offs), can_reorder=REORDER)
+    tl.store(o_ptr + tl.arange(0, 2 * N), c)
+    tl.store(s_ptr, tl.sum(c))
+
+
+@pytest.mark.filterwarnings("ignore:tl.cat\\(can_reorder=True\\) is deprecated")
+@pytest.mark.parametrize("reorder", [True, False])
+@pytest.mark.parametrize("num_warps", [1, 4])
+@pytest.mark.parametrize("n", [1, 16, 256])
+def test_cat(n, num_warps, reorder):
+    if not reorder and tuple(int(v) for v in triton.__version__.split(".")[:2]) < (3, 9):
+        pytest.skip("Triton before 3.9 requires can_reorder=True")
+    a, b = _ints(n).astype(np.int64), _ints(n).astype(np.int64)
+    out, s = np.full(2 * n, -7, np.int64), np.full(1, -7, np.int64)
+    cat_1d[(1,)](a, b, out, s, N=n, REORDER=reorder, num_warps=num_warps)
+    both = np.concatenate([a, b])
+    if reorder:
+        # can_reorder allows any element order: compare as multisets.
+        np.testing.assert_array_equal(np.sort(out), np.sort(both))
+    else:
+        np.testing.assert_array_equal(out, both)
+    assert s[0] == both.sum()
+
+
+@jitspv.jit
+def broadcast_expand(row_ptr, col_ptr, o_ptr, p_ptr, M: tl.constexpr, N: tl.constexpr):
+    rm = tl.arange(0, M)
+    rn = tl.arange(0, N)
+    row = tl.load(row_ptr + rn)
+    col = tl.load(col_ptr + rm)
+    grid = tl.broadcast_to(tl.expand_dims(row, 0), (M, N)) * 10 + col[:, None]
+    tl.store(o_ptr + rm[:, None] * N + rn[None, :], grid)
+    # expand_dims at the end, a 3-D broadcast, reduced back over the new axis.
+    cube = tl.broadcast_to(tl.expand_dims(grid, 2), (M, N, 4))
+    tl.store(p_ptr + rm[:, None] * N + rn[None, :], tl.sum(cube, axis=2))
+
+
+@pytest.mark.parametrize("num_warps", [1, 4, 8])
+@pytest.mark.parametrize("M,N", [(1, 32), (8, 1), (16, 64), (64, 8)])
+def test_broadcast_expand_dims(M, N, num_warps):
+    row, col = _ints(N) // 100, _ints(M) // 100
+    o, p = np.full((M, N), -7, np.int32), np.full((M, N), -7, np.int32)
+    broadcast_expand[(1,)](row, col, o, p, M=M, N=N, num_warps=num_warps)
+    ref = row[None, :] * 10 + col[:, None]
+    np.testing.assert_array_equal(o, ref)
+    np.testing.assert_array_equal(p, ref * 4)
