@@ -156,3 +156,30 @@ def test_broadcast_expand_dims(M, N, num_warps):
     ref = row[None, :] * 10 + col[:, None]
     np.testing.assert_array_equal(o, ref)
     np.testing.assert_array_equal(p, ref * 4)
+
+
+@jitspv.jit
+def sort_flip_interleave_view(x_ptr, y_ptr, s_ptr, f_ptr, i_ptr, v_ptr, N: tl.constexpr):
+    # Triton builds sort and flip from reshapes to (2, 2, ..., 2) and reductions over them.
+    offs = tl.arange(0, N)
+    x = tl.load(x_ptr + offs)
+    y = tl.load(y_ptr + offs)
+    tl.store(s_ptr + offs, tl.sort(x))
+    tl.store(f_ptr + offs, tl.flip(x, 0))
+    tl.store(i_ptr + tl.arange(0, 2 * N), tl.interleave(x, y))
+    # tl.view may reorder elements: its row sums are checked as a multiset.
+    v = tl.view(x, (N // 2, 2))
+    tl.store(v_ptr + tl.arange(0, N // 2), tl.sum(v, axis=1))
+
+
+@pytest.mark.filterwarnings("ignore:view is deprecated")
+@pytest.mark.parametrize("num_warps", [1, 4])
+@pytest.mark.parametrize("n", [2, 16, 128])
+def test_sort_flip_interleave_view(n, num_warps):
+    x, y = _ints(n), _ints(n)
+    s, f, i, v = (np.full(k, -7, np.int32) for k in (n, n, 2 * n, n // 2))
+    sort_flip_interleave_view[(1,)](x, y, s, f, i, v, N=n, num_warps=num_warps)
+    np.testing.assert_array_equal(s, np.sort(x))
+    np.testing.assert_array_equal(f, x[::-1])
+    np.testing.assert_array_equal(i, np.stack([x, y], -1).reshape(-1))
+    assert v.sum() == x.sum() and (v != -7).all()
