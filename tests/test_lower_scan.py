@@ -150,3 +150,17 @@ def test_histogram(n, block, bins, num_warps):
     np.testing.assert_array_equal(h, np.bincount(x[keep], minlength=bins))
     head = x[:limit]
     np.testing.assert_array_equal(hm, np.bincount(head[(head >= 0) & (head < bins)], minlength=bins))
+
+
+@jitspv.jit
+def histogram_only(x_ptr, h_ptr, BLOCK: tl.constexpr, BINS: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    tl.store(h_ptr + tl.arange(0, BINS), tl.histogram(tl.load(x_ptr + offs), BINS))
+
+
+def test_histogram_beyond_workgroup_memory_is_out_of_resources():
+    from jitspv.errors import OutOfResources
+    bins = 1 << 16          # 256 KiB of counters: more than any device's workgroup memory
+    with pytest.raises(OutOfResources) as err:
+        histogram_only[(1,)](np.zeros(16, np.int32), np.zeros(bins, np.int32), BLOCK=16, BINS=bins)
+    assert err.value.name == "shared memory" and err.value.required >= bins * 4
