@@ -166,6 +166,7 @@ class Module:
         self._ext_import_ids = {}
         self._type_cache = {}
         self._const_cache = {}
+        self._const_ids = set()
         self._types = {}                 # type id -> TypeInfo
         self._type_of = {}               # result id -> type id
         self._global_vars = []           # (id, storage class)
@@ -375,8 +376,13 @@ class Module:
             rid = self.new_id()
             _append(self._globals, op, (type_id, rid) + tuple(operands))
             self._const_cache[key] = rid
+            self._const_ids.add(rid)
             self._type_of[rid] = type_id
         return rid
+
+    def is_constant(self, rid: int) -> bool:
+        """True when `rid` is a module-level constant (the same value in every invocation)."""
+        return rid in self._const_ids
 
     def const(self, type_id: int, value) -> int:
         info = self._check_type(type_id, "const")
