@@ -22,6 +22,11 @@ from jitspv.lower.spirv.grammar import (
 )
 
 SEM_WORKGROUP_ACQREL = 0x8 | 0x100   # AcquireRelease | WorkgroupMemory
+# Single-result ops recomputed in the wanted encoding rather than converted (LoweringContext.tensor).
+_REMATERIALIZE = {"tt.broadcast", "tt.splat", "tt.expand_dims", "tt.make_range", "arith.constant", "tt.addptr",
+                  "arith.addi", "arith.subi", "arith.muli", "arith.andi", "arith.ori", "arith.xori",
+                  "arith.cmpi", "arith.select", "arith.extsi", "arith.extui", "arith.trunci",
+                  "arith.minsi", "arith.maxsi"}
 
 
 class DTensor:
@@ -146,7 +151,21 @@ class LoweringContext:
             return DTensor(enc, lay, [v] * len(lay.regs))
         if v.enc == enc:
             return v
+        if getattr(value.owner, "name", None) in _REMATERIALIZE:
+            return self._rematerialize(value, enc)
         return self.convert(v, enc, shape, value.type)
+
+    def _rematerialize(self, value, enc):
+        """Lower the (cheap, pure) op defining `value` again, here, with its result in `enc`:
+        index and mask arithmetic recomputed in registers instead of moved through memory
+        (a broadcast moves only its small source)."""
+        saved_value, saved_enc = self.values[value], self.enc[value]
+        self.enc[value] = enc
+        try:
+            self.lower_op(value.owner)
+            return self.values[value]
+        finally:
+            self.values[value], self.enc[value] = saved_value, saved_enc
 
     def make(self, value, regs, enc=None):
         enc = self.enc[value] if enc is None else enc
@@ -311,6 +330,8 @@ class LoweringContext:
         """Move a tensor to another encoding: renaming registers when both place elements in the
         same invocations, else through workgroup memory (barrier, write, barrier, read)."""
         dst = L.layout_of(enc, shape)
+        if t.regs and all(x == t.regs[0] for x in t.regs) and self.m.is_constant(t.regs[0]):
+            return DTensor(enc, dst, [t.regs[0]] * len(dst.regs))   # a splat constant is everywhere
         if L.same_distribution(t.layout, dst):
             index = t.layout.register_index()
             regs = [t.regs[index[tuple(0 if t.layout.shape[d] == 1 else r[d] for d in range(len(r)))]]
