@@ -55,7 +55,10 @@ def assign_encodings(func, num_threads):
                 want(body.arguments[i + 1], e)
                 want(op.results[i], e)
         elif op.name == "tt.store" and op.operands[0].type.is_tensor:
-            want(op.operands[0], _dot_source(op.operands[1], enc))
+            e = _dot_source(op.operands[1], enc)
+            if e is not None:
+                for v in op.operands:
+                    _claim_tile(v, e, want)
 
     # Anchors: loads/stores/atomics, sized for their element type.
     for op in ops:
@@ -99,6 +102,14 @@ def assign_encodings(func, num_threads):
         return changed
 
     links = _region_links(func)
+    if any(op.name == "tt.dot" for op in ops):
+        # A dot's store chain spreads its encoding back into index values shared with the
+        # loads; loop-carried pointers take their load's encoding first, so the K loop keeps none
+        # of those conversions.
+        for group in links:
+            known = next((enc[v] for v in group if v in enc), None)
+            for v in group:
+                want(v, known)
     changed = True
     while changed:
         changed = False
@@ -138,6 +149,19 @@ def _dot_source(value, enc, seen=None):
                 if e is not None:
                     return e
     return None
+
+
+def _claim_tile(value, e, want):
+    """Give `value` and the same-shape tensors it is computed from elementwise encoding `e`; stop
+    at broadcasts and loads, so layouts meet (and convert) at the small pre-broadcast values."""
+    if not want(value, e):
+        return
+    op = value.owner
+    name = getattr(op, "name", None)
+    if name and _is_elementwise(name) and name not in ("tt.load", "tt.splat"):
+        for v in op.operands:
+            if v.type.is_tensor and tuple(v.type.shape) == tuple(value.type.shape):
+                _claim_tile(v, e, want)
 
 
 def _collect(block, out):
