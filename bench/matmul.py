@@ -1,0 +1,101 @@
+"""fp32 matmul: jitspv vs Triton-CUDA (input_precision="ieee") vs torch.matmul (TF32 off), one run,
+one card. Prints TFLOP/s per size and the ratios to jitspv.
+
+    python bench/matmul.py                 # 4096^3, 1024^3, 4000^3 (GPU machine)
+    python bench/matmul.py --sizes 128,200 # any sizes; on lavapipe only the jitspv column runs
+
+Triton-CUDA and torch columns appear when torch with CUDA is importable. Every backend is first
+checked against the others (or numpy for small sizes) so a fast wrong kernel cannot win.
+"""
+import argparse
+import importlib.util
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
+_spec = importlib.util.spec_from_file_location(
+    "matmul_example", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples",
+                                   "03_matrix_multiplication.py"))
+example = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(example)
+
+import jitspv  # noqa: E402
+from jitspv.testing import do_bench  # noqa: E402
+
+
+def _cuda():
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch if torch.cuda.is_available() else None
+
+
+def _triton_cuda_matmul():
+    """Tutorial 03's kernel under @triton.jit with Triton's own autotuner (fp32 configs)."""
+    import triton
+    kernel = triton.autotune(
+        configs=[triton.Config({"BLOCK_SIZE_M": m, "BLOCK_SIZE_N": n, "BLOCK_SIZE_K": k, "GROUP_SIZE_M": 8},
+                               num_stages=s, num_warps=w)
+                 for m, n, k, s, w in [(128, 128, 32, 3, 8), (128, 64, 32, 4, 4), (64, 128, 32, 4, 4),
+                                       (128, 128, 16, 4, 4), (64, 64, 32, 4, 4)]],
+        key=["M", "N", "K"])(triton.jit(example.matmul_kernel.fn.fn))
+
+    def run(a, b, c):
+        M, K = a.shape
+        N = b.shape[1]
+        grid = lambda META: (triton.cdiv(M, META["BLOCK_SIZE_M"]) * triton.cdiv(N, META["BLOCK_SIZE_N"]),)
+        kernel[grid](a, b, c, M, N, K, a.stride(0), a.stride(1), b.stride(0), b.stride(1),
+                     c.stride(0), c.stride(1), ACTIVATION="")
+    return run
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="4096,1024,4000")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    torch = _cuda()
+    from jitspv.vk import get_device
+    print(f"jitspv device: {get_device().name}")
+    if torch is not None:
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        print(f"CUDA device: {torch.cuda.get_device_name()}")
+        triton_mm = _triton_cuda_matmul()
+    cols = ["jitspv"] + (["triton-cuda", "torch"] if torch is not None else [])
+    print(f"{'M=N=K':>7} " + " ".join(f"{c + ' TFLOP/s':>20}" for c in cols)
+          + ("  jitspv/triton  jitspv/torch" if torch is not None else ""))
+    rng = np.random.default_rng(0)
+    for n in sizes:
+        a_np = rng.standard_normal((n, n)).astype(np.float32)
+        b_np = rng.standard_normal((n, n)).astype(np.float32)
+        a, b = jitspv.asarray(a_np), jitspv.asarray(b_np)
+        c = example.matmul(a, b).numpy()
+        flops = 2.0 * n ** 3
+        tflops = [flops / do_bench(lambda: example.matmul(a, b), quantiles=[0.5]) * 1e-9]
+        if torch is not None:
+            ta, tb = torch.from_numpy(a_np).cuda(), torch.from_numpy(b_np).cuda()
+            tc = torch.empty((n, n), device="cuda", dtype=torch.float32)
+            ref = torch.matmul(ta, tb)
+            triton_mm(ta, tb, tc)
+            for name, x in (("jitspv", c), ("triton-cuda", tc.cpu().numpy())):
+                err = np.abs(x - ref.cpu().numpy()).max() / ref.abs().max().item()
+                assert err < 1e-4, f"{name} differs from torch.matmul: {err}"
+            import triton.testing
+            for fn in (lambda: triton_mm(ta, tb, tc), lambda: torch.matmul(ta, tb)):
+                tflops.append(flops / triton.testing.do_bench(fn, quantiles=[0.5]) * 1e-9)
+        else:
+            ref = a_np.astype(np.float64) @ b_np.astype(np.float64)
+            err = np.abs(c - ref).max() / np.abs(ref).max()
+            assert err < 1e-5, f"jitspv differs from numpy: {err}"
+        line = f"{n:>7} " + " ".join(f"{t:>20.3f}" for t in tflops)
+        if torch is not None:
+            line += f"  {tflops[0] / tflops[1]:>13.2f}  {tflops[0] / tflops[2]:>12.2f}"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
