@@ -173,18 +173,20 @@ def test_atomic_cas(block, warps):
 
 
 @jitspv.jit
-def f64_add_kernel(p, BLOCK: tl.constexpr):
-    tl.atomic_add(p + tl.arange(0, BLOCK), tl.full([BLOCK], 1.0, tl.float64))
+def float_add_kernel(p, BLOCK: tl.constexpr):
+    tl.atomic_add(p + tl.arange(0, BLOCK), tl.full([BLOCK], 1.0, p.dtype.element_ty))
 
 
-def test_refuses_float64_atomic_add_without_feature():
-    if current_target().has_float64_atomic_add:
+@pytest.mark.parametrize("dtype,reason", [(np.float64, "64-bit float atomic add"),
+                                          (np.float16, "atomics need 32- or 64-bit elements")])
+def test_refuses_float_atomic_add_without_support(dtype, reason):
+    if dtype == np.float64 and current_target().has_float64_atomic_add:
         pytest.skip("this device has 64-bit float atomic add")
     with pytest.raises(CompilationError) as err:
-        f64_add_kernel[(1,)](np.zeros(16), BLOCK=16)
+        float_add_kernel[(1,)](np.zeros(16, dtype), BLOCK=16)
     msg = str(err.value)
-    assert "64-bit float atomic add" in msg and "tt.atomic_rmw fadd" in msg
-    assert "tl.atomic_add(p + tl.arange" in msg or "test_lower_memory.py" in msg
+    assert reason in msg and "tt.atomic_rmw fadd" in msg
+    assert "tl.atomic_add(p + tl.arange(0, BLOCK)" in msg
 
 
 # ---- random numbers: Triton's Philox, bit for bit ------------------------------------------------
