@@ -197,3 +197,28 @@ def test_reduce_f64_and_u8(num_warps):
         reduce_f64_u8[(1,)](x, b, o, ob, n, BLOCK=block, num_warps=num_warps)
         np.testing.assert_allclose(o[0], x.sum(), rtol=1e-12)
         assert ob[0] == b.max()
+
+
+@jitspv.jit
+def row_stats_loop(x_ptr, sum_ptr, norm_ptr, M, N, BN: tl.constexpr):
+    # Persistent loop: reductions run repeatedly in one program and reuse workgroup memory.
+    cols = tl.arange(0, BN)
+    for row in range(tl.program_id(0), M, tl.num_programs(0)):
+        x = tl.load(x_ptr + row * N + cols, mask=cols < N, other=0.0)
+        tl.store(sum_ptr + row, tl.sum(x, axis=0))
+    for row in range(tl.program_id(0), M, tl.num_programs(0)):
+        x = tl.load(x_ptr + row * N + cols, mask=cols < N, other=0.0)
+        centered = x - tl.sum(x, axis=0) / N
+        tl.store(norm_ptr + row * N + cols, centered / tl.max(tl.abs(centered), axis=0), mask=cols < N)
+
+
+@pytest.mark.parametrize("num_warps", [1, 4, 8])
+def test_reductions_in_loops(num_warps):
+    M, N = 57, 999
+    x = rng.standard_normal((M, N)).astype(np.float32)
+    sums, norm = _poison(M, np.float32), _poison(M * N, np.float32).reshape(M, N)
+    row_stats_loop[(5,)](x, sums, norm, M, N, BN=1024, num_warps=num_warps)
+    x64 = x.astype(np.float64)
+    np.testing.assert_allclose(sums, x64.sum(1), rtol=1e-5, atol=1e-4)
+    c = x64 - x64.mean(1, keepdims=True)
+    np.testing.assert_allclose(norm, c / np.abs(c).max(1, keepdims=True), rtol=1e-5, atol=1e-5)

@@ -2,15 +2,18 @@
 
 Three levels, as on CUDA: registers of one invocation are folded first; then invocations along
 the axis that share a subgroup exchange partials with subgroup shuffles (butterfly, so every
-lane ends with the total); partials of different subgroups meet in workgroup memory.
+lane ends with the total); partials of different subgroups meet in workgroup memory: words of
+the reduction's own when small (one barrier, see _Plan), else the shared scratch (two barriers).
 """
 from __future__ import annotations
+
+import weakref
 
 from jitspv.lower import layout as L
 from jitspv.lower.context import DTensor, row_major, _numel
 from jitspv.lower.registry import register
 from jitspv.lower.ttir_access import attr
-from jitspv.lower.spirv.grammar import Op, Scope
+from jitspv.lower.spirv.grammar import Op, Scope, StorageClass
 
 
 def _combine(ctx, region, acc, other):
@@ -26,6 +29,75 @@ def shuffle(ctx, opcode, rtype, x, arg):
         return ctx.emit(opcode, rtype, scope, x, arg)
     words = [ctx.emit(opcode, ctx.t_u32, scope, w, arg) for w in ctx.to_words(rtype, x)]
     return ctx.from_words(rtype, words)
+
+
+# A reduction whose cross-subgroup partials fit this many u32 words gets workgroup words of its own.
+_OWN_WORDS_MAX = 1024
+
+
+class _Plan:
+    """Per kernel: the reductions that meet across subgroups in workgroup words of their own
+    (`own`: op -> Workgroup variable), and those of them that need no barrier before writing
+    (`unguarded`).
+
+    Owning its words, a reduction's writes only race with reads of the same words by the previous
+    execution of the same op. There is none when the op is in no loop; and when another owning
+    reduction sits in the same block, its barrier (between its writes and reads) separates any
+    two executions of this one."""
+
+    def __init__(self, ctx):
+        self.own, self.unguarded = {}, set()
+        owner_of = {}
+        for o in ctx.func.walk():
+            for r in o.regions:
+                for b in r.blocks:
+                    owner_of[b] = o
+        by_block = {}
+        for o in ctx.func.walk():
+            words = _partial_words(ctx, o) if o.name == "tt.reduce" else 0
+            if 0 < words <= _OWN_WORDS_MAX:
+                m = ctx.m
+                self.own[o] = m.variable(m.type_pointer(StorageClass.Workgroup, m.type_array(ctx.t_u32, words)),
+                                         StorageClass.Workgroup)
+                ctx.smem_other_bytes += words * 4
+                by_block.setdefault(o.parent, []).append(o)
+        if self.own:
+            ctx.smem_reserve(ctx.smem_words)      # checks the limit with these words included
+        for block, ops in by_block.items():
+            for o in ops:
+                if len(ops) > 1 or not _in_loop(owner_of, block):
+                    self.unguarded.add(o)
+
+
+def _in_loop(owner_of, block):
+    while block in owner_of:
+        o = owner_of[block]
+        if o.name in ("scf.for", "scf.while"):
+            return True
+        block = o.parent
+    return False
+
+
+def _partial_words(ctx, op):
+    """u32 words of cross-subgroup partials `op` (a tt.reduce) needs; 0 when none."""
+    axis = int(attr(op, "axis"))
+    lay = L.layout_of(ctx.encoding_of(op.operands[0]), tuple(op.operands[0].type.shape))
+    slot = sum(ctx.word_count(ctx.stype(v.type)) for v in op.operands)
+    n_out = _numel(lay.shape[:axis] + lay.shape[axis + 1:])
+    for term in lay.terms[axis]:
+        span, lo = term.stride * term.count, max(term.stride, ctx.target.subgroup_size)
+        if span > lo:
+            return n_out * (span // lo) * slot
+    return 0
+
+
+_PLANS = weakref.WeakKeyDictionary()
+
+
+def _plan(ctx):
+    if ctx not in _PLANS:
+        _PLANS[ctx] = _Plan(ctx)
+    return _PLANS[ctx]
 
 
 @register("tt.reduce")
@@ -67,7 +139,7 @@ def _reduce(ctx, op):
         lo = max(term.stride, sg)
         if span > lo:
             count = span // lo
-            accs = _across_subgroups(ctx, region, rtypes, accs, out_lay, out_shape, lo, count)
+            accs = _across_subgroups(ctx, op, region, rtypes, accs, out_lay, out_shape, lo, count)
 
     results = op.results
     if not results[0].type.is_tensor:
@@ -78,11 +150,22 @@ def _reduce(ctx, op):
         ctx.set(res, DTensor(out_enc, out_lay, [acc[i] for acc in accs]))
 
 
-def _across_subgroups(ctx, region, rtypes, accs, out_lay, out_shape, lo, count):
+def _across_subgroups(ctx, op, region, rtypes, accs, out_lay, out_shape, lo, count):
     n_out = _numel(out_shape)
     words = [ctx.word_count(t) for t in rtypes]
     slot_words = sum(words)
-    ctx.smem_reserve(n_out * count * slot_words)
+    total = n_out * count * slot_words
+    plan = _plan(ctx)
+    if op in plan.own:
+        var = plan.own[op]
+        ptr_type = ctx.m.type_pointer(StorageClass.Workgroup, ctx.t_u32)
+
+        def smem(i):
+            return ctx.emit(Op.AccessChain, ptr_type, var, i)
+        lead = op not in plan.unguarded
+    else:
+        ctx.smem_reserve(total)
+        smem, lead = ctx.smem_ptr, True
     strides = tuple(s * count * slot_words for s in row_major(out_shape)) if out_shape else ()
     base = ctx.linear_indices(out_lay, strides) if out_shape else [ctx.u32(0)]
     u32 = ctx.t_u32
@@ -90,13 +173,14 @@ def _across_subgroups(ctx, region, rtypes, accs, out_lay, out_shape, lo, count):
     part = ctx.emit(Op.BitwiseAnd, u32, ctx.emit(Op.ShiftRightLogical, u32, tid, ctx.u32(lo.bit_length() - 1)),
                     ctx.u32(count - 1))
     part_off = ctx.emit(Op.IMul, u32, part, ctx.u32(slot_words))
-    ctx.barrier()
+    if lead:
+        ctx.barrier()
     for b, acc in zip(base, accs):
         at = ctx.emit(Op.IAdd, u32, b, part_off)
         w = 0
         for rt, x in zip(rtypes, acc):
             for word in ctx.to_words(rt, x):
-                ctx.emit(Op.Store, None, ctx.smem_ptr(ctx.emit(Op.IAdd, u32, at, ctx.u32(w))), word)
+                ctx.emit(Op.Store, None, smem(ctx.emit(Op.IAdd, u32, at, ctx.u32(w))), word)
                 w += 1
     ctx.barrier()
     out = []
@@ -105,7 +189,7 @@ def _across_subgroups(ctx, region, rtypes, accs, out_lay, out_shape, lo, count):
         for j in range(count):
             vals, w = [], j * slot_words
             for rt, nw in zip(rtypes, words):
-                ws = [ctx.emit(Op.Load, u32, ctx.smem_ptr(ctx.emit(Op.IAdd, u32, b, ctx.u32(w + i))))
+                ws = [ctx.emit(Op.Load, u32, smem(ctx.emit(Op.IAdd, u32, b, ctx.u32(w + i))))
                       for i in range(nw)]
                 vals.append(ctx.from_words(rt, ws))
                 w += nw
