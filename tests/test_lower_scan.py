@@ -164,3 +164,24 @@ def test_histogram_beyond_workgroup_memory_is_out_of_resources():
     with pytest.raises(OutOfResources) as err:
         histogram_only[(1,)](np.zeros(16, np.int32), np.zeros(bins, np.int32), BLOCK=16, BINS=bins)
     assert err.value.name == "shared memory" and err.value.required >= bins * 4
+
+
+@jitspv.jit
+def cumsum_3d(x_ptr, o_ptr, r_ptr, AXIS: tl.constexpr, A: tl.constexpr, B: tl.constexpr, C: tl.constexpr):
+    a = tl.arange(0, A)[:, None, None]
+    b = tl.arange(0, B)[None, :, None]
+    c = tl.arange(0, C)[None, None, :]
+    x = tl.load(x_ptr + a * B * C + b * C + c)
+    tl.store(o_ptr + a * B * C + b * C + c, tl.cumsum(x, AXIS))
+    tl.store(r_ptr + a * B * C + b * C + c, x - tl.sum(x, AXIS, keep_dims=True))
+
+
+@pytest.mark.parametrize("num_warps", [1, 8])
+@pytest.mark.parametrize("axis", [0, 1, 2])
+def test_cumsum_3d(axis, num_warps):
+    for shape in ((4, 8, 32), (2, 16, 4), (8, 2, 64)):
+        x = rng.integers(-1000, 1000, shape).astype(np.int32)
+        o, r = np.full(shape, -12345, np.int32), np.full(shape, -12345, np.int32)
+        cumsum_3d[(1,)](x, o, r, AXIS=axis, A=shape[0], B=shape[1], C=shape[2], num_warps=num_warps)
+        np.testing.assert_array_equal(o, np.cumsum(x, axis))
+        np.testing.assert_array_equal(r, x - x.sum(axis, keepdims=True))
