@@ -122,7 +122,7 @@ def _carry_in(ctx, s, lay, axis, reverse, stride, count, reps, rows, chunk_total
         groups = (stride * count) // lo if stride * count > lo else 1
         gsize = min(gsize, count)
         in_pos = ctx.emit(Op.BitwiseAnd, u32, pos, ctx.u32(gsize - 1))
-        incl = {kr: v for kr, v in chunk_totals.items()}
+        incl = dict(chunk_totals)
         # 2a. Hillis-Steele inside the subgroup on chunk totals.
         if gsize > 1:
             ctx.m.capability(Capability.GroupNonUniformShuffleRelative)
@@ -140,6 +140,7 @@ def _carry_in(ctx, s, lay, axis, reverse, stride, count, reps, rows, chunk_total
             for kr, v in incl.items():
                 prefix[kr] = s.shuffle(opcode, v, delta)
         if groups > 1:
+            # 2b. Subgroup totals through workgroup memory.
             in_first = ctx.emit(Op.IEqual, ctx.t_bool, in_pos, ctx.u32(0))
             g_carry, later_group, total = _across_subgroups(ctx, s, lay, axis, reverse, incl, rows, reps, pos,
                                                             gsize, groups)
