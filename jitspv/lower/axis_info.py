@@ -51,8 +51,8 @@ def _splat_info(scalar: AxisInfo, shape):
 
 
 class AxisAnalysis:
-    """Computes AxisInfo for every integer/pointer value of a TTIR function (forward, one pass;
-    loop-carried values are unknown)."""
+    """Computes AxisInfo for every integer/pointer value of a TTIR function (forward; scf.for
+    loop-carried values by a fixpoint over their initial and yielded values)."""
 
     def __init__(self, func):
         self.info = {}
@@ -76,12 +76,42 @@ class AxisAnalysis:
                 if res is not None:
                     self.info[op.results[0]] = res
             if op.name == "scf.for":
-                body = op.regions[0].blocks[0]
-                lb, step = self.get(op.operands[0]), self.get(op.operands[2])
-                self.info[body.arguments[0]] = AxisInfo((1,), (gcd(lb.divisibility[0], step.divisibility[0]),), (1,))
+                self._for(op)
+                continue
             for region in op.regions:
                 for b in region.blocks:
                     self._block(b)
+
+    def _for(self, op):
+        """Loop-carried values get what holds for their initial value and every yielded one
+        (join by gcd, iterated until stable), so pointers advanced by a constant in a K loop keep
+        their contiguity and alignment."""
+        body = op.regions[0].blocks[0]
+        lb, step = self.get(op.operands[0]), self.get(op.operands[2])
+        self.info[body.arguments[0]] = AxisInfo((1,), (gcd(lb.divisibility[0], step.divisibility[0]),), (1,))
+        carried = list(zip(body.arguments[1:], op.operands[3:]))
+        yields = body.operations[-1].operands if body.operations and body.operations[-1].name == "scf.yield" else ()
+        state = [self.get(init) for _, init in carried]
+        for _ in range(8):
+            for (arg, _), info in zip(carried, state):
+                self.info[arg] = info
+            self._block(body)
+            if len(yields) != len(carried):
+                break
+            joined = [_join(s, self.get(y)) for s, y in zip(state, yields)]
+            if joined == state:
+                break
+            state = joined
+        else:
+            state = [AxisInfo.unknown(len(_shape(arg.type))) for arg, _ in carried]
+            for (arg, _), info in zip(carried, state):
+                self.info[arg] = info
+            self._block(body)
+
+
+def _join(x: AxisInfo, y: AxisInfo) -> AxisInfo:
+    return AxisInfo(*(tuple(gcd(p, q) for p, q in zip(a, b)) for a, b in
+                      ((x.contiguity, y.contiguity), (x.divisibility, y.divisibility), (x.constancy, y.constancy))))
 
 
 def _constant(a, op):
@@ -124,6 +154,16 @@ def _mul(a, op):
     div = tuple(min(MAX_DIV, p * q) for p, q in zip(x.divisibility, y.divisibility))
     const = tuple(gcd(p, q) for p, q in zip(x.constancy, y.constancy))
     return AxisInfo((1,) * len(div), div, const)
+
+
+def _rem(a, op):
+    # A run of consecutive ints starting at a multiple of g, taken modulo a splat divisible by g,
+    # stays consecutive over g (indices are non-negative, as Triton assumes too).
+    x, y = a.get(op.operands[0]), a.get(op.operands[1])
+    div = tuple(gcd(p, q) for p, q in zip(x.divisibility, y.divisibility))
+    contig = tuple(gcd(gcd(xc, g), yk) for xc, g, yk in zip(x.contiguity, div, y.constancy))
+    const = tuple(gcd(p, q) for p, q in zip(x.constancy, y.constancy))
+    return AxisInfo(contig, div, const)
 
 
 def _cmp(a, op):
@@ -187,6 +227,8 @@ _RULES = {
     "arith.subi": _add,
     "tt.addptr": _add,
     "arith.muli": _mul,
+    "arith.remsi": _rem,
+    "arith.remui": _rem,
     "arith.cmpi": _cmp,
     "arith.andi": _logic,
     "arith.ori": _logic,
