@@ -185,3 +185,25 @@ def test_cumsum_3d(axis, num_warps):
         cumsum_3d[(1,)](x, o, r, AXIS=axis, A=shape[0], B=shape[1], C=shape[2], num_warps=num_warps)
         np.testing.assert_array_equal(o, np.cumsum(x, axis))
         np.testing.assert_array_equal(r, x - x.sum(axis, keepdims=True))
+
+
+@jitspv.jit
+def cumsum_rows_loop(x_ptr, c_ptr, d_ptr, M, N, BN: tl.constexpr):
+    # Persistent loops: scans run repeatedly in one program, alone and next to a reduction.
+    cols = tl.arange(0, BN)
+    for row in range(tl.program_id(0), M, tl.num_programs(0)):
+        x = tl.load(x_ptr + row * N + cols, mask=cols < N, other=0)
+        tl.store(c_ptr + row * N + cols, tl.cumsum(x, 0), mask=cols < N)
+    for row in range(tl.program_id(0), M, tl.num_programs(0)):
+        x = tl.load(x_ptr + row * N + cols, mask=cols < N, other=0)
+        tl.store(d_ptr + row * N + cols, tl.cumsum(x, 0, reverse=True) - tl.sum(x, 0), mask=cols < N)
+
+
+@pytest.mark.parametrize("num_warps", [1, 4, 8])
+def test_scans_in_loops(num_warps):
+    M, N = 23, 1000
+    x = rng.integers(-1000, 1000, (M, N)).astype(np.int32)
+    c, d = np.full((M, N), -12345, np.int32), np.full((M, N), -12345, np.int32)
+    cumsum_rows_loop[(4,)](x, c, d, M, N, BN=1024, num_warps=num_warps)
+    np.testing.assert_array_equal(c, np.cumsum(x, 1))
+    np.testing.assert_array_equal(d, _reversed_cumsum(x, 1) - x.sum(1, keepdims=True))

@@ -36,14 +36,14 @@ _OWN_WORDS_MAX = 1024
 
 
 class _Plan:
-    """Per kernel: the reductions that meet across subgroups in workgroup words of their own
-    (`own`: op -> Workgroup variable), and those of them that need no barrier before writing
+    """Per kernel: the reductions and scans that meet across subgroups in workgroup words of their
+    own (`own`: op -> Workgroup variable), and those of them that need no barrier before writing
     (`unguarded`).
 
-    Owning its words, a reduction's writes only race with reads of the same words by the previous
+    Owning its words, an op's writes only race with reads of the same words by the previous
     execution of the same op. There is none when the op is in no loop; and when another owning
-    reduction sits in the same block, its barrier (between its writes and reads) separates any
-    two executions of this one."""
+    op sits in the same block, its barrier (between its writes and reads) separates any two
+    executions of this one."""
 
     def __init__(self, ctx):
         self.own, self.unguarded = {}, set()
@@ -54,7 +54,7 @@ class _Plan:
                     owner_of[b] = o
         by_block = {}
         for o in ctx.func.walk():
-            words = _partial_words(ctx, o) if o.name == "tt.reduce" else 0
+            words = OWN_WORDS[o.name](ctx, o) if o.name in OWN_WORDS else 0
             if 0 < words <= _OWN_WORDS_MAX:
                 m = ctx.m
                 self.own[o] = m.variable(m.type_pointer(StorageClass.Workgroup, m.type_array(ctx.t_u32, words)),
@@ -91,10 +91,22 @@ def _partial_words(ctx, op):
     return 0
 
 
+# op name -> fn(ctx, op): u32 words of cross-subgroup partials the op needs (0: none).
+OWN_WORDS = {"tt.reduce": _partial_words}
 _PLANS = weakref.WeakKeyDictionary()
 
 
-def _plan(ctx):
+def own_words(ctx, op):
+    """(accessor index -> pointer, leading barrier needed) for an op with words of its own, else None."""
+    plan = plan_of(ctx)
+    if op not in plan.own:
+        return None
+    var = plan.own[op]
+    ptr_type = ctx.m.type_pointer(StorageClass.Workgroup, ctx.t_u32)
+    return (lambda i: ctx.emit(Op.AccessChain, ptr_type, var, i)), op not in plan.unguarded
+
+
+def plan_of(ctx):
     if ctx not in _PLANS:
         _PLANS[ctx] = _Plan(ctx)
     return _PLANS[ctx]
@@ -155,14 +167,9 @@ def _across_subgroups(ctx, op, region, rtypes, accs, out_lay, out_shape, lo, cou
     words = [ctx.word_count(t) for t in rtypes]
     slot_words = sum(words)
     total = n_out * count * slot_words
-    plan = _plan(ctx)
-    if op in plan.own:
-        var = plan.own[op]
-        ptr_type = ctx.m.type_pointer(StorageClass.Workgroup, ctx.t_u32)
-
-        def smem(i):
-            return ctx.emit(Op.AccessChain, ptr_type, var, i)
-        lead = op not in plan.unguarded
+    own = own_words(ctx, op)
+    if own:
+        smem, lead = own
     else:
         ctx.smem_reserve(total)
         smem, lead = ctx.smem_ptr, True

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from jitspv.lower.context import DTensor, row_major
 from jitspv.lower.registry import register
-from jitspv.lower.rules.reduce import shuffle
+from jitspv.lower import layout as L
+from jitspv.lower.rules.reduce import OWN_WORDS, own_words, shuffle
 from jitspv.lower.ttir_access import attr
 from jitspv.lower.spirv.grammar import Op, Capability
 
@@ -88,7 +89,7 @@ def _scan(ctx, op):
             chunk_totals[(key, rep)] = acc
 
     if count > 1 or reps > 1:
-        carries = _carry_in(ctx, s, lay, axis, reverse, stride, count, reps, rows, chunk_totals, rep_order)
+        carries = _carry_in(ctx, op, s, lay, axis, reverse, stride, count, reps, rows, chunk_totals, rep_order)
         # 3. Apply each chunk's carry-in.
         for (key, rep), (carry, skip) in carries.items():
             if carry is None:
@@ -105,7 +106,7 @@ def _scan(ctx, op):
         ctx.set(res, DTensor(enc, lay, out[i]))
 
 
-def _carry_in(ctx, s, lay, axis, reverse, stride, count, reps, rows, chunk_totals, rep_order):
+def _carry_in(ctx, op, s, lay, axis, reverse, stride, count, reps, rows, chunk_totals, rep_order):
     """Per (row, rep): (carry, skip): the combination of everything before the chunk in scan
     order, and a bool id true where there is nothing before it (None: never; carry None: always)."""
     u32 = ctx.t_u32
@@ -142,8 +143,8 @@ def _carry_in(ctx, s, lay, axis, reverse, stride, count, reps, rows, chunk_total
         if groups > 1:
             # 2b. Subgroup totals through workgroup memory.
             in_first = ctx.emit(Op.IEqual, ctx.t_bool, in_pos, ctx.u32(0))
-            g_carry, later_group, total = _across_subgroups(ctx, s, lay, axis, reverse, incl, rows, reps, pos,
-                                                            gsize, groups)
+            g_carry, later_group, total = _across_subgroups(ctx, op, s, lay, axis, reverse, incl, rows, reps,
+                                                            pos, gsize, groups)
             for kr, gc in g_carry.items():
                 if kr in prefix:
                     # Carries of earlier subgroups exist only after the first; the in-subgroup
@@ -183,11 +184,12 @@ def _carry_in(ctx, s, lay, axis, reverse, stride, count, reps, rows, chunk_total
     return carries
 
 
-def _across_subgroups(ctx, s, lay, axis, reverse, incl, rows, reps, pos, gsize, groups):
+def _across_subgroups(ctx, op, s, lay, axis, reverse, incl, rows, reps, pos, gsize, groups):
     """Subgroup totals through workgroup memory. Returns per (row, rep) the carry of the
     subgroups before this one in scan order, a bool id saying there are any, and per (row, rep)
-    the total over all subgroups. Repetitions go in batches that fit _BATCH_WORDS of workgroup
-    memory (two barriers per batch)."""
+    the total over all subgroups. Small scans use words of their own (one barrier, or two in a
+    loop: see reduce._Plan); others go through the shared scratch in batches of repetitions that
+    fit _BATCH_WORDS (two barriers per batch)."""
     u32 = ctx.t_u32
     words = [ctx.word_count(t) for t in s.rtypes]
     slot = sum(words)
@@ -195,11 +197,17 @@ def _across_subgroups(ctx, s, lay, axis, reverse, incl, rows, reps, pos, gsize, 
     n_rows = 1
     for d in other_shape:
         n_rows *= d
-    batch = max(1, min(reps, _BATCH_WORDS // (n_rows * groups * slot)))
+    own = own_words(ctx, op)
+    if own:
+        smem, lead = own
+        batch = reps
+    else:
+        smem, lead = ctx.smem_ptr, True
+        batch = max(1, min(reps, _BATCH_WORDS // (n_rows * groups * slot)))
+        ctx.smem_reserve(n_rows * batch * groups * slot)
     row_words = batch * groups * slot
     ostrides = [x * row_words for x in row_major(other_shape)]
     strides = tuple(ostrides[:axis] + [0] + ostrides[axis:])
-    ctx.smem_reserve(n_rows * row_words)
     g = ctx.emit(Op.ShiftRightLogical, u32, pos, ctx.u32(_log2(gsize)))      # group in scan order
     real_g = ctx.emit(Op.ISub, u32, ctx.u32(groups - 1), g) if reverse else g
     g_off = ctx.emit(Op.IMul, u32, real_g, ctx.u32(slot))
@@ -222,9 +230,10 @@ def _across_subgroups(ctx, s, lay, axis, reverse, incl, rows, reps, pos, gsize, 
                 w = 0
                 for rt, x in zip(s.rtypes, incl[kr]):
                     for word in ctx.to_words(rt, x):
-                        ctx.emit(Op.Store, None, ctx.smem_ptr(ctx.emit(Op.IAdd, u32, base, ctx.u32(w))), word)
+                        ctx.emit(Op.Store, None, smem(ctx.emit(Op.IAdd, u32, base, ctx.u32(w))), word)
                         w += 1
-        ctx.barrier()
+        if lead:
+            ctx.barrier()
         ctx.if_then(is_last, write)
         ctx.barrier()
         for kr, k in part.items():
@@ -233,7 +242,7 @@ def _across_subgroups(ctx, s, lay, axis, reverse, incl, rows, reps, pos, gsize, 
             for j, rg in enumerate(order):
                 vals, w = [], rg * slot
                 for rt, nw in zip(s.rtypes, words):
-                    ws = [ctx.emit(Op.Load, u32, ctx.smem_ptr(ctx.emit(Op.IAdd, u32, base, ctx.u32(w + i))))
+                    ws = [ctx.emit(Op.Load, u32, smem(ctx.emit(Op.IAdd, u32, base, ctx.u32(w + i))))
                           for i in range(nw)]
                     vals.append(ctx.from_words(rt, ws))
                     w += nw
@@ -245,3 +254,25 @@ def _across_subgroups(ctx, s, lay, axis, reverse, incl, rows, reps, pos, gsize, 
             totals[kr] = acc
             g_carry[kr] = carry
     return g_carry, ctx.emit(Op.UGreaterThan, ctx.t_bool, g, ctx.u32(0)), totals
+
+
+def _scan_words(ctx, op):
+    """u32 words of subgroup totals `op` (a tt.scan) needs; 0 when none."""
+    axis = int(attr(op, "axis"))
+    lay = L.layout_of(ctx.encoding_of(op.results[0]), tuple(op.results[0].type.shape))
+    if not lay.terms[axis]:
+        return 0
+    term = lay.terms[axis][0]
+    span, lo = term.stride * term.count, max(term.stride, ctx.target.subgroup_size)
+    if span <= lo:
+        return 0
+    n_rows = 1
+    for d, size in enumerate(lay.shape):
+        if d != axis:
+            n_rows *= size
+    reps = max(1, lay.shape[axis] // (term.scale * term.count))
+    slot = sum(ctx.word_count(ctx.stype(v.type)) for v in op.operands)
+    return n_rows * reps * (span // lo) * slot
+
+
+OWN_WORDS["tt.scan"] = _scan_words
