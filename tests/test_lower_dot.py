@@ -1,7 +1,12 @@
 """tt.dot on lavapipe against numpy in float64: ragged and square shapes with masked K loops,
 transposed/strided operands, every supported dtype pair, `acc += tl.dot(a, b)` and
 `tl.dot(a, b, acc)`, batched 3-D dots, an epilogue computed in the dot encoding, blocks smaller
-than the workgroup, and a too-large tile (out of resources)."""
+than the workgroup, a too-large tile (out of resources), and tutorial 06's fused attention
+forward (causal and not, strided Q/K/V views) against a float64 softmax reference."""
+import importlib.util
+import math
+from pathlib import Path
+
 import numpy as np
 import pytest
 import triton
@@ -151,3 +156,32 @@ def test_too_large_tile_is_out_of_resources():
     c = np.zeros((256, 256), np.float32)
     with pytest.raises(OutOfResources, match="shared memory"):
         _launch(a, b, c, 256, 256, 64, num_warps=8)
+
+
+_spec = importlib.util.spec_from_file_location(
+    "fused_attention", Path(__file__).resolve().parent.parent / "examples" / "06_fused_attention.py")
+attention_example = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(attention_example)
+
+
+# (Z, H, N_CTX, HEAD_DIM, causal, BLOCK_M, BLOCK_N, num_warps): blocks smaller than the workgroup,
+# several key blocks per program, one program per sequence, and a head dim above the key block.
+ATTENTION_CASES = [(1, 1, 16, 16, True, 16, 16, 4), (2, 3, 48, 16, False, 16, 16, 1),
+                   (1, 2, 64, 32, True, 32, 16, 8), (1, 1, 64, 64, False, 64, 32, 4),
+                   (2, 1, 96, 32, True, 32, 32, 4)]
+
+
+@pytest.mark.parametrize("case", ATTENTION_CASES, ids=[f"{c[2]}x{c[3]}-{'causal' if c[4] else 'full'}-w{c[7]}"
+                                                        for c in ATTENTION_CASES])
+def test_fused_attention_forward(case):
+    Z, H, N_CTX, HEAD_DIM, causal, BM, BN, nw = case
+    # Q, K, V as (Z, H, N, D) views of (Z, N, H, D) storage: the kernel follows their strides.
+    q, k, v = (rng.standard_normal((Z, N_CTX, H, HEAD_DIM)).astype(np.float16).transpose(0, 2, 1, 3)
+               for _ in range(3))
+    sm_scale = 1.0 / math.sqrt(HEAD_DIM) * rng.uniform(1, 3)
+    o = jitspv.asarray(np.full((Z, H, N_CTX, HEAD_DIM), np.nan, np.float16))
+    m = jitspv.asarray(np.full((Z * H, N_CTX), np.nan, np.float32))
+    attention_example.attention(q, k, v, causal, sm_scale, BM, BN, nw, o, m)
+    o_ref, m_ref = attention_example.reference(q, k, v, causal, sm_scale)
+    assert np.abs(o.numpy().astype(np.float64) - o_ref).max() < 1e-2
+    assert np.abs(m.numpy() - m_ref).max() < 1e-3
