@@ -2,9 +2,11 @@
 
   vector add fp32, 2^28 elements (Triton tutorial 01)     GB/s = 3 * 4 * n / t
   fused softmax fp32, 8192 x 8192 rows (tutorial 02)       GB/s = 2 * 4 * rows * cols / t
+  layer norm forward fp16, 4096 x 8192 (tutorial 05)       GB/s = (2 * M * N + 2 * N) * 2 / t
 
 Run: python bench/bandwidth.py [--small]   (--small: sizes for lavapipe; no GPU needed)
 """
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -42,6 +44,14 @@ def softmax_kernel(out_ptr, in_ptr, in_stride, out_stride, n_rows, n_cols, BLOCK
 
 
 jit_add, jit_softmax = jitspv.jit(add_kernel), jitspv.jit(softmax_kernel)
+
+
+def _example(name):
+    path = Path(__file__).resolve().parent.parent / "examples" / name
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def bench_add(rows):
@@ -92,10 +102,43 @@ def bench_softmax(rows):
     rows.append(row)
 
 
+def bench_layer_norm(rows):
+    ln = _example("05_layer_norm.py")
+    M, N = (256, 1000) if SMALL else (4096, 8192)
+    x = (np.random.randn(M, N) * 2 + 0.5).astype(np.float16)
+    w, b = np.random.rand(N).astype(np.float16), np.random.rand(N).astype(np.float16)
+    X, W, B = jitspv.asarray(x), jitspv.asarray(w), jitspv.asarray(b)
+    eps = 1e-5
+    y, _, _ = ln.layer_norm_forward(X, W, B, eps)
+    block, warps = ln._block_and_warps(N, 2)
+    Y, mean, rstd = jitspv.empty_like(X), jitspv.empty(M), jitspv.empty(M)
+
+    def run_jitspv():   # outputs allocated once, as on the Triton side
+        ln._layer_norm_fwd_fused[(M,)](X, Y, W, B, mean, rstd, N, N, eps, BLOCK_SIZE=block, num_warps=warps)
+    x64 = x.astype(np.float64)
+    ref = (x64 - x64.mean(1, keepdims=True)) / np.sqrt(x64.var(1, keepdims=True) + eps) * w + b
+    err = float(np.abs(y.numpy().astype(np.float64) - ref).max())
+    gbs = lambda ms: (2 * M * N + 2 * N) * 2 / ms * 1e-6  # noqa: E731
+    row = [f"layer norm fwd fp16 {M}x{N}", gbs(do_bench(run_jitspv)), err]
+    if cuda_available():
+        import torch
+        fwd = triton.jit(ln._layer_norm_fwd_fused.fn)   # the same kernel source, Triton's CUDA backend
+        tx, tw, tb = (torch.from_numpy(a).cuda() for a in (x, w, b))
+        ty = torch.empty_like(tx)
+        tmean, trstd = (torch.empty(M, device="cuda") for _ in range(2))
+
+        def run_triton():
+            fwd[(M,)](tx, ty, tw, tb, tmean, trstd, N, N, eps, BLOCK_SIZE=block, num_warps=warps)
+        row.append(gbs(triton.testing.do_bench(run_triton)))
+        row.append(gbs(triton.testing.do_bench(lambda: torch.nn.functional.layer_norm(tx, (N,), tw, tb, eps))))
+    rows.append(row)
+
+
 def main():
     rows = []
     bench_add(rows)
     bench_softmax(rows)
+    bench_layer_norm(rows)
     cols = ["kernel", "jitspv GB/s", "max abs err"]
     if cuda_available():
         cols += ["Triton-CUDA GB/s", "torch GB/s", "jitspv / Triton"]

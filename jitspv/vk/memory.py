@@ -30,7 +30,7 @@ def _round_up(n: int, k: int) -> int:
 
 
 class Block:
-    __slots__ = ("memory", "buffer", "size", "address", "host_ptr", "free", "used", "dedicated")
+    __slots__ = ("memory", "buffer", "size", "address", "host_ptr", "free", "used", "dedicated", "busy_serial")
 
     def __init__(self, memory, buffer, size, address, host_ptr, dedicated):
         self.memory, self.buffer, self.size, self.address = memory, buffer, size, address
@@ -38,6 +38,9 @@ class Block:
         self.free = [(0, size)]   # sorted, coalesced
         self.used = 0
         self.dedicated = dedicated
+        # Freed ranges may still be read or written by recorded work up to this stream serial: later
+        # stream work may reuse them at once (stream order), the host only after it completed.
+        self.busy_serial = 0
 
     def take(self, size):
         """Offset of a first-fit range of `size` bytes, or None."""
@@ -69,11 +72,12 @@ class Block:
 class Allocation:
     """A sub-allocation: `address` is its device address, `host_ptr` its mapped address or None."""
 
-    __slots__ = ("heap", "block", "offset", "size", "address", "__weakref__")
+    __slots__ = ("heap", "block", "offset", "size", "address", "host_safe_serial", "__weakref__")
 
     def __init__(self, heap, block, offset, size):
         self.heap, self.block, self.offset, self.size = heap, block, offset, size
         self.address = block.address + offset
+        self.host_safe_serial = block.busy_serial  # the host may touch it once this serial completed
 
     @property
     def buffer(self):
@@ -84,10 +88,12 @@ class Allocation:
         return None if self.block.host_ptr is None else self.block.host_ptr + self.offset
 
     def free(self):
-        """Returns the memory once the GPU work recorded so far is done."""
+        """Returns the memory at once: like a CUDA caching allocator on one stream, work recorded
+        later runs after the work that used it (every command is followed by a barrier), so only the
+        host must wait before touching a reused range (see host_safe_serial)."""
         if self.block is not None:
             heap, self.heap = self.heap, None
-            heap.device.stream.defer(_Release(heap, self))
+            heap.release(self)
 
     def __del__(self):
         if self.block is not None and self.heap is not None:
@@ -95,16 +101,6 @@ class Allocation:
                 self.free()
             except Exception:  # noqa: BLE001 - interpreter shutdown: the process frees everything
                 pass
-
-
-class _Release:
-    __slots__ = ("heap", "allocation")
-
-    def __init__(self, heap, allocation):
-        self.heap, self.allocation = heap, allocation
-
-    def __call__(self):
-        self.heap.release(self.allocation)
 
 
 class Heap:
@@ -134,15 +130,6 @@ class Heap:
                 off = block.take(size)
                 if off is not None:
                     return Allocation(self, block, off, size)
-        # Work still in flight may hold freed memory: collect it before growing.
-        stream = self.device.stream
-        if stream._deferred:
-            stream.poll()
-            for block in self.blocks:
-                if not block.dedicated and block.size - block.used >= size:
-                    off = block.take(size)
-                    if off is not None:
-                        return Allocation(self, block, off, size)
         if size > self.limit:
             block = self._new_block(size, dedicated=True)
         else:
@@ -156,13 +143,16 @@ class Heap:
     def release(self, allocation: Allocation):
         block = allocation.block
         allocation.block = None
+        stream = self.device.stream
+        block.busy_serial = max(block.busy_serial, stream.pending_serial)
         block.give(allocation.offset, allocation.size)
         block.used -= allocation.size
         if block.used == 0 and (block.dedicated or any(b is not block and b.used == 0 and not b.dedicated
                                                         for b in self.blocks)):
-            # Keep at most one empty block cached; dedicated blocks never stay.
+            # Keep at most one empty block cached; dedicated blocks never stay. Recorded work may
+            # still use it: destroy it once that work completed.
             self.blocks.remove(block)
-            self._destroy_block(block)
+            stream.defer(lambda: self._destroy_block(block))
 
     def _new_block(self, size: int, dedicated: bool) -> Block:
         L = lib()
@@ -285,13 +275,17 @@ class MemoryManager:
     def write(self, allocation: Allocation, offset: int, src_ptr: int, nbytes: int, fresh: bool = False):
         """Copies nbytes from host address src_ptr to the allocation at offset, in stream order.
 
-        fresh: the allocation was just made, so no recorded GPU work can touch it.
+        fresh: the allocation was just made, so only work recorded before its memory was last
+        freed can touch it.
         """
         if nbytes == 0:
             return
         stream = self.device.stream
         if self.mode != "staged":
-            if not fresh and not stream.idle():
+            if fresh:
+                if allocation.host_safe_serial > stream.completed_serial:
+                    stream.wait_serial(allocation.host_safe_serial)  # earlier users of reused memory
+            elif not stream.idle():
                 stream.synchronize()  # recorded launches must see the old contents
             ffi.memmove(ffi.cast("char*", allocation.host_ptr + offset), ffi.cast("char*", src_ptr), nbytes)
             return
