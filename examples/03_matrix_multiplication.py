@@ -19,8 +19,9 @@ from jitspv.testing import do_bench
 
 
 def _configs():
-    # (BLOCK_M, BLOCK_N, BLOCK_K, num_warps); 128x128x8 fits lavapipe's 32 KiB of workgroup memory.
-    shapes = [(128, 128, 8, 8), (64, 128, 16, 4), (64, 64, 16, 4), (128, 64, 8, 4)]
+    # (BLOCK_M, BLOCK_N, BLOCK_K, num_warps), chosen with `bench/matmul.py --sweep` on an H100: large
+    # tiles for large matrices, 64-row tiles that fill the GPU at ~1024^2. All fit lavapipe's 32 KiB.
+    shapes = [(128, 128, 16, 4), (128, 128, 16, 8), (64, 128, 32, 8), (64, 64, 32, 4)]
     return [jitspv.Config({"BLOCK_SIZE_M": m, "BLOCK_SIZE_N": n, "BLOCK_SIZE_K": k, "GROUP_SIZE_M": 8},
                           num_warps=w) for m, n, k, w in shapes]
 
