@@ -130,6 +130,10 @@ class Heap:
                 off = block.take(size)
                 if off is not None:
                     return Allocation(self, block, off, size)
+        # Empty blocks too small for this request go (once their last users completed) before
+        # the heap grows: blocks stay cached only while they can serve.
+        for block in [b for b in self.blocks if b.used == 0 and not b.dedicated]:
+            self._retire(block)
         if size > self.limit:
             block = self._new_block(size, dedicated=True)
         else:
@@ -147,12 +151,13 @@ class Heap:
         block.busy_serial = max(block.busy_serial, stream.pending_serial)
         block.give(allocation.offset, allocation.size)
         block.used -= allocation.size
-        if block.used == 0 and (block.dedicated or any(b is not block and b.used == 0 and not b.dedicated
-                                                        for b in self.blocks)):
-            # Keep at most one empty block cached; dedicated blocks never stay. Recorded work may
-            # still use it: destroy it once that work completed.
-            self.blocks.remove(block)
-            stream.defer(lambda: self._destroy_block(block))
+        if block.used == 0 and block.dedicated:
+            self._retire(block)
+
+    def _retire(self, block: Block):
+        """Stop handing out `block`; destroy it once the work recorded so far (its last users) completed."""
+        self.blocks.remove(block)
+        self.device.stream.defer(lambda: self._destroy_block(block))
 
     def _new_block(self, size: int, dedicated: bool) -> Block:
         L = lib()
@@ -290,6 +295,8 @@ class MemoryManager:
             ffi.memmove(ffi.cast("char*", allocation.host_ptr + offset), ffi.cast("char*", src_ptr), nbytes)
             return
         staging = self.staging_heap.allocate(nbytes)
+        if staging.host_safe_serial > stream.completed_serial:
+            stream.wait_serial(staging.host_safe_serial)  # a recorded copy may still read this range
         ffi.memmove(ffi.cast("char*", staging.host_ptr), ffi.cast("char*", src_ptr), nbytes)
         stream.copy_buffer(staging.buffer, staging.offset, allocation.buffer, allocation.offset + offset, nbytes)
         staging.free()
