@@ -42,7 +42,7 @@ def _triton_kernel():
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--ctx", default="1024,2048,4096")
-    parser.add_argument("--configs", default="64:32:4,64:64:4,128:64:8")
+    parser.add_argument("--configs", default="64:32:4,64:64:4,128:32:8,64:32:2")
     parser.add_argument("--z", type=int, default=4)
     parser.add_argument("--h", type=int, default=32)
     parser.add_argument("--d", type=int, default=64)

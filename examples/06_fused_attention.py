@@ -118,11 +118,13 @@ def _attn_fwd(Q, K, V, sm_scale, M, Out,
     tl.store(o_ptrs, acc.to(Out.type.element_ty))
 
 
-def attention(q, k, v, causal, sm_scale, BLOCK_M=64, BLOCK_N=32, num_warps=4, o=None, m=None):
+def attention(q, k, v, causal, sm_scale, BLOCK_M=128, BLOCK_N=32, num_warps=8, o=None, m=None):
     """Forward attention of fp16 (Z, H, N_CTX, HEAD_DIM) arrays; returns (output, M) where M is
     the base-2 log-sum-exp of each scaled score row, float32 (Z * H, N_CTX); o and m may be given."""
     Z, H, N_CTX, HEAD_DIM = q.shape
     assert k.shape == v.shape == q.shape and N_CTX % BLOCK_M == 0 and N_CTX % BLOCK_N == 0
+    # The causal diagonal stage walks BLOCK_M keys in BLOCK_N steps (no masks on the loads).
+    assert not causal or BLOCK_M % BLOCK_N == 0, "causal attention needs BLOCK_M to be a multiple of BLOCK_N"
     o = jitspv.empty(q.shape, dtype=np.float16) if o is None else o
     m = jitspv.empty((Z * H, N_CTX), dtype=np.float32) if m is None else m
     st = [[s // x.dtype.itemsize for s in x.strides] for x in (q, k, v, o)]
