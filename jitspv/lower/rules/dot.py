@@ -6,7 +6,8 @@ workgroup pool of 16-byte words, A transposed (A^T[k][m], rows padded so that tr
 spread over banks) and B as it is (B[k][n]), then, for every k, each invocation reads one
 16-byte vector per chunk of its A column and B row and accumulates their outer product with FMA.
 Per k and invocation: (m_r / v + n_r / v) vector reads for m_r * n_r FMAs (8x8 tile: 4 reads, 64
-FMAs); per dot two barriers (readers of the previous dot are done; writes are visible).
+FMAs); operand writes are 16-byte where an invocation owns 4 aligned words of a pool row (B
+as loaded row-major), 4-byte otherwise (A^T of a k-contiguous A); per dot two barriers (readers of the previous dot are done; writes are visible).
 
 Inputs are converted on the way into workgroup memory: f16/bf16 -> f32, i8/i16 -> i32; the
 accumulation is in f32 (tf32/tf32x3 requests are computed in full f32, at least as accurate),
@@ -129,16 +130,37 @@ def _from_compute(ctx, x, kind, rtype):
 
 def _write(ctx, pool, t, kind, ct, plan, strides, base):
     """Store every register of operand `t` (in whatever layout it has) at word
-    base + sum(coord * strides) of the pool."""
+    base + sum(coord * strides) of the pool: runs of 4 words at a 16-byte boundary as one uvec4
+    store (B rows whose invocation owns 4 consecutive columns), the rest word by word."""
     if plan.rank == 2:
         strides = strides[1:]
+    lay = t.layout
+    words = []   # (static word offset, u32 id); the invocation's part is added below
+    for r, x in zip(lay.regs, t.regs):
+        off = base + sum(o * s for o, s in zip(r, strides))
+        words += [(off + w, word) for w, word in enumerate(ctx.to_words(ct, _to_compute(ctx, x, kind, ct)))]
+    # The invocation's part is a multiple of 4 words when every thread term moves by 4 words.
+    aligned = all(term.scale * s % 4 == 0 for d, s in enumerate(strides) for term in lay.terms[d] if s)
+    thr = ctx.thread_linear(lay, strides)
+    if aligned:
+        with ctx.prologue():
+            thr_vec = _vec_part(ctx, lay, strides)
+    vptr = ctx.m.type_pointer(StorageClass.Workgroup, ctx.m.type_vector(ctx.t_u32, 4))
     pt = ctx.m.type_pointer(StorageClass.Workgroup, ctx.t_u32)
-    for idx, x in zip(ctx.linear_indices(t.layout, strides, base), t.regs):
-        for w, word in enumerate(ctx.to_words(ct, _to_compute(ctx, x, kind, ct))):
-            at = idx if w == 0 else ctx.emit(Op.IAdd, ctx.t_u32, idx, ctx.u32(w))
-            vec = ctx.emit(Op.ShiftRightLogical, ctx.t_u32, at, ctx.u32(2))
-            lane = ctx.emit(Op.BitwiseAnd, ctx.t_u32, at, ctx.u32(3))
-            ctx.emit(Op.Store, None, ctx.emit(Op.AccessChain, pt, pool, vec, lane), word)
+    i = 0
+    while i < len(words):
+        off = words[i][0]
+        if aligned and off % 4 == 0 and [o for o, _ in words[i:i + 4]] == [off, off + 1, off + 2, off + 3]:
+            vec = ctx.emit(Op.CompositeConstruct, ctx.m.type_vector(ctx.t_u32, 4), *(w for _, w in words[i:i + 4]))
+            at = ctx.u32(off // 4) if thr_vec is None else ctx.emit(Op.IAdd, ctx.t_u32, thr_vec, ctx.u32(off // 4))
+            ctx.emit(Op.Store, None, ctx.emit(Op.AccessChain, vptr, pool, at), vec)
+            i += 4
+            continue
+        at = ctx.u32(off) if thr is None else ctx.emit(Op.IAdd, ctx.t_u32, thr, ctx.u32(off))
+        vec = ctx.emit(Op.ShiftRightLogical, ctx.t_u32, at, ctx.u32(2))
+        lane = ctx.emit(Op.BitwiseAnd, ctx.t_u32, at, ctx.u32(3))
+        ctx.emit(Op.Store, None, ctx.emit(Op.AccessChain, pt, pool, vec, lane), words[i][1])
+        i += 1
 
 
 def _accumulate(ctx, pool, plan, lay, ct, acc):
