@@ -134,6 +134,15 @@ def _splat(a, op):
     return _splat_info(a.get(op.operands[0]), _shape(op.results[0].type))
 
 
+def _cut(div, contig, new_contig, unit=1):
+    """Divisibility of the first value of each run when runs of `contig` consecutive values (the
+    first divisible by `div`) are cut into runs of `new_contig`: the later starts are
+    first + k * new_contig * unit (unit: bytes per element for pointers)."""
+    if contig <= 1 or new_contig >= contig:
+        return div
+    return gcd(div, new_contig * unit)
+
+
 def _add(a, op):
     x, y = a.get(op.operands[0]), a.get(op.operands[1])
     scale = 1
@@ -144,14 +153,18 @@ def _add(a, op):
                    zip(x.contiguity, x.constancy, y.contiguity, y.constancy))
     if op.name == "arith.subi":
         contig = tuple(gcd(xc, yk) for xc, yk in zip(x.contiguity, y.constancy))
-    div = tuple(gcd(p, q) for p, q in zip(x.divisibility, ydiv))
+    div = tuple(gcd(_cut(xd, xc, c, scale), _cut(yd, yc, c, scale)) for xd, xc, yd, yc, c in
+                zip(x.divisibility, x.contiguity, ydiv, y.contiguity, contig))
     const = tuple(gcd(p, q) for p, q in zip(x.constancy, y.constancy))
     return AxisInfo(contig, div, const)
 
 
 def _mul(a, op):
+    # Products are not contiguous: every value is a run of its own, so an operand's divisibility
+    # counts only where it held for every value (no contiguous runs), as in Triton.
     x, y = a.get(op.operands[0]), a.get(op.operands[1])
-    div = tuple(min(MAX_DIV, p * q) for p, q in zip(x.divisibility, y.divisibility))
+    div = tuple(min(MAX_DIV, _cut(p, pc, 1) * _cut(q, qc, 1)) for p, pc, q, qc in
+                zip(x.divisibility, x.contiguity, y.divisibility, y.contiguity))
     const = tuple(gcd(p, q) for p, q in zip(x.constancy, y.constancy))
     return AxisInfo((1,) * len(div), div, const)
 
@@ -160,8 +173,9 @@ def _rem(a, op):
     # A run of consecutive ints starting at a multiple of g, taken modulo a splat divisible by g,
     # stays consecutive over g (indices are non-negative, as Triton assumes too).
     x, y = a.get(op.operands[0]), a.get(op.operands[1])
-    div = tuple(gcd(p, q) for p, q in zip(x.divisibility, y.divisibility))
-    contig = tuple(gcd(gcd(xc, g), yk) for xc, g, yk in zip(x.contiguity, div, y.constancy))
+    g = tuple(gcd(p, q) for p, q in zip(x.divisibility, y.divisibility))
+    contig = tuple(gcd(gcd(xc, gd), yk) for xc, gd, yk in zip(x.contiguity, g, y.constancy))
+    div = tuple(_cut(gd, xc, c) for gd, xc, c in zip(g, x.contiguity, contig))
     const = tuple(gcd(p, q) for p, q in zip(x.constancy, y.constancy))
     return AxisInfo(contig, div, const)
 
@@ -206,7 +220,8 @@ def _expand_dims(a, op):
     d = int(attr(op, "axis"))
     c, v, k = list(x.contiguity), list(x.divisibility), list(x.constancy)
     c.insert(d, 1)
-    v.insert(d, min(x.divisibility))
+    # Along the new dimension every value starts a run: what divides every value.
+    v.insert(d, max(_cut(dv, dc, 1) for dv, dc in zip(x.divisibility, x.contiguity)))
     k.insert(d, 1)
     return AxisInfo(tuple(c), tuple(v), tuple(k))
 
@@ -214,7 +229,8 @@ def _expand_dims(a, op):
 def _select(a, op):
     c, x, y = (a.get(v) for v in op.operands)
     contig = tuple(min(gcd(ck, xc), gcd(ck, yc)) for ck, xc, yc in zip(c.constancy, x.contiguity, y.contiguity))
-    div = tuple(gcd(p, q) for p, q in zip(x.divisibility, y.divisibility))
+    div = tuple(gcd(_cut(p, pc, n), _cut(q, qc, n)) for p, pc, q, qc, n in
+                zip(x.divisibility, x.contiguity, y.divisibility, y.contiguity, contig))
     const = tuple(gcd(gcd(p, q), r) for p, q, r in zip(c.constancy, x.constancy, y.constancy))
     return AxisInfo(contig, div, const)
 

@@ -178,7 +178,7 @@ def _vector_width(ctx, op, layout, enc, esize):
     ptr = ctx.axis.get(op.operands[0])
     v = min(run, ptr.contiguity[c], MAX_ACCESS_BYTES // esize)
     align = gcd(ptr.divisibility[c], MAX_ACCESS_BYTES)
-    while v > 1 and (v * esize) % align and align < v * esize:
+    while v > 1 and align % (v * esize):   # the address must be divisible by the access size
         v //= 2
     mask_idx = 1 if op.name == "tt.load" else 2
     if len(op.operands) > mask_idx:
