@@ -21,7 +21,7 @@ def rows_copy(src, dst, n_rows, stride, BLOCK_M: tl.constexpr, BLOCK_N: tl.const
 
 
 def _access_alignments(compiled):
-    return [int(a) for a in re.findall(r"OpLoad %\w+ %\w+ Aligned (\d+)", compiled.asm["spvasm"])]
+    return [int(a) for a in re.findall(r"OpLoad %\w+ %\w+ Aligned(?:\|\w+)* (\d+)", compiled.asm["spvasm"])]
 
 
 @pytest.mark.parametrize("stride,vector", [(1000, False), (1024, True), (1003, False)])

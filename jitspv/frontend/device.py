@@ -42,6 +42,7 @@ def target_for_device(device) -> Target:
         has_float32_atomic_minmax=feats.float32_atomic_minmax,
         has_float64_atomic_add=feats.float64_atomic_add,
         has_int64_atomics=feats.int64_atomics,
+        vulkan_memory_model=feats.vulkan_memory_model and feats.vulkan_memory_model_device_scope,
         vendor_id=props.vendor_id,
     )
 

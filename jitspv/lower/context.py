@@ -18,10 +18,11 @@ from jitspv.lower.ttir_access import type_name
 from jitspv.lower.spirv import Module
 from jitspv.lower.spirv.grammar import (
     Op, Capability, StorageClass, BuiltIn, Decoration, AddressingModel, MemoryModel,
-    ExecutionModel, ExecutionMode, MemoryAccess, Scope,
+    ExecutionModel, ExecutionMode, MemoryAccess, MemorySemantics, Scope,
 )
 
 SEM_WORKGROUP_ACQREL = 0x8 | 0x100   # AcquireRelease | WorkgroupMemory
+_NON_PRIVATE = {StorageClass.PhysicalStorageBuffer, StorageClass.Workgroup}
 # Single-result ops recomputed in the wanted encoding rather than converted (LoweringContext.tensor).
 _REMATERIALIZE = {"tt.broadcast", "tt.splat", "tt.expand_dims", "tt.make_range", "arith.constant", "tt.addptr",
                   "arith.addi", "arith.subi", "arith.muli", "arith.andi", "arith.ori", "arith.xori",
@@ -51,7 +52,16 @@ class LoweringContext:
         for cap in (Capability.Shader, Capability.PhysicalStorageBufferAddresses, Capability.Int64,
                     Capability.GroupNonUniform, Capability.GroupNonUniformShuffle):
             m.capability(cap)
-        m.memory_model(AddressingModel.PhysicalStorageBuffer64, MemoryModel.GLSL450)
+        # The Vulkan memory model, where the device has it: its acquire/release semantics carry
+        # availability and visibility, so a lock taken with an atomic (Triton's layer-norm backward)
+        # sees the previous holder's plain stores. Under GLSL450 a driver may serve plain loads from
+        # a non-coherent cache (seen on NVIDIA). Memory accesses are then marked NonPrivatePointer.
+        self.vmm = target.vulkan_memory_model
+        if self.vmm:
+            m.capability(Capability.VulkanMemoryModel)
+            m.capability(Capability.VulkanMemoryModelDeviceScope)
+        m.memory_model(AddressingModel.PhysicalStorageBuffer64,
+                       MemoryModel.Vulkan if self.vmm else MemoryModel.GLSL450)
         self.t_void = m.type_void()
         self.t_bool = m.type_bool()
         self.t_u32 = m.type_int(32, False)
@@ -119,7 +129,30 @@ class LoweringContext:
         return self.m.const(self.t_u32, int(v) & 0xFFFFFFFF)
 
     def emit(self, op, rtype, *operands):
+        if self.vmm and (op == Op.Load or op == Op.Store):
+            operands = self._non_private(op, operands)
         return self.f.emit(op, rtype, *operands)
+
+    def _non_private(self, op, operands):
+        """Under the Vulkan memory model, accesses to shared (buffer, workgroup) memory take part
+        in the availability/visibility that barriers and atomics provide only when NonPrivatePointer."""
+        sc = self.m.type_info(self.m.type_of(operands[0])).storage_class
+        if sc not in _NON_PRIVATE:
+            return operands
+        n = 1 if op == Op.Load else 2
+        if len(operands) > n:
+            return operands[:n] + (operands[n] | MemoryAccess.NonPrivatePointer,) + operands[n + 1:]
+        return operands + (MemoryAccess.NonPrivatePointer,)
+
+    def semantics(self, bits):
+        """Memory-semantics constant; under the Vulkan memory model acquire/release also make
+        writes available / visible (what they imply under GLSL450)."""
+        if self.vmm:
+            if bits & (MemorySemantics.Release | MemorySemantics.AcquireRelease):
+                bits |= MemorySemantics.MakeAvailable
+            if bits & (MemorySemantics.Acquire | MemorySemantics.AcquireRelease):
+                bits |= MemorySemantics.MakeVisible
+        return self.u32(bits)
 
     # ---- values ------------------------------------------------------------------------------
     def set(self, value, lowered):
@@ -272,9 +305,15 @@ class LoweringContext:
         return self._thread_cache[key]
 
     # ---- workgroup memory ----------------------------------------------------------------------
-    def barrier(self):
+    def barrier(self, device=False):
+        """Workgroup barrier ordering workgroup memory; device=True also orders buffer memory at
+        device scope (tl.debug_barrier before releasing a lock, and after acquiring one)."""
         wg = self.u32(Scope.Workgroup)
-        self.emit(Op.ControlBarrier, None, wg, wg, self.u32(SEM_WORKGROUP_ACQREL))
+        if device:
+            self.emit(Op.ControlBarrier, None, wg, self.u32(Scope.Device),
+                      self.semantics(SEM_WORKGROUP_ACQREL | MemorySemantics.UniformMemory))
+        else:
+            self.emit(Op.ControlBarrier, None, wg, wg, self.semantics(SEM_WORKGROUP_ACQREL))
 
     def smem_reserve(self, words):
         self.smem_words = max(self.smem_words, words)

@@ -31,6 +31,7 @@ class Target:
     has_float32_atomic_minmax: bool = False
     has_float64_atomic_add: bool = False
     has_int64_atomics: bool = False
+    vulkan_memory_model: bool = False   # the Vulkan memory model with device scope
     vendor_id: int = 0
 
     def key(self) -> str:

@@ -8,9 +8,8 @@ from __future__ import annotations
 from jitspv.lower.context import DTensor
 from jitspv.lower.registry import register
 from jitspv.lower.ttir_access import attr
-from jitspv.lower.spirv.grammar import Op, Scope
+from jitspv.lower.spirv.grammar import Op
 
-SEM_ALL_ACQREL = 0x8 | 0x40 | 0x100   # AcquireRelease | UniformMemory | WorkgroupMemory
 
 
 def _flatten(ctx, value, enc):
@@ -163,5 +162,6 @@ def _return(ctx, op):
 
 @register("gpu.barrier", "ttg.barrier")  # Triton 3.6 prints gpu.barrier, 3.9 ttg.barrier <addrspace>
 def _barrier(ctx, op):
-    wg = ctx.u32(Scope.Workgroup)
-    ctx.emit(Op.ControlBarrier, None, wg, wg, ctx.u32(SEM_ALL_ACQREL))
+    # __syncthreads() semantics, and the buffer writes of every invocation ordered at device scope:
+    # the tutorial releases a lock right after it (its holder's stores must be seen by the next).
+    ctx.barrier(device=True)

@@ -269,7 +269,7 @@ _FADD = {32: ("has_float32_atomic_add", Capability.AtomicFloat32AddEXT),
 
 def _semantics(ctx, sem):
     order = _ORDER[sem]
-    return ctx.u32(order | MemorySemantics.UniformMemory if order else 0)
+    return ctx.semantics(order | MemorySemantics.UniformMemory if order else 0)
 
 
 class _Atomic:
@@ -349,7 +349,7 @@ def _share_from(ctx, cond, indices, regs, rtype, numel):
                 ctx.emit(Op.Store, None, ctx.smem_ptr(at(idx, w)), word)
     ctx.barrier()
     ctx.if_then(cond, write)
-    ctx.barrier()
+    ctx.barrier(device=True)   # readers also see what the atomic's acquire made visible
     return [ctx.from_words(rtype, [ctx.emit(Op.Load, ctx.t_u32, ctx.smem_ptr(at(idx, w))) for w in range(nw)])
             for idx in indices]
 
