@@ -10,7 +10,6 @@ against each other (and numpy on lavapipe-sized runs) before timing.
 import argparse
 import importlib.util
 import os
-import sys
 import types
 
 import numpy as np

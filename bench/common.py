@@ -6,7 +6,6 @@ import datetime
 
 import triton
 
-import jitspv
 
 
 def cuda_available() -> bool:

@@ -9,13 +9,12 @@ multiple of a typical GPU's compute units. Checks against numpy and prints the e
 
     python examples/02_fused_softmax.py [--check | --bench]
 """
-import sys
 
 import numpy as np
 import triton.language as tl
 
 import jitspv
-from jitspv.testing import do_bench
+from jitspv.testing import do_bench, run_example
 
 # Programs in flight: Triton computes SM count x occupancy (132 SMs x ~4 on an H100); without an
 # occupancy query jitspv uses that figure. More rows than programs loop inside the kernel.
@@ -93,9 +92,4 @@ def bench():
 
 
 if __name__ == "__main__":
-    from jitspv.vk import get_device
-    device = get_device()
-    print(f"device: {device.name}")
-    check()
-    if "--bench" in sys.argv or ("--check" not in sys.argv and device.properties.device_type != "CPU"):
-        bench()
+    run_example(check, bench)

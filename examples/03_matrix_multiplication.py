@@ -9,13 +9,12 @@ with Triton-CUDA and cuBLAS).
 
     python examples/03_matrix_multiplication.py [--check | --bench]
 """
-import sys
 
 import numpy as np
 import triton.language as tl
 
 import jitspv
-from jitspv.testing import do_bench
+from jitspv.testing import do_bench, run_example
 
 
 def _configs():
@@ -112,9 +111,4 @@ def bench():
 
 
 if __name__ == "__main__":
-    from jitspv.vk import get_device
-    device = get_device()
-    print(f"device: {device.name}")
-    check()
-    if "--bench" in sys.argv or ("--check" not in sys.argv and device.properties.device_type != "CPU"):
-        bench()
+    run_example(check, bench)

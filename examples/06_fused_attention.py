@@ -13,13 +13,12 @@ reference; on a GPU (or with --bench) prints TFLOP/s (bench/attention.py compare
     python examples/06_fused_attention.py [--check | --bench]
 """
 import math
-import sys
 
 import numpy as np
 import triton.language as tl
 
 import jitspv
-from jitspv.testing import do_bench
+from jitspv.testing import do_bench, run_example
 
 
 @jitspv.jit
@@ -179,9 +178,4 @@ def bench():
 
 
 if __name__ == "__main__":
-    from jitspv.vk import get_device
-    device = get_device()
-    print(f"device: {device.name}")
-    check()
-    if "--bench" in sys.argv or ("--check" not in sys.argv and device.properties.device_type != "CPU"):
-        bench()
+    run_example(check, bench)

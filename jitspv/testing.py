@@ -68,3 +68,15 @@ def do_bench(fn, warmup=25, rep=100, grad_to_none=None, quantiles=None, return_m
     device.synchronize()
     times = [s.elapsed_time(e) for s, e in zip(starts, ends)]
     return _summarize(times, quantiles, return_mode)
+
+
+def run_example(check, bench, argv=None):
+    """The `__main__` of the examples: print the device, run `check()` (correctness against numpy),
+    then `bench()` when asked (`--bench`) or by default on a GPU; `--check` runs the check alone."""
+    import sys
+    argv = sys.argv[1:] if argv is None else argv
+    device = get_device()
+    print(f"device: {device.name}")
+    check()
+    if "--bench" in argv or ("--check" not in argv and device.properties.device_type != "CPU"):
+        bench()

@@ -5,7 +5,6 @@ Loop-carried tensors become one OpPhi per register; values flow out of a loop th
 """
 from __future__ import annotations
 
-from jitspv.lower.context import DTensor
 from jitspv.lower.registry import register
 from jitspv.lower.ttir_access import attr
 from jitspv.lower.spirv.grammar import Op
