@@ -185,3 +185,13 @@ def test_fused_attention_forward(case):
     o_ref, m_ref = attention_example.reference(q, k, v, causal, sm_scale)
     assert np.abs(o.numpy().astype(np.float64) - o_ref).max() < 1e-2
     assert np.abs(m.numpy() - m_ref).max() < 1e-3
+
+
+def test_matmul_f32_1000_cubed():
+    # The large ragged case: 1000 is not a multiple of any tile size, 8 x 8 programs.
+    M = N = K = 1000
+    a = rng.standard_normal((M, K)).astype(np.float32)
+    b = rng.standard_normal((K, N)).astype(np.float32)
+    c = np.full((M, N), np.nan, np.float32)
+    _launch(a, b, c, 128, 128, 16, num_warps=4)
+    assert _rel_err(c, a.astype(np.float64) @ b) < 1e-5
