@@ -2,20 +2,24 @@
 tt.extern_elementwise's libdevice symbols (`__nv_expf`, `__nv_pow`, ...), all from one table of
 functions by name (FUNCS).
 
-Precision. GLSL.std.450's transcendental instructions exist for 16- and 32-bit floats only and
-Vulkan guarantees little for them (exp/exp2: 3 + 2|x| ulp, log: 3 ulp outside [0.5, 2], sin/cos:
-2^-11 absolute in [-pi, pi]; tan/pow derived). fp16 is computed in fp32 and rounded once; fp64
-transcendentals are refused rather than computed in fp32. Division and square root are refined
-with one FMA step (correctly rounded except in the subnormal/overflow corners where the
-refinement is skipped) for tt.precise_divf / div_rn and tt.precise_sqrt / sqrt_rn, since
-Vulkan's OpFDiv is only 2.5 ulp and GLSL Sqrt inherits inversesqrt's error.
+Precision. fp32 exp, exp2, exp10, log, log2, log10, log1p, expm1, tanh, sin, cos, pow and erf are
+our own sequences (range reduction + float32 minimax polynomials in FMA form; coefficients from
+tools/math_coeffs.py), each within ~1-2 ulp (bounds measured on lavapipe, stated per function,
+checked by tests/test_lower_arith.py), like Triton's libdevice. The GLSL.std.450 instructions are
+not used for them: Vulkan promises little (exp: 3 + 2|x| ulp, log: 3 ulp outside [0.5, 2] and 2^-21
+absolute inside, sin/cos: 2^-11 absolute) and NVIDIA maps them to its approximate hardware units;
+they remain behind libdevice's `fast_*` functions and for tan/asin/sinh/... . fp16 computes in fp32
+and rounds once; fp64 transcendentals are refused rather than computed in fp32. Results in the
+fp32 subnormal range may be flushed to zero by the device (Vulkan leaves it to the driver).
+tt.precise_divf / div_rn is correctly rounded (two Newton steps on a refined reciprocal) and
+tt.precise_sqrt / sqrt_rn refined with one FMA step.
 """
 from __future__ import annotations
 
 from jitspv.lower.registry import register
 from jitspv.lower.ttir_access import attr, type_name
 from jitspv.lower.rules.common import elementwise
-from jitspv.lower.spirv.grammar import Op, GLSL
+from jitspv.lower.spirv.grammar import Op, GLSL, Decoration
 
 
 class _Emit:
@@ -39,7 +43,28 @@ class _Emit:
         return self.op(Op.Select, cond, a, b, t=t)
 
     def fma(self, a, b, c):
-        return self.g(GLSL.Fma, a, b, c)
+        r = self.g(GLSL.Fma, a, b, c)
+        self.ctx.m.decorate(r, Decoration.NoContraction)
+        return r
+
+    def exact(self, spv, *xs, t=None):
+        """An arithmetic op the driver must not contract or reassociate (error-free sequences)."""
+        r = self.op(spv, *xs, t=t)
+        self.ctx.m.decorate(r, Decoration.NoContraction)
+        return r
+
+    def poly(self, x, coeffs):
+        """Horner in FMA form, coefficients low degree first."""
+        p = self.c(coeffs[-1])
+        for k in reversed(coeffs[:-1]):
+            p = self.fma(p, x, self.c(k))
+        return p
+
+    def ucast(self, x):
+        return self.op(Op.Bitcast, x, t=self.ctx.t_u32)
+
+    def fcast(self, x):
+        return self.op(Op.Bitcast, x, t=self.ctx.t_f32)
 
     def lt(self, a, b):
         return self.op(Op.FOrdLessThan, a, b, t=self.b)
@@ -78,19 +103,296 @@ def _glsl(inst):
     return lambda e, *xs: e.g(inst, *xs)
 
 
+# ---- accurate fp32 sequences (coefficients: tools/math_coeffs.py, float32, low degree first) ----
+EXP2_Q = [0.6931471824645996, 0.24022649228572845, 0.05550358444452286, 0.009618442505598068,
+          0.0013390366220846772, 0.00015337576041929424]                      # rel. 2^-26.6
+LOG_Q = [0.3333333134651184, -0.250008225440979, 0.20001226663589478, -0.16623355448246002,
+         0.14201760292053223, -0.1316019892692566, 0.12761570513248444, -0.07634443044662476]  # 2^-26.9
+TANH_Q = [-0.33333316445350647, 0.1333269476890564, -0.053892724215984344, 0.021452030166983604,
+          -0.007657247595489025, 0.0017369311535730958]                        # rel. 2^-26.9
+SIN_Q = [-0.1666666716337204, 0.008333329111337662, -0.00019839162996504456, 2.716712060646387e-06]
+COS_Q = [0.0416666679084301, -0.0013888883404433727, 2.4799295715638436e-05, -2.7192444918000547e-07]
+EXP_Q = [0.4999999403953552, 0.16666515171527863, 0.04166845604777336, 0.00836941134184599,
+         0.001381315873004496]                                                  # rel. 2^-27.6
+# Vulkan does not promise a fused Fma (lavapipe computes it as a multiply and an add), so no
+# sequence here relies on FMA exactness: constants are split hi + lo with hi short enough that its
+# products with the small integers met here are exact (Cody-Waite), other exact products use
+# Dekker's split (_two_product). On NVIDIA Fma is fused; the results are the same.
+LN2 = (0.693145751953125, 1.428606765330187e-06)          # hi: 16 bits (k has at most 8)
+LOG10_2 = (0.301025390625, 4.605039066518657e-06)         # hi: 16 bits
+LOG2E = (1.4423828125, 0.00031222839606925845)            # hi: 12 bits (times f's 12-bit head)
+LN10 = 2.3025851249694824
+PIO2_F64 = (1.5707963267341256, 6.077100506506192e-11)    # hi: 33 bits (k has at most 20)
+PIO2 = (1.5707963705062866, -4.371138828673793e-08, -1.7151245100058819e-15)
+SINCOS_MAX = 105615.0   # |x| up to which the sequence is used (as CUDA's sinf fast path)
+
+
+def _two_product(e, a, b):
+    """(p, err) with p = a*b rounded and a*b = p + err exactly (Dekker; |a|, |b| < 2^115)."""
+    def split(v):
+        c = e.exact(Op.FMul, v, e.c(4097.0))
+        hi = e.exact(Op.FSub, c, e.exact(Op.FSub, c, v))
+        return hi, e.exact(Op.FSub, v, hi)
+    p = e.exact(Op.FMul, a, b)
+    (ah, al), (bh, bl) = split(a), split(b)
+    err = e.exact(Op.FSub, e.exact(Op.FMul, ah, bh), p)
+    err = e.exact(Op.FAdd, err, e.exact(Op.FMul, ah, bl))
+    err = e.exact(Op.FAdd, err, e.exact(Op.FMul, al, bh))
+    return p, e.exact(Op.FAdd, err, e.exact(Op.FMul, al, bl))
+
+
+def _f32(fn):
+    """An fp32 sequence: fp16 computes through it and rounds once; fp64 is refused."""
+    def wrapped(e, *xs):
+        if e.info.width == 64:
+            e.ctx.error("jitspv does not support this math function on fp64 yet")
+        if e.info.width == 16:
+            f32 = e.ctx.t_f32
+            return e.op(Op.FConvert, fn(_Emit(e.ctx, f32), *[e.op(Op.FConvert, x, t=f32) for x in xs]))
+        return fn(e, *xs)
+    return wrapped
+
+
+def _pow2i(e, n):
+    """2^n as f32 for a signed int n (u32 register) in [-126, 127]."""
+    return e.fcast(e.op(Op.ShiftLeftLogical, e.op(Op.IAdd, n, e.ctx.u32(127), t=e.ctx.t_u32),
+                        e.ctx.u32(23), t=e.ctx.t_u32))
+
+
+def _exp2_df(e, hi, lo=None, p=None):
+    """2^(hi + lo), hi + lo a double-float (or, given p, p 2^hi for an integral hi).
+    f = hi - round(hi) is exact; 2^f = 1 + f q(f) on [-1/2, 1/2]; 2^n is applied as two exact
+    power-of-two factors so that subnormal results round once."""
+    u = e.ctx.t_u32
+    n = e.g(GLSL.RoundEven, hi)
+    if p is None:
+        f = e.exact(Op.FSub, hi, n)
+        if lo is not None:
+            f = e.exact(Op.FAdd, f, lo)
+        p = e.fma(f, e.poly(f, EXP2_Q), e.c(1.0))
+    ni = e.op(Op.ConvertFToS, n, t=u)
+    n1 = e.op(Op.ShiftRightArithmetic, ni, e.ctx.u32(1), t=u)
+    n2 = e.op(Op.ISub, ni, n1, t=u)
+    r = e.exact(Op.FMul, e.exact(Op.FMul, p, _pow2i(e, n1)), _pow2i(e, n2))
+    # Outside [-151, 129] the result is 0 or inf (also where hi = +-inf makes lo NaN); NaN passes.
+    r = e.sel(e.op(Op.FOrdGreaterThan, hi, e.c(129.0), t=e.b), e.c(float("inf")), r)
+    return e.sel(e.lt(hi, e.c(-151.0)), e.c(0.0), r)
+
+
+def _exp2(e, x):
+    # max 1.1 ulp measured over [-150, 128] (subnormal results: exact before any device flush).
+    return _exp2_df(e, x)
+
+
+def _scale_exp(e, n, r):
+    """2^n e^r for integral n (an f32) and |r| <= 0.35: e^r = 1 + r + r^2 q(r)."""
+    p = e.exact(Op.FAdd, e.c(1.0), e.fma(e.exact(Op.FMul, r, r), e.poly(r, EXP_Q), r))
+    return _exp2_df(e, n, None, p)
+
+
+def _exp(e, x):
+    # Cody-Waite: n = round(x log2 e), r = x - n ln2_hi - n ln2_lo (the first product exact).
+    # Max 1 ulp measured over [-104, 89].
+    n = e.g(GLSL.RoundEven, e.exact(Op.FMul, x, e.c(1.4426950408889634)))
+    r = e.exact(Op.FSub, e.exact(Op.FSub, x, e.exact(Op.FMul, n, e.c(LN2[0]))), e.exact(Op.FMul, n, e.c(LN2[1])))
+    big = e.op(Op.FOrdGreaterThan, e.g(GLSL.FAbs, x), e.c(200.0), t=e.b)
+    # |x| > 200: n alone decides (0 or inf); keeps n's conversion to an integer in range.
+    return _scale_exp(e, e.sel(big, e.op(Op.FMul, x, e.c(1.5)), n), e.sel(big, e.c(0.0), r))
+
+
+def _exp10(e, x):
+    # n = round(x log2 10), r = x - n log10(2) in two parts, 10^x = 2^n e^(r ln 10). Max 1.5 ulp.
+    n = e.g(GLSL.RoundEven, e.exact(Op.FMul, x, e.c(3.321928094887362)))
+    r = e.exact(Op.FSub, e.exact(Op.FSub, x, e.exact(Op.FMul, n, e.c(LOG10_2[0]))),
+                e.exact(Op.FMul, n, e.c(LOG10_2[1])))
+    big = e.op(Op.FOrdGreaterThan, e.g(GLSL.FAbs, x), e.c(60.0), t=e.b)
+    return _scale_exp(e, e.sel(big, e.op(Op.FMul, x, e.c(4.0)), n),
+                      e.sel(big, e.c(0.0), e.exact(Op.FMul, r, e.c(LN10))))
+
+
+def _log_parts(e, x):
+    """x > 0 finite -> (k, f, t) with x = 2^k (1 + f), 1 + f in [sqrt(1/2), sqrt(2)) and
+    log(1 + f) = f + t, t = f^2 (-1/2 + f q(f)). Subnormal x is scaled by 2^23 first."""
+    u = e.ctx.t_u32
+    sub = e.lt(x, e.c(2.0**-126))
+    xs = e.sel(sub, e.exact(Op.FMul, x, e.c(2.0**23)), x)
+    bits = e.ucast(xs)
+    # The exponent of x relative to sqrt(1/2) (0x3F3504F3): the mantissa lands in [sqrt(1/2), sqrt(2)).
+    k = e.op(Op.ShiftRightArithmetic, e.op(Op.ISub, bits, e.ctx.u32(0x3F3504F3), t=u), e.ctx.u32(23), t=u)
+    m = e.fcast(e.op(Op.ISub, bits, e.op(Op.ShiftLeftLogical, k, e.ctx.u32(23), t=u), t=u))
+    kf = e.exact(Op.FSub, e.op(Op.ConvertSToF, k), e.sel(sub, e.c(23.0), e.c(0.0)))
+    f = e.exact(Op.FSub, m, e.c(1.0))
+    t = e.exact(Op.FMul, e.exact(Op.FMul, f, f), e.fma(f, e.poly(f, LOG_Q), e.c(-0.5)))
+    return kf, f, t
+
+
+def _log_specials(e, x, r):
+    r = e.sel(e.eq(x, e.c(float("inf"))), x, r)
+    r = e.sel(e.eq(x, e.c(0.0)), e.c(float("-inf")), r)
+    return e.sel(e.op(Op.FUnordLessThan, x, e.c(0.0), t=e.b), e.c(float("nan")), r)
+
+
+def _log(e, x):
+    # k ln2 + log1p(f), ln2 as hi + lo: max 1 ulp measured (subnormals to FLT_MAX).
+    k, f, t = _log_parts(e, x)
+    r = e.exact(Op.FAdd, e.exact(Op.FMul, k, e.c(LN2[0])),
+                e.exact(Op.FAdd, f, e.exact(Op.FAdd, e.exact(Op.FMul, k, e.c(LN2[1])), t)))
+    return _log_specials(e, x, r)
+
+
+def _log2(e, x):
+    # k + log1p(f) log2(e); f = fh + fl with a 12-bit head so that fh log2e_hi is exact.
+    # Max 1.1 ulp measured.
+    k, f, t = _log_parts(e, x)
+    fh = e.fcast(e.op(Op.BitwiseAnd, e.ucast(f), e.ctx.u32(0xFFFFF000), t=e.ctx.t_u32))
+    fl = e.exact(Op.FSub, f, fh)
+    tail = e.exact(Op.FAdd, e.exact(Op.FMul, fl, e.c(LOG2E[0])), e.exact(Op.FMul, f, e.c(LOG2E[1])))
+    tail = e.exact(Op.FAdd, tail, e.exact(Op.FMul, t, e.c(1.4426950408889634)))
+    lg = e.exact(Op.FAdd, e.exact(Op.FMul, fh, e.c(LOG2E[0])), tail)
+    return _log_specials(e, x, e.exact(Op.FAdd, k, lg))
+
+
+def _log10(e, x):
+    return e.exact(Op.FMul, _log2(e, x), e.c(0.30102999566398120))
+
+
+def _tanh(e, x):
+    # |x| < 0.75: x + x^3 q(x^2); else sign(x) (1 - 2 / (e^{2|x|} + 1)) with a refined
+    # reciprocal (2|x| capped at 40, where the result is 1 in fp32). Max 2 ulp measured.
+    ax = e.g(GLSL.FAbs, x)
+    x2 = e.exact(Op.FMul, x, x)
+    small = e.fma(e.exact(Op.FMul, x, x2), e.poly(x2, TANH_Q), x)
+    a2 = e.exact(Op.FMul, ax, e.c(2.0))
+    w = e.exact(Op.FAdd, _exp(e, e.sel(e.op(Op.FOrdGreaterThan, a2, e.c(40.0), t=e.b), e.c(40.0), a2)), e.c(1.0))
+    y0 = e.op(Op.FDiv, e.c(1.0), w)
+    y = e.fma(e.fma(e.op(Op.FNegate, w), y0, e.c(1.0)), y0, y0)
+    large = _copysign(e, e.fma(e.c(-2.0), y, e.c(1.0)), x)
+    return e.sel(e.lt(ax, e.c(0.75)), small, large)
+
+
+def _sincos(e, x, cos):
+    # k = round(x 2/pi), r = x - k pi/2, |r| <= ~pi/4; then the sin or cos polynomial of r by
+    # quadrant. Max 1 ulp measured for |x| <= SINCOS_MAX. Beyond it
+    # (no Payne-Hanek reduction) the driver's GLSL Sin/Cos answers (Vulkan: absolute error only).
+    u = e.ctx.t_u32
+    if e.ctx.target.has_float64:
+        # In fp64: k pi/2 split so that k * hi is exact; r's absolute error ~2^-50.
+        d = e.ctx.m.type_float(64)
+        ed = _Emit(e.ctx, d)
+        xd = e.op(Op.FConvert, x, t=d)
+        kd = ed.g(GLSL.RoundEven, ed.exact(Op.FMul, xd, ed.c(0.6366197723675814)))
+        rd = ed.exact(Op.FSub, ed.exact(Op.FSub, xd, ed.exact(Op.FMul, kd, ed.c(PIO2_F64[0]))),
+                      ed.exact(Op.FMul, kd, ed.c(PIO2_F64[1])))
+        k, r = ed.op(Op.FConvert, kd, t=e.t), ed.op(Op.FConvert, rd, t=e.t)
+    else:
+        # 3-constant Cody-Waite in FMA form: exact where the device fuses Fma (NVIDIA).
+        k = e.g(GLSL.RoundEven, e.exact(Op.FMul, x, e.c(0.6366197466850281)))
+        nk = e.op(Op.FNegate, k)
+        r = e.fma(nk, e.c(PIO2[2]), e.fma(nk, e.c(PIO2[1]), e.fma(nk, e.c(PIO2[0]), x)))
+    r = e.sel(e.eq(k, e.c(0.0)), x, r)   # keeps sin(-0) = -0
+    r2 = e.exact(Op.FMul, r, r)
+    s = e.fma(e.exact(Op.FMul, r, r2), e.poly(r2, SIN_Q), r)
+    c = e.fma(e.exact(Op.FMul, r2, r2), e.poly(r2, COS_Q), e.fma(e.c(-0.5), r2, e.c(1.0)))
+    q = e.op(Op.ConvertFToS, k, t=u)
+    if cos:
+        q = e.op(Op.IAdd, q, e.ctx.u32(1), t=u)
+    odd = e.op(Op.INotEqual, e.op(Op.BitwiseAnd, q, e.ctx.u32(1), t=u), e.ctx.u32(0), t=e.b)
+    neg = e.op(Op.INotEqual, e.op(Op.BitwiseAnd, q, e.ctx.u32(2), t=u), e.ctx.u32(0), t=e.b)
+    v = e.sel(odd, c, s)
+    v = e.sel(neg, e.op(Op.FNegate, v), v)
+    near = e.op(Op.FOrdLessThanEqual, e.g(GLSL.FAbs, x), e.c(SINCOS_MAX), t=e.b)
+    far = e.g(GLSL.Cos if cos else GLSL.Sin, x)
+    far = e.sel(e.op(Op.IsInf, x, t=e.b), e.c(float("nan")), far)
+    return e.sel(near, v, far)
+
+
+def _pow_f64(e, ax, y):
+    """|x|^y for x > 0 (finite or inf) in fp64, rounded once to f32: log2|x| by atanh's series
+    (s = (m-1)/(m+1), |s| < 0.172, 7 terms: 2^-40), 2^t by a Taylor polynomial of degree 11 on
+    [-1/2, 1/2], 2^n put in the exponent bits. Max 0.5 ulp measured; t = y log2|x| clamped to
+    +-200 (beyond fp32's range)."""
+    ctx = e.ctx
+    d = ctx.m.type_float(64)
+    u64 = ctx.t_u64
+    ed = _Emit(ctx, d)
+    k, f, _ = _log_parts(e, ax)
+    m = ed.op(Op.FConvert, e.exact(Op.FAdd, f, e.c(1.0)), t=d)
+    s = ed.op(Op.FDiv, ed.exact(Op.FSub, m, ed.c(1.0)), ed.exact(Op.FAdd, m, ed.c(1.0)))
+    s2 = ed.exact(Op.FMul, s, s)
+    series = ed.poly(s2, [1.0 / (2 * i + 1) for i in range(7)])
+    log2m = ed.exact(Op.FMul, ed.exact(Op.FMul, s, series), ed.c(2.8853900817779268))   # 2 / ln 2
+    t = ed.exact(Op.FMul, ed.op(Op.FConvert, y, t=d), ed.exact(Op.FAdd, ed.op(Op.FConvert, k, t=d), log2m))
+    t = ed.sel(ed.op(Op.FOrdGreaterThan, t, ed.c(200.0), t=ctx.t_bool), ed.c(200.0), t)
+    t = ed.sel(ed.lt(t, ed.c(-200.0)), ed.c(-200.0), t)
+    n = ed.g(GLSL.RoundEven, t)
+    g = ed.exact(Op.FMul, ed.exact(Op.FSub, t, n), ed.c(0.6931471805599453))
+    fact = [1.0]
+    for i in range(1, 12):
+        fact.append(fact[-1] / i)
+    p = ed.poly(g, fact)
+    bits = ed.op(Op.ShiftLeftLogical, ed.op(Op.IAdd, ed.op(Op.ConvertFToS, n, t=u64), ctx.const(u64, 1023), t=u64),
+                 ctx.const(u64, 52), t=u64)
+    r = ed.exact(Op.FMul, p, ed.op(Op.Bitcast, bits, t=d))
+    return e.op(Op.FConvert, r)
+
+
+def _pow_f32(e, ax, y):
+    """|x|^y without fp64: 2^(y log2|x|), the product a double-float; the error grows with
+    |y log2 x| (log2's 1 ulp times it: ~1 + 0.7 |y log2 x| ulp)."""
+    l2 = _log2(e, ax)
+    hi, lo = _two_product(e, y, l2)
+    return _exp2_df(e, hi, lo)
+
+
+def _residual(e, a, b, q):
+    """a - b q, exact for q close to a / b."""
+    p, err = _two_product(e, b, q)
+    return e.exact(Op.FSub, e.exact(Op.FSub, a, p), err)
+
+
 def _precise_div(e, a, b):
-    # q = a/b, then one Newton step on the residual a - b*q (exact with FMA). Where the residual
-    # is zero (q exact: also keeps -0.0) or not finite (b = 0 or inf, overflow) q stands.
-    q = e.op(Op.FDiv, a, b)
-    r = e.op(Op.FDiv, e.c(1.0), b)
-    res = e.fma(e.op(Op.FNegate, b), q, a)
-    use = e.op(Op.LogicalAnd, e.finite(res), e.op(Op.FOrdNotEqual, res, e.c(0.0), t=e.b), t=e.b)
-    return e.sel(use, e.fma(res, r, q), q)
+    # Correctly rounded a/b (equal to numpy's float32 division over random and edge operands;
+    # results in the subnormal range faithful, rounded twice). a and b are scaled by powers of 2
+    # into [2^-23, 4) so that every intermediate is normal; y = 1/b refined once, then two Newton
+    # steps q += (a - b q) y with exact residuals (Dekker products); the quotient is scaled back
+    # by 2^(ea - eb) in two exact factors. Zero, infinite or NaN operands take the plain quotient.
+    if e.info.width != 32:
+        q = e.op(Op.FDiv, a, b)
+        r = e.op(Op.FDiv, e.c(1.0), b)
+        res = e.fma(e.op(Op.FNegate, b), q, a)
+        use = e.op(Op.LogicalAnd, e.finite(res), e.op(Op.FOrdNotEqual, res, e.c(0.0), t=e.b), t=e.b)
+        return e.sel(use, e.fma(res, r, q), q)
+    u = e.ctx.t_u32
+
+    def exponent(v):   # biased exponent, clamped so that 2^(127 - it) is a normal float
+        biased = e.op(Op.BitwiseAnd, e.op(Op.ShiftRightLogical, e.ucast(v), e.ctx.u32(23), t=u), e.ctx.u32(255), t=u)
+        return e.g(GLSL.UClamp, biased, e.ctx.u32(1), e.ctx.u32(253), t=u)
+
+    ea, eb = exponent(a), exponent(b)
+    sa, sb = (e.fcast(e.op(Op.ShiftLeftLogical, e.op(Op.ISub, e.ctx.u32(254), v, t=u), e.ctx.u32(23), t=u))
+              for v in (ea, eb))
+    an, bn = e.exact(Op.FMul, a, sa), e.exact(Op.FMul, b, sb)   # both in [2^-23, 4)
+    q = e.op(Op.FDiv, an, bn)
+    y0 = e.op(Op.FDiv, e.c(1.0), bn)
+    y = e.fma(e.fma(e.op(Op.FNegate, bn), y0, e.c(1.0)), y0, y0)
+    q1 = e.fma(_residual(e, an, bn, q), y, q)
+    q2 = e.fma(_residual(e, an, bn, q1), y, q1)
+    d = e.op(Op.ISub, ea, eb, t=u)
+    d1 = e.op(Op.ShiftRightArithmetic, d, e.ctx.u32(1), t=u)
+    r = e.exact(Op.FMul, e.exact(Op.FMul, q2, _pow2i(e, d1)), _pow2i(e, e.op(Op.ISub, d, d1, t=u)))
+    regular = e.op(Op.LogicalAnd, e.finite(a), e.finite(b), t=e.b)
+    nonzero = e.op(Op.LogicalAnd, e.op(Op.FOrdNotEqual, a, e.c(0.0), t=e.b),
+                   e.op(Op.FOrdNotEqual, b, e.c(0.0), t=e.b), t=e.b)
+    return e.sel(e.op(Op.LogicalAnd, regular, nonzero, t=e.b), r, e.op(Op.FDiv, a, b))
 
 
 def _precise_sqrt(e, x):
     s = e.g(GLSL.Sqrt, x)
-    res = e.fma(e.op(Op.FNegate, s), s, x)
+    if e.info.width == 32:   # exact residual x - s^2 (Dekker: Fma need not be fused)
+        p, err = _two_product(e, s, s)
+        res = e.exact(Op.FSub, e.exact(Op.FSub, x, p), err)
+    else:
+        res = e.fma(e.op(Op.FNegate, s), s, x)
     use = e.op(Op.LogicalAnd, e.finite(res), e.op(Op.FOrdNotEqual, res, e.c(0.0), t=e.b), t=e.b)
     use = e.op(Op.LogicalAnd, use, e.op(Op.FOrdGreaterThan, s, e.c(0.0), t=e.b), t=e.b)
     step = e.op(Op.FDiv, res, e.op(Op.FAdd, s, s))
@@ -113,11 +415,16 @@ def _copysign(e, x, y):
     return e.op(Op.Bitcast, e.op(Op.BitwiseOr, mag, s, t=u))
 
 
-def _pow(e, x, y):
+def _pow_with(core):
+    return lambda e, x, y: _pow(e, x, y, core)
+
+
+def _pow(e, x, y, core):
     # GLSL Pow is undefined for x < 0 and for x = 0, y <= 0: compute |x|^y and fix the sign and
     # the special cases as C pow does.
     ax = e.g(GLSL.FAbs, x)
-    r = _glsl32(GLSL.Pow)(e, ax, y)
+    r = core(e, ax, y)
+    r = e.sel(e.eq(ax, e.c(1.0)), e.c(1.0), r)   # (-1)^+-inf = 1, as C pow
     y_int = e.eq(e.g(GLSL.Trunc, y), y)
     half = e.op(Op.FMul, y, e.c(0.5))
     y_odd = e.op(Op.LogicalAnd, y_int, e.op(Op.FOrdNotEqual, e.g(GLSL.Trunc, half), half, t=e.b), t=e.b)
@@ -133,35 +440,42 @@ def _pow(e, x, y):
     return e.sel(one, e.c(1.0), r)
 
 
+def _accurate_pow(e, ax, y):
+    r = _pow_f64(e, ax, y) if e.ctx.target.has_float64 else _pow_f32(e, ax, y)
+    # The exponent extraction sees inf and NaN as large finite numbers.
+    r = e.sel(e.eq(ax, e.c(float("inf"))), e.sel(e.lt(y, e.c(0.0)), e.c(0.0), ax), r)
+    return e.sel(e.op(Op.LogicalOr, e.isnan(ax), e.isnan(y), t=e.b), e.c(float("nan")), r)
+
+
 def _powi(e, x, n):
     sint = e.ctx.m.type_int(32, False)
-    return _pow(e, x, e.op(Op.ConvertSToF, n) if e.ctx.m.type_of(n) == sint else n)
+    return FUNCS["pow"](e, x, e.op(Op.ConvertSToF, n) if e.ctx.m.type_of(n) == sint else n)
 
 
 def _log1p(e, x):
     # log(u) * x / (u - 1) with u = 1 + x corrects the rounding of 1 + x (Goldberg's trick).
-    u = e.op(Op.FAdd, e.c(1.0), x)
-    d = e.op(Op.FSub, u, e.c(1.0))
-    lg = _glsl32(GLSL.Log)(e, u)
-    r = e.op(Op.FDiv, e.op(Op.FMul, lg, x), d)
+    u = e.exact(Op.FAdd, e.c(1.0), x)
+    d = e.exact(Op.FSub, u, e.c(1.0))
+    lg = _log(e, u)
+    r = e.op(Op.FMul, lg, e.op(Op.FDiv, x, d))
     return e.sel(e.eq(d, e.c(0.0)), x, e.sel(e.finite(u), r, lg))
 
 
 def _expm1(e, x):
     # (u - 1) * x / log(u) with u = exp(x) (Kahan's trick); exact x where u rounds to 1.
-    u = _glsl32(GLSL.Exp)(e, x)
-    d = e.op(Op.FSub, u, e.c(1.0))
-    lg = _glsl32(GLSL.Log)(e, u)
-    r = e.op(Op.FDiv, e.op(Op.FMul, d, x), lg)
+    u = _exp(e, x)
+    d = e.exact(Op.FSub, u, e.c(1.0))
+    lg = _log(e, u)
+    r = e.op(Op.FMul, d, e.op(Op.FDiv, x, lg))
     r = e.sel(e.eq(u, e.c(1.0)), x, r)
     return e.sel(e.op(Op.LogicalOr, e.eq(d, e.c(-1.0)), e.op(Op.IsInf, u, t=e.b), t=e.b), d, r)
 
 
-def _log10(e, x):
+def _fast_log10(e, x):
     return e.op(Op.FMul, _glsl32(GLSL.Log2)(e, x), e.c(0.30102999566398120))
 
 
-def _exp10(e, x):
+def _fast_exp10(e, x):
     return _glsl32(GLSL.Exp2)(e, e.op(Op.FMul, x, e.c(3.3219280948873623)))
 
 
@@ -190,7 +504,7 @@ def _erf(e, x):
     p = e.c(coeffs[-1])
     for k in reversed(coeffs[:-1]):
         p = e.fma(p, t, e.c(k))
-    erfc = e.op(Op.FMul, t, e.g(GLSL.Exp, e.op(Op.FSub, p, e.op(Op.FMul, ax, ax))))
+    erfc = e.op(Op.FMul, t, _exp(e, e.op(Op.FSub, p, e.op(Op.FMul, ax, ax))))
     big = _copysign(e, e.op(Op.FSub, e.c(1.0), erfc), x)
     x2 = e.op(Op.FMul, x, x)
     s = e.c(taylor[-1])
@@ -263,14 +577,19 @@ def _iabs(e, x):
 
 
 FUNCS = {
-    "exp": _glsl32(GLSL.Exp), "exp2": _glsl32(GLSL.Exp2), "log": _glsl32(GLSL.Log),
-    "log2": _glsl32(GLSL.Log2), "sin": _glsl32(GLSL.Sin), "cos": _glsl32(GLSL.Cos),
+    "exp": _f32(_exp), "exp2": _f32(_exp2), "log": _f32(_log), "log2": _f32(_log2),
+    "sin": _f32(lambda e, x: _sincos(e, x, False)), "cos": _f32(lambda e, x: _sincos(e, x, True)),
+    "tanh": _f32(_tanh), "log10": _f32(_log10), "exp10": _f32(_exp10), "log1p": _f32(_log1p),
+    "expm1": _f32(_expm1), "pow": _f32(_pow_with(_accurate_pow)), "powi": _powi, "erf": _erf,
+    "fast_exp": _glsl32(GLSL.Exp), "fast_log": _glsl32(GLSL.Log),
+    "fast_log2": _glsl32(GLSL.Log2), "fast_sin": _glsl32(GLSL.Sin), "fast_cos": _glsl32(GLSL.Cos),
+    "fast_log10": _fast_log10, "fast_exp10": _fast_exp10,
+    "fast_pow": _pow_with(lambda e, ax, y: _glsl32(GLSL.Pow)(e, ax, y)),
     "tan": _glsl32(GLSL.Tan), "asin": _glsl32(GLSL.Asin), "acos": _glsl32(GLSL.Acos),
     "atan": _glsl32(GLSL.Atan), "atan2": _glsl32(GLSL.Atan2), "sinh": _glsl32(GLSL.Sinh),
-    "cosh": _glsl32(GLSL.Cosh), "tanh": _glsl32(GLSL.Tanh), "asinh": _glsl32(GLSL.Asinh),
+    "cosh": _glsl32(GLSL.Cosh), "asinh": _glsl32(GLSL.Asinh),
     "acosh": _glsl32(GLSL.Acosh), "atanh": _glsl32(GLSL.Atanh),
-    "log10": _log10, "exp10": _exp10, "log1p": _log1p, "expm1": _expm1, "cbrt": _cbrt,
-    "pow": _pow, "powi": _powi, "erf": _erf,
+    "cbrt": _cbrt,
     "sqrt": _glsl(GLSL.Sqrt), "rsqrt": _glsl(GLSL.InverseSqrt), "floor": _glsl(GLSL.Floor),
     "ceil": _glsl(GLSL.Ceil), "trunc": _glsl(GLSL.Trunc), "fabs": _glsl(GLSL.FAbs),
     "fma": _glsl(GLSL.Fma), "rint": _glsl(GLSL.RoundEven), "nearbyint": _glsl(GLSL.RoundEven),
@@ -299,9 +618,9 @@ _MATH_OPS = {
 
 # libdevice symbols whose name is not `__nv_<FUNCS name>[f]`.
 _NV_ALIASES = {
-    "fast_expf": "exp", "fast_exp10f": "exp10", "fast_logf": "log", "fast_log2f": "log2",
-    "fast_log10f": "log10", "fast_sinf": "sin", "fast_cosf": "cos", "fast_tanf": "tan",
-    "fast_powf": "pow", "fast_fdividef": "fast_div", "fdiv_rn": "div_rn", "ddiv_rn": "div_rn",
+    "fast_expf": "fast_exp", "fast_exp10f": "fast_exp10", "fast_logf": "fast_log", "fast_log2f": "fast_log2",
+    "fast_log10f": "fast_log10", "fast_sinf": "fast_sin", "fast_cosf": "fast_cos", "fast_tanf": "tan",
+    "fast_powf": "fast_pow", "fast_fdividef": "fast_div", "fdiv_rn": "div_rn", "ddiv_rn": "div_rn",
     "fsqrt_rn": "sqrt_rn", "dsqrt_rn": "sqrt_rn", "frcp_rn": "rcp_rn", "drcp_rn": "rcp_rn",
     "saturatef": "saturate", "clzll": "clz", "popcll": "popc", "llabs": "abs",
     "umul64hi": "umulhi", "mul64hi": "mulhi", "powif": "powi", "powi": "powi",
