@@ -15,6 +15,7 @@ from jitspv.lower.kernel import KernelArg, LoweredKernel, Target
 from jitspv.lower import rules  # noqa: F401  (registers every lowering)
 from jitspv.lower.spirv.grammar import Op, StorageClass, Decoration, MemoryAccess
 from jitspv.lower.ttir_access import type_name
+from jitspv.ttir.inline import inline_calls
 
 __all__ = ["lower_module", "LoweredKernel", "KernelArg", "Target", "LoweringError"]
 
@@ -30,10 +31,7 @@ def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: b
     if len(kernels) != 1:
         raise LoweringError(f"expected one public kernel function in the TTIR module, found {len(kernels)}")
     func = kernels[0]
-    for f in module.functions:
-        if f is not func:
-            raise LoweringError("calls to non-inlined functions (noinline=True) are not supported yet",
-                                f.location)
+    inline_calls(module, func)   # noinline helpers: one copy of the body per call site
     encodings = assign_encodings(func, num_warps * 32)
     ctx = LoweringContext(func, target, num_warps, encodings)
     ctx.fp_fusion = enable_fp_fusion
