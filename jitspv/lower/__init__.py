@@ -1,6 +1,6 @@
 """Lowering: a TTIR module (jitspv.ttir.ir) to one SPIR-V compute shader.
 
-    lowered = lower_module(ttir_module, target, num_warps=4, enable_fp_fusion=True)
+    lowered = lower_module(ttir_module, target, num_warps=4, enable_fp_fusion=True, num_stages=3)
 
 One workgroup of num_warps * 32 invocations runs one Triton program. The kernel's runtime
 arguments arrive in push constants (or, when they do not fit, in a device buffer whose address is
@@ -12,6 +12,7 @@ from jitspv.lower.assign import assign_encodings
 from jitspv.lower.context import LoweringContext
 from jitspv.lower.errors import LoweringError
 from jitspv.lower.kernel import KernelArg, LoweredKernel, Target
+from jitspv.lower.pipeline import pipeline_dot_loops
 from jitspv.lower import rules  # noqa: F401  (registers every lowering)
 from jitspv.lower.spirv.grammar import Op, StorageClass, Decoration, MemoryAccess
 from jitspv.lower.ttir_access import type_name
@@ -26,12 +27,14 @@ _ARG_FORMATS = {"ptr": "Q", "i1": "I", "i8": "i", "i16": "i", "i32": "i", "i64":
 _FMT_SIZE = {"Q": 8, "q": 8, "d": 8, "I": 4, "i": 4, "f": 4}
 
 
-def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: bool = True) -> LoweredKernel:
+def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: bool = True,
+                 num_stages: int = 3) -> LoweredKernel:
     kernels = [f for f in module.functions if f.visibility == "public"]
     if len(kernels) != 1:
         raise LoweringError(f"expected one public kernel function in the TTIR module, found {len(kernels)}")
     func = kernels[0]
     inline_calls(module, func)   # noinline helpers: one copy of the body per call site
+    pipeline_dot_loops(func, num_stages)
     encodings = assign_encodings(func, num_warps * 32)
     ctx = LoweringContext(func, target, num_warps, encodings)
     ctx.fp_fusion = enable_fp_fusion
