@@ -177,7 +177,7 @@ def lower_ttir(ttir_text: str, target, options: TtirOptions):
     from jitspv.ttir.parser import parse
     from jitspv.lower import lower_module
     return lower_module(parse(ttir_text), target, num_warps=options.num_warps,
-                        enable_fp_fusion=options.enable_fp_fusion)
+                        enable_fp_fusion=options.enable_fp_fusion, num_stages=options.num_stages)
 
 
 def _grid3(grid, kernel):
