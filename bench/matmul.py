@@ -4,6 +4,7 @@ one card. Prints TFLOP/s per size and the ratios to jitspv.
     python bench/matmul.py                 # 4096^3, 1024^3, 4000^3 (GPU machine)
     python bench/matmul.py --sizes 128,200 # any sizes; on lavapipe only the jitspv column runs
     python bench/matmul.py --sweep         # jitspv TFLOP/s of each block config (BM,BN,BK,warps)
+    python bench/matmul.py --sweep 64:128:16:8:1,64:128:16:8:2   # optional 5th field: num_stages
 
 Triton-CUDA and torch columns appear when torch with CUDA is importable. Every backend is first
 checked against the others (or numpy for small sizes) so a fast wrong kernel cannot win.
@@ -56,27 +57,27 @@ def _triton_cuda_matmul():
 def _sweep(sizes, configs):
     """TFLOP/s of tutorial 03's kernel under each fixed config, to choose the autotune list."""
     rng = np.random.default_rng(0)
-    print("config (BM,BN,BK,warps): jitspv TFLOP/s per size " + " ".join(map(str, sizes)))
+    print("config (BM,BN,BK,warps,stages): jitspv TFLOP/s per size " + " ".join(map(str, sizes)))
     data = {}
     for n in sizes:
         a = jitspv.asarray(rng.standard_normal((n, n)).astype(np.float32))
         b = jitspv.asarray(rng.standard_normal((n, n)).astype(np.float32))
         data[n] = (a, b, jitspv.empty((n, n), dtype=np.float32))
-    for bm, bn, bk, w in configs:
+    for bm, bn, bk, w, stages in configs:
         row = []
         for n in sizes:
             a, b, c = data[n]
             grid = (jitspv.cdiv(n, bm) * jitspv.cdiv(n, bn),)
             run = lambda: example.matmul_kernel.fn[grid](a, b, c, n, n, n, n, 1, n, 1, n, 1, BLOCK_SIZE_M=bm,
                                                          BLOCK_SIZE_N=bn, BLOCK_SIZE_K=bk, GROUP_SIZE_M=8,
-                                                         ACTIVATION="", num_warps=w)
+                                                         ACTIVATION="", num_warps=w, num_stages=stages)
             try:
                 run()
             except jitspv.errors.OutOfResources:
                 row.append("oor")
                 continue
             row.append(f"{2.0 * n ** 3 / do_bench(run, quantiles=[0.5]) * 1e-9:.2f}")
-        print(f"{bm:>4} {bn:>4} {bk:>3} {w:>2}: " + " ".join(f"{x:>8}" for x in row), flush=True)
+        print(f"{bm:>4} {bn:>4} {bk:>3} {w:>2} {stages}: " + " ".join(f"{x:>8}" for x in row), flush=True)
 
 
 def main():
@@ -87,11 +88,12 @@ def main():
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.sweep:
-        configs = ([tuple(int(x) for x in c.split(":")) for c in args.sweep.split(",")]
+        configs = ([(tuple(int(x) for x in c.split(":")) + (3,))[:5] for c in args.sweep.split(",")]
                    if args.sweep != "default" else
                    [(128, 128, 8, 8), (128, 128, 16, 8), (128, 128, 32, 8), (128, 64, 16, 4), (64, 128, 16, 4),
                     (128, 64, 32, 4), (64, 64, 16, 4), (64, 64, 32, 4), (64, 64, 32, 2), (128, 128, 16, 4),
                     (256, 128, 8, 8), (128, 64, 16, 8), (64, 128, 32, 8)])
+        configs = [c + (3,) if len(c) == 4 else c for c in configs]
         return _sweep(sizes, configs)
     torch = _cuda()
     from jitspv.vk import get_device
