@@ -324,12 +324,14 @@ def _ulp_error(got, want):
 
 
 # Max ulps allowed (measured on lavapipe, rounded up): jitspv's own sequences (mathfn.py) for
-# exp/exp2/log/log2/sin/cos/tanh/pow/erf/log1p/expm1 and correctly rounded div_rn; fast_expf is
+# libdevice exp (expf)/log/log2/sin/cos/tanh/pow/erf/log1p/expm1 and correctly rounded div_rn.
+# tl.exp/tl.exp2 are what Triton's CUDA backend emits, exp2 of x*log2(e) on the device's Exp2
+# (Vulkan: 3 + 2|x| ulp; the product's rounding adds ~|x| ulp): see _exp_bound; fast_expf is
 # GLSL's Exp (Vulkan: 3 + 2|x| ulp); atan2 is GLSL's (relative error unbounded near 0). exp_neg's
 # results reach the subnormal range, which the device may flush (checked above 2^-126 only).
-MATH_ULPS = {"exp": 1, "exp2": 1.5, "log": 1.5, "log2": 1.5, "sqrt": 0.5, "rsqrt": 2, "erf": 3.5, "floor": 0,
+MATH_ULPS = {"exp": 3 + 2 * 10 * 1.45, "exp2": 3 + 2 * 10, "log": 1.5, "log2": 1.5, "sqrt": 0.5, "rsqrt": 2, "erf": 3.5, "floor": 0,
              "ceil": 0, "abs": 0, "fma": 1, "sqrt_rn": 0.5, "div_rn": 0.5, "pow": 1, "tanh": 2, "expf": 1,
-             "fast_expf": 12, "log1p": 3, "expm1": 3, "cbrt": 1, "exp_neg": 1, "round": 0, "trunc": 0,
+             "fast_expf": 12, "log1p": 3, "expm1": 3, "cbrt": 1, "exp_neg": 3 + 2 * 88 * 1.45, "round": 0, "trunc": 0,
              "sin": 2, "cos": 2, "sin_big": 2, "cos_big": 2}
 
 
@@ -408,7 +410,7 @@ def test_bit_functions():
 
 # ---- jitspv's own fp32 sequences over the whole fp32 range, with special values -------------
 WIDE_FUNCS = ["exp", "exp2", "log", "log2", "sin", "cos", "tanh", "erf", "pow", "div_rn", "exp10", "log10"]
-WIDE_ULPS = {"exp": 1, "exp2": 1.5, "log": 1, "log2": 1.5, "sin": 2, "cos": 2, "tanh": 2, "erf": 3.5, "pow": 1,
+WIDE_ULPS = {"exp": None, "exp2": None, "log": 1, "log2": 1.5, "sin": 2, "cos": 2, "tanh": 2, "erf": 3.5, "pow": 1,
              "div_rn": 0.5, "exp10": 1.5, "log10": 2.5}
 
 
@@ -474,4 +476,9 @@ def test_math_accuracy_wide_f32(num_warps, block):
             far = np.abs(x) > 105615
             assert np.all(np.abs(got[far & np.isfinite(x)]) <= 1), name
             err[far] = 0
-        assert np.max(err) <= WIDE_ULPS[name], (name, np.max(err), x[np.argmax(err)], y[np.argmax(err)])
+        bound = WIDE_ULPS[name]
+        if bound is None:   # tl.exp/tl.exp2: the device's Exp2 (see MATH_ULPS), growing with |x|
+            with np.errstate(all="ignore"):
+                bound = 3 + 2 * np.abs(x.astype(np.float64)) * (1.45 if name == "exp" else 1.0)
+            bound[~np.isfinite(bound)] = 0
+        assert np.all(err <= bound), (name, np.max(err), x[np.argmax(err - bound)], y[np.argmax(err - bound)])

@@ -582,6 +582,10 @@ FUNCS = {
     "tanh": _f32(_tanh), "log10": _f32(_log10), "exp10": _f32(_exp10), "log1p": _f32(_log1p),
     "expm1": _f32(_expm1), "pow": _f32(_pow_with(_accurate_pow)), "powi": _powi, "erf": _erf,
     "fast_exp": _glsl32(GLSL.Exp), "fast_log": _glsl32(GLSL.Log),
+    # tl.exp / tl.exp2 on fp32: what Triton's CUDA backend emits (ex2.approx of x * log2(e)), so
+    # kernels like softmax cost what they cost there; libdevice's exp/exp2 above stay accurate.
+    "exp_approx": _f32(lambda e, x: e.g(GLSL.Exp2, e.op(Op.FMul, x, e.c(1.4426950408889634)))),
+    "exp2_approx": _glsl32(GLSL.Exp2),
     "fast_log2": _glsl32(GLSL.Log2), "fast_sin": _glsl32(GLSL.Sin), "fast_cos": _glsl32(GLSL.Cos),
     "fast_log10": _fast_log10, "fast_exp10": _fast_exp10,
     "fast_pow": _pow_with(lambda e, ax, y: _glsl32(GLSL.Pow)(e, ax, y)),
@@ -604,7 +608,7 @@ FUNCS = {
 }
 
 _MATH_OPS = {
-    "math.exp": "exp", "math.exp2": "exp2", "math.log": "log", "math.log2": "log2", "math.sin": "sin",
+    "math.exp": "exp_approx", "math.exp2": "exp2_approx", "math.log": "log", "math.log2": "log2", "math.sin": "sin",
     "math.cos": "cos", "math.tan": "tan", "math.tanh": "tanh", "math.atan": "atan", "math.asin": "asin",
     "math.acos": "acos", "math.sinh": "sinh", "math.cosh": "cosh", "math.atan2": "atan2",
     "math.asinh": "asinh", "math.acosh": "acosh", "math.atanh": "atanh", "math.powf": "pow",
