@@ -1,6 +1,7 @@
 """Kernel arguments that do not fit in push constants travel in a device buffer whose address is
 the only push constant (lavapipe has 128 bytes of push constants: 17 pointers need 136)."""
 import numpy as np
+import pytest
 import triton.language as tl
 
 import jitspv
@@ -23,6 +24,8 @@ def sum16(out, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, 
 
 def test_arguments_beyond_push_constant_limit():
     from jitspv.vk import get_device
+    if get_device().properties.max_push_constants_size >= 144:
+        pytest.skip("this device's push constants hold the 144-byte argument block (lavapipe's 128 do not)")
     n = 1001
     ins = [np.random.randint(-50, 50, n).astype(np.int32) for _ in range(16)]
     arrays = [jitspv.asarray(a) for a in ins]

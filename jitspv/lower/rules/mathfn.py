@@ -267,7 +267,8 @@ def _tanh(e, x):
     y0 = e.op(Op.FDiv, e.c(1.0), w)
     y = e.fma(e.fma(e.op(Op.FNegate, w), y0, e.c(1.0)), y0, y0)
     large = _copysign(e, e.fma(e.c(-2.0), y, e.c(1.0)), x)
-    return e.sel(e.lt(ax, e.c(0.75)), small, large)
+    # NaN explicitly: NVIDIA's conversions and min/max turn it into numbers inside the sequence.
+    return e.sel(e.op(Op.IsNan, x, t=e.b), x, e.sel(e.lt(ax, e.c(0.75)), small, large))
 
 
 def _sincos(e, x, cos):
