@@ -8,17 +8,13 @@ Each config is BLOCK_M:BLOCK_N:num_warps (the same for both backends). Results a
 against each other (and numpy on lavapipe-sized runs) before timing.
 """
 import argparse
-import importlib.util
-import os
 import types
 
 import numpy as np
 
-_spec = importlib.util.spec_from_file_location(
-    "attention_example", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples",
-                                      "06_fused_attention.py"))
-example = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(example)
+from common import load_example  # noqa: E402  (bench/ is the script's directory)
+
+example = load_example("06_fused_attention.py")
 
 import jitspv  # noqa: E402
 from jitspv.testing import do_bench  # noqa: E402

@@ -6,7 +6,6 @@
 
 Run: python bench/bandwidth.py [--small]   (--small: sizes for lavapipe; no GPU needed)
 """
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import triton.language as tl  # noqa: E402
 
 import jitspv  # noqa: E402
 from jitspv.testing import do_bench  # noqa: E402
-from common import cuda_available, header, table  # noqa: E402
+from common import cuda_available, header, load_example, table  # noqa: E402
 
 SMALL = "--small" in sys.argv
 
@@ -44,14 +43,6 @@ def softmax_kernel(out_ptr, in_ptr, in_stride, out_stride, n_rows, n_cols, BLOCK
 
 
 jit_add, jit_softmax = jitspv.jit(add_kernel), jitspv.jit(softmax_kernel)
-
-
-def _example(name):
-    path = Path(__file__).resolve().parent.parent / "examples" / name
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def bench_add(rows):
@@ -103,7 +94,7 @@ def bench_softmax(rows):
 
 
 def bench_layer_norm(rows):
-    ln = _example("05_layer_norm.py")
+    ln = load_example("05_layer_norm.py")
     M, N = (256, 1000) if SMALL else (4096, 8192)
     x = (np.random.randn(M, N) * 2 + 0.5).astype(np.float16)
     w, b = np.random.rand(N).astype(np.float16), np.random.rand(N).astype(np.float16)

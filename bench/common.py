@@ -3,8 +3,19 @@ lavapipe on a development machine), and the table printer."""
 from __future__ import annotations
 
 import datetime
+import importlib.util
+from pathlib import Path
 
 import triton
+
+
+def load_example(filename: str):
+    """An examples/ script as a module (its kernels and host functions), without running main."""
+    path = Path(__file__).resolve().parent.parent / "examples" / filename
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 

@@ -10,18 +10,12 @@ Triton-CUDA and torch columns appear when torch with CUDA is importable. Every b
 checked against the others (or numpy for small sizes) so a fast wrong kernel cannot win.
 """
 import argparse
-import importlib.util
-import os
-import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
-_spec = importlib.util.spec_from_file_location(
-    "matmul_example", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples",
-                                   "03_matrix_multiplication.py"))
-example = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(example)
+from common import load_example  # noqa: E402  (bench/ is the script's directory)
+
+example = load_example("03_matrix_multiplication.py")
 
 import jitspv  # noqa: E402
 from jitspv.testing import do_bench  # noqa: E402
