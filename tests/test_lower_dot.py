@@ -37,7 +37,7 @@ def matmul(a_ptr, b_ptr, c_ptr, M, N, K, sam, sak, sbk, sbn, scm, scn,
             a = a.to(tl.bfloat16)
             b = b.to(tl.bfloat16)
         if ACC_IN_DOT:
-            acc = tl.dot(a, b, acc, input_precision="ieee")
+            acc = tl.dot(a, b, acc, input_precision="ieee", out_dtype=ACC)   # Triton 3.6 requires out_dtype
         else:
             acc += tl.dot(a, b)   # default precision: tf32, computed in full fp32
         a_ptrs += BK * sak
