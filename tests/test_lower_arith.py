@@ -270,6 +270,9 @@ def test_rtz_rounding_and_bitcast():
     n = 333
     x = (rng.standard_normal(n) * 1000).astype(np.float32)
     x[:5] = [np.nan, np.inf, -np.inf, 1e6, -1e6]
+    # fp16 range edges and subnormals, where the rounding is done on the bit pattern
+    x[5:17] = [65504, -65519.99, 65520, 6.1e-5, -6.1e-5, 3e-8, -5.9e-8, 1e-6, -2.5e-7, 1e-30, -0.0, 0.0]
+    x[17:40] = rng.standard_normal(23) * 1e-5
     o16, obf = np.zeros(n, np.float16), np.zeros(n, np.uint16)
     ob = np.zeros(n, np.uint32)
     _launch(rounding_modes, n, 128, 4, x, o16, TensorWrapper(obf, tl.bfloat16), ob)

@@ -255,23 +255,48 @@ def _float_bits(ctx, t):
     return ctx.m.type_int(ctx.m.type_info(t).width, False)
 
 
-def _toward_zero(ctx, x, r):
-    """r = x rounded to nearest in a narrower float type: step r one ulp toward zero where the
-    rounding went away from zero, giving round-toward-zero. 6 instructions."""
-    src, dst = ctx.m.type_of(x), ctx.m.type_of(r)
-    back = ctx.emit(Op.FConvert, src, r)
-    absf = lambda v: ctx.f.glsl(src, GLSL.FAbs, v)  # noqa: E731
-    away = ctx.emit(Op.FOrdGreaterThan, ctx.t_bool, absf(back), absf(x))
-    ut = _float_bits(ctx, dst)
-    stepped = ctx.emit(Op.Bitcast, dst, ctx.emit(Op.ISub, ut, ctx.emit(Op.Bitcast, ut, r), ctx.const(ut, 1)))
-    return ctx.emit(Op.Select, dst, away, stepped, r)
+_FLOAT_FIELDS = {16: (5, 10), 32: (8, 23), 64: (11, 52)}   # width: (exponent bits, mantissa bits)
+
+
+def _toward_zero(ctx, x, dst):
+    """x rounded toward zero to the narrower float type dst, and whether that was inexact.
+    Done on the bit pattern: NVIDIA's compiler folds the round trip f32 -> f16 -> f32 to x, so
+    comparing a float conversion with its input cannot detect the rounding direction there.
+    Finite values beyond dst's range give its largest finite value, infinities stay, NaN gives
+    a quiet NaN, dst subnormals are exact. About 20 instructions."""
+    b = ctx.t_bool
+    src = ctx.m.type_of(x)
+    ws, wd = ctx.m.type_info(src).width, ctx.m.type_info(dst).width
+    (es, ms), (ed, md) = _FLOAT_FIELDS[ws], _FLOAT_FIELDS[wd]
+    us, ud = _float_bits(ctx, src), _float_bits(ctx, dst)
+    c = lambda v: ctx.const(us, v)  # noqa: E731
+    rebias = ((1 << (es - 1)) - (1 << (ed - 1))) << ms
+    cut = ms - md
+    bits = ctx.emit(Op.Bitcast, us, x)
+    a = ctx.emit(Op.BitwiseAnd, us, bits, c((1 << (ws - 1)) - 1))
+    # dst normal range: rebias the exponent, drop the low mantissa bits
+    normal = ctx.emit(Op.ShiftRightLogical, us, ctx.emit(Op.ISub, us, a, c(rebias)), c(cut))
+    # dst subnormal range: |x| in units of dst's smallest subnormal, truncated (the scaling is exact)
+    scaled = ctx.emit(Op.FMul, src, ctx.f.glsl(src, GLSL.FAbs, x), ctx.m.const(src, 2.0 ** ((1 << (ed - 1)) - 2 + md)))
+    sub = ctx.emit(Op.ConvertFToU, us, scaled)
+    is_sub = ctx.emit(Op.ULessThan, b, a, c(rebias + (1 << ms)))
+    h = ctx.emit(Op.Select, us, is_sub, sub, normal)
+    inf_s, inf_d = ((1 << es) - 1) << ms, ((1 << ed) - 1) << md
+    max_s = rebias + (((1 << ed) - 2) << ms) + (((1 << md) - 1) << cut)
+    h = ctx.emit(Op.Select, us, ctx.emit(Op.UGreaterThanEqual, b, a, c(max_s)), c(inf_d - 1), h)
+    h = ctx.emit(Op.Select, us, ctx.emit(Op.IEqual, b, a, c(inf_s)), c(inf_d), h)
+    h = ctx.emit(Op.Select, us, ctx.emit(Op.UGreaterThan, b, a, c(inf_s)), c(inf_d | (1 << (md - 1))), h)
+    sign = ctx.emit(Op.ShiftRightLogical, us, ctx.emit(Op.BitwiseXor, us, bits, a), c(ws - wd))
+    h = ctx.emit(Op.UConvert, ud, ctx.emit(Op.BitwiseOr, us, h, sign))
+    low = ctx.emit(Op.INotEqual, b, ctx.emit(Op.BitwiseAnd, us, a, c((1 << cut) - 1)), c(0))
+    sub_inexact = ctx.emit(Op.FOrdNotEqual, b, scaled, ctx.emit(Op.ConvertUToF, src, sub))
+    return ctx.emit(Op.Bitcast, dst, h), ctx.emit(Op.Select, b, is_sub, sub_inexact, low)
 
 
 def _f64_to_f32_odd(ctx, x):
     """fp64 -> fp32 rounded to odd (toward zero, then the last bit set where inexact), so that a
     further rounding to bf16 rounds once, as a direct fp64 -> bf16 rounding would."""
-    f = _toward_zero(ctx, x, ctx.emit(Op.FConvert, ctx.t_f32, x))
-    inexact = ctx.emit(Op.FOrdNotEqual, ctx.t_bool, ctx.emit(Op.FConvert, ctx.m.type_of(x), f), x)
+    f, inexact = _toward_zero(ctx, x, ctx.t_f32)
     u = ctx.t_u32
     odd = ctx.emit(Op.Bitcast, ctx.t_f32, ctx.emit(Op.BitwiseOr, u, ctx.emit(Op.Bitcast, u, f), ctx.u32(1)))
     return ctx.emit(Op.Select, ctx.t_f32, inexact, odd, f)
@@ -284,7 +309,7 @@ def _fp_cast(ctx, x, src_name, dst_name, rtype, rtz=False):
     widths = {"f16": 16, "bf16": 16, "f32": 32, "f64": 64}
     if dst_name == "bf16":
         if src_name == "f64":
-            f = _f64_to_f32_odd(ctx, x) if not rtz else _toward_zero(ctx, x, ctx.emit(Op.FConvert, ctx.t_f32, x))
+            f = _f64_to_f32_odd(ctx, x) if not rtz else _toward_zero(ctx, x, ctx.t_f32)[0]
         elif src_name == "f16":
             f = ctx.emit(Op.FConvert, ctx.t_f32, x)
         else:
@@ -296,10 +321,9 @@ def _fp_cast(ctx, x, src_name, dst_name, rtype, rtz=False):
         return ctx.emit(Op.Select, ctx.t_f32, ctx.emit(Op.IsNan, ctx.t_bool, f), f, cut)
     if src_name == "bf16" and dst_name == "f32":
         return x
-    r = ctx.emit(Op.FConvert, rtype, x)
     if rtz and widths[dst_name] < widths[src_name]:
-        return _toward_zero(ctx, x, r)
-    return r
+        return _toward_zero(ctx, x, rtype)[0]
+    return ctx.emit(Op.FConvert, rtype, x)
 
 
 @register("arith.extf", "arith.truncf")
