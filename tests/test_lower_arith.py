@@ -109,7 +109,9 @@ def _bf16_bits(a):
 
 def _float_edges(x, y):
     edges = [(np.nan, 1.0), (1.0, np.nan), (np.inf, 2.0), (-np.inf, np.inf), (-0.0, 0.0), (0.0, -0.0),
-             (5.0, 0.0), (-5.0, 3.0), (5.0, -3.0), (np.inf, np.inf)]
+             (5.0, 0.0), (-5.0, 3.0), (5.0, -3.0), (np.inf, np.inf),
+             # fmod of exact multiples (an approximate quotient one short gives y) and by infinity
+             (7.5, 2.5), (-6.0, 1.5), (5.0, np.inf), (-0.75, 0.25)]
     for i, (a, b) in enumerate(edges):
         x[i], y[i] = a, b
 
@@ -155,6 +157,9 @@ def test_float_ops(dtype):
         if name == "mod":   # OpFRem is not exact for large quotients; C fmod's sign rule must hold
             close = np.isclose(g, want, rtol=1e-2, atol=1e-2 * np.abs(yd)) | (np.isnan(g) & np.isnan(want))
             assert close.all(), (name, np.nonzero(~close))
+            fin = np.isfinite(xd) & np.isfinite(yd) & (yd != 0)
+            assert (np.abs(g[fin]) < np.abs(yd[fin])).all() and (np.signbit(g[fin]) == np.signbit(xd[fin])).all()
+            np.testing.assert_array_equal(g[10:14], [0.0, -0.0, 5.0, -0.0])
             continue
         if name == "div" and dtype in ("float32", "float64"):
             np.testing.assert_allclose(g, want, rtol=3 * np.finfo(np_t).eps, err_msg=name)

@@ -11,7 +11,7 @@ _SIMPLE = {
     "arith.addi": Op.IAdd, "arith.subi": Op.ISub, "arith.muli": Op.IMul,
     "arith.divsi": Op.SDiv, "arith.divui": Op.UDiv, "arith.remui": Op.UMod,
     "arith.addf": Op.FAdd, "arith.subf": Op.FSub, "arith.mulf": Op.FMul, "arith.divf": Op.FDiv,
-    "arith.remf": Op.FRem, "arith.negf": Op.FNegate,
+    "arith.negf": Op.FNegate,
 }
 _CONTRACTIBLE = {Op.FAdd, Op.FSub, Op.FMul}
 
@@ -57,6 +57,30 @@ for _name, _op in _SIMPLE.items():
     register(_name)(_simple_rule(_op))
 for _name, _inst in _GLSL.items():
     register(_name)(_glsl_rule(_inst))
+
+
+@register("arith.remf")
+def _remf(ctx, op):
+    # C fmod: the sign of x, |r| < |y|. NVIDIA's OpFRem divides approximately, so where x is an
+    # exact multiple of y (common with bf16/f16 operands) its truncated quotient can be one short
+    # and r comes out as y. OpFRem on the magnitudes, then one step of ay back into [0, ay) (exact:
+    # r and r -+ ay are multiples of the operands' ulp below 2*ay), then x's sign; fmod(x, inf) = x.
+    # 11 instructions more than OpFRem.
+    b = ctx.t_bool
+
+    def fn(rtype, x, y):
+        ax, ay = ctx.f.glsl(rtype, GLSL.FAbs, x), ctx.f.glsl(rtype, GLSL.FAbs, y)
+        r = ctx.emit(Op.FRem, rtype, ax, ay)
+        r = ctx.emit(Op.Select, rtype, ctx.emit(Op.FOrdGreaterThanEqual, b, r, ay), ctx.emit(Op.FSub, rtype, r, ay), r)
+        r = ctx.emit(Op.Select, rtype, ctx.emit(Op.FOrdLessThan, b, r, ctx.m.const(rtype, 0.0)),
+                     ctx.emit(Op.FAdd, rtype, r, ay), r)
+        ut = _float_bits(ctx, rtype)
+        sign = ctx.emit(Op.BitwiseXor, ut, ctx.emit(Op.Bitcast, ut, x), ctx.emit(Op.Bitcast, ut, ax))
+        r = ctx.emit(Op.Bitcast, rtype, ctx.emit(Op.BitwiseOr, ut, ctx.emit(Op.Bitcast, ut, r), sign))
+        finite_x = ctx.emit(Op.LogicalNot, b, ctx.emit(Op.IsInf, b, x))
+        keep_x = ctx.emit(Op.LogicalAnd, b, ctx.emit(Op.IsInf, b, y), finite_x)
+        return ctx.emit(Op.Select, rtype, keep_x, x, r)
+    elementwise(ctx, op, fn)
 
 
 def _operand_is_bool(ctx, op, i=0):
