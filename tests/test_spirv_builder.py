@@ -17,6 +17,7 @@ from jitspv.lower.spirv import (
     StorageClass, disassemble, to_glsl, validate,
 )
 from jitspv.lower.spirv.samples import VECTOR_ADD_F32_ARGS, vector_add_f32, vector_add_f32_kernel
+from jitspv.lower.spirv.tools import SpirvToolMissing
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGETS = ["vulkan1.2", "vulkan1.3"]
@@ -389,7 +390,10 @@ def test_to_glsl_renders_a_shader():
     f.end()
     m.entry_point(ExecutionModel.GLCompute, f.id, "main")
     m.execution_mode(f.id, ExecutionMode.LocalSize, 8, 1, 1)
-    glsl = to_glsl(m.assemble())
+    try:
+        glsl = to_glsl(m.assemble())
+    except SpirvToolMissing as missing:   # only the executable's absence skips (e.g. the GPU machine)
+        pytest.skip(str(missing))
     assert "local_size_x = 8" in glsl and "void main()" in glsl
 
 
