@@ -114,6 +114,22 @@ def test_allocator_reservation_stays_bounded():
     assert memory.device_heap.reserved_bytes <= reserved
 
 
+def test_oversized_and_spare_blocks_are_not_kept():
+    # A one-off large buffer (do_bench's flush buffer is 256 MiB on a GPU) must not stay reserved
+    # once freed, nor may more than one empty standard block.
+    heap = get_device().memory.device_heap
+    get_device().synchronize()
+    before = heap.reserved_bytes
+    big = heap.allocate(3 * BLOCK_SIZE - 4096)
+    assert heap.reserved_bytes >= before + 3 * BLOCK_SIZE - 4096
+    big.free()
+    spares = [heap.allocate(BLOCK_SIZE) for _ in range(3)]
+    for a in spares:
+        a.free()
+    get_device().synchronize()
+    assert heap.reserved_bytes <= before + BLOCK_SIZE
+
+
 def test_freed_memory_is_reused_in_stream_order():
     # A freed array's memory serves the next allocation at once (no growth in a loop that
     # allocates per call); the host waits for the old user before writing into it.

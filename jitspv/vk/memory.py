@@ -151,7 +151,11 @@ class Heap:
         block.busy_serial = max(block.busy_serial, stream.pending_serial)
         block.give(allocation.offset, allocation.size)
         block.used -= allocation.size
-        if block.used == 0 and block.dedicated:
+        # At most one empty block of the standard size stays cached: a block grown for one large
+        # request (do_bench's 256 MiB flush buffer) or a second spare would otherwise stay
+        # reserved for as long as the smaller requests after it fit elsewhere.
+        if block.used == 0 and (block.dedicated or block.size > self.block_size
+                                or any(b is not block and b.used == 0 for b in self.blocks)):
             self._retire(block)
 
     def _retire(self, block: Block):
