@@ -12,6 +12,7 @@ from triton.compiler.errors import CompilationError
 from triton.runtime.jit import TensorWrapper
 
 import jitspv
+from jitspv.lower.spirv.tools import SpirvToolMissing
 
 rng = np.random.default_rng()
 
@@ -140,7 +141,11 @@ def test_warmup_and_asm():
     assert k.asm["ttir"].startswith("#loc") or "tt.func" in k.asm["ttir"]
     assert k.asm["spv"][:4] == b"\x03\x02\x23\x07"
     assert "OpEntryPoint GLCompute" in k.asm["spvasm"]
-    assert "void main()" in k.asm["glsl"]
+    try:
+        glsl = k.asm["glsl"]
+    except SpirvToolMissing as missing:   # only the executable's absence skips (e.g. the GPU machine)
+        pytest.skip(str(missing))
+    assert "void main()" in glsl
 
 
 def test_dump_dir(tmp_path, monkeypatch):
