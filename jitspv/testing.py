@@ -28,6 +28,15 @@ def _summarize(times, quantiles, return_mode):
     return statistics.fmean(times)
 
 
+def _flush_buffer(device):
+    """One L2-flush buffer per device for the whole process (as torch's cache keeps Triton's)."""
+    buf = device.__dict__.get("_bench_flush_buffer")
+    if buf is None:
+        nbytes = _FLUSH_BYTES_CPU if device.properties.device_type == "CPU" else _FLUSH_BYTES_GPU
+        buf = device.__dict__["_bench_flush_buffer"] = empty(nbytes // 4, np.int32, device=device)
+    return buf
+
+
 def do_bench(fn, warmup=25, rep=100, grad_to_none=None, quantiles=None, return_mode="mean"):
     """Milliseconds of device time per call of fn, like `triton.testing.do_bench`.
 
@@ -40,8 +49,7 @@ def do_bench(fn, warmup=25, rep=100, grad_to_none=None, quantiles=None, return_m
     device = get_device()
     fn()
     device.synchronize()
-    flush_bytes = _FLUSH_BYTES_CPU if device.properties.device_type == "CPU" else _FLUSH_BYTES_GPU
-    cache = empty(flush_bytes // 4, np.int32, device=device)
+    cache = _flush_buffer(device)
 
     start, end = Event(device), Event(device)
     start.record()
