@@ -3,9 +3,9 @@
 `lower_module(ttir_module, target) -> LoweredKernel` (in jitspv/lower/__init__.py) produces one of
 these; the frontend caches it (in memory and, serialized with `to_json`/`from_json` plus the
 SPIR-V bytes, on disk) and launches it: it packs the launch's runtime arguments with `arg_format`
-in the order of `args`, appends the grid when `grid_in_args`, and hands the bytes to the Vulkan
-pipeline, which passes them as push constants or, when `args_in_buffer`, through a device buffer
-whose address is the only push constant.
+in the order of `args`, then the assert record's address when `asserts`, then the grid when
+`grid_in_args`, and hands the bytes to the Vulkan pipeline, which passes them as push constants
+or, when `args_in_buffer`, through a device buffer whose address is the only push constant.
 """
 from __future__ import annotations
 
@@ -59,6 +59,10 @@ class LoweredKernel:
     shared_bytes: int = 0        # workgroup memory used
     entry: str = "main"
     notes: dict = field(default_factory=dict)  # free-form facts for dumps (vector widths, layouts)
+    # tl.device_assert sites, in site order: {"message", "file", "line", "function"}. When there are
+    # any, a hidden u64 (the address of the kernel's assert record) follows `args` at assert_offset.
+    asserts: list = field(default_factory=list)
+    assert_offset: int = -1
 
     @property
     def arg_format(self) -> str:
@@ -69,6 +73,11 @@ class LoweredKernel:
                 fmt += f"{a.offset - pos}x"
             fmt += a.fmt
             pos = a.offset + struct.calcsize("<" + a.fmt)
+        if self.asserts:
+            if self.assert_offset > pos:
+                fmt += f"{self.assert_offset - pos}x"
+            fmt += "Q"
+            pos = self.assert_offset + 8
         if self.grid_in_args:
             grid_offset = self.arg_block_size - 12
             if grid_offset > pos:
