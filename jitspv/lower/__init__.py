@@ -39,16 +39,20 @@ def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: b
     ctx = LoweringContext(func, target, num_warps, encodings)
     ctx.fp_fusion = enable_fp_fusion
     uses_grid = any(op.name == "tt.get_num_programs" for op in func.walk())
-    args, size, in_buffer = _load_arguments(ctx, func, uses_grid)
+    uses_assert = any(op.name == "tt.assert" for op in func.walk())
+    ctx.asserts = []   # filled by the tt.assert rule, one entry per site
+    args, size, in_buffer, assert_offset = _load_arguments(ctx, func, uses_grid, uses_assert)
     ctx.lower_block(func.body.blocks[0])
     spirv = ctx.finish()
     return LoweredKernel(spirv=spirv, local_size=(ctx.num_threads, 1, 1), args=args,
                          arg_block_size=size, args_in_buffer=in_buffer, grid_in_args=uses_grid,
-                         shared_bytes=ctx.smem_words * 4 + ctx.smem_other_bytes, notes={"kernel": func.sym_name})
+                         shared_bytes=ctx.smem_words * 4 + ctx.smem_other_bytes, notes={"kernel": func.sym_name},
+                         asserts=ctx.asserts, assert_offset=assert_offset)
 
 
-def _load_arguments(ctx, func, uses_grid):
-    """Lay out the argument block, declare it, and load every argument in the prologue."""
+def _load_arguments(ctx, func, uses_grid, uses_assert):
+    """Lay out the argument block, declare it, and load every argument in the prologue.
+    A kernel with tl.device_assert gets one hidden u64 after its arguments: its assert record's address."""
     m = ctx.m
     fields = []   # (ttir index, name, fmt, spirv member type)
     for i, arg in enumerate(func.arguments):
@@ -65,6 +69,12 @@ def _load_arguments(ctx, func, uses_grid):
         members.append(_member_type(ctx, fmt))
         offsets.append(offset)
         offset += size
+    assert_offset = -1
+    if uses_assert:
+        offset = assert_offset = -(-offset // 8) * 8
+        members.append(ctx.t_u64)
+        offsets.append(offset)
+        offset += 8
     if uses_grid:
         # The grid's three u32 end the block (LoweredKernel.arg_format puts them at size - 12).
         offset += 4 if offset % 8 == 0 else 0
@@ -97,8 +107,11 @@ def _load_arguments(ctx, func, uses_grid):
         for (i, fmt), x in zip(fields, loaded):
             arg = func.arguments[i]
             ctx.set(arg, _narrow(ctx, arg.type, fmt, x))
-        ctx.grid = loaded[len(fields):]
-    return args, size, in_buffer
+        hidden = loaded[len(fields):]
+        if uses_assert:
+            ctx.assert_record, hidden = hidden[0], hidden[1:]
+        ctx.grid = hidden
+    return args, size, in_buffer, assert_offset
 
 
 def _member_type(ctx, fmt):
