@@ -1,0 +1,50 @@
+"""tt.assert (tl.device_assert): a failed condition is recorded in the kernel's assert record.
+
+The record is four u32 words in device memory whose address arrives as a hidden argument
+(`ctx.assert_record`, see lower/__init__.py): [site index + 1, program id x, y, z]. The first
+invocation to fail anywhere claims word 0 with a compare-exchange from 0 and then writes its
+program id; the host reads the record at the next synchronization (frontend/compiled.py).
+Passing asserts cost one not+or per element and one branch per invocation: no barrier, no
+workgroup memory, no atomic.
+"""
+from __future__ import annotations
+
+from jitspv.lower.registry import register
+from jitspv.lower.spirv.grammar import BuiltIn, MemoryAccess, Op, StorageClass, Scope
+from jitspv.lower.ttir_access import attr
+
+
+@register("tt.assert")
+def _assert(ctx, op):
+    cond = op.operands[0]
+    regs = ctx.tensor(cond).regs if cond.type.is_tensor else [ctx.scalar(cond)]
+    failed = None
+    for c in regs:
+        bad = ctx.emit(Op.LogicalNot, ctx.t_bool, c)
+        failed = bad if failed is None else ctx.emit(Op.LogicalOr, ctx.t_bool, failed, bad)
+    loc = op.location or ctx.loc
+    ctx.asserts.append({"message": str(attr(op, "message")), "file": getattr(loc, "file", "<unknown>"),
+                        "line": getattr(loc, "line", 0), "function": ctx.func.sym_name})
+    site = len(ctx.asserts)
+    ctx.if_then(failed, lambda: _record(ctx, site))
+
+
+def _record(ctx, site):
+    m = ctx.m
+    u32_ptr = m.type_pointer(StorageClass.PhysicalStorageBuffer, ctx.t_u32)
+    base = ctx.assert_record
+
+    def word(k):
+        addr = base if k == 0 else ctx.emit(Op.IAdd, ctx.t_u64, base, m.const(ctx.t_u64, 4 * k))
+        return ctx.emit(Op.ConvertUToPtr, u32_ptr, addr)
+    relaxed = ctx.semantics(0)
+    old = ctx.emit(Op.AtomicCompareExchange, ctx.t_u32, word(0), ctx.u32(Scope.Device), relaxed, relaxed,
+                   ctx.u32(site), ctx.u32(0))
+    first = ctx.emit(Op.IEqual, ctx.t_bool, old, ctx.u32(0))
+    wg = ctx.builtin(BuiltIn.WorkgroupId, vec3=True)
+
+    def write_program_id():
+        for axis in range(3):
+            pid = ctx.emit(Op.CompositeExtract, ctx.t_u32, wg, axis)
+            ctx.emit(Op.Store, None, word(1 + axis), pid, MemoryAccess.Aligned, 4)
+    ctx.if_then(first, write_program_id)
