@@ -143,8 +143,16 @@ class Stream:
         if serial > self.completed_serial:
             self.completed_serial = serial
             deferred = self._deferred
+            error = None
+            # Every due callback runs (frees must not wait behind a failing check); the first
+            # error (a device assertion report) is raised after them, the stream consistent.
             while deferred and deferred[0][0] <= serial:
-                deferred.popleft()[1]()
+                try:
+                    deferred.popleft()[1]()
+                except Exception as e:  # noqa: BLE001 - re-raised below
+                    error = error or e
+            if error is not None:
+                raise error
 
     def poll(self):
         """Notes submissions that finished, without waiting."""
