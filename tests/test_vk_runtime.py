@@ -102,3 +102,20 @@ def test_info_command():
                    "cooperative matrix KHR", "fp16"):
         assert needle in proc.stdout, needle
     assert "Validation" not in proc.stdout + proc.stderr
+
+
+def test_completion_callbacks_all_run_before_an_error_is_raised():
+    import jitspv
+    device = get_device()
+    stream = device.stream
+    x = jitspv.zeros(64)           # recorded work, so callbacks wait for its completion
+    ran = []
+
+    def failing():
+        raise AssertionError("reported by a completion check")
+    stream.defer(failing)
+    stream.defer(lambda: ran.append(True))
+    with pytest.raises(AssertionError, match="completion check"):
+        device.synchronize()
+    assert ran == [True]
+    assert (x.numpy() == 0).all()  # the stream stays usable
