@@ -889,17 +889,16 @@ def _clampf(p, name):
     return ir.Operation(name, operands, [p.type()], attrs)
 
 def _print(p, name):
-    """``tt.print "prefix" {attrs} [: %a : T1, %b : T2 ...]``."""
+    """``tt.print "prefix" {attrs} [: %a, %b ... : T1, T2 ...]``."""
     attrs = {"prefix": ir.StrAttr(p.string())}
     attrs.update(p.opt_attr_dict())
     operands = []
     if p.accept(":"):
-        operands.append(p.use())
+        operands = p.uses()
         p.expect(":")
         p.type()
-        while p.accept(","):
-            operands.append(p.use())
-            p.expect(":")
+        for _ in operands[1:]:
+            p.expect(",")
             p.type()
     return ir.Operation(name, operands, [], attrs)
 
