@@ -3,7 +3,8 @@
 `lower_module(ttir_module, target) -> LoweredKernel` (in jitspv/lower/__init__.py) produces one of
 these; the frontend caches it (in memory and, serialized with `to_json`/`from_json` plus the
 SPIR-V bytes, on disk) and launches it: it packs the launch's runtime arguments with `arg_format`
-in the order of `args`, then the assert record's address when `asserts`, then the grid when
+in the order of `args`, then the assert record's address when `asserts`, then the print buffer's
+address when `prints`, then the grid when
 `grid_in_args`, and hands the bytes to the Vulkan pipeline, which passes them as push constants
 or, when `args_in_buffer`, through a device buffer whose address is the only push constant.
 """
@@ -12,6 +13,15 @@ from __future__ import annotations
 import json
 import struct
 from dataclasses import dataclass, field, asdict
+
+
+# tl.device_print buffer: a u32 cursor (records reserved so far, also beyond capacity: the excess
+# is the count of dropped records), padding to 16 bytes, then records of 8 u32 words:
+# [site, pid x, pid y, pid z, row-major element index, value bits low, high, 0].
+PRINT_BUFFER_BYTES = 1 << 20
+PRINT_HEADER_BYTES = 16
+PRINT_RECORD_WORDS = 8
+PRINT_CAPACITY = (PRINT_BUFFER_BYTES - PRINT_HEADER_BYTES) // (4 * PRINT_RECORD_WORDS)
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,11 @@ class LoweredKernel:
     # any, a hidden u64 (the address of the kernel's assert record) follows `args` at assert_offset.
     asserts: list = field(default_factory=list)
     assert_offset: int = -1
+    # tl.device_print sites, one per printed operand in site order: {"prefix", "hex", "signed",
+    # "type", "shape", "operand", "operands"} (operand -1: a print without operands). When there are
+    # any, a hidden u64 (the address of the kernel's print buffer) follows at print_offset.
+    prints: list = field(default_factory=list)
+    print_offset: int = -1
 
     @property
     def arg_format(self) -> str:
@@ -73,11 +88,12 @@ class LoweredKernel:
                 fmt += f"{a.offset - pos}x"
             fmt += a.fmt
             pos = a.offset + struct.calcsize("<" + a.fmt)
-        if self.asserts:
-            if self.assert_offset > pos:
-                fmt += f"{self.assert_offset - pos}x"
-            fmt += "Q"
-            pos = self.assert_offset + 8
+        for sites, offset in ((self.asserts, self.assert_offset), (self.prints, self.print_offset)):
+            if sites:
+                if offset > pos:
+                    fmt += f"{offset - pos}x"
+                fmt += "Q"
+                pos = offset + 8
         if self.grid_in_args:
             grid_offset = self.arg_block_size - 12
             if grid_offset > pos:
