@@ -40,19 +40,24 @@ def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: b
     ctx.fp_fusion = enable_fp_fusion
     uses_grid = any(op.name == "tt.get_num_programs" for op in func.walk())
     uses_assert = any(op.name == "tt.assert" for op in func.walk())
+    uses_print = any(op.name == "tt.print" for op in func.walk())
     ctx.asserts = []   # filled by the tt.assert rule, one entry per site
-    args, size, in_buffer, assert_offset = _load_arguments(ctx, func, uses_grid, uses_assert)
+    ctx.prints = []    # filled by the tt.print rule, one entry per printed operand
+    args, size, in_buffer, assert_offset, print_offset = _load_arguments(ctx, func, uses_grid, uses_assert,
+                                                                         uses_print)
     ctx.lower_block(func.body.blocks[0])
     spirv = ctx.finish()
     return LoweredKernel(spirv=spirv, local_size=(ctx.num_threads, 1, 1), args=args,
                          arg_block_size=size, args_in_buffer=in_buffer, grid_in_args=uses_grid,
                          shared_bytes=ctx.smem_words * 4 + ctx.smem_other_bytes, notes={"kernel": func.sym_name},
-                         asserts=ctx.asserts, assert_offset=assert_offset)
+                         asserts=ctx.asserts, assert_offset=assert_offset,
+                         prints=ctx.prints, print_offset=print_offset)
 
 
-def _load_arguments(ctx, func, uses_grid, uses_assert):
+def _load_arguments(ctx, func, uses_grid, uses_assert, uses_print):
     """Lay out the argument block, declare it, and load every argument in the prologue.
-    A kernel with tl.device_assert gets one hidden u64 after its arguments: its assert record's address."""
+    A kernel with tl.device_assert gets one hidden u64 after its arguments: its assert record's address;
+    one with tl.device_print gets one after that: its print buffer's address."""
     m = ctx.m
     fields = []   # (ttir index, name, fmt, spirv member type)
     for i, arg in enumerate(func.arguments):
@@ -72,6 +77,12 @@ def _load_arguments(ctx, func, uses_grid, uses_assert):
     assert_offset = -1
     if uses_assert:
         offset = assert_offset = -(-offset // 8) * 8
+        members.append(ctx.t_u64)
+        offsets.append(offset)
+        offset += 8
+    print_offset = -1
+    if uses_print:
+        offset = print_offset = -(-offset // 8) * 8
         members.append(ctx.t_u64)
         offsets.append(offset)
         offset += 8
@@ -110,8 +121,10 @@ def _load_arguments(ctx, func, uses_grid, uses_assert):
         hidden = loaded[len(fields):]
         if uses_assert:
             ctx.assert_record, hidden = hidden[0], hidden[1:]
+        if uses_print:
+            ctx.print_buffer, hidden = hidden[0], hidden[1:]
         ctx.grid = hidden
-    return args, size, in_buffer, assert_offset
+    return args, size, in_buffer, assert_offset, print_offset
 
 
 def _member_type(ctx, fmt):
