@@ -386,8 +386,3 @@ def _bitcast(ctx, op):
             return ctx.emit(Op.Bitcast, rtype, wide)
         return ctx.emit(Op.Bitcast, rtype, x)
     elementwise(ctx, op, fn)
-
-
-@register("tt.print")
-def _print(ctx, op):
-    ctx.error("jitspv does not support tl.device_print (tt.print) yet")
