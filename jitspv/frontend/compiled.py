@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import json
+import math
 import os
+import sys
 import struct
 from collections.abc import Mapping
 from pathlib import Path
 
-from jitspv.lower.kernel import LoweredKernel
+from jitspv.lower.kernel import (LoweredKernel, PRINT_BUFFER_BYTES, PRINT_CAPACITY, PRINT_HEADER_BYTES,
+                                 PRINT_RECORD_WORDS)
 
 
 class KernelAsm(Mapping):
@@ -44,20 +47,22 @@ class DeviceAssertionError(AssertionError):
                          f"{self.message} (program id {program_id})")
 
 
-class _AssertRecord:
-    """Four u32 words the kernel's tt.assert sites write on failure: [site + 1, pid x, y, z].
+class _DebugBuffer:
+    """u32 words the kernel's debug sites write: the assert record (four words the tt.assert sites
+    write on failure: [site + 1, pid x, y, z]) or the print buffer (lower/kernel.py, PRINT_*).
 
     It lives in host-mapped memory (device memory where the host can map it, else the staging
     heap), so that a check reads it without recording or waiting for anything: the check runs as
     a stream callback once the launches before it completed, i.e. at the next synchronization.
+    Only the first four words start cleared (the record, or the print buffer's cursor).
     """
 
-    def __init__(self, device):
+    def __init__(self, device, nbytes=16):
         from jitspv.vk.binding import ffi
         memory = device.memory
         heap = memory.device_heap if memory.device_heap.mapped else memory.staging_heap
         self.stream = device.stream
-        self.allocation = heap.allocate(16)
+        self.allocation = heap.allocate(nbytes)
         if self.allocation.host_safe_serial > self.stream.completed_serial:
             self.stream.wait_serial(self.allocation.host_safe_serial)   # reused memory: its last users
         self.address = self.allocation.address
@@ -71,6 +76,63 @@ class _AssertRecord:
 
     def read(self):
         return tuple(self.words[k] for k in range(4))
+
+    def print_records(self, count):
+        """The first `count` print records, copied out, as a (count, PRINT_RECORD_WORDS) u32 array."""
+        import numpy as np
+        from jitspv.vk.binding import ffi
+        data = ffi.buffer(self.words + PRINT_HEADER_BYTES // 4, count * 4 * PRINT_RECORD_WORDS)
+        return np.frombuffer(data, np.uint32).reshape(count, PRINT_RECORD_WORDS).copy()
+
+
+def format_print_records(sites, records) -> list:
+    """Lines Triton's printf would print for these records (lower/kernel.py, PRINT_*), grouped by
+    site (tt.print operand, in program order), then program id, then element index; records with
+    equal keys (a print in a loop) keep the order they were written in."""
+    import numpy as np
+    order = np.lexsort((records[:, 4], records[:, 3], records[:, 2], records[:, 1], records[:, 0]))
+    lines = []
+    for site_index, px, py, pz, index, low, high, _ in records[order].tolist():
+        site = sites[site_index]
+        line = f"pid ({px}, {py}, {pz})"
+        if site["operand"] < 0:
+            lines.append(line + site["prefix"])
+            continue
+        shape = site["shape"]
+        coords = np.unravel_index(index, shape) if shape else ()
+        widths = [math.ceil(math.log10(d)) if d > 0 else 0 for d in shape]
+        line += " idx (" + ", ".join(str(int(c)).rjust(w) for c, w in zip(coords, widths)) + ")" + site["prefix"]
+        if site["operands"] > 1:
+            line += f"(operand {site['operand']}) "
+        lines.append(line + _format_value(site, low | high << 32))
+    return lines
+
+
+def _format_value(site, bits):
+    """printf of one value as Triton's format string has it: %f (the value as double), %i / %u
+    (%lli / %llu for 64 bits; narrower ints extended to 32 bits by their signedness), %p, and for
+    hex=True 0x%0Nx with N hex digits of the type."""
+    import numpy as np
+    t, hex_ = site["type"], site["hex"]
+    if t == "ptr":
+        return f"0x{bits:x}" if bits else "(nil)"
+    if t in ("f16", "bf16", "f32", "f64"):
+        value = struct.unpack("<d", struct.pack("<Q", bits))[0] if t == "f64" else \
+            struct.unpack("<f", struct.pack("<I", bits))[0]
+        if hex_:
+            pattern = {"f64": bits, "f32": bits, "bf16": bits >> 16,
+                       "f16": int(np.float32(value).astype(np.float16).view(np.uint16)) if t == "f16" else 0}[t]
+            return f"0x{pattern:0{int(t[-2:]) // 4}x}"
+        if math.isnan(value):
+            return "-nan" if math.copysign(1.0, value) < 0 else "nan"
+        return "%f" % value
+    width = int(t[1:])
+    value = bits & ((1 << width) - 1)
+    if site["signed"] and value >> (width - 1):
+        value -= 1 << width
+    if hex_:
+        return "0x" + format(value & ((1 << max(width, 32)) - 1), f"0{width // 4}x" if width >= 4 else "x")
+    return str(value)
 
 
 class CompiledKernel:
@@ -92,6 +154,7 @@ class CompiledKernel:
         self.runtime_params = tuple(kept_params[a.ttir_index] for a in lowered.args)
         self._pack = struct.Struct(lowered.arg_format).pack
         self._assert_record = None   # made at the first launch of a kernel with asserts
+        self._print_buffer = None    # made at the first launch of a kernel with prints
         self.metadata = {"name": name, "num_warps": lowered.local_size[0] // 32, "local_size": lowered.local_size,
                          "shared": lowered.shared_bytes, "arg_block_size": lowered.arg_block_size,
                          "args_in_buffer": lowered.args_in_buffer, **lowered.notes}
@@ -100,6 +163,8 @@ class CompiledKernel:
         vals = [launch_values[i] for i in self.runtime_params]
         if self.lowered.asserts:
             vals.append(self.assert_record.address)
+        if self.lowered.prints:
+            vals.append(self.print_buffer.address)
         if self.lowered.grid_in_args:
             vals.extend(grid)
         return self._pack(*vals)
@@ -113,13 +178,42 @@ class CompiledKernel:
             if serial != record.checked_serial:
                 record.checked_serial = serial
                 record.stream.defer(self._check_asserts)
+        if self.lowered.prints:
+            buffer = self._print_buffer
+            serial = buffer.stream.pending_serial
+            if serial != buffer.checked_serial:
+                buffer.checked_serial = serial
+                buffer.stream.defer(self._emit_prints)
 
     @property
-    def assert_record(self) -> _AssertRecord:
+    def assert_record(self) -> _DebugBuffer:
         if self._assert_record is None:
             from jitspv.vk.device import get_device
-            self._assert_record = _AssertRecord(get_device())
+            self._assert_record = _DebugBuffer(get_device())
         return self._assert_record
+
+    @property
+    def print_buffer(self) -> _DebugBuffer:
+        if self._print_buffer is None:
+            from jitspv.vk.device import get_device
+            self._print_buffer = _DebugBuffer(get_device(), PRINT_BUFFER_BYTES)
+        return self._print_buffer
+
+    def _emit_prints(self):
+        """Prints the records of the completed submission to stdout and empties the buffer."""
+        buffer = self._print_buffer
+        reserved = buffer.words[0]
+        if not reserved:
+            return
+        written = min(reserved, PRINT_CAPACITY)
+        records = buffer.print_records(written)
+        buffer.clear()
+        lines = format_print_records(self.lowered.prints, records)
+        if reserved > written:
+            lines.append(f"jitspv: {reserved - written} lines of tl.device_print dropped "
+                         f"(the print buffer holds {PRINT_CAPACITY})")
+        sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.flush()
 
     def _check_asserts(self):
         """Raises DeviceAssertionError when a site failed, clearing the record first so that the
