@@ -155,35 +155,35 @@ class CompiledKernel:
         self._pack = struct.Struct(lowered.arg_format).pack
         self._assert_record = None   # made at the first launch of a kernel with asserts
         self._print_buffer = None    # made at the first launch of a kernel with prints
+        # (buffer, completion check) per debug buffer, in argument-block order; () without any.
+        self._debug_checks = None if lowered.asserts or lowered.prints else ()
         self.metadata = {"name": name, "num_warps": lowered.local_size[0] // 32, "local_size": lowered.local_size,
                          "shared": lowered.shared_bytes, "arg_block_size": lowered.arg_block_size,
                          "args_in_buffer": lowered.args_in_buffer, **lowered.notes}
 
     def pack_args(self, launch_values, grid) -> bytes:
         vals = [launch_values[i] for i in self.runtime_params]
-        if self.lowered.asserts:
-            vals.append(self.assert_record.address)
-        if self.lowered.prints:
-            vals.append(self.print_buffer.address)
+        if self._debug_checks is None:
+            checks = []
+            if self.lowered.asserts:
+                checks.append((self.assert_record, self._check_asserts))
+            if self.lowered.prints:
+                checks.append((self.print_buffer, self._emit_prints))
+            self._debug_checks = tuple(checks)
+        vals.extend(buffer.address for buffer, _ in self._debug_checks)
         if self.lowered.grid_in_args:
             vals.extend(grid)
         return self._pack(*vals)
 
     def launch(self, grid, launch_values):
         self.pipeline.launch(grid, self.pack_args(launch_values, grid))
-        if self.lowered.asserts:
-            # One check per submission that holds launches of this kernel, run when it completes.
-            record = self._assert_record
-            serial = record.stream.pending_serial
-            if serial != record.checked_serial:
-                record.checked_serial = serial
-                record.stream.defer(self._check_asserts)
-        if self.lowered.prints:
-            buffer = self._print_buffer
+        # Debug buffers (asserts, prints): one check per submission holding launches of this
+        # kernel, run when it completes. Kernels without them skip an empty loop.
+        for buffer, check in self._debug_checks:
             serial = buffer.stream.pending_serial
             if serial != buffer.checked_serial:
                 buffer.checked_serial = serial
-                buffer.stream.defer(self._emit_prints)
+                buffer.stream.defer(check)
 
     @property
     def assert_record(self) -> _DebugBuffer:
@@ -217,8 +217,8 @@ class CompiledKernel:
 
     def _check_asserts(self):
         """Raises DeviceAssertionError when a site failed, clearing the record first so that the
-        process stays usable. Runs inside the stream's completion handling: the stream has noted
-        the completion already, and callbacks queued behind this one run at the next completion."""
+        process stays usable. Runs inside the stream's completion handling, which runs the other
+        due callbacks before re-raising."""
         record = self._assert_record
         site, *program_id = record.read()
         if site:

@@ -74,18 +74,17 @@ def _load_arguments(ctx, func, uses_grid, uses_assert, uses_print):
         members.append(_member_type(ctx, fmt))
         offsets.append(offset)
         offset += size
-    assert_offset = -1
-    if uses_assert:
-        offset = assert_offset = -(-offset // 8) * 8
-        members.append(ctx.t_u64)
-        offsets.append(offset)
-        offset += 8
-    print_offset = -1
-    if uses_print:
-        offset = print_offset = -(-offset // 8) * 8
-        members.append(ctx.t_u64)
-        offsets.append(offset)
-        offset += 8
+    debug_offsets = []   # where the runtime puts the assert record's / print buffer's address
+    for used in (uses_assert, uses_print):
+        if used:
+            offset = -(-offset // 8) * 8
+            debug_offsets.append(offset)
+            members.append(ctx.t_u64)
+            offsets.append(offset)
+            offset += 8
+        else:
+            debug_offsets.append(-1)
+    assert_offset, print_offset = debug_offsets
     if uses_grid:
         # The grid's three u32 end the block (LoweredKernel.arg_format puts them at size - 12).
         offset += 4 if offset % 8 == 0 else 0
