@@ -3,18 +3,20 @@
 Each variant runs in its own process (the memory type is chosen when the device is created):
   default      the allocator's choice (on NVIDIA: DEVICE_LOCAL | HOST_VISIBLE | HOST_COHERENT, the BAR type)
   device_only  a DEVICE_LOCAL type without HOST_VISIBLE (host data then moves through staging copies)
+  one_block    blocks of the allocation limit, so that all arrays share one VkDeviceMemory
 For each: n = 2^20, 2^24, 2^28 fp32 with two distinct inputs, and x + x (one input array), at the
 tutorial's BLOCK=1024 / 4 warps and at BLOCK=4096 / 8 warps. GB/s = 3 * 4 * n / t either way (x + x
 reads one array twice, so it overcounts, as in the issue). Both sides time with their own do_bench
 (Vulkan timestamps / CUDA events, L2 flushed between calls).
 
-Run: python bench/vector_add_placement.py [--small]   (prints the memory types, then one table;
+Run: python bench/vector_add_placement.py [--small] [--timeline [--no-cuda]]   (prints the memory types, then one table;
 --small: sizes for lavapipe)
 """
 import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -24,9 +26,9 @@ import triton  # noqa: E402
 
 from common import cuda_available, table  # noqa: E402
 
-SIZES = (16, 18) if "--small" in sys.argv else (20, 24, 28)
+SIZES = (16, 18) if "--small" in sys.argv else (20, 24, 26, 27, 28)
 SHAPES = ((1024, 4), (4096, 8))
-VARIANTS = ("default", "device_only")
+VARIANTS = ("default", "device_only", "one_block")
 
 
 def _patch_device_only():
@@ -56,13 +58,18 @@ def memory_types():
         t = mp.memoryTypes[i]
         flags = "|".join(n for bit, n in names.items() if t.propertyFlags & bit) or "-"
         out.append(f"type {i}: {flags} heap {t.heapIndex} ({mp.memoryHeaps[t.heapIndex].size / 2**30:.1f} GiB)")
-    out.append(f"chosen device type: {dev.memory.device_heap.type_index}, host transfer mode {dev.memory.mode}")
+    out.append(f"chosen device type: {dev.memory.device_heap.type_index}, host transfer mode {dev.memory.mode}, "
+               f"block size {dev.memory.device_heap.block_size >> 20} MiB, max workgroups "
+               f"{tuple(dev.properties.max_compute_workgroup_count)}")
     return out
 
 
 def child(variant):
     if variant == "device_only":
         _patch_device_only()
+    if variant == "one_block":
+        from jitspv.vk import memory
+        memory.BLOCK_SIZE = 4 << 30
     import jitspv
     from jitspv.testing import do_bench
     from bandwidth import jit_add
@@ -79,6 +86,13 @@ def child(variant):
                 ref = x + (y if b is Y else x)
                 assert np.array_equal(O.numpy(), ref), (variant, bits, block, name)
                 result["gbs"][f"{bits}/{block}/{warps}/{name}"] = 12 * n / do_bench(run) * 1e-6
+                if bits == SIZES[-1]:  # cross-check the timestamps with the host clock
+                    jitspv.synchronize()
+                    t = time.perf_counter()
+                    for _ in range(20):
+                        run()
+                    jitspv.synchronize()
+                    result["gbs"][f"{bits}/{block}/{warps}/{name} wall"] = 12 * n * 20 / (time.perf_counter() - t) * 1e-9
         del X, Y, O
     print("RESULT " + json.dumps(result))
 
@@ -99,9 +113,109 @@ def triton_cuda():
     return out
 
 
+def timeline(steps=30):
+    """One set of 2^28 arrays timed again and again: does the rate move over time, with the clocks?"""
+    import jitspv
+    from jitspv.testing import do_bench
+    from bandwidth import jit_add, add_kernel
+    use_cuda = "--no-cuda" not in sys.argv and cuda_available()
+    n = 1 << 28
+    x, y = np.random.rand(n).astype(np.float32), np.random.rand(n).astype(np.float32)
+    X, Y, O = jitspv.asarray(x), jitspv.asarray(y), jitspv.full(n, np.nan)
+    grid = (n // 1024,)
+    run = lambda: jit_add[grid](X, Y, O, n, BLOCK=1024, num_warps=4)  # noqa: E731
+    run()
+    assert np.array_equal(O.numpy(), x + y)
+    if use_cuda:
+        import torch
+        tx, ty = torch.from_numpy(x).cuda(), torch.from_numpy(y).cuda()
+        to = torch.empty_like(tx)
+    t0 = time.perf_counter()
+    rows = []
+    for step in range(steps):
+        row = [step, time.perf_counter() - t0, 12 * n / do_bench(run, rep=50) * 1e-6]
+        row.append(12 * n / triton.testing.do_bench(
+            lambda: add_kernel[grid](tx, ty, to, n, BLOCK=1024, num_warps=4), rep=50) * 1e-6 if use_cuda else None)
+        try:
+            row.append(subprocess.run(["nvidia-smi", "--query-gpu=clocks.sm,clocks.mem,pstate,power.draw",
+                                       "--format=csv,noheader"], capture_output=True, text=True).stdout.strip())
+        except FileNotFoundError:
+            row.append(None)
+        rows.append(row)
+        if step == steps // 2:  # a fresh set of arrays halfway: does placement matter?
+            del X, Y, O
+            X, Y, O = jitspv.asarray(x), jitspv.asarray(y), jitspv.full(n, np.nan)
+            rows.append(["new arrays", "", ""])
+    print(table(["step", "s", "jitspv GB/s", "Triton-CUDA GB/s", "sm, mem clock, pstate, power"], rows))
+
+
+def iterations(rounds=4):
+    """Per-call times of the bandwidth.py measurement: are slow calls mixed in, or whole runs slow?"""
+    import jitspv
+    from jitspv.testing import do_bench
+    from bandwidth import jit_add
+    n = 1 << 28
+    x, y = np.random.rand(n).astype(np.float32), np.random.rand(n).astype(np.float32)
+    clocks = _ClockSampler()
+    rows = []
+    for r in range(rounds):
+        X, Y, O = jitspv.asarray(x), jitspv.asarray(y), jitspv.full(n, np.nan)
+        run = lambda: jit_add[(n // 1024,)](X, Y, O, n, BLOCK=1024, num_warps=4)  # noqa: E731
+        run()
+        assert np.array_equal(O.numpy(), x + y)
+        for rep in (100, 50, 100):
+            clocks.start()
+            t = sorted(do_bench(run, rep=rep, return_mode="all"))
+            sm = clocks.stop()
+            gbs = [12 * n / v * 1e-6 for v in (t[0], t[len(t) // 2], t[-1])]
+            slow = sum(v > 1.3 * t[0] for v in t)
+            rows.append([r, rep, len(t), *gbs, slow, hex(X.data_ptr()), sm])
+        del X, Y, O
+    print(table(["arrays", "rep ms", "calls", "best GB/s", "median GB/s", "worst GB/s", "calls > 1.3x best",
+                 "x address", "SM/mem MHz min-median-max"], rows))
+
+
+class _ClockSampler:
+    """SM and memory clocks every 2 ms through NVML (nvidia-ml-py) while a measurement runs."""
+
+    def __init__(self):
+        try:
+            import pynvml
+            pynvml.nvmlInit()
+            self.nvml, self.handle = pynvml, pynvml.nvmlDeviceGetHandleByIndex(0)
+        except Exception:  # noqa: BLE001 - no NVML: the column stays empty
+            self.nvml = None
+
+    def start(self):
+        import threading
+        self.samples, self.running = [], True
+        if self.nvml:
+            self.thread = threading.Thread(target=self._run, daemon=True)
+            self.thread.start()
+
+    def _run(self):
+        nv = self.nvml
+        while self.running:
+            self.samples.append((nv.nvmlDeviceGetClockInfo(self.handle, nv.NVML_CLOCK_SM),
+                                 nv.nvmlDeviceGetClockInfo(self.handle, nv.NVML_CLOCK_MEM)))
+            time.sleep(0.002)
+
+    def stop(self):
+        self.running = False
+        if not self.nvml:
+            return None
+        self.thread.join()
+        sm, mem = sorted(s[0] for s in self.samples), sorted(s[1] for s in self.samples)
+        return f"{sm[0]}-{sm[len(sm) // 2]}-{sm[-1]} / {mem[0]}-{mem[-1]} ({len(sm)} samples)"
+
+
 def main():
+    if "--iterations" in sys.argv:
+        return iterations()
     if len(sys.argv) > 2 and sys.argv[1] == "--child":
         return child(sys.argv[2])
+    if "--timeline" in sys.argv:
+        return timeline()
     results = {}
     for variant in VARIANTS:
         proc = subprocess.run([sys.executable, __file__, "--child", variant] + sys.argv[1:], capture_output=True, text=True,
@@ -119,7 +233,8 @@ def main():
         bits, block, warps, name = key.split("/")
         row = [f"2^{bits}", f"{block}/{warps}", name] + [results[v]["gbs"][key] for v in results]
         if reference:
-            row += [reference[key]] + [results[v]["gbs"][key] / reference[key] for v in results]
+            ref = reference.get(key.replace(" wall", ""))
+            row += [ref] + [results[v]["gbs"][key] / ref for v in results]
         rows.append(row)
     cols = ["n", "BLOCK/warps", "inputs"] + [f"jitspv {v} GB/s" for v in results]
     if reference:
