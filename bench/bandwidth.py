@@ -4,6 +4,9 @@
   fused softmax fp32, 8192 x 8192 rows (tutorial 02)       GB/s = 2 * 4 * rows * cols / t
   layer norm forward fp16, 4096 x 8192 (tutorial 05)       GB/s = (2 * M * N + 2 * N) * 2 / t
 
+Each row is measured in 3 interleaved rounds (jitspv, Triton-CUDA, torch, jitspv, ...; medians) with
+the SM clock sampled through NVML, because the H200 was seen lowering its SM clock mid-run.
+
 Run: python bench/bandwidth.py [--small]   (--small: sizes for lavapipe; no GPU needed)
 """
 import sys
@@ -17,7 +20,7 @@ import triton.language as tl  # noqa: E402
 
 import jitspv  # noqa: E402
 from jitspv.testing import do_bench  # noqa: E402
-from common import cuda_available, header, load_example, table  # noqa: E402
+from common import cuda_available, header, load_example, side_by_side, table  # noqa: E402
 
 SMALL = "--small" in sys.argv
 
@@ -56,15 +59,16 @@ def bench_add(rows):
         jit_add[grid](X, Y, O, n, BLOCK=block, num_warps=warps)
     run_jitspv()
     err = float(np.abs(O.numpy() - (x + y)).max())
-    gbs = lambda ms: 3 * 4 * n / ms * 1e-6  # noqa: E731
-    row = ["vector add fp32 n=2^%d" % (n.bit_length() - 1), gbs(do_bench(run_jitspv)), err]
+    sides = {"jitspv": lambda: do_bench(run_jitspv)}
     if cuda_available():
         import torch
         tx, ty = torch.from_numpy(x).cuda(), torch.from_numpy(y).cuda()
         to = torch.empty_like(tx)
-        row.append(gbs(triton.testing.do_bench(lambda: add_kernel[grid](tx, ty, to, n, BLOCK=block, num_warps=warps))))
-        row.append(gbs(triton.testing.do_bench(lambda: torch.add(tx, ty, out=to))))
-    rows.append(row)
+        sides["triton"] = lambda: triton.testing.do_bench(lambda: add_kernel[grid](tx, ty, to, n, BLOCK=block,
+                                                                                   num_warps=warps))
+        sides["torch"] = lambda: triton.testing.do_bench(lambda: torch.add(tx, ty, out=to))
+    rows.append(_row("vector add fp32 n=2^%d" % (n.bit_length() - 1), err, side_by_side(sides),
+                     lambda ms: 3 * 4 * n / ms * 1e-6))
 
 
 def bench_softmax(rows):
@@ -81,16 +85,15 @@ def bench_softmax(rows):
     ref = np.exp(a - a.max(1, keepdims=True))
     ref /= ref.sum(1, keepdims=True)
     err = float(np.abs(O.numpy() - ref).max())
-    gbs = lambda ms: 2 * 4 * R * C / ms * 1e-6  # noqa: E731
-    row = [f"fused softmax fp32 {R}x{C}", gbs(do_bench(run_jitspv)), err]
+    sides = {"jitspv": lambda: do_bench(run_jitspv)}
     if cuda_available():
         import torch
         ta = torch.from_numpy(a).cuda()
         to = torch.empty_like(ta)
-        row.append(gbs(triton.testing.do_bench(
-            lambda: softmax_kernel[(programs,)](to, ta, C, C, R, C, BLOCK=block, num_warps=warps))))
-        row.append(gbs(triton.testing.do_bench(lambda: torch.softmax(ta, dim=1))))
-    rows.append(row)
+        sides["triton"] = lambda: triton.testing.do_bench(
+            lambda: softmax_kernel[(programs,)](to, ta, C, C, R, C, BLOCK=block, num_warps=warps))
+        sides["torch"] = lambda: triton.testing.do_bench(lambda: torch.softmax(ta, dim=1))
+    rows.append(_row(f"fused softmax fp32 {R}x{C}", err, side_by_side(sides), lambda ms: 2 * 4 * R * C / ms * 1e-6))
 
 
 def bench_layer_norm(rows):
@@ -109,8 +112,7 @@ def bench_layer_norm(rows):
     x64 = x.astype(np.float64)
     ref = (x64 - x64.mean(1, keepdims=True)) / np.sqrt(x64.var(1, keepdims=True) + eps) * w + b
     err = float(np.abs(y.numpy().astype(np.float64) - ref).max())
-    gbs = lambda ms: (2 * M * N + 2 * N) * 2 / ms * 1e-6  # noqa: E731
-    row = [f"layer norm fwd fp16 {M}x{N}", gbs(do_bench(run_jitspv)), err]
+    sides = {"jitspv": lambda: do_bench(run_jitspv)}
     if cuda_available():
         import torch
         fwd = triton.jit(ln._layer_norm_fwd_fused.fn)   # the same kernel source, Triton's CUDA backend
@@ -120,9 +122,21 @@ def bench_layer_norm(rows):
 
         def run_triton():
             fwd[(M,)](tx, ty, tw, tb, tmean, trstd, N, N, eps, BLOCK_SIZE=block, num_warps=warps)
-        row.append(gbs(triton.testing.do_bench(run_triton)))
-        row.append(gbs(triton.testing.do_bench(lambda: torch.nn.functional.layer_norm(tx, (N,), tw, tb, eps))))
-    rows.append(row)
+        sides["triton"] = lambda: triton.testing.do_bench(run_triton)
+        sides["torch"] = lambda: triton.testing.do_bench(
+            lambda: torch.nn.functional.layer_norm(tx, (N,), tw, tb, eps))
+    rows.append(_row(f"layer norm fwd fp16 {M}x{N}", err, side_by_side(sides),
+                     lambda ms: (2 * M * N + 2 * N) * 2 / ms * 1e-6))
+
+
+def _row(name, err, measured, gbs):
+    """A table row: GB/s of each side, then (with CUDA) the ratio and the SM clocks seen."""
+    row = [name, gbs(measured["jitspv"][0]), err]
+    if "triton" in measured:
+        row += [gbs(measured["triton"][0]), gbs(measured["torch"][0]),
+                measured["triton"][0] / measured["jitspv"][0],
+                "/".join(str(measured[k][1]) for k in ("jitspv", "triton", "torch"))]
+    return row
 
 
 def main():
@@ -132,9 +146,7 @@ def main():
     bench_layer_norm(rows)
     cols = ["kernel", "jitspv GB/s", "max abs err"]
     if cuda_available():
-        cols += ["Triton-CUDA GB/s", "torch GB/s", "jitspv / Triton"]
-        for r in rows:
-            r.append(r[1] / r[3])
+        cols += ["Triton-CUDA GB/s", "torch GB/s", "jitspv / Triton", "SM MHz jitspv/Triton/torch"]
     print(header("Memory-bound kernels (GB/s, higher is better)"))
     print(table(cols, rows))
 

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 import triton  # noqa: E402
 
-from common import cuda_available, table  # noqa: E402
+from common import ClockSampler, cuda_available, table  # noqa: E402
 
 SIZES = (16, 18) if "--small" in sys.argv else (20, 24, 26, 27, 28)
 SHAPES = ((1024, 4), (4096, 8))
@@ -156,7 +156,7 @@ def iterations(rounds=4):
     from bandwidth import jit_add
     n = 1 << 28
     x, y = np.random.rand(n).astype(np.float32), np.random.rand(n).astype(np.float32)
-    clocks = _ClockSampler()
+    clocks = ClockSampler()
     rows = []
     for r in range(rounds):
         X, Y, O = jitspv.asarray(x), jitspv.asarray(y), jitspv.full(n, np.nan)
@@ -164,49 +164,15 @@ def iterations(rounds=4):
         run()
         assert np.array_equal(O.numpy(), x + y)
         for rep in (100, 50, 100):
-            clocks.start()
-            t = sorted(do_bench(run, rep=rep, return_mode="all"))
-            sm = clocks.stop()
+            with clocks:
+                t = sorted(do_bench(run, rep=rep, return_mode="all"))
+            sm = clocks.sm_mhz and f"{'-'.join(map(str, clocks.sm_mhz))} (reasons {clocks.reasons:#x})"
             gbs = [12 * n / v * 1e-6 for v in (t[0], t[len(t) // 2], t[-1])]
             slow = sum(v > 1.3 * t[0] for v in t)
             rows.append([r, rep, len(t), *gbs, slow, hex(X.data_ptr()), sm])
         del X, Y, O
     print(table(["arrays", "rep ms", "calls", "best GB/s", "median GB/s", "worst GB/s", "calls > 1.3x best",
-                 "x address", "SM/mem MHz min-median-max"], rows))
-
-
-class _ClockSampler:
-    """SM and memory clocks every 2 ms through NVML (nvidia-ml-py) while a measurement runs."""
-
-    def __init__(self):
-        try:
-            import pynvml
-            pynvml.nvmlInit()
-            self.nvml, self.handle = pynvml, pynvml.nvmlDeviceGetHandleByIndex(0)
-        except Exception:  # noqa: BLE001 - no NVML: the column stays empty
-            self.nvml = None
-
-    def start(self):
-        import threading
-        self.samples, self.running = [], True
-        if self.nvml:
-            self.thread = threading.Thread(target=self._run, daemon=True)
-            self.thread.start()
-
-    def _run(self):
-        nv = self.nvml
-        while self.running:
-            self.samples.append((nv.nvmlDeviceGetClockInfo(self.handle, nv.NVML_CLOCK_SM),
-                                 nv.nvmlDeviceGetClockInfo(self.handle, nv.NVML_CLOCK_MEM)))
-            time.sleep(0.002)
-
-    def stop(self):
-        self.running = False
-        if not self.nvml:
-            return None
-        self.thread.join()
-        sm, mem = sorted(s[0] for s in self.samples), sorted(s[1] for s in self.samples)
-        return f"{sm[0]}-{sm[len(sm) // 2]}-{sm[-1]} / {mem[0]}-{mem[-1]} ({len(sm)} samples)"
+                 "x address", "SM MHz min-median-max"], rows))
 
 
 def main():
