@@ -50,7 +50,7 @@ def target_for_device(device) -> Target:
 def make_pipeline(lowered):
     from jitspv.vk.pipeline import Pipeline
     return Pipeline(lowered.spirv, lowered.arg_block_size, entry=lowered.entry, args_in_buffer=lowered.args_in_buffer,
-                    local_size=lowered.local_size)
+                    local_size=lowered.local_size, validated=bool(lowered.spirv_val))
 
 
 def upload_bytes(host: np.ndarray):

@@ -78,6 +78,9 @@ class LoweredKernel:
     # any, a hidden u64 (the address of the kernel's print buffer) follows at print_offset.
     prints: list = field(default_factory=list)
     print_offset: int = -1
+    # The target environment spirv-val accepted the module for when it was compiled; "" when it
+    # was not validated (JITSPV_SPIRV_VAL=0, or spirv-val not installed).
+    spirv_val: str = ""
 
     @property
     def arg_format(self) -> str:
