@@ -32,6 +32,7 @@ __all__ = ["lower_module", "LoweredKernel", "KernelArg", "Target", "LoweringErro
 _ARG_FORMATS = {"ptr": "Q", "i1": "I", "i8": "i", "i16": "i", "i32": "i", "i64": "q",
                 "f16": "f", "bf16": "f", "f32": "f", "f64": "d"}
 _FMT_SIZE = {"Q": 8, "q": 8, "d": 8, "I": 4, "i": 4, "f": 4}
+_LOOPS = ("scf.for", "scf.while", "tt.dot")   # ops that may lower to a loop
 
 
 def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: bool = True,
@@ -46,7 +47,9 @@ def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: b
     ctx = LoweringContext(func, target, num_warps, encodings)
     ctx.fp_fusion = enable_fp_fusion
     uses_grid = any(op.name == "tt.get_num_programs" for op in func.walk())
-    uses_assert = any(op.name == "tt.assert" for op in func.walk())
+    # Failure sites use the assert record: tl.device_assert, and loops where the device limits them.
+    limited = _LOOPS if target.loop_pass_limit else ()
+    uses_assert = any(op.name == "tt.assert" or op.name in limited for op in func.walk())
     uses_print = any(op.name == "tt.print" for op in func.walk())
     ctx.asserts = []   # filled by the tt.assert rule, one entry per site
     ctx.prints = []    # filled by the tt.print rule, one entry per printed operand

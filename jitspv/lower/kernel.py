@@ -42,6 +42,9 @@ class Target:
     has_float64_atomic_add: bool = False
     has_int64_atomics: bool = False
     vulkan_memory_model: bool = False   # the Vulkan memory model with device scope
+    # Lavapipe before Mesa 25 ends every loop of an invocation once all its loops together made this
+    # many passes (Mesa's LP_MAX_TGSI_LOOP_ITERATIONS); 0: no such limit.
+    loop_pass_limit: int = 0
     vendor_id: int = 0
 
     def key(self) -> str:
