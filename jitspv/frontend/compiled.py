@@ -231,10 +231,9 @@ class CompiledKernel:
         sys.stdout.flush()
 
     def _check_asserts(self):
-        """Raises the error of the site that failed (DeviceAssertionError, DeviceLoopLimitError), clearing
-        the record first so that the
-        process stays usable. Runs inside the stream's completion handling, which runs the other
-        due callbacks before re-raising."""
+        """Raises the error of the site that failed (DeviceAssertionError, DeviceLoopLimitError),
+        clearing the record first so that the process stays usable. Runs inside the stream's
+        completion handling, which runs the other due callbacks before re-raising."""
         record = self._assert_record
         site, *program_id = record.read()
         if site:
