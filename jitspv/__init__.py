@@ -11,7 +11,7 @@ from jitspv.vk import (  # noqa: F401  (the Vulkan runtime: numpy + prebuilt cff
 _FRONTEND_NAMES = {
     "kernel": "jitspv.frontend.jit", "jit": "jitspv.frontend.jit", "Kernel": "jitspv.frontend.jit",
     "cdiv": "jitspv.frontend.jit", "next_power_of_2": "jitspv.frontend.jit",
-    "CompiledKernel": "jitspv.frontend.compiled",
+    "CompiledKernel": "jitspv.frontend.compiled", "DeviceLoopLimitError": "jitspv.frontend.compiled",
     "autotune": "jitspv.frontend.autotune", "Config": "jitspv.frontend.autotune",
     "heuristics": "jitspv.frontend.autotune",
 }

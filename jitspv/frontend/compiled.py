@@ -47,6 +47,21 @@ class DeviceAssertionError(AssertionError):
                          f"{self.message} (program id {program_id})")
 
 
+class DeviceLoopLimitError(RuntimeError):
+    """A loop of a launched kernel was stopped by the device's loop limit (lavapipe before Mesa 25),
+    so its results are wrong; raised at the next synchronization."""
+
+    def __init__(self, site: dict, program_id: tuple):
+        self.file, self.line, self.function = site["file"], site["line"], site["function"]
+        self.message, self.program_id = site["message"], program_id
+        super().__init__(f"jitspv: loop at {self.file}:{self.line} in {self.function}: {self.message} "
+                         f"(program id {program_id})")
+
+
+# Failure sites of the assert record by kind (lower/rules/assert_.py): the error each raises.
+_FAILURES = {"assert": DeviceAssertionError, "loop_limit": DeviceLoopLimitError}
+
+
 class _DebugBuffer:
     """u32 words the kernel's debug sites write: the assert record (four words the tt.assert sites
     write on failure: [site + 1, pid x, y, z]) or the print buffer (lower/kernel.py, PRINT_*).
@@ -216,14 +231,15 @@ class CompiledKernel:
         sys.stdout.flush()
 
     def _check_asserts(self):
-        """Raises DeviceAssertionError when a site failed, clearing the record first so that the
-        process stays usable. Runs inside the stream's completion handling, which runs the other
-        due callbacks before re-raising."""
+        """Raises the error of the site that failed (DeviceAssertionError, DeviceLoopLimitError),
+        clearing the record first so that the process stays usable. Runs inside the stream's
+        completion handling, which runs the other due callbacks before re-raising."""
         record = self._assert_record
         site, *program_id = record.read()
         if site:
             record.clear()
-            raise DeviceAssertionError(self.lowered.asserts[site - 1], tuple(program_id))
+            failed = self.lowered.asserts[site - 1]
+            raise _FAILURES[failed.get("kind", "assert")](failed, tuple(program_id))
 
     def dump(self, directory: str) -> None:
         """Write every stage (ttir, spvasm, json metadata) for JITSPV_DUMP."""

@@ -6,6 +6,7 @@ byte copies between host memory and device arrays for host-array arguments.
 from __future__ import annotations
 
 import functools
+import re
 
 import numpy as np
 
@@ -44,13 +45,24 @@ def target_for_device(device) -> Target:
         has_int64_atomics=feats.int64_atomics,
         vulkan_memory_model=feats.vulkan_memory_model and feats.vulkan_memory_model_device_scope,
         vendor_id=props.vendor_id,
+        loop_pass_limit=loop_pass_limit(props.driver_name, props.driver_info),
     )
+
+
+def loop_pass_limit(driver_name: str, driver_info: str) -> int:
+    """Gallivm's loop limiter: 65535 passes of all loops of a shader invocation together, then every
+    loop exits. Measured on lavapipe of Mesa 22.3.6 (Debian 12); gone in 25.0.7 (bookworm-backports).
+    Versions in between are assumed to have it (detecting costs a counter per loop pass)."""
+    found = re.match(r"Mesa (\d+)\.(\d+)", driver_info)
+    if driver_name != "llvmpipe" or not found:
+        return 0
+    return 65535 if (int(found.group(1)), int(found.group(2))) < (25, 0) else 0
 
 
 def make_pipeline(lowered):
     from jitspv.vk.pipeline import Pipeline
     return Pipeline(lowered.spirv, lowered.arg_block_size, entry=lowered.entry, args_in_buffer=lowered.args_in_buffer,
-                    local_size=lowered.local_size)
+                    local_size=lowered.local_size, validated=bool(lowered.spirv_val))
 
 
 def upload_bytes(host: np.ndarray):

@@ -24,6 +24,7 @@ from jitspv.frontend.host_arrays import HostTransfers
 from jitspv.frontend.triton_bridge import TRITON_VERSION, TtirOptions, kernel_source_hash, make_ttir
 from jitspv.frontend import device as rt
 from jitspv.lower.kernel import LoweredKernel
+from jitspv.lower.spirv.tools import SPIRV_VAL_TARGET, validate, validate_cold_compiles
 
 _OPTION_FIELDS = frozenset(f.name for f in dataclasses.fields(TtirOptions))
 
@@ -146,6 +147,10 @@ class Kernel(JITFunction):
         if entry is not None:
             lowered = LoweredKernel.from_json(entry.lowered_json, entry.spirv)
             ttir = entry.ttir
+            if not lowered.spirv_val and validate_cold_compiles():
+                # Stored without a verdict (spirv-val was off or missing then): checked now, once.
+                validate(lowered.spirv, SPIRV_VAL_TARGET)
+                lowered.spirv_val = SPIRV_VAL_TARGET
         else:
             ttir_result = make_ttir(self, signature, constexprs, divisible, equal_to_1, options)
             timings["frontend"] = ttir_result.frontend_seconds

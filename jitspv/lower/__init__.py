@@ -2,6 +2,11 @@
 
     lowered = lower_module(ttir_module, target, num_warps=4, enable_fp_fusion=True, num_stages=3)
 
+Where JITSPV_SPIRV_VAL asks for it (by default: where spirv-val is installed) the module goes through
+spirv-val before it is returned: a module it rejects raises LoweringError naming the TTIR op, and
+the kernel's source line, whose lowering produced the offending instruction, and never reaches a
+driver. `LoweredKernel.spirv_val` records the verdict, so cached entries are not validated again.
+
 One workgroup of num_warps * 32 invocations runs one Triton program. The kernel's runtime
 arguments arrive in push constants (or, when they do not fit, in a device buffer whose address is
 the only push constant), laid out as `LoweredKernel.args` says.
@@ -15,6 +20,8 @@ from jitspv.lower.kernel import KernelArg, LoweredKernel, Target
 from jitspv.lower.pipeline import pipeline_dot_loops
 from jitspv.lower import rules  # noqa: F401  (registers every lowering)
 from jitspv.lower.spirv.grammar import Op, StorageClass, Decoration, MemoryAccess
+from jitspv.lower.spirv.tools import SPIRV_VAL_TARGET, rejected_id, validate, validate_cold_compiles
+from jitspv.errors import InvalidSpirv
 from jitspv.lower.ttir_access import type_name
 from jitspv.ttir.inline import inline_calls
 
@@ -25,6 +32,7 @@ __all__ = ["lower_module", "LoweredKernel", "KernelArg", "Target", "LoweringErro
 _ARG_FORMATS = {"ptr": "Q", "i1": "I", "i8": "i", "i16": "i", "i32": "i", "i64": "q",
                 "f16": "f", "bf16": "f", "f32": "f", "f64": "d"}
 _FMT_SIZE = {"Q": 8, "q": 8, "d": 8, "I": 4, "i": 4, "f": 4}
+_LOOPS = ("scf.for", "scf.while", "tt.dot")   # ops that may lower to a loop
 
 
 def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: bool = True,
@@ -39,7 +47,9 @@ def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: b
     ctx = LoweringContext(func, target, num_warps, encodings)
     ctx.fp_fusion = enable_fp_fusion
     uses_grid = any(op.name == "tt.get_num_programs" for op in func.walk())
-    uses_assert = any(op.name == "tt.assert" for op in func.walk())
+    # Failure sites use the assert record: tl.device_assert, and loops where the device limits them.
+    limited = _LOOPS if target.loop_pass_limit else ()
+    uses_assert = any(op.name == "tt.assert" or op.name in limited for op in func.walk())
     uses_print = any(op.name == "tt.print" for op in func.walk())
     ctx.asserts = []   # filled by the tt.assert rule, one entry per site
     ctx.prints = []    # filled by the tt.print rule, one entry per printed operand
@@ -47,11 +57,27 @@ def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: b
                                                                          uses_print)
     ctx.lower_block(func.body.blocks[0])
     spirv = ctx.finish()
+    verdict = _validate(ctx, spirv) if validate_cold_compiles() else ""
     return LoweredKernel(spirv=spirv, local_size=(ctx.num_threads, 1, 1), args=args,
                          arg_block_size=size, args_in_buffer=in_buffer, grid_in_args=uses_grid,
                          shared_bytes=ctx.smem_words * 4 + ctx.smem_other_bytes, notes={"kernel": func.sym_name},
                          asserts=ctx.asserts, assert_offset=assert_offset,
-                         prints=ctx.prints, print_offset=print_offset)
+                         prints=ctx.prints, print_offset=print_offset, spirv_val=verdict)
+
+
+def _validate(ctx, spirv):
+    """spirv-val's verdict ("vulkan1.2": accepted for that target); a rejection raises LoweringError
+    at the op that produced the instruction spirv-val names."""
+    try:
+        validate(spirv, SPIRV_VAL_TARGET)
+    except InvalidSpirv as e:
+        rid = rejected_id(spirv, str(e))
+        op = ctx.origin_of(rid) if rid is not None else None
+        where = f"while lowering '{op.name}'" if op is not None else "outside every op (prologue or epilogue)"
+        raise LoweringError(f"jitspv produced SPIR-V that spirv-val rejects, {where} (result id %{rid}); "
+                            f"this is a jitspv bug, and nothing was handed to the driver.\n{e}",
+                            getattr(op, "location", None)) from None
+    return SPIRV_VAL_TARGET
 
 
 def _load_arguments(ctx, func, uses_grid, uses_assert, uses_print):

@@ -8,6 +8,7 @@ device addresses, bf16 computes in f32 registers.
 """
 from __future__ import annotations
 
+import bisect
 from contextlib import contextmanager
 
 from jitspv.lower import layout as L
@@ -48,6 +49,10 @@ class LoweringContext:
         self.axis = AxisAnalysis(func)
         self.values = {}
         self.loc = None
+        self.op = None                      # the TTIR op being lowered
+        # (first id allocated, op allocating from there on), in order: which op produced an id that
+        # spirv-val names (origin_of). Two appends per op lowered.
+        self.id_origins = []
         m = self.m = Module(version=(1, 5))
         for cap in (Capability.Shader, Capability.PhysicalStorageBufferAddresses, Capability.Int64,
                     Capability.GroupNonUniform, Capability.GroupNonUniformShuffle):
@@ -79,6 +84,7 @@ class LoweringContext:
         self.smem_var = None                # declared in finish(), once its size is known
         self.smem_other_bytes = 0           # workgroup variables of other rules (the dot operand pool)
         self.uses_grid = False
+        self.loop_passes = None             # u32 Function variable: loop passes so far (rules/control.py)
         self.arg_fields = []                # (name, ttir index, spirv type, struct fmt, size)
 
     # ---- errors ------------------------------------------------------------------------------
@@ -447,10 +453,18 @@ class LoweringContext:
         saved, self.loc = self.loc, op.location or self.loc
         if rule is None:
             self.error(f"jitspv does not support the operation '{op.name}' yet")
+        outer, self.op = self.op, op
+        self.id_origins.append((self.m.bound, op))
         try:
             rule(self, op)
         finally:
-            self.loc = saved
+            self.loc, self.op = saved, outer
+            self.id_origins.append((self.m.bound, outer))
+
+    def origin_of(self, result_id):
+        """The TTIR op being lowered when `result_id` was allocated (None: outside every op)."""
+        at = bisect.bisect_right(self.id_origins, result_id, key=lambda entry: entry[0]) - 1
+        return self.id_origins[at][1] if at >= 0 else None
 
     def inline_region(self, region, args):
         """Lower a single-block region (a combine function) with its arguments bound to `args`

@@ -42,6 +42,9 @@ class Target:
     has_float64_atomic_add: bool = False
     has_int64_atomics: bool = False
     vulkan_memory_model: bool = False   # the Vulkan memory model with device scope
+    # Lavapipe before Mesa 25 ends every loop of an invocation once all its loops together made this
+    # many passes (Mesa's LP_MAX_TGSI_LOOP_ITERATIONS); 0: no such limit.
+    loop_pass_limit: int = 0
     vendor_id: int = 0
 
     def key(self) -> str:
@@ -78,6 +81,9 @@ class LoweredKernel:
     # any, a hidden u64 (the address of the kernel's print buffer) follows at print_offset.
     prints: list = field(default_factory=list)
     print_offset: int = -1
+    # The target environment spirv-val accepted the module for when it was compiled; "" when it
+    # was not validated (JITSPV_SPIRV_VAL=0, or spirv-val not installed).
+    spirv_val: str = ""
 
     @property
     def arg_format(self) -> str:

@@ -25,10 +25,6 @@ def cache_dir() -> str:
     return os.environ.get("JITSPV_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "jitspv")
 
 
-def _spirv_val_enabled() -> bool:
-    return os.environ.get("JITSPV_SPIRV_VAL", "0").strip().lower() not in ("", "0", "false", "no")
-
-
 class PipelineCache:
     """A VkPipelineCache loaded from and saved to $JITSPV_CACHE_DIR, keyed by device UUID + driver version.
 
@@ -100,7 +96,7 @@ class Pipeline:
     """
 
     def __init__(self, spirv: bytes, push_constant_size: int, entry: str = "main", args_in_buffer: bool = False,
-                 device=None, local_size=None):
+                 device=None, local_size=None, validated: bool = False):
         from jitspv.vk.device import get_device
         L = lib()
         self.device = device = device or get_device()
@@ -114,9 +110,10 @@ class Pipeline:
         spirv = bytes(spirv)
         if len(spirv) % 4 or len(spirv) < 20 or struct.unpack_from("<I", spirv)[0] != _SPIRV_MAGIC:
             raise InvalidSpirv(f"not a SPIR-V module ({len(spirv)} bytes; needs a multiple of 4 and the magic number)")
-        if _spirv_val_enabled():
-            from jitspv.lower.spirv.tools import validate
-            validate(spirv)
+        if not validated:   # JITSPV_SPIRV_VAL=1: every module, also those built by hand
+            from jitspv.lower.spirv.tools import spirv_val_mode, validate
+            if spirv_val_mode() == "always":
+                validate(spirv)
         dev = device.handle
         code = ffi.from_buffer("uint32_t[]", spirv)
         info = ffi.new("VkShaderModuleCreateInfo*", {"sType": L.VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,

@@ -14,6 +14,9 @@ _SIMPLE = {
     "arith.negf": Op.FNegate,
 }
 _CONTRACTIBLE = {Op.FAdd, Op.FSub, Op.FMul}
+# Integer ops that read an i1 `true` as 1; the others read it as -1 (LLVM's i1, what Triton's CUDA
+# backend computes with).
+_UNSIGNED = {"arith.divui", "arith.remui", "arith.maxui", "arith.minui", "arith.shrui"}
 
 _GLSL = {
     "arith.maxsi": GLSL.SMax, "arith.minsi": GLSL.SMin, "arith.maxui": GLSL.UMax, "arith.minui": GLSL.UMin,
@@ -34,6 +37,22 @@ _CMPF = {"oeq": Op.FOrdEqual, "ogt": Op.FOrdGreaterThan, "oge": Op.FOrdGreaterTh
          "ult": Op.FUnordLessThan, "ule": Op.FUnordLessThanEqual, "une": Op.FUnordNotEqual}
 
 
+def _wrapping(ctx, op, fn):
+    """`elementwise` for integer arithmetic. i1 is a 1-bit integer whose results wrap mod 2 (SPIR-V
+    has no arithmetic on OpTypeBool): its operands are widened to u32 (true is -1, or 1 for an
+    unsigned op), `fn` runs at that width and the low bit is kept, as arith.trunci would. 4
+    instructions more per i1 element; other types go straight through."""
+    if not _operand_is_bool(ctx, op):
+        elementwise(ctx, op, fn)
+        return
+    u32, true = ctx.t_u32, 1 if op.name in _UNSIGNED else -1
+
+    def on_u32(rtype, *xs):
+        r = fn(u32, *(_bool_to_int(ctx, u32, x, true) for x in xs))
+        return ctx.emit(Op.INotEqual, rtype, ctx.emit(Op.BitwiseAnd, u32, r, ctx.u32(1)), ctx.u32(0))
+    elementwise(ctx, op, on_u32)
+
+
 def _simple_rule(spv_op):
     def rule(ctx, op):
         contract = spv_op in _CONTRACTIBLE and not ctx.fp_fusion
@@ -43,13 +62,13 @@ def _simple_rule(spv_op):
             if contract:
                 ctx.m.decorate(r, Decoration.NoContraction)
             return r
-        elementwise(ctx, op, fn)
+        _wrapping(ctx, op, fn)
     return rule
 
 
 def _glsl_rule(inst):
     def rule(ctx, op):
-        elementwise(ctx, op, lambda rtype, *xs: ctx.f.glsl(rtype, inst, *xs))
+        _wrapping(ctx, op, lambda rtype, *xs: ctx.f.glsl(rtype, inst, *xs))
     return rule
 
 
@@ -156,7 +175,7 @@ def _remsi(ctx, op):
     def fn(rtype, a, b):
         q = ctx.emit(Op.SDiv, rtype, a, b)
         return ctx.emit(Op.ISub, rtype, a, ctx.emit(Op.IMul, rtype, q, b))
-    elementwise(ctx, op, fn)
+    _wrapping(ctx, op, fn)
 
 
 def _bool_to_int(ctx, rtype, x, true_value):
@@ -241,7 +260,7 @@ def _shift(ctx, op):
         spv = Op.ShiftLeftLogical if op.name == "arith.shli" else Op.ShiftRightLogical
         big = ctx.emit(Op.UGreaterThanEqual, ctx.t_bool, s, w)
         return ctx.emit(Op.Select, rtype, big, ctx.const(rtype, 0), ctx.emit(spv, rtype, x, s))
-    elementwise(ctx, op, fn)
+    _wrapping(ctx, op, fn)
 
 
 def _float_const(ctx, ftype, value):

@@ -6,6 +6,9 @@ invocation to fail anywhere claims word 0 with a compare-exchange from 0 and the
 program id; the host reads the record at the next synchronization (frontend/compiled.py).
 Passing asserts cost one not+or per element and one branch per invocation: no barrier, no
 workgroup memory, no atomic.
+
+Other device-side failures use the same record (`add_site` + `record_failure`): a loop stopped
+by the device's loop limit (rules/control.py) is a site of kind "loop_limit".
 """
 from __future__ import annotations
 
@@ -22,14 +25,22 @@ def _assert(ctx, op):
     for c in regs:
         bad = ctx.emit(Op.LogicalNot, ctx.t_bool, c)
         failed = bad if failed is None else ctx.emit(Op.LogicalOr, ctx.t_bool, failed, bad)
-    loc = op.location or ctx.loc
-    ctx.asserts.append({"message": str(attr(op, "message")), "file": getattr(loc, "file", "<unknown>"),
-                        "line": getattr(loc, "line", 0), "function": ctx.func.sym_name})
-    site = len(ctx.asserts)
-    ctx.if_then(failed, lambda: _record(ctx, site))
+    site = add_site(ctx, str(attr(op, "message")), op.location or ctx.loc)
+    ctx.if_then(failed, lambda: record_failure(ctx, site))
 
 
-def _record(ctx, site):
+def add_site(ctx, message, loc, kind="assert"):
+    """A new failure site at `loc` (the kernel line the error names); returns its number."""
+    site = {"message": message, "file": getattr(loc, "file", "<unknown>"), "line": getattr(loc, "line", 0),
+            "function": ctx.func.sym_name}
+    if kind != "assert":
+        site["kind"] = kind
+    ctx.asserts.append(site)
+    return len(ctx.asserts)
+
+
+def record_failure(ctx, site):
+    """Claims the record for `site` (first failure wins) and writes this program's id."""
     m = ctx.m
     u32_ptr = m.type_pointer(StorageClass.PhysicalStorageBuffer, ctx.t_u32)
     base = ctx.assert_record

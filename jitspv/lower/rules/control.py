@@ -2,12 +2,28 @@
 
 Loop-carried tensors become one OpPhi per register; values flow out of a loop through its header
 (which dominates the merge block) or through merge-block phis.
+
+Where the device stops loops after a number of passes (Target.loop_pass_limit: lavapipe before
+Mesa 25 ends every loop of an invocation once all its loops together made 65535 passes, the
+pass finding the condition false included), every loop header counts the pass, and a loop that
+ends with the count at the limit records a failure: it may have been stopped. (The check sits
+after the loop, where it runs even when the driver stopped the loop, and adds no control flow
+inside the loop, which would change how the driver counts.) Loops are not unrolled there, so
+that the driver counts what is counted here; a constant trip count beyond the limit is refused
+at compile time. Triton's loops are uniform over a program, so a per-invocation count is the
+driver's. Other devices get none of it.
 """
 from __future__ import annotations
 
 from jitspv.lower.registry import register
+from jitspv.lower.rules.assert_ import add_site, record_failure
 from jitspv.lower.ttir_access import attr
-from jitspv.lower.spirv.grammar import Op
+from jitspv.lower.spirv.grammar import LoopControl, Op, StorageClass
+
+_STOPPED = ("this loop reached the device's loop limit, so the device may have stopped it early and the results "
+            "may be wrong: lavapipe before Mesa 25 ends every loop of a shader invocation once all its loops "
+            "together made {limit} passes (Mesa's LP_MAX_TGSI_LOOP_ITERATIONS). Run it on another device or a "
+            "newer Mesa, or spread the work over more programs")
 
 
 
@@ -44,8 +60,50 @@ def _flatten_all(ctx, values, encs):
     return flat
 
 
+def loop_control(ctx):
+    """OpLoopMerge's LoopControl: DontUnroll where loop passes are limited, so that the driver
+    counts the passes counted here (it unrolls small constant loops otherwise)."""
+    return LoopControl.DontUnroll if ctx.target.loop_pass_limit else 0
+
+
+def count_pass(ctx):
+    """In a loop's header, where loop passes are limited: one more pass."""
+    if not ctx.target.loop_pass_limit:
+        return
+    if ctx.loop_passes is None:
+        ctx.loop_passes = ctx.f.variable(ctx.m.type_pointer(StorageClass.Function, ctx.t_u32), ctx.u32(0))
+    n = ctx.emit(Op.IAdd, ctx.t_u32, ctx.emit(Op.Load, ctx.t_u32, ctx.loop_passes), ctx.u32(1))
+    ctx.emit(Op.Store, None, ctx.loop_passes, n)
+
+
+def check_limit(ctx):
+    """In a loop's merge block, where loop passes are limited: a failure at the loop's line when the
+    passes so far reached the limit."""
+    limit = ctx.target.loop_pass_limit
+    if not limit:
+        return
+    passes = ctx.emit(Op.Load, ctx.t_u32, ctx.loop_passes)
+    reached = ctx.emit(Op.UGreaterThanEqual, ctx.t_bool, passes, ctx.u32(limit))
+    site = add_site(ctx, _STOPPED.format(limit=limit), ctx.loc, "loop_limit")
+    ctx.if_then(reached, lambda: record_failure(ctx, site))
+
+
+def _refuse_beyond_limit(ctx, op):
+    """A loop whose constant trip count alone exceeds the device's loop-pass limit."""
+    bounds = [v.owner for v in op.operands[:3]]
+    if not all(getattr(b, "name", None) == "arith.constant" for b in bounds):
+        return
+    lb, ub, step = (int(attr(b, "value")) for b in bounds)
+    trips = -(-(ub - lb) // step) if step > 0 else 0
+    if trips > ctx.target.loop_pass_limit:
+        ctx.error(f"this loop runs {trips} iterations, more than the device runs: "
+                  + _STOPPED.format(limit=ctx.target.loop_pass_limit).split(": ", 1)[1])
+
+
 @register("scf.for")
 def _for(ctx, op):
+    if ctx.target.loop_pass_limit:
+        _refuse_beyond_limit(ctx, op)
     lb, ub, step = (ctx.scalar(v) for v in op.operands[:3])
     body = op.regions[0].blocks[0]
     carried = body.arguments[1:]
@@ -58,9 +116,10 @@ def _for(ctx, op):
     ctx.start_block(header)
     iv = ctx.f.phi(ity, (lb, pre))
     phis = [ctx.f.phi(ctx.m.type_of(x), (x, pre)) for x in inits]
+    count_pass(ctx)
     less = Op.ULessThan if attr(op, "unsignedCmp", None) else Op.SLessThan
     cond = ctx.emit(less, ctx.t_bool, iv, ub)
-    ctx.emit(Op.LoopMerge, None, merge, cont, 0)
+    ctx.emit(Op.LoopMerge, None, merge, cont, loop_control(ctx))
     ctx.emit(Op.BranchConditional, None, cond, body_l, merge)
 
     ctx.start_block(body_l)
@@ -80,6 +139,7 @@ def _for(ctx, op):
         ctx.f.add_incoming(p, y, cont)
 
     ctx.start_block(merge)
+    check_limit(ctx)
     for res, x in zip(op.results, _split(ctx, op.results, encs, phis)):
         ctx.set(res, x)
 
@@ -119,10 +179,11 @@ def _while(ctx, op):
     ctx.branch(header)
     ctx.start_block(header)
     phis = [ctx.f.phi(ctx.m.type_of(x), (x, pre)) for x in inits]
-    ctx.emit(Op.LoopMerge, None, merge, cont, 0)
+    ctx.emit(Op.LoopMerge, None, merge, cont, loop_control(ctx))
     ctx.branch(before_l)
 
     ctx.start_block(before_l)
+    count_pass(ctx)
     for v, x in zip(before.arguments, _split(ctx, before.arguments, arg_encs, phis)):
         ctx.set(v, x)
     for inner in before.operations[:-1]:
@@ -144,6 +205,7 @@ def _while(ctx, op):
 
     ctx.start_block(merge)
     outs = [ctx.f.phi(ctx.m.type_of(x), (x, before_end)) for x in forwarded]
+    check_limit(ctx)
     for res, x in zip(op.results, _split(ctx, op.results, res_encs, outs)):
         ctx.set(res, x)
 

@@ -20,6 +20,7 @@ import weakref
 from jitspv.lower import layout as L
 from jitspv.lower.context import DTensor
 from jitspv.lower.registry import register
+from jitspv.lower.rules.control import check_limit, count_pass, loop_control
 from jitspv.lower.ttir_access import bits, type_name
 from jitspv.lower.spirv.grammar import Op, StorageClass, GLSL
 
@@ -232,8 +233,9 @@ def _accumulate(ctx, pool, plan, lay, ct, acc):
     ctx.start_block(header)
     kk = ctx.f.phi(ctx.t_u32, (ctx.u32(0), pre))
     phis = [ctx.f.phi(ct, (x, pre)) for x in acc]
+    count_pass(ctx)
     cond = ctx.emit(Op.ULessThan, ctx.t_bool, kk, ctx.u32(plan.k))
-    ctx.emit(Op.LoopMerge, None, merge, cont, 0)
+    ctx.emit(Op.LoopMerge, None, merge, cont, loop_control(ctx))
     ctx.emit(Op.BranchConditional, None, cond, body, merge)
     ctx.start_block(body)
     kvec_a = ctx.emit(Op.IMul, ctx.t_u32, kk, ctx.u32(plan.a_row // 4))
@@ -247,6 +249,7 @@ def _accumulate(ctx, pool, plan, lay, ct, acc):
     for p, y in zip(phis, new):
         ctx.f.add_incoming(p, y, cont)
     ctx.start_block(merge)
+    check_limit(ctx)
     return phis
 
 

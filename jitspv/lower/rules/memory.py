@@ -183,11 +183,12 @@ def _vector_width(ctx, op, layout, enc, esize):
     mask_idx = 1 if op.name == "tt.load" else 2
     if len(op.operands) > mask_idx:
         v = gcd(v, ctx.axis.get(op.operands[mask_idx]).constancy[c])
-    # Registers must split into whole groups, and a vector has at most 4 components of >= 4 bytes.
+    # Registers must split into whole groups, and a vector has at most 4 components of >= 4 bytes;
+    # narrower elements move in whole u32 words (_Access), so a group of them fills at least one.
     v = 1 << (v.bit_length() - 1)
     while v > 1 and (len(regs) % v or (esize >= 4 and v > 4)):
         v //= 2
-    return v
+    return v if v * esize >= 4 else 1
 
 
 @register("tt.load")

@@ -1,6 +1,8 @@
 """SPIRV-Tools and SPIRV-Cross from Python: validate, disassemble, cross-compile to GLSL.
 
     validate(spv, target_env="vulkan1.2", extra_flags=())  raises InvalidSpirv (message + context)
+    spirv_val_mode() -> "off" | "auto" | "always"            what JITSPV_SPIRV_VAL asks for
+    rejected_id(spv, message) -> int | None                  the result id spirv-val's verdict names
     disassemble(spv) -> str                                  spirv-dis, friendly names, no header
     to_glsl(spv) -> str                                      spirv-cross, for reading a shader
 
@@ -17,9 +19,11 @@ import subprocess
 import tempfile
 
 from jitspv.errors import InvalidSpirv, JitspvError
+from jitspv.lower.spirv.grammar import HAS_RESULT, HAS_RESULT_TYPE
 
 _PACKAGES = {"spirv-val": "spirv-tools", "spirv-dis": "spirv-tools", "spirv-cross": "spirv-cross"}
 _CONTEXT_LINES = 6
+SPIRV_VAL_TARGET = "vulkan1.2"   # what jitspv's modules must be valid for (every device it runs on)
 
 
 class SpirvToolError(JitspvError, RuntimeError):
@@ -58,6 +62,43 @@ def validate(spv: bytes, target_env: str = "vulkan1.2", extra_flags=()) -> None:
         return
     message = (proc.stderr + proc.stdout).decode(errors="replace").strip()
     raise InvalidSpirv(f"spirv-val ({target_env}) rejected the module:\n{message}{_context(spv, message)}")
+
+
+def spirv_val_mode() -> str:
+    """JITSPV_SPIRV_VAL: "0" (off), unset or "auto" (every cold compile, where spirv-val is installed),
+    "1" (every module before the driver sees it, cache hits included; spirv-val must be installed)."""
+    value = os.environ.get("JITSPV_SPIRV_VAL", "").strip().lower()
+    if value in ("0", "false", "no", "off"):
+        return "off"
+    if value in ("", "auto"):
+        return "auto"
+    return "always"
+
+
+def validate_cold_compiles() -> bool:
+    mode = spirv_val_mode()
+    return mode == "always" or mode == "auto" and shutil.which("spirv-val") is not None
+
+
+def rejected_id(spv: bytes, message: str):
+    """The result id of the instruction spirv-val's "line N" names (N counts instructions from 1
+    after the header); for an instruction without a result, that of the nearest one before it.
+    Without a line number, the first %N the message quotes. None when there is neither."""
+    found = re.search(r"\bline (\d+)\b", message)
+    if found:
+        words = memoryview(spv).cast("I")
+        at, n, last = 5, int(found.group(1)), None
+        for _ in range(n):
+            if at >= len(words):
+                break
+            op, count = words[at] & 0xFFFF, words[at] >> 16
+            if op in HAS_RESULT:
+                last = words[at + 2] if op in HAS_RESULT_TYPE else words[at + 1]
+            at += max(1, count)
+        if last is not None:
+            return last
+    found = re.search(r"%(\d+)\b", message)
+    return int(found.group(1)) if found else None
 
 
 def _context(spv: bytes, message: str) -> str:
