@@ -79,6 +79,7 @@ class LoweringContext:
         self.smem_var = None                # declared in finish(), once its size is known
         self.smem_other_bytes = 0           # workgroup variables of other rules (the dot operand pool)
         self.uses_grid = False
+        self.bounds = None                  # lower/bounds.py BoundsCheck in bounds debug mode
         self.arg_fields = []                # (name, ttir index, spirv type, struct fmt, size)
 
     # ---- errors ------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """tt.assert (tl.device_assert): a failed condition is recorded in the kernel's assert record.
 
-The record is four u32 words in device memory whose address arrives as a hidden argument
-(`ctx.assert_record`, see lower/__init__.py): [site index + 1, program id x, y, z]. The first
+The record is u32 words in device memory whose address arrives as a hidden argument
+(`ctx.assert_record`, see lower/__init__.py): [site index + 1, program id x, y, z] (and for a
+bounds violation, lower/bounds.py, [address low, high, launch id]). The first
 invocation to fail anywhere claims word 0 with a compare-exchange from 0 and then writes its
 program id; the host reads the record at the next synchronization (frontend/compiled.py).
 Passing asserts cost one not+or per element and one branch per invocation: no barrier, no
@@ -26,10 +27,12 @@ def _assert(ctx, op):
     ctx.asserts.append({"message": str(attr(op, "message")), "file": getattr(loc, "file", "<unknown>"),
                         "line": getattr(loc, "line", 0), "function": ctx.func.sym_name})
     site = len(ctx.asserts)
-    ctx.if_then(failed, lambda: _record(ctx, site))
+    ctx.if_then(failed, lambda: record(ctx, site))
 
 
-def _record(ctx, site):
+def record(ctx, site, extra=()):
+    """Claim the record for `site` if it is still free and write the program id, then the u32 ids
+    `extra` (words 4...: a bounds violation's address and launch, lower/kernel.py)."""
     m = ctx.m
     u32_ptr = m.type_pointer(StorageClass.PhysicalStorageBuffer, ctx.t_u32)
     base = ctx.assert_record
@@ -47,4 +50,6 @@ def _record(ctx, site):
         for axis in range(3):
             pid = ctx.emit(Op.CompositeExtract, ctx.t_u32, wg, axis)
             ctx.emit(Op.Store, None, word(1 + axis), pid, MemoryAccess.Aligned, 4)
+        for k, x in enumerate(extra):
+            ctx.emit(Op.Store, None, word(4 + k), x, MemoryAccess.Aligned, 4)
     ctx.if_then(first, write_program_id)
