@@ -168,7 +168,7 @@ class _BoundsTables:
         closer = min(others, key=lambda a: _distance(a, address), default=None)
         if closer is not None and (nearest is None or _distance(closer, address) < _distance(nearest, address)):
             text += (" " if text else "") + "The nearest live array is " + _where(closer, address, site["bytes"])
-            nearest = nearest or closer
+            nearest = closer
         return nearest, text or "There is no live array."
 
 
@@ -196,8 +196,10 @@ def _where(array, address, nbytes):
         where = f"the address lies {amount(base - address)} before its start"
     elif address >= end:
         where = f"the address lies {amount(address - end)} past its end"
-    else:
+    elif address + nbytes > end:
         where = f"the access ends {amount(address + nbytes - end)} past its end"
+    else:
+        where = "the access lies inside it"
     what = f"argument '{array['name']}' ({array['dtype']}: " if array["name"] else "an allocation ("
     return f"{what}{amount(array['nbytes'])} at 0x{base:x}); {where}."
 

@@ -134,15 +134,14 @@ class BoundsCheck:
         ctx = self.ctx
         if k not in self._words:
             with ctx.prologue():
-                self._words[k] = self._load(k)
+                self._words[k] = self._load(ctx.m.const(ctx.t_u64, 8 * k))
         return self._words[k]
 
-    def _load(self, k):
-        """Table word at u64 index k (an int or a u64 id)."""
+    def _load(self, offset):
+        """The table's u64 at byte offset `offset` (a u64 id)."""
         ctx, m, u64 = self.ctx, self.ctx.m, self.ctx.t_u64
-        index = m.const(u64, 8 * k) if isinstance(k, int) else ctx.emit(Op.ShiftLeftLogical, u64, k, m.const(u64, 3))
         p = ctx.emit(Op.ConvertUToPtr, m.type_pointer(StorageClass.PhysicalStorageBuffer, u64),
-                     ctx.emit(Op.IAdd, u64, self.table, index))
+                     ctx.emit(Op.IAdd, u64, self.table, offset))
         return ctx.emit(Op.Load, u64, p, *aligned(8))
 
     def _in_range(self, addr, nbytes, start, size):
@@ -159,7 +158,8 @@ class BoundsCheck:
         index 0 guarantees one), then the range check against it."""
         ctx, m, u64 = self.ctx, self.ctx.m, self.ctx.t_u64
         n = self._word(1)
-        zero, one = m.const(u64, 0), m.const(u64, 1)
+        zero, one, entry_shift = m.const(u64, 0), m.const(u64, 1), m.const(u64, 4)   # entries: 16 bytes
+        sorted_offset = m.const(u64, 8 * self.sorted_start)
         header, body, cont, merge = (ctx.new_label() for _ in range(4))
         pre = ctx.label
         ctx.branch(header)
@@ -170,7 +170,7 @@ class BoundsCheck:
         ctx.emit(Op.BranchConditional, None, more, body, merge)
         ctx.start_block(body)
         mid = ctx.emit(Op.ShiftRightLogical, u64, ctx.emit(Op.IAdd, u64, lo, hi), one)
-        entry = ctx.emit(Op.IAdd, u64, ctx.emit(Op.ShiftLeftLogical, u64, mid, one), m.const(u64, self.sorted_start))
+        entry = ctx.emit(Op.IAdd, u64, ctx.emit(Op.ShiftLeftLogical, u64, mid, entry_shift), sorted_offset)
         below = ctx.emit(Op.ULessThanEqual, ctx.t_bool, self._load(entry), addr)
         next_lo = ctx.emit(Op.Select, u64, below, ctx.emit(Op.IAdd, u64, mid, one), lo)
         next_hi = ctx.emit(Op.Select, u64, below, hi, mid)
@@ -180,6 +180,7 @@ class BoundsCheck:
         ctx.f.add_incoming(lo, next_lo, cont)
         ctx.f.add_incoming(hi, next_hi, cont)
         ctx.start_block(merge)
-        entry = ctx.emit(Op.IAdd, u64, ctx.emit(Op.ShiftLeftLogical, u64, ctx.emit(Op.ISub, u64, lo, one), one),
-                         m.const(u64, self.sorted_start))
-        return self._in_range(addr, nbytes, self._load(entry), self._load(ctx.emit(Op.IAdd, u64, entry, one)))
+        entry = ctx.emit(Op.IAdd, u64, ctx.emit(Op.ShiftLeftLogical, u64, ctx.emit(Op.ISub, u64, lo, one), entry_shift),
+                         sorted_offset)
+        size = self._load(ctx.emit(Op.IAdd, u64, entry, m.const(u64, 8)))
+        return self._in_range(addr, nbytes, self._load(entry), size)
