@@ -91,6 +91,17 @@ def store_through_address(addresses_ptr, which, n, BLOCK: tl.constexpr):
     tl.store(base + offs, offs.to(tl.float32), mask=offs < n)
 
 
+@jitspv.jit
+def row_sums(x_ptr, out_ptr, K, BLOCK: tl.constexpr):
+    # x_ptrs is loop-carried: its origin (x_ptr) is known through the loop, as in a matmul's K loop.
+    x_ptrs = x_ptr + tl.program_id(0) * K + tl.arange(0, BLOCK)
+    acc = tl.zeros([BLOCK], tl.float32)
+    for _ in range(0, K + BLOCK, BLOCK):     # one step too many
+        acc += tl.load(x_ptrs)
+        x_ptrs += BLOCK
+    tl.store(out_ptr + tl.program_id(0), tl.sum(acc))
+
+
 def _neighbours(n, dtype=np.float32, poison=np.nan, fill=7):
     """An output of n elements (all `poison`) and the array allocated right after it (all `fill`)."""
     out = jitspv.full(n, poison, dtype)
@@ -294,3 +305,19 @@ def test_environment_knob(transfer):
     env["JITSPV_DEBUG"] = "bounds,nonsense"
     proc = subprocess.run([sys.executable, "-c", _ENV], env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode != 0 and "JITSPV_DEBUG='bounds,nonsense': unknown mode(s) ['nonsense']" in proc.stderr
+
+
+def test_loop_carried_pointer_keeps_its_origin():
+    rows, K, block = 3, 256, 64
+    x = np.random.rand(rows, K).astype(np.float32)
+    dx = jitspv.asarray(x)
+    out = jitspv.full(rows, np.nan, np.float32)
+    row_sums[(rows,)](dx, out, K, BLOCK=block, bounds_check=True)
+    with pytest.raises(DeviceBoundsError, match="derives from argument 'x_ptr'") as info:
+        jitspv.synchronize()
+    e = info.value
+    assert e.program_id == (rows - 1, 0, 0) and e.address == dx.data_ptr() + x.nbytes
+    lowered = row_sums.warmup(dx, out, K, BLOCK=block, bounds_check=True, grid=(rows,)).lowered
+    assert [s["arg"] for s in lowered.asserts] == [0, 1]   # both accesses checked against their argument
+    # The rows before the last read only their own and the next row: nothing of theirs is lost.
+    np.testing.assert_allclose(out.numpy()[:-1], x[:-1].sum(1) + x[1:, :block].sum(1), rtol=1e-5)
