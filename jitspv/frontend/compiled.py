@@ -1,16 +1,18 @@
 """A compiled specialization of a kernel: its stages (TTIR, SPIR-V), its pipeline, its launcher."""
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import os
+import re
 import sys
 import struct
 from collections.abc import Mapping
 from pathlib import Path
 
-from jitspv.lower.kernel import (LoweredKernel, PRINT_BUFFER_BYTES, PRINT_CAPACITY, PRINT_HEADER_BYTES,
-                                 PRINT_RECORD_WORDS)
+from jitspv.lower.kernel import (ASSERT_RECORD_WORDS, LoweredKernel, PRINT_BUFFER_BYTES, PRINT_CAPACITY,
+                                 PRINT_HEADER_BYTES, PRINT_RECORD_WORDS)
 
 
 class KernelAsm(Mapping):
@@ -62,9 +64,25 @@ class DeviceLoopLimitError(RuntimeError):
 _FAILURES = {"assert": DeviceAssertionError, "loop_limit": DeviceLoopLimitError}
 
 
+class DeviceBoundsError(DeviceAssertionError, IndexError):
+    """Bounds mode (JITSPV_DEBUG=bounds): a kernel's global load, store or atomic fell outside the
+    arrays and was not performed; raised at the next synchronization. `address`, `nbytes`, `access`
+    ("load", "store", "atomic_add", ...), `program_id`, `file`, `line`, `function`, and `array`: the
+    nearest array as {"name" (the pointer parameter, or None), "dtype", "base", "nbytes"} or None."""
+
+    def __init__(self, site: dict, program_id: tuple, address: int, array, text: str):
+        self.file, self.line, self.function = site["file"], site["line"], site["function"]
+        self.access, self.nbytes, self.program_id = site["access"], site["bytes"], program_id
+        self.address, self.array, self.message = address, array, text
+        Exception.__init__(self, f"jitspv: out-of-bounds {self.access} of {self.nbytes} bytes at address "
+                                 f"0x{address:x} at {self.file}:{self.line} in {self.function} (program id "
+                                 f"{program_id}); it was not performed. {text}")
+
+
 class _DebugBuffer:
-    """u32 words the kernel's debug sites write: the assert record (four words the tt.assert sites
-    write on failure: [site + 1, pid x, y, z]) or the print buffer (lower/kernel.py, PRINT_*).
+    """u32 words the kernel's debug sites write: the assert record (ASSERT_RECORD_WORDS words the
+    tt.assert sites and bounds checks write on failure: [site + 1, pid x, y, z, ...]) or the print
+    buffer (lower/kernel.py, PRINT_*).
 
     It lives in host-mapped memory (device memory where the host can map it, else the staging
     heap), so that a check reads it without recording or waiting for anything: the check runs as
@@ -72,14 +90,10 @@ class _DebugBuffer:
     Only the first four words start cleared (the record, or the print buffer's cursor).
     """
 
-    def __init__(self, device, nbytes=16):
+    def __init__(self, device, nbytes=4 * ASSERT_RECORD_WORDS):
         from jitspv.vk.binding import ffi
-        memory = device.memory
-        heap = memory.device_heap if memory.device_heap.mapped else memory.staging_heap
         self.stream = device.stream
-        self.allocation = heap.allocate(nbytes)
-        if self.allocation.host_safe_serial > self.stream.completed_serial:
-            self.stream.wait_serial(self.allocation.host_safe_serial)   # reused memory: its last users
+        self.allocation = _host_mapped(device, nbytes)
         self.address = self.allocation.address
         self.words = ffi.cast("uint32_t*", self.allocation.host_ptr)
         self.clear()
@@ -90,7 +104,7 @@ class _DebugBuffer:
             self.words[k] = 0
 
     def read(self):
-        return tuple(self.words[k] for k in range(4))
+        return tuple(self.words[k] for k in range(ASSERT_RECORD_WORDS))
 
     def print_records(self, count):
         """The first `count` print records, copied out, as a (count, PRINT_RECORD_WORDS) u32 array."""
@@ -98,6 +112,121 @@ class _DebugBuffer:
         from jitspv.vk.binding import ffi
         data = ffi.buffer(self.words + PRINT_HEADER_BYTES // 4, count * 4 * PRINT_RECORD_WORDS)
         return np.frombuffer(data, np.uint32).reshape(count, PRINT_RECORD_WORDS).copy()
+
+
+def _host_mapped(device, nbytes):
+    """An untracked allocation the host can write and read at once: device memory where the host
+    can map it, else the staging heap."""
+    memory, stream = device.memory, device.stream
+    heap = memory.device_heap if memory.device_heap.mapped else memory.staging_heap
+    allocation = heap.allocate(nbytes, track=False)
+    if allocation.host_safe_serial > stream.completed_serial:
+        stream.wait_serial(allocation.host_safe_serial)   # reused memory: its last users
+    return allocation
+
+
+class _BoundsTables:
+    """Bounds mode: each launch gets a table of the live ranges (lower/kernel.py, BOUNDS_*) that its
+    accesses are checked against, kept with what an error report needs until the launch completed.
+
+    `pointers`: (argument-block index, launch-value index, parameter name, Triton type) of each
+    pointer argument, in argument order. `address` is the table of the launch being packed."""
+
+    def __init__(self, device, pointers):
+        self.device, self.stream, self.pointers = device, device.stream, pointers
+        self.launches = {}   # launch id -> (stream serial, allocation, argument ranges, live ranges)
+        self.next_id = 1
+        self.address = 0
+        self.checked_serial = 0
+
+    def prepare(self, launch_values):
+        import numpy as np
+        from jitspv.vk.binding import ffi
+        live = self.device.memory.live_ranges()
+        starts = [start for start, _ in live]
+        ranges = [_containing(live, starts, launch_values[value]) for _, value, _, _ in self.pointers]
+        launch = self.next_id
+        self.next_id = self.next_id % 0xFFFFFFFF + 1
+        words = np.array([launch, len(live) + 1, *(w for r in ranges for w in r), 0, 0,
+                          *(w for r in live for w in r)], np.uint64)
+        allocation = _host_mapped(self.device, words.nbytes)
+        ffi.memmove(ffi.cast("char*", allocation.host_ptr), words.tobytes(), words.nbytes)
+        self.launches[launch] = (self.stream.pending_serial, allocation, ranges, live)
+        self.address = allocation.address
+
+    def release_completed(self):
+        done = self.stream.completed_serial
+        for launch in [k for k, entry in self.launches.items() if entry[0] <= done]:
+            self.launches.pop(launch)[1].free()
+
+    def describe(self, site, address, launch):
+        """(nearest array as a dict, or None; a sentence saying where the address is) for a violation
+        of `site` at `address` in launch `launch` (whose table is kept until its check ran)."""
+        entry = self.launches.get(launch)
+        if entry is None:
+            return None, "(the launch's table of arrays is gone)"
+        _, _, ranges, live = entry
+        arrays = [{"name": name, "dtype": dtype, "base": base, "nbytes": nbytes}
+                  for (_, _, name, dtype), (base, nbytes) in zip(self.pointers, ranges) if nbytes or base]
+        if site["arg"] is not None:   # the address derives from this argument: it must stay in its array
+            k = next(i for i, p in enumerate(self.pointers) if p[0] == site["arg"])
+            name, dtype = self.pointers[k][2], self.pointers[k][3]
+            base, nbytes = ranges[k]
+            if not base and not nbytes:
+                return None, f"It derives from argument '{name}' ({dtype}), which points into no live array."
+            array = {"name": name, "dtype": dtype, "base": base, "nbytes": nbytes}
+            return array, "The address derives from " + _where(array, address, site["bytes"])
+        nearest = min(arrays, key=lambda a: _distance(a, address), default=None)
+        text = "" if nearest is None else "The nearest argument array is " + _where(nearest, address, site["bytes"])
+        i = bisect.bisect_right([start for start, _ in live], address)
+        others = [{"name": None, "dtype": None, "base": b, "nbytes": n} for b, n in live[max(0, i - 1):i + 1]]
+        closer = min(others, key=lambda a: _distance(a, address), default=None)
+        if closer is not None and (nearest is None or _distance(closer, address) < _distance(nearest, address)):
+            text += (" " if text else "") + "The nearest live array is " + _where(closer, address, site["bytes"])
+            nearest = closer
+        return nearest, text or "There is no live array."
+
+
+def _containing(live, starts, address):
+    """(start, bytes) of the live range `address` points into (or at the start of), else (0, 0)."""
+    i = bisect.bisect_right(starts, address) - 1
+    if i >= 0 and (address < live[i][0] + live[i][1] or address == live[i][0]):
+        return live[i]
+    return 0, 0
+
+
+def _distance(array, address):
+    base, end = array["base"], array["base"] + array["nbytes"]
+    return base - address if address < base else max(0, address - end + 1)
+
+
+def _where(array, address, nbytes):
+    """"argument 'x' (*fp32: 4000 bytes, 1000 elements, at 0x...); the address lies 0 bytes past its end"."""
+    itemsize = _itemsize(array["dtype"])
+    base, end = array["base"], array["base"] + array["nbytes"]
+
+    def amount(n):
+        return f"{n} bytes" + (f" ({n / itemsize:g} elements)" if itemsize else "")
+    if address < base:
+        where = f"the address lies {amount(base - address)} before its start"
+    elif address >= end:
+        where = f"the address lies {amount(address - end)} past its end"
+    elif address + nbytes > end:
+        where = f"the access ends {amount(address + nbytes - end)} past its end"
+    else:
+        where = "the access lies inside it"
+    what = f"argument '{array['name']}' ({array['dtype']}: " if array["name"] else "an allocation ("
+    return f"{what}{amount(array['nbytes'])} at 0x{base:x}); {where}."
+
+
+def _itemsize(dtype):
+    """Bytes per element of a Triton pointer type ('*fp32' -> 4), or None when unknown."""
+    if not dtype or not dtype.startswith("*"):
+        return None
+    if dtype.startswith("**"):
+        return 8
+    found = re.search(r"\d+", dtype)
+    return max(1, int(found.group()) // 8) if found else None
 
 
 def format_print_records(sites, records) -> list:
@@ -158,7 +287,7 @@ class CompiledKernel:
     """
 
     def __init__(self, name: str, lowered: LoweredKernel, ttir: str, kept_params, pipeline, *,
-                 key: str, timings: dict, from_disk: bool):
+                 key: str, timings: dict, from_disk: bool, signature: dict):
         self.name = name
         self.lowered = lowered
         self.pipeline = pipeline
@@ -170,6 +299,10 @@ class CompiledKernel:
         self._pack = struct.Struct(lowered.arg_format).pack
         self._assert_record = None   # made at the first launch of a kernel with asserts
         self._print_buffer = None    # made at the first launch of a kernel with prints
+        self._bounds = None          # bounds mode: made at the first launch
+        if lowered.bounds_offset >= 0:
+            self.launch = self._launch_bounds_checked
+            self._signature = signature   # parameter name -> Triton type, in parameter order
         # (buffer, completion check) per debug buffer, in argument-block order; () without any.
         self._debug_checks = None if lowered.asserts or lowered.prints else ()
         self.metadata = {"name": name, "num_warps": lowered.local_size[0] // 32, "local_size": lowered.local_size,
@@ -184,6 +317,8 @@ class CompiledKernel:
                 checks.append((self.assert_record, self._check_asserts))
             if self.lowered.prints:
                 checks.append((self.print_buffer, self._emit_prints))
+            if self.lowered.bounds_offset >= 0:
+                checks.append((self._bounds, self._bounds.release_completed))
             self._debug_checks = tuple(checks)
         vals.extend(buffer.address for buffer, _ in self._debug_checks)
         if self.lowered.grid_in_args:
@@ -199,6 +334,17 @@ class CompiledKernel:
             if serial != buffer.checked_serial:
                 buffer.checked_serial = serial
                 buffer.stream.defer(check)
+
+    def _launch_bounds_checked(self, grid, launch_values):
+        """launch() in bounds mode: first this launch's table of live ranges (packed as a hidden argument)."""
+        if self._bounds is None:
+            from jitspv.vk.device import get_device
+            names = list(self._signature)
+            pointers = [(k, p, names[p], self._signature.get(names[p]))
+                        for k, (a, p) in enumerate(zip(self.lowered.args, self.runtime_params)) if a.fmt == "Q"]
+            self._bounds = _BoundsTables(get_device(), pointers)
+        self._bounds.prepare(launch_values)
+        CompiledKernel.launch(self, grid, launch_values)
 
     @property
     def assert_record(self) -> _DebugBuffer:
@@ -231,15 +377,20 @@ class CompiledKernel:
         sys.stdout.flush()
 
     def _check_asserts(self):
-        """Raises the error of the site that failed (DeviceAssertionError, DeviceLoopLimitError),
+        """Raises the error of the site that failed (DeviceAssertionError, DeviceLoopLimitError,
+        DeviceBoundsError),
         clearing the record first so that the process stays usable. Runs inside the stream's
         completion handling, which runs the other due callbacks before re-raising."""
         record = self._assert_record
-        site, *program_id = record.read()
-        if site:
+        words = record.read()
+        if words[0]:
             record.clear()
-            failed = self.lowered.asserts[site - 1]
-            raise _FAILURES[failed.get("kind", "assert")](failed, tuple(program_id))
+            site, program_id = self.lowered.asserts[words[0] - 1], tuple(words[1:4])
+            if site.get("kind") == "bounds":
+                address = words[4] | words[5] << 32
+                array, text = self._bounds.describe(site, address, words[6])
+                raise DeviceBoundsError(site, program_id, address, array, text)
+            raise _FAILURES[site.get("kind", "assert")](site, program_id)
 
     def dump(self, directory: str) -> None:
         """Write every stage (ttir, spvasm, json metadata) for JITSPV_DUMP."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import operator
+import os
 import time
 from pathlib import Path
 
@@ -94,6 +95,7 @@ class Kernel(JITFunction):
                 raise TypeError(f"{self.__name__}() got an unexpected keyword argument {name!r} "
                                 f"(not a parameter of the kernel nor a launch option)")
         given.setdefault("debug", bool(self.debug))
+        given.setdefault("bounds_check", "bounds" in debug_modes())
         for name in ("num_warps", "num_stages", "num_ctas"):
             if name in given:
                 given[name] = operator.index(given[name])
@@ -164,7 +166,7 @@ class Kernel(JITFunction):
         pipeline = rt.make_pipeline(lowered)
         timings["pipeline"] = time.perf_counter() - start
         compiled = CompiledKernel(self.__name__, lowered, ttir, kept, pipeline, key=key, timings=timings,
-                                  from_disk=entry is not None)
+                                  from_disk=entry is not None, signature=signature)
         if dump_dir():
             compiled.dump(dump_dir())
         return compiled
@@ -182,7 +184,20 @@ def lower_ttir(ttir_text: str, target, options: TtirOptions):
     from jitspv.ttir.parser import parse
     from jitspv.lower import lower_module
     return lower_module(parse(ttir_text), target, num_warps=options.num_warps,
-                        enable_fp_fusion=options.enable_fp_fusion, num_stages=options.num_stages)
+                        enable_fp_fusion=options.enable_fp_fusion, num_stages=options.num_stages,
+                        bounds_check=options.bounds_check)
+
+
+_DEBUG_MODES = frozenset({"bounds"})
+
+
+def debug_modes() -> frozenset:
+    """The words of JITSPV_DEBUG (comma-separated), read when a kernel first meets a set of launch options."""
+    words = frozenset(w.strip() for w in os.environ.get("JITSPV_DEBUG", "").split(",") if w.strip())
+    if words - _DEBUG_MODES:
+        raise ValueError(f"JITSPV_DEBUG={os.environ['JITSPV_DEBUG']!r}: unknown mode(s) "
+                         f"{sorted(words - _DEBUG_MODES)}; known: {sorted(_DEBUG_MODES)}")
+    return words
 
 
 def _grid3(grid, kernel):

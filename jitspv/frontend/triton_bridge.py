@@ -67,6 +67,8 @@ class TtirOptions:
     # Only used by Triton in warning texts and by Gluon; names the target in those.
     arch: str = "spirv"
     backend_name: str = "jitspv"
+    # jitspv's bounds debug mode (JITSPV_DEBUG=bounds, or the launch option); Triton does not read it.
+    bounds_check: bool = False
 
     def __post_init__(self):
         if self.num_warps <= 0 or self.num_warps & (self.num_warps - 1):

@@ -1,6 +1,7 @@
 """Lowering: a TTIR module (jitspv.ttir.ir) to one SPIR-V compute shader.
 
-    lowered = lower_module(ttir_module, target, num_warps=4, enable_fp_fusion=True, num_stages=3)
+    lowered = lower_module(ttir_module, target, num_warps=4, enable_fp_fusion=True, num_stages=3,
+                           bounds_check=False)
 
 Where JITSPV_SPIRV_VAL asks for it (by default: where spirv-val is installed) the module goes through
 spirv-val before it is returned: a module it rejects raises LoweringError naming the TTIR op, and
@@ -14,6 +15,7 @@ the only push constant), laid out as `LoweredKernel.args` says.
 from __future__ import annotations
 
 from jitspv.lower.assign import assign_encodings
+from jitspv.lower.bounds import BoundsCheck
 from jitspv.lower.context import LoweringContext
 from jitspv.lower.errors import LoweringError
 from jitspv.lower.kernel import KernelArg, LoweredKernel, Target
@@ -27,6 +29,10 @@ from jitspv.ttir.inline import inline_calls
 
 __all__ = ["lower_module", "LoweredKernel", "KernelArg", "Target", "LoweringError"]
 
+# Global memory accesses the bounds debug mode checks (tensor descriptors and block pointers reach
+# jitspv rewritten into these).
+_ACCESSES = frozenset({"tt.load", "tt.store", "tt.atomic_rmw", "tt.atomic_cas"})
+
 # Argument block member per TTIR scalar type: (struct format, size). Narrow ints and floats
 # travel widened to 32 bits (push-constant members of 8/16 bits need extra device features).
 _ARG_FORMATS = {"ptr": "Q", "i1": "I", "i8": "i", "i16": "i", "i32": "i", "i64": "q",
@@ -36,7 +42,7 @@ _LOOPS = ("scf.for", "scf.while", "tt.dot")   # ops that may lower to a loop
 
 
 def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: bool = True,
-                 num_stages: int = 3) -> LoweredKernel:
+                 num_stages: int = 3, bounds_check: bool = False) -> LoweredKernel:
     kernels = [f for f in module.functions if f.visibility == "public"]
     if len(kernels) != 1:
         raise LoweringError(f"expected one public kernel function in the TTIR module, found {len(kernels)}")
@@ -47,14 +53,18 @@ def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: b
     ctx = LoweringContext(func, target, num_warps, encodings)
     ctx.fp_fusion = enable_fp_fusion
     uses_grid = any(op.name == "tt.get_num_programs" for op in func.walk())
-    # Failure sites use the assert record: tl.device_assert, and loops where the device limits them.
+    # Failure sites use the assert record: tl.device_assert, loops where the device limits them, and
+    # the accesses bounds mode checks.
     limited = _LOOPS if target.loop_pass_limit else ()
-    uses_assert = any(op.name == "tt.assert" or op.name in limited for op in func.walk())
+    uses_bounds = bounds_check and any(op.name in _ACCESSES for op in func.walk())
+    uses_assert = uses_bounds or any(op.name == "tt.assert" or op.name in limited for op in func.walk())
     uses_print = any(op.name == "tt.print" for op in func.walk())
-    ctx.asserts = []   # filled by the tt.assert rule, one entry per site
+    ctx.asserts = []   # filled by the tt.assert rule and the bounds checks, one entry per site
     ctx.prints = []    # filled by the tt.print rule, one entry per printed operand
-    args, size, in_buffer, assert_offset, print_offset = _load_arguments(ctx, func, uses_grid, uses_assert,
-                                                                         uses_print)
+    args, size, in_buffer, (assert_offset, print_offset, bounds_offset) = _load_arguments(
+        ctx, func, uses_grid, (uses_assert, uses_print, uses_bounds))
+    if uses_bounds:
+        ctx.bounds = BoundsCheck(ctx, func, ctx.bounds_table)
     ctx.lower_block(func.body.blocks[0])
     spirv = ctx.finish()
     verdict = _validate(ctx, spirv) if validate_cold_compiles() else ""
@@ -62,7 +72,8 @@ def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: b
                          arg_block_size=size, args_in_buffer=in_buffer, grid_in_args=uses_grid,
                          shared_bytes=ctx.smem_words * 4 + ctx.smem_other_bytes, notes={"kernel": func.sym_name},
                          asserts=ctx.asserts, assert_offset=assert_offset,
-                         prints=ctx.prints, print_offset=print_offset, spirv_val=verdict)
+                         prints=ctx.prints, print_offset=print_offset, bounds_offset=bounds_offset,
+                         spirv_val=verdict)
 
 
 def _validate(ctx, spirv):
@@ -80,10 +91,11 @@ def _validate(ctx, spirv):
     return SPIRV_VAL_TARGET
 
 
-def _load_arguments(ctx, func, uses_grid, uses_assert, uses_print):
+def _load_arguments(ctx, func, uses_grid, uses_debug):
     """Lay out the argument block, declare it, and load every argument in the prologue.
-    A kernel with tl.device_assert gets one hidden u64 after its arguments: its assert record's address;
-    one with tl.device_print gets one after that: its print buffer's address."""
+    Hidden u64s follow the arguments, for what `uses_debug` says a kernel uses: its assert record's
+    address (tl.device_assert, or bounds mode), its print buffer's (tl.device_print), the launch's
+    bounds table (bounds mode). Returns (args, size, in_buffer, hidden offsets, -1 where unused)."""
     m = ctx.m
     fields = []   # (ttir index, name, fmt, spirv member type)
     for i, arg in enumerate(func.arguments):
@@ -100,8 +112,8 @@ def _load_arguments(ctx, func, uses_grid, uses_assert, uses_print):
         members.append(_member_type(ctx, fmt))
         offsets.append(offset)
         offset += size
-    debug_offsets = []   # where the runtime puts the assert record's / print buffer's address
-    for used in (uses_assert, uses_print):
+    debug_offsets = []   # where the runtime puts the assert record's / print buffer's / table's address
+    for used in uses_debug:
         if used:
             offset = -(-offset // 8) * 8
             debug_offsets.append(offset)
@@ -110,7 +122,6 @@ def _load_arguments(ctx, func, uses_grid, uses_assert, uses_print):
             offset += 8
         else:
             debug_offsets.append(-1)
-    assert_offset, print_offset = debug_offsets
     if uses_grid:
         # The grid's three u32 end the block (LoweredKernel.arg_format puts them at size - 12).
         offset += 4 if offset % 8 == 0 else 0
@@ -144,12 +155,12 @@ def _load_arguments(ctx, func, uses_grid, uses_assert, uses_print):
             arg = func.arguments[i]
             ctx.set(arg, _narrow(ctx, arg.type, fmt, x))
         hidden = loaded[len(fields):]
-        if uses_assert:
-            ctx.assert_record, hidden = hidden[0], hidden[1:]
-        if uses_print:
-            ctx.print_buffer, hidden = hidden[0], hidden[1:]
+        for name, used in zip(("assert_record", "print_buffer", "bounds_table"), uses_debug):
+            if used:
+                setattr(ctx, name, hidden[0])
+                hidden = hidden[1:]
         ctx.grid = hidden
-    return args, size, in_buffer, assert_offset, print_offset
+    return args, size, in_buffer, tuple(debug_offsets)
 
 
 def _member_type(ctx, fmt):

@@ -85,6 +85,7 @@ class LoweringContext:
         self.smem_other_bytes = 0           # workgroup variables of other rules (the dot operand pool)
         self.uses_grid = False
         self.loop_passes = None             # u32 Function variable: loop passes so far (rules/control.py)
+        self.bounds = None                  # lower/bounds.py BoundsCheck in bounds debug mode
         self.arg_fields = []                # (name, ttir index, spirv type, struct fmt, size)
 
     # ---- errors ------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 these; the frontend caches it (in memory and, serialized with `to_json`/`from_json` plus the
 SPIR-V bytes, on disk) and launches it: it packs the launch's runtime arguments with `arg_format`
 in the order of `args`, then the assert record's address when `asserts`, then the print buffer's
-address when `prints`, then the grid when
+address when `prints`, then the launch's bounds table when `bounds_offset >= 0`, then the grid when
 `grid_in_args`, and hands the bytes to the Vulkan pipeline, which passes them as push constants
 or, when `args_in_buffer`, through a device buffer whose address is the only push constant.
 """
@@ -22,6 +22,15 @@ PRINT_BUFFER_BYTES = 1 << 20
 PRINT_HEADER_BYTES = 16
 PRINT_RECORD_WORDS = 8
 PRINT_CAPACITY = (PRINT_BUFFER_BYTES - PRINT_HEADER_BYTES) // (4 * PRINT_RECORD_WORDS)
+
+# The assert record: [site + 1, pid x, y, z], then for a bounds violation [address low, high,
+# launch id, 0] (u32 words).
+ASSERT_RECORD_WORDS = 8
+
+# Bounds table (u64 words), one per launch in bounds mode: [launch id, n], then (start, bytes) of the
+# array each pointer argument points into, in argument order ((0, 0): none), then n live ranges
+# (start, bytes) sorted by start, the first a (0, 0) sentinel so that a search always lands on one.
+BOUNDS_HEADER_WORDS = 2
 
 
 @dataclass(frozen=True)
@@ -72,7 +81,9 @@ class LoweredKernel:
     shared_bytes: int = 0        # workgroup memory used
     entry: str = "main"
     notes: dict = field(default_factory=dict)  # free-form facts for dumps (vector widths, layouts)
-    # tl.device_assert sites, in site order: {"message", "file", "line", "function"}. When there are
+    # tl.device_assert sites, in site order: {"message", "file", "line", "function"}, and in bounds mode
+    # also checked accesses: {"kind": "bounds", "access", "bytes", "arg", "file", "line", "function"}
+    # ("arg": the pointer argument the address derives from, or None). When there are
     # any, a hidden u64 (the address of the kernel's assert record) follows `args` at assert_offset.
     asserts: list = field(default_factory=list)
     assert_offset: int = -1
@@ -84,6 +95,9 @@ class LoweredKernel:
     # The target environment spirv-val accepted the module for when it was compiled; "" when it
     # was not validated (JITSPV_SPIRV_VAL=0, or spirv-val not installed).
     spirv_val: str = ""
+    # Bounds debug mode (lower/bounds.py): a hidden u64 at bounds_offset, the address of the launch's
+    # table of live ranges (BOUNDS_*); its violations are `asserts` sites of kind "bounds".
+    bounds_offset: int = -1
 
     @property
     def arg_format(self) -> str:
@@ -94,8 +108,8 @@ class LoweredKernel:
                 fmt += f"{a.offset - pos}x"
             fmt += a.fmt
             pos = a.offset + struct.calcsize("<" + a.fmt)
-        for sites, offset in ((self.asserts, self.assert_offset), (self.prints, self.print_offset)):
-            if sites:
+        for offset in (self.assert_offset, self.print_offset, self.bounds_offset):
+            if offset >= 0:
                 if offset > pos:
                     fmt += f"{offset - pos}x"
                 fmt += "Q"

@@ -118,6 +118,9 @@ class Heap:
         self.empty_cache_bytes = 4 * self.block_size
         self.limit = limit
         self.blocks: list[Block] = []
+        # Device address -> requested bytes of every live allocation made with track=True (user
+        # arrays, host arrays copied in): the table the bounds debug mode checks accesses against.
+        self.live: dict[int, int] = {}
 
     @property
     def reserved_bytes(self) -> int:
@@ -127,13 +130,14 @@ class Heap:
     def used_bytes(self) -> int:
         return sum(b.used for b in self.blocks)
 
-    def allocate(self, nbytes: int) -> Allocation:
+    def allocate(self, nbytes: int, track: bool = True) -> Allocation:
+        """track=False: jitspv's own buffers (debug records, bounds tables), absent from `live`."""
         size = _round_up(max(nbytes, 1), ALIGNMENT)
         for block in self.blocks:
             if not block.dedicated and block.size - block.used >= size:
                 off = block.take(size)
                 if off is not None:
-                    return Allocation(self, block, off, size)
+                    return self._track(Allocation(self, block, off, size), nbytes, track)
         # Empty blocks too small for this request go (once their last users completed) before
         # the heap grows: blocks stay cached only while they can serve.
         for block in [b for b in self.blocks if b.used == 0 and not b.dedicated]:
@@ -146,11 +150,17 @@ class Heap:
                 grow *= 2
             block = self._new_block(min(grow, self.limit), dedicated=False)
         off = block.take(size)
-        return Allocation(self, block, off, size)
+        return self._track(Allocation(self, block, off, size), nbytes, track)
+
+    def _track(self, allocation: Allocation, nbytes: int, track: bool) -> Allocation:
+        if track:
+            self.live[allocation.address] = nbytes
+        return allocation
 
     def release(self, allocation: Allocation):
         block = allocation.block
         allocation.block = None
+        self.live.pop(allocation.address, None)
         stream = self.device.stream
         block.busy_serial = max(block.busy_serial, stream.pending_serial)
         block.give(allocation.offset, allocation.size)
@@ -273,8 +283,12 @@ class MemoryManager:
         self.staging_heap = (Heap(device, staging_index, mapped=True, block_size=STAGING_BLOCK_SIZE)
                              if mode != "mapped" else None)
 
-    def allocate(self, nbytes: int) -> Allocation:
-        return self.device_heap.allocate(nbytes)
+    def allocate(self, nbytes: int, track: bool = True) -> Allocation:
+        return self.device_heap.allocate(nbytes, track)
+
+    def live_ranges(self) -> list:
+        """(device address, bytes) of every live tracked allocation, sorted by address."""
+        return sorted(self.device_heap.live.items())
 
     @property
     def reserved_bytes(self) -> int:

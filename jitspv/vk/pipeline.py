@@ -194,7 +194,7 @@ class Pipeline:
         if len(args) > 65536:
             raise OutOfResources(len(args), 65536, "argument block")
         padded = args + bytes(-len(args) % 4)
-        block = self.device.memory.allocate(len(padded))
+        block = self.device.memory.allocate(len(padded), track=False)
         self._stream.update_buffer(block.buffer, block.offset, padded)
         block.free()  # returns to the allocator once the launch recorded next has completed
         return struct.pack("<Q", block.address)

@@ -1,14 +1,16 @@
 """tt.assert (tl.device_assert): a failed condition is recorded in the kernel's assert record.
 
-The record is four u32 words in device memory whose address arrives as a hidden argument
-(`ctx.assert_record`, see lower/__init__.py): [site index + 1, program id x, y, z]. The first
+The record is u32 words in device memory whose address arrives as a hidden argument
+(`ctx.assert_record`, see lower/__init__.py): [site index + 1, program id x, y, z] (and for a
+bounds violation, lower/bounds.py, [address low, high, launch id]). The first
 invocation to fail anywhere claims word 0 with a compare-exchange from 0 and then writes its
 program id; the host reads the record at the next synchronization (frontend/compiled.py).
 Passing asserts cost one not+or per element and one branch per invocation: no barrier, no
 workgroup memory, no atomic.
 
 Other device-side failures use the same record (`add_site` + `record_failure`): a loop stopped
-by the device's loop limit (rules/control.py) is a site of kind "loop_limit".
+by the device's loop limit (rules/control.py) is a site of kind "loop_limit", an access outside the
+arrays in bounds mode (lower/bounds.py) one of kind "bounds".
 """
 from __future__ import annotations
 
@@ -29,18 +31,20 @@ def _assert(ctx, op):
     ctx.if_then(failed, lambda: record_failure(ctx, site))
 
 
-def add_site(ctx, message, loc, kind="assert"):
-    """A new failure site at `loc` (the kernel line the error names); returns its number."""
+def add_site(ctx, message, loc, kind="assert", **details):
+    """A new failure site at `loc` (the kernel line the error names); returns its number. `details`
+    are what the host needs to explain a failure of that kind (a bounds site: access, bytes, arg)."""
     site = {"message": message, "file": getattr(loc, "file", "<unknown>"), "line": getattr(loc, "line", 0),
-            "function": ctx.func.sym_name}
+            "function": ctx.func.sym_name, **details}
     if kind != "assert":
         site["kind"] = kind
     ctx.asserts.append(site)
     return len(ctx.asserts)
 
 
-def record_failure(ctx, site):
-    """Claims the record for `site` (first failure wins) and writes this program's id."""
+def record_failure(ctx, site, extra=()):
+    """Claims the record for `site` (first failure wins) and writes this program's id, then the u32
+    ids `extra` (words 4...: a bounds violation's address and launch, lower/kernel.py)."""
     m = ctx.m
     u32_ptr = m.type_pointer(StorageClass.PhysicalStorageBuffer, ctx.t_u32)
     base = ctx.assert_record
@@ -58,4 +62,6 @@ def record_failure(ctx, site):
         for axis in range(3):
             pid = ctx.emit(Op.CompositeExtract, ctx.t_u32, wg, axis)
             ctx.emit(Op.Store, None, word(1 + axis), pid, MemoryAccess.Aligned, 4)
+        for k, x in enumerate(extra):
+            ctx.emit(Op.Store, None, word(4 + k), x, MemoryAccess.Aligned, 4)
     ctx.if_then(first, write_program_id)

@@ -191,21 +191,32 @@ def _vector_width(ctx, op, layout, enc, esize):
     return v if v * esize >= 4 else 1
 
 
+def _checked(ctx, op, ptr, addr, nbytes, access, skipped):
+    """access() (-> list of ids); in bounds mode only when [addr, addr + nbytes) is in bounds,
+    skipped() otherwise (lower/bounds.py). `ptr` is the TTIR pointer value addr belongs to."""
+    if ctx.bounds is None:
+        return access()
+    return ctx.bounds.guard(op, ptr, addr, nbytes, access, skipped)
+
+
 @register("tt.load")
 def _load(ctx, op):
     res = op.results[0]
     ptr = op.operands[0]
     acc = _Access(ctx, _pointee(ptr.type))
     if not res.type.is_tensor:
+        addr, other = ctx.scalar(ptr), None
         if len(op.operands) > 1:
-            mask, other = ctx.scalar(op.operands[1]), None
-            if len(op.operands) > 2:
-                other = ctx.scalar(op.operands[2])
-            other = other if other is not None else ctx.m.const_null(acc.reg_type)
-            out, = ctx.if_then(mask, lambda: acc.load(ctx.scalar(ptr), 1), lambda: [other])
-            ctx.set(res, out)
+            other = ctx.scalar(op.operands[2]) if len(op.operands) > 2 else ctx.m.const_null(acc.reg_type)
+
+        def load():
+            return _checked(ctx, op, ptr, addr, acc.esize, lambda: acc.load(addr, 1),
+                            lambda: [other or ctx.m.const_null(acc.reg_type)])
+        if len(op.operands) > 1:
+            out, = ctx.if_then(ctx.scalar(op.operands[1]), load, lambda: [other])
         else:
-            ctx.set(res, acc.load(ctx.scalar(ptr), 1)[0])
+            out, = load()
+        ctx.set(res, out)
         return
     enc = ctx.encoding_of(res)
     P = ctx.tensor(ptr, enc)
@@ -216,11 +227,11 @@ def _load(ctx, op):
     regs = []
     for g in range(0, len(P.regs), v):
         addr = P.regs[g]
-        if M is None:
-            regs += acc.load(addr, v)
-        else:
-            others = O[g:g + v] if O is not None else [zero] * v
-            regs += ctx.if_then(M[g], lambda: acc.load(addr, v), lambda: others)
+        others = O[g:g + v] if O is not None else [zero] * v
+
+        def load():
+            return _checked(ctx, op, ptr, addr, v * acc.esize, lambda: acc.load(addr, v), lambda: others)
+        regs += load() if M is None else ctx.if_then(M[g], load, lambda: others)
     ctx.set(res, DTensor(enc, P.layout, regs))
 
 
@@ -234,7 +245,7 @@ def _store(ctx, op):
         cond = ctx.first_invocation()
         if len(op.operands) > 2:
             cond = ctx.emit(Op.LogicalAnd, ctx.t_bool, ctx.scalar(op.operands[2]), cond)
-        ctx.if_then(cond, lambda: acc.store(p, [x]))
+        ctx.if_then(cond, lambda: _checked(ctx, op, ptr, p, acc.esize, lambda: acc.store(p, [x]), list))
         return
     enc = ctx.encoding_of(ptr)
     P = ctx.tensor(ptr, enc)
@@ -248,10 +259,13 @@ def _store(ctx, op):
         cond = M[g] if M is not None else None
         if owner is not None:
             cond = owner if cond is None else ctx.emit(Op.LogicalAnd, ctx.t_bool, cond, owner)
+
+        def store():
+            return _checked(ctx, op, ptr, addr, v * acc.esize, lambda: acc.store(addr, vals), list)
         if cond is None:
-            acc.store(addr, vals)
+            store()
         else:
-            ctx.if_then(cond, lambda: acc.store(addr, vals))
+            ctx.if_then(cond, store)
 
 
 # ---- atomics ---------------------------------------------------------------------------------
@@ -330,6 +344,12 @@ class _Atomic:
                            value, comparator)
         return ctx.emit(Op.Bitcast, self.reg_type, old) if self.bitcast else old
 
+    def checked(self, op, ptr, addr, value, comparator):
+        """[emit(...)], or in bounds mode [the old value, or zero where the address is out of bounds]."""
+        nbytes = self.ctx.m.type_info(self.atype).width // 8
+        return _checked(self.ctx, op, ptr, addr, nbytes, lambda: [self.emit(addr, value, comparator)],
+                        lambda: [self.ctx.m.const_null(self.reg_type)])
+
 
 def _is_used(ctx, value):
     return any(value in op.operands for op in ctx.func.walk())
@@ -366,7 +386,7 @@ def _lower_atomic(ctx, op, kind, ptr, values, comparators, mask):
         cond = ctx.first_invocation()
         if mask is not None:
             cond = ctx.emit(Op.LogicalAnd, ctx.t_bool, ctx.scalar(mask), cond)
-        old, = ctx.if_then(cond, lambda: [atomic.emit(addr, x, cmp)], lambda: [zero])
+        old, = ctx.if_then(cond, lambda: atomic.checked(op, ptr, addr, x, cmp), lambda: [zero])
         if used:
             old, = _share_from(ctx, cond, [ctx.u32(0)], [old], atomic.reg_type, 1)
         ctx.set(res, old)
@@ -385,9 +405,9 @@ def _lower_atomic(ctx, op, kind, ptr, values, comparators, mask):
     for addr, x, cmp, m in zip(P.regs, X, C, M):
         cond = m if owner is None else owner if m is None else ctx.emit(Op.LogicalAnd, ctx.t_bool, m, owner)
         if cond is None:
-            old.append(atomic.emit(addr, x, cmp))
+            old += atomic.checked(op, ptr, addr, x, cmp)
         else:
-            old += ctx.if_then(cond, lambda: [atomic.emit(addr, x, cmp)], lambda: [zero])
+            old += ctx.if_then(cond, lambda: atomic.checked(op, ptr, addr, x, cmp), lambda: [zero])
     if used and owner is not None:
         # Replicas read the old values their owner got (they hold the same elements).
         indices = ctx.linear_indices(P.layout, row_major(P.layout.shape))
