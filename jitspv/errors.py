@@ -38,5 +38,15 @@ class OutOfResources(JitspvError):
         super().__init__(f"out of resource: {name}, required: {required}, hardware limit: {limit}")
 
 
+class OutOfMemoryError(JitspvError, MemoryError):
+    """A device allocation failed: larger than one allocation may be (``limit`` is that limit), or
+    the device is out of memory (``limit`` is None). ``requested``, ``allocated`` (bytes in live
+    arrays) and ``reserved`` (bytes the allocator holds) are in bytes."""
+
+    def __init__(self, message: str, requested: int, limit, allocated: int, reserved: int):
+        self.requested, self.limit, self.allocated, self.reserved = requested, limit, allocated, reserved
+        super().__init__(message)
+
+
 class InvalidSpirv(JitspvError):
     """A generated SPIR-V module failed spirv-val or was rejected by the driver."""

@@ -95,8 +95,8 @@ def test_allocator_reservation_stays_bounded():
     rng = np.random.default_rng(11)
     memory = get_device().memory
     get_device().synchronize()
-    used_before = memory.device_heap.used_bytes
-    reserved_before = memory.device_heap.reserved_bytes
+    used_before = jitspv.memory_allocated()
+    reserved_before = jitspv.memory_reserved()
     live = []
     peak_used = 0
     for i in range(10_000):
@@ -105,15 +105,15 @@ def test_allocator_reservation_stays_bounded():
         live.append(memory.allocate(size))
         if len(live) > 24 or rng.random() < 0.3:
             live.pop(int(rng.integers(len(live)))).free()
-        peak_used = max(peak_used, memory.device_heap.used_bytes)
-    reserved = memory.device_heap.reserved_bytes
+        peak_used = max(peak_used, jitspv.memory_allocated())
+    reserved = jitspv.memory_reserved()
     grown = reserved - reserved_before   # earlier tests may have left empty blocks cached for reuse
     assert grown <= max(4 * (peak_used - used_before), 2 * BLOCK_SIZE), (grown, peak_used - used_before)
     for a in live:
         a.free()
     get_device().synchronize()
-    assert memory.device_heap.used_bytes == used_before
-    assert memory.device_heap.reserved_bytes <= reserved
+    assert jitspv.memory_allocated() == used_before
+    assert jitspv.memory_reserved() <= reserved
 
 
 def test_freed_blocks_are_reused_and_the_spare_cache_is_bounded():

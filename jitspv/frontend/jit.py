@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import operator
+import threading
 import time
 from pathlib import Path
 
@@ -26,6 +27,10 @@ from jitspv.frontend import device as rt
 from jitspv.lower.kernel import LoweredKernel
 
 _OPTION_FIELDS = frozenset(f.name for f in dataclasses.fields(TtirOptions))
+# One compile at a time in the process: Triton's frontend is not known to be thread-safe, the lowering
+# is Python bound by the GIL anyway, and a specialization two threads miss at once compiles once.
+# Launches of compiled kernels never take it.
+_compile_lock = threading.RLock()
 
 
 def cdiv(x: int, y: int) -> int:
@@ -58,8 +63,10 @@ class Kernel(JITFunction):
         key = (specs, plan.constexpr_values(values), options)
         kernel = self._compiled.get(key)
         if kernel is None:
-            kernel = self._compile(specs, values, options)
-            self._compiled[key] = kernel
+            with _compile_lock:
+                kernel = self._compiled.get(key)
+                if kernel is None:
+                    kernel = self._compiled[key] = self._compile(specs, values, options)
         if warmup:
             return kernel
         if callable(grid):
