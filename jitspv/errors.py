@@ -35,7 +35,9 @@ class OutOfResources(JitspvError):
         self.required = required
         self.limit = limit
         self.name = name
-        super().__init__(f"out of resource: {name}, required: {required}, hardware limit: {limit}")
+        # Exception's own __init__, not super(): the lowering's subclass also derives from Triton's
+        # OutOfResources, whose __init__ takes these three fields.
+        Exception.__init__(self, f"out of resource: {name}, required: {required}, hardware limit: {limit}")
 
 
 class OutOfMemoryError(JitspvError, MemoryError):
