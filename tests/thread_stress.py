@@ -8,6 +8,7 @@ that frees (and the garbage collector) run on every thread. Every result is comp
 with numpy. Prints one line "ok <launches> <compiles>" and exits 0, or exits 1 naming the first
 wrong result; validation messages count as failures.
 """
+import gc
 import sys
 import threading
 import time
@@ -83,6 +84,14 @@ def worker(index, seconds, counts, errors):
                 jitspv.synchronize()
                 expect, got = 3 * xh + 3, out.numpy()
             launches += 1
+            if launches % 5 == 0:
+                # An array kept alive by a reference cycle: the cyclic collector frees it on
+                # whichever thread it runs, maybe in the middle of another thread's allocation.
+                cycle = [jitspv.empty(int(rng.integers(1, 100_000)))]
+                cycle.append(cycle)
+                del cycle
+                if index == 0:
+                    gc.collect()
             if not np.array_equal(got, expect):
                 bad = int(np.flatnonzero(got != expect)[0])
                 errors.append(f"thread {index} launch {launches} kind {choice} n={n}: element {bad} "
