@@ -378,6 +378,7 @@ class MemoryManager:
     def reset_peak_stats(self):
         heap = self.device_heap
         with self.device.lock:
+            heap.free_dropped()
             heap.peak_used_bytes, heap.peak_reserved_bytes = heap.used_bytes, heap.reserved_bytes
 
     # -- host transfers (byte ranges of one allocation) ------------------------------------------
