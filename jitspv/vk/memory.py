@@ -109,8 +109,8 @@ class Allocation:
         """Returns the memory at once: like a CUDA caching allocator on one stream, work recorded
         later runs after the work that used it (every command is followed by a barrier), so only the
         host must wait before touching a reused range (see host_safe_serial)."""
-        if self.block is not None:
-            heap, self.heap = self.heap, None
+        heap = self.heap
+        if heap is not None:
             heap.release(self)
 
     def __del__(self):
@@ -196,6 +196,7 @@ class Heap:
             except _Exhausted:
                 pass
         self.num_ooms += 1
+        self.free_dropped()
         raise OutOfMemoryError(
             f"out of device memory on {self.device.name}: tried to allocate {_size_text(nbytes)}; live "
             f"arrays hold {_size_text(self.used_bytes)}, jitspv has {_size_text(self.reserved_bytes)} "
@@ -204,8 +205,9 @@ class Heap:
 
     def release(self, allocation: Allocation):
         with self.lock:
-            block, allocation.block = allocation.block, None
-            self._give_back(block, allocation.offset, allocation.size)
+            block, allocation.block, allocation.heap = allocation.block, None, None
+            if block is not None:   # not freed already (by another thread)
+                self._give_back(block, allocation.offset, allocation.size)
 
     def free_dropped(self):
         """Frees the ranges of allocations collected without free() (call with the lock held)."""
