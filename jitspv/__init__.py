@@ -2,9 +2,12 @@
 
 __version__ = "0.1.0"
 
-from jitspv.errors import JitspvError, VulkanError, OutOfResources, InvalidSpirv, DeviceNotSupported  # noqa: F401
+from jitspv.errors import (  # noqa: F401
+    JitspvError, VulkanError, OutOfResources, OutOfMemoryError, InvalidSpirv, DeviceNotSupported,
+)
 from jitspv.vk import (  # noqa: F401  (the Vulkan runtime: numpy + prebuilt cffi tables, no C parsing)
     Array, asarray, empty, empty_like, full, full_like, zeros, zeros_like, synchronize, validation_messages,
+    memory_stats, memory_allocated, max_memory_allocated, memory_reserved, reset_peak_memory_stats, empty_cache,
 )
 
 # The JIT imports Triton (~0.2 s), so its names load on first use: the runtime alone stays light.

@@ -35,7 +35,19 @@ class OutOfResources(JitspvError):
         self.required = required
         self.limit = limit
         self.name = name
-        super().__init__(f"out of resource: {name}, required: {required}, hardware limit: {limit}")
+        # Exception's own __init__, not super(): the lowering's subclass also derives from Triton's
+        # OutOfResources, whose __init__ takes these three fields.
+        Exception.__init__(self, f"out of resource: {name}, required: {required}, hardware limit: {limit}")
+
+
+class OutOfMemoryError(JitspvError, MemoryError):
+    """A device allocation failed: larger than one allocation may be (``limit`` is that limit), or
+    the device is out of memory (``limit`` is None). ``requested``, ``allocated`` (bytes in live
+    arrays) and ``reserved`` (bytes the allocator holds) are in bytes."""
+
+    def __init__(self, message: str, requested: int, limit, allocated: int, reserved: int):
+        self.requested, self.limit, self.allocated, self.reserved = requested, limit, allocated, reserved
+        super().__init__(message)
 
 
 class InvalidSpirv(JitspvError):

@@ -56,6 +56,36 @@ def test_shared_memory_exceeded():
     _still_works()
 
 
+@pytest.mark.parametrize("num_warps", [64, 128])
+def test_workgroups_above_the_device_limit_are_refused(num_warps):
+    # 2048 or 4096 invocations per workgroup: refused before the driver sees a pipeline, as a
+    # Triton OutOfResources too, naming the limit.
+    import triton
+    from jitspv.vk import get_device
+    limit = get_device().properties.max_compute_workgroup_invocations
+    x = rng.standard_normal(4096).astype(np.float32)
+    with pytest.raises(triton.runtime.errors.OutOfResources) as err:
+        copy_kernel[(1,)](x, x.copy(), 4096, BLOCK=4096, num_warps=num_warps)
+    assert isinstance(err.value, OutOfResources)
+    assert (err.value.required, err.value.limit) == (num_warps * 32, limit)
+    assert "maxComputeWorkGroupInvocations" in str(err.value) and f"num_warps={num_warps}" in str(err.value)
+    # The largest allowed workgroup still launches and gives exact results.
+    o = np.full(4096, np.nan, np.float32)
+    copy_kernel[(1,)](x, o, 4096, BLOCK=4096, num_warps=limit // 32)
+    np.testing.assert_array_equal(o, x)
+    _still_works()
+
+
+def test_shared_memory_errors_are_tritons_too():
+    import pickle
+    import triton
+    x = np.ones((128, 128), np.float32)
+    with pytest.raises(triton.runtime.errors.OutOfResources) as err:
+        transpose_big[(1,)](x, x.copy(), BLOCK=128)
+    again = pickle.loads(pickle.dumps(err.value))
+    assert str(again) == str(err.value) and "shared memory" in str(again)
+
+
 @jitspv.jit
 def scalars(o_ptr, b, i32, i64, neg, f, nf, ni, BLOCK: tl.constexpr):
     tl.store(o_ptr + 0, b.to(tl.float64))

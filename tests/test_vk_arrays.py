@@ -95,8 +95,8 @@ def test_allocator_reservation_stays_bounded():
     rng = np.random.default_rng(11)
     memory = get_device().memory
     get_device().synchronize()
-    used_before = memory.device_heap.used_bytes
-    reserved_before = memory.device_heap.reserved_bytes
+    used_before = jitspv.memory_allocated()
+    reserved_before = jitspv.memory_reserved()
     live = []
     peak_used = 0
     for i in range(10_000):
@@ -105,15 +105,15 @@ def test_allocator_reservation_stays_bounded():
         live.append(memory.allocate(size))
         if len(live) > 24 or rng.random() < 0.3:
             live.pop(int(rng.integers(len(live)))).free()
-        peak_used = max(peak_used, memory.device_heap.used_bytes)
-    reserved = memory.device_heap.reserved_bytes
+        peak_used = max(peak_used, jitspv.memory_allocated())
+    reserved = jitspv.memory_reserved()
     grown = reserved - reserved_before   # earlier tests may have left empty blocks cached for reuse
     assert grown <= max(4 * (peak_used - used_before), 2 * BLOCK_SIZE), (grown, peak_used - used_before)
     for a in live:
         a.free()
     get_device().synchronize()
-    assert memory.device_heap.used_bytes == used_before
-    assert memory.device_heap.reserved_bytes <= reserved
+    assert jitspv.memory_allocated() == used_before
+    assert jitspv.memory_reserved() <= reserved
 
 
 def test_freed_blocks_are_reused_and_the_spare_cache_is_bounded():
@@ -181,3 +181,115 @@ def test_staged_transfers():
     env = dict(os.environ, JITSPV_HOST_TRANSFER="staged")
     proc = subprocess.run([sys.executable, "-c", _STAGED], env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and "STAGED OK" in proc.stdout, proc.stderr
+
+
+def test_an_array_larger_than_one_allocation_may_be_is_refused():
+    props = get_device().properties
+    limit = props.max_memory_allocation_size
+    if 0 < props.max_buffer_size < limit:
+        limit = props.max_buffer_size
+    nbytes = limit + (1 << 20)
+    with pytest.raises(jitspv.OutOfMemoryError) as err:
+        jitspv.empty(nbytes // 4, np.float32)
+    assert isinstance(err.value, MemoryError)
+    assert (err.value.requested, err.value.limit) == (nbytes, limit)
+    assert str(nbytes) in str(err.value) and str(limit) in str(err.value)
+    assert "maxMemoryAllocationSize" in str(err.value) or "maxBufferSize" in str(err.value)
+    x = jitspv.asarray(np.arange(1000, dtype=np.float32))   # still usable
+    assert (x.numpy() == np.arange(1000)).all()
+
+
+def test_max_buffer_size_is_respected_where_reported():
+    import dataclasses
+    import threading
+    import types
+    from jitspv.vk.memory import Heap
+    device = get_device()
+    props = dataclasses.replace(device.properties, max_buffer_size=1 << 20)
+    fake = types.SimpleNamespace(name="fake", lock=threading.RLock(), properties=props)
+    heap = Heap(fake, 0, mapped=True, block_size=BLOCK_SIZE)
+    assert heap.block_size == 1 << 20
+    with pytest.raises(jitspv.OutOfMemoryError, match="maxBufferSize"):
+        heap.allocate((1 << 20) + 1)
+
+
+@pytest.fixture
+def failing_allocations(monkeypatch):
+    """vkAllocateMemory fails with VK_ERROR_OUT_OF_DEVICE_MEMORY while `state["fail"]` > 0."""
+    fn = get_device().fn
+    real, state = fn.vkAllocateMemory, {"fail": 0, "calls": 0}
+
+    def allocate(*args):
+        state["calls"] += 1
+        if state["fail"] > 0:
+            state["fail"] -= 1
+            return -2
+        return real(*args)
+    monkeypatch.setattr(fn, "vkAllocateMemory", allocate)
+    return state
+
+
+def test_out_of_memory_gives_back_cached_blocks_and_retries(failing_allocations):
+    jitspv.synchronize()
+    cached = [jitspv.empty(BLOCK_SIZE // 4) for _ in range(3)]
+    del cached
+    jitspv.empty(1)   # the next heap call frees what the collector dropped: empty blocks, cached
+    reserved = jitspv.memory_reserved()
+    retries = jitspv.memory_stats()["num_alloc_retries"]
+    failing_allocations["fail"] = 1
+    big = jitspv.full(5 * BLOCK_SIZE // 4, 2.5)    # needs a new block: fails once, then succeeds
+    assert jitspv.memory_stats()["num_alloc_retries"] == retries + 1
+    heap = get_device().memory.device_heap
+    assert jitspv.memory_reserved() == sum(b.size for b in heap.blocks if b.used)  # no cached block left
+    assert reserved > jitspv.memory_reserved() - heap.blocks[-1].size
+    assert (big.numpy() == 2.5).all()
+
+
+def test_out_of_memory_error_names_the_sizes(failing_allocations):
+    ooms = jitspv.memory_stats()["num_ooms"]
+    keep = jitspv.zeros(1000)
+    failing_allocations["fail"] = 10**9
+    nbytes = 5 * BLOCK_SIZE + 12
+    import gc
+    gc.collect()
+    gc.disable()    # no array of an earlier test may be collected between the error and the check
+    try:
+        allocated = jitspv.memory_allocated()
+        with pytest.raises(jitspv.OutOfMemoryError) as err:
+            jitspv.empty(nbytes, np.uint8)
+        reserved = jitspv.memory_reserved()   # after the cached blocks were given back
+    finally:
+        gc.enable()
+    e = err.value
+    assert e.requested == nbytes and e.limit is None and isinstance(e, MemoryError)
+    assert (e.allocated, e.reserved) == (allocated, reserved)
+    assert f"({nbytes} bytes)" in str(e) and f"({e.allocated} bytes)" in str(e) and f"({e.reserved} bytes)" in str(e)
+    assert "retried" in str(e) and jitspv.memory_stats()["num_ooms"] == ooms + 1
+    failing_allocations["fail"] = 0
+    assert (keep.numpy() == 0).all()
+    assert (jitspv.full(nbytes, 7, np.uint8).numpy() == 7).all()
+
+
+def test_memory_statistics():
+    jitspv.synchronize()
+    jitspv.reset_peak_memory_stats()
+    base = jitspv.memory_allocated()
+    assert jitspv.max_memory_allocated() == base
+    a = jitspv.empty(1000, np.float32)            # 4000 bytes, rounded up to 256
+    b = jitspv.empty(3 << 20, np.uint8)
+    assert jitspv.memory_allocated() == base + 4096 + (3 << 20)
+    stats = jitspv.memory_stats()
+    assert stats["allocated_bytes.all.current"] == jitspv.memory_allocated()
+    assert stats["allocation.all.current"] >= 2 and stats["segment.all.current"] >= 1
+    assert jitspv.memory_reserved() >= jitspv.memory_allocated()
+    assert stats["reserved_bytes.all.peak"] >= stats["reserved_bytes.all.current"]
+    del b                                          # freed by the collector: counted at once
+    assert jitspv.memory_allocated() == base + 4096
+    assert jitspv.max_memory_allocated() == base + 4096 + (3 << 20)
+    jitspv.reset_peak_memory_stats()
+    assert jitspv.max_memory_allocated() == base + 4096
+    jitspv.empty_cache()
+    heap = get_device().memory.device_heap
+    assert all(block.used for block in heap.blocks)   # no empty block stays cached
+    assert jitspv.memory_reserved() == sum(block.size for block in heap.blocks)
+    del a

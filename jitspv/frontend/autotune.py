@@ -8,6 +8,7 @@ value of the key arguments (plus the dtypes of array arguments, as Triton does).
 from __future__ import annotations
 
 import builtins
+import threading
 
 import numpy as np
 
@@ -108,6 +109,9 @@ class Autotuner(_Wrapper):
         self.configs_timings = {}  # Config -> ms, of the last tuning
         self.best_config = None
         self.nargs = None
+        # Tuning (and `nargs`, which prune hooks read) happens in one thread at a time; launches
+        # of a key already tuned take no lock.
+        self._tuning = threading.RLock()
 
     def _key(self, args, kwargs):
         named = {**dict(zip(self.arg_names, args)), **kwargs}
@@ -176,38 +180,48 @@ class Autotuner(_Wrapper):
         return configs
 
     def run(self, *args, **kwargs):
-        self.nargs = dict(zip(self.arg_names, args))
+        nargs = dict(zip(self.arg_names, args))
         if len(self.configs) > 1:
             key = self._key(args, kwargs)
-            if key not in self.cache:
-                bench_kwargs = {k: v for k, v in kwargs.items() if k != "warmup"}
-                pruned = self.prune_configs(bench_kwargs)
-                if len(pruned) == 1:
-                    self.cache[key] = pruned[0]
-                else:
-                    timings = {c: self._bench(args, bench_kwargs, c) for c in pruned}
-                    self.configs_timings = timings
-                    self.cache[key] = builtins.min(timings, key=timings.get)
-                    # Leave the arrays as a user-visible launch expects them: reset, not restored.
-                    if not self.user_pre_hook:
-                        for name in self.reset_to_zero:
-                            if self.nargs.get(name) is not None:
-                                _fill_zero(self.nargs[name])
-            config = self.cache[key]
+            config = self.cache.get(key)
+            if config is None:
+                with self._tuning:
+                    config = self.cache.get(key) or self._tune(key, args, kwargs, nargs)
         else:
             config = self.configs[0]
         self.best_config = config
         if config.pre_hook is not None:
-            config.pre_hook({**self.nargs, **kwargs, **config.all_kwargs()})
-        out = self.fn.run(*args, **kwargs, **config.all_kwargs())
-        self.nargs = None
-        return out
+            config.pre_hook({**nargs, **kwargs, **config.all_kwargs()})
+        return self.fn.run(*args, **kwargs, **config.all_kwargs())
+
+    def _tune(self, key, args, kwargs, nargs):
+        self.nargs = nargs
+        try:
+            bench_kwargs = {k: v for k, v in kwargs.items() if k != "warmup"}
+            pruned = self.prune_configs(bench_kwargs)
+            if len(pruned) == 1:
+                self.cache[key] = pruned[0]
+            else:
+                timings = {c: self._bench(args, bench_kwargs, c) for c in pruned}
+                self.configs_timings = timings
+                self.cache[key] = builtins.min(timings, key=timings.get)
+                # Leave the arrays as a user-visible launch expects them: reset, not restored.
+                if not self.user_pre_hook:
+                    for name in self.reset_to_zero:
+                        if nargs.get(name) is not None:
+                            _fill_zero(nargs[name])
+            return self.cache[key]
+        finally:
+            self.nargs = None
 
     def warmup(self, *args, grid, **kwargs):
-        self.nargs = dict(zip(self.arg_names, args))
-        out = [self.fn.warmup(*args, grid=grid, **kwargs, **c.all_kwargs()) for c in self.prune_configs(kwargs)]
-        self.nargs = None
-        return out
+        with self._tuning:
+            self.nargs = dict(zip(self.arg_names, args))
+            try:
+                return [self.fn.warmup(*args, grid=grid, **kwargs, **c.all_kwargs())
+                        for c in self.prune_configs(kwargs)]
+            finally:
+                self.nargs = None
 
 
 def autotune(configs, key, prune_configs_by=None, reset_to_zero=None, restore_value=None, pre_hook=None,

@@ -312,39 +312,47 @@ class CompiledKernel:
     def pack_args(self, launch_values, grid) -> bytes:
         vals = [launch_values[i] for i in self.runtime_params]
         if self._debug_checks is None:
-            checks = []
-            if self.lowered.asserts:
-                checks.append((self.assert_record, self._check_asserts))
-            if self.lowered.prints:
-                checks.append((self.print_buffer, self._emit_prints))
-            if self.lowered.bounds_offset >= 0:
-                checks.append((self._bounds, self._bounds.release_completed))
-            self._debug_checks = tuple(checks)
+            with self.pipeline.device.lock:   # one set of debug buffers, whichever thread launches first
+                if self._debug_checks is None:
+                    checks = []
+                    if self.lowered.asserts:
+                        checks.append((self.assert_record, self._check_asserts))
+                    if self.lowered.prints:
+                        checks.append((self.print_buffer, self._emit_prints))
+                    if self.lowered.bounds_offset >= 0:
+                        checks.append((self._bounds, self._bounds.release_completed))
+                    self._debug_checks = tuple(checks)
         vals.extend(buffer.address for buffer, _ in self._debug_checks)
         if self.lowered.grid_in_args:
             vals.extend(grid)
         return self._pack(*vals)
 
     def launch(self, grid, launch_values):
-        self.pipeline.launch(grid, self.pack_args(launch_values, grid))
+        args = self.pack_args(launch_values, grid)
+        if not self._debug_checks:
+            self.pipeline.launch(grid, args)
+            return
         # Debug buffers (asserts, prints): one check per submission holding launches of this
-        # kernel, run when it completes. Kernels without them skip an empty loop.
-        for buffer, check in self._debug_checks:
-            serial = buffer.stream.pending_serial
-            if serial != buffer.checked_serial:
-                buffer.checked_serial = serial
-                buffer.stream.defer(check)
+        # kernel, run when it completes; the lock keeps the launch in the submission checked.
+        with self.pipeline.device.lock:
+            self.pipeline.launch(grid, args)
+            for buffer, check in self._debug_checks:
+                serial = buffer.stream.pending_serial
+                if serial != buffer.checked_serial:
+                    buffer.checked_serial = serial
+                    buffer.stream.defer(check)
 
     def _launch_bounds_checked(self, grid, launch_values):
         """launch() in bounds mode: first this launch's table of live ranges (packed as a hidden argument)."""
-        if self._bounds is None:
-            from jitspv.vk.device import get_device
-            names = list(self._signature)
-            pointers = [(k, p, names[p], self._signature.get(names[p]))
-                        for k, (a, p) in enumerate(zip(self.lowered.args, self.runtime_params)) if a.fmt == "Q"]
-            self._bounds = _BoundsTables(get_device(), pointers)
-        self._bounds.prepare(launch_values)
-        CompiledKernel.launch(self, grid, launch_values)
+        device = self.pipeline.device
+        with device.lock:   # the table prepared is the one this launch packs
+            if self._bounds is None:
+                names = list(self._signature)
+                pointers = [(k, p, names[p], self._signature.get(names[p]))
+                            for k, (a, p) in enumerate(zip(self.lowered.args, self.runtime_params)) if a.fmt == "Q"]
+                self._bounds = _BoundsTables(device, pointers)
+            self._bounds.prepare(launch_values)
+            CompiledKernel.launch(self, grid, launch_values)
 
     @property
     def assert_record(self) -> _DebugBuffer:

@@ -33,6 +33,7 @@ def target_for_device(device) -> Target:
         max_shared_memory=props.max_compute_shared_memory_size,
         max_push_constants=props.max_push_constants_size,
         max_workgroup_count=tuple(props.max_compute_workgroup_count),
+        max_workgroup_invocations=min(props.max_compute_workgroup_invocations, props.max_compute_workgroup_size[0]),
         has_int64=feats.int64,
         has_float16=feats.float16 and feats.storage_buffer_16bit,
         has_float64=feats.float64,

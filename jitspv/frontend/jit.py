@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import operator
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -28,6 +29,10 @@ from jitspv.lower.kernel import LoweredKernel
 from jitspv.lower.spirv.tools import SPIRV_VAL_TARGET, validate, validate_cold_compiles
 
 _OPTION_FIELDS = frozenset(f.name for f in dataclasses.fields(TtirOptions))
+# One compile at a time in the process: Triton's frontend is not known to be thread-safe, the lowering
+# is Python bound by the GIL anyway, and a specialization two threads miss at once compiles once.
+# Launches of compiled kernels never take it.
+_compile_lock = threading.RLock()
 
 
 def cdiv(x: int, y: int) -> int:
@@ -60,8 +65,10 @@ class Kernel(JITFunction):
         key = (specs, plan.constexpr_values(values), options)
         kernel = self._compiled.get(key)
         if kernel is None:
-            kernel = self._compile(specs, values, options)
-            self._compiled[key] = kernel
+            with _compile_lock:
+                kernel = self._compiled.get(key)
+                if kernel is None:
+                    kernel = self._compiled[key] = self._compile(specs, values, options)
         if warmup:
             return kernel
         if callable(grid):

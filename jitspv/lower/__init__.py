@@ -17,7 +17,7 @@ from __future__ import annotations
 from jitspv.lower.assign import assign_encodings
 from jitspv.lower.bounds import BoundsCheck
 from jitspv.lower.context import LoweringContext
-from jitspv.lower.errors import LoweringError
+from jitspv.lower.errors import LoweringError, OutOfResources
 from jitspv.lower.kernel import KernelArg, LoweredKernel, Target
 from jitspv.lower.pipeline import pipeline_dot_loops
 from jitspv.lower import rules  # noqa: F401  (registers every lowering)
@@ -47,6 +47,11 @@ def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: b
     if len(kernels) != 1:
         raise LoweringError(f"expected one public kernel function in the TTIR module, found {len(kernels)}")
     func = kernels[0]
+    threads = num_warps * 32   # one program = one workgroup of num_warps warps of 32
+    if threads > target.max_workgroup_invocations:
+        raise OutOfResources(threads, target.max_workgroup_invocations,
+                             f"workgroup invocations of num_warps={num_warps} (32 per warp; the device's "
+                             "maxComputeWorkGroupInvocations)")
     inline_calls(module, func)   # noinline helpers: one copy of the body per call site
     pipeline_dot_loops(func, num_stages)
     encodings = assign_encodings(func, num_warps * 32)

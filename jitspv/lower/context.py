@@ -326,7 +326,7 @@ class LoweringContext:
         self.smem_words = max(self.smem_words, words)
         limit = self.target.max_shared_memory
         if self.smem_words * 4 + self.smem_other_bytes > limit:
-            from jitspv.errors import OutOfResources
+            from jitspv.lower.errors import OutOfResources
             raise OutOfResources(self.smem_words * 4 + self.smem_other_bytes, limit, "shared memory")
 
     def smem_ptr(self, index):

@@ -5,6 +5,9 @@ from __future__ import annotations
 import linecache
 
 from triton.compiler.errors import CompilationError
+from triton.runtime.errors import OutOfResources as TritonOutOfResources
+
+from jitspv.errors import OutOfResources as JitspvOutOfResources
 
 
 class LoweringError(CompilationError):
@@ -18,3 +21,13 @@ class LoweringError(CompilationError):
 
     def __reduce__(self):
         return type(self), (self.error_message, self.loc)
+
+
+class OutOfResources(JitspvOutOfResources, TritonOutOfResources):
+    """A kernel needs more of a device resource than the target has: jitspv's error (jitspv.autotune
+    skips such configs) and Triton's (code written for Triton catches it), with jitspv's message."""
+
+    __str__ = Exception.__str__
+
+    def __reduce__(self):
+        return type(self), (self.required, self.limit, self.name)

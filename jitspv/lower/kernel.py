@@ -41,6 +41,7 @@ class Target:
     max_shared_memory: int = 48 * 1024
     max_push_constants: int = 128
     max_workgroup_count: tuple = (65535, 65535, 65535)
+    max_workgroup_invocations: int = 1024   # of one workgroup (x size and total: local_size is (n, 1, 1))
     has_int64: bool = True
     has_float16: bool = False
     has_float64: bool = False

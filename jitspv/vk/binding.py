@@ -59,7 +59,7 @@ class DeviceFunctions:
         "vkCmdBindPipeline", "vkCmdPushConstants", "vkCmdDispatch", "vkCmdDispatchBase", "vkCmdPipelineBarrier",
         "vkCmdCopyBuffer", "vkCmdFillBuffer", "vkCmdUpdateBuffer", "vkCmdWriteTimestamp", "vkCmdResetQueryPool",
         "vkBeginCommandBuffer", "vkEndCommandBuffer", "vkQueueSubmit", "vkWaitForFences", "vkResetFences",
-        "vkGetFenceStatus", "vkGetQueryPoolResults",
+        "vkGetFenceStatus", "vkGetQueryPoolResults", "vkAllocateMemory",
     )
 
     def __init__(self, device):

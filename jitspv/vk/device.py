@@ -259,6 +259,7 @@ class DeviceProperties:
     max_compute_workgroup_size: tuple
     max_compute_workgroup_invocations: int
     max_memory_allocation_size: int
+    max_buffer_size: int                 # 0 where the device does not report it (before Vulkan 1.3)
     max_storage_buffer_range: int
     timestamp_period: float              # nanoseconds per timestamp tick
     timestamp_valid_bits: int            # of the queue family in use; 0 = no timestamps
@@ -441,6 +442,9 @@ class Device:
         L.vkGetDeviceQueue(self.handle, self.queue_family, 0, queue)
         self.queue = queue[0]
         self.fn = DeviceFunctions(self.handle)
+        # Guards the queue, the command stream and the allocator (see stream.py): re-entrant, since
+        # allocator and stream call each other.
+        self.lock = threading.RLock()
         self.memory_properties = ffi.new("VkPhysicalDeviceMemoryProperties*")
         L.vkGetPhysicalDeviceMemoryProperties(physical.handle, self.memory_properties)
 
@@ -510,6 +514,7 @@ class Device:
             max_compute_workgroup_size=tuple(lim.maxComputeWorkGroupSize),
             max_compute_workgroup_invocations=lim.maxComputeWorkGroupInvocations,
             max_memory_allocation_size=p11.maxMemoryAllocationSize,
+            max_buffer_size=p13.maxBufferSize if p13 is not None else 0,
             max_storage_buffer_range=lim.maxStorageBufferRange,
             timestamp_period=lim.timestampPeriod, timestamp_valid_bits=timestamp_bits,
             non_coherent_atom_size=lim.nonCoherentAtomSize,
@@ -558,3 +563,39 @@ def synchronize():
     """Waits until every launch and transfer recorded so far has completed."""
     if _device is not None:
         _device.synchronize()
+
+
+# Memory of the default device, as torch.cuda names it (zero before the device exists).
+
+def memory_stats() -> dict:
+    """Allocator statistics: allocated/reserved bytes (current, peak), live allocations, blocks,
+    retries after running out of memory, and allocations that failed for lack of memory."""
+    if _device is None:
+        return {}
+    return _device.memory.stats()
+
+
+def memory_allocated() -> int:
+    """Bytes of device memory held by live arrays (each rounded up to 256 bytes)."""
+    return memory_stats().get("allocated_bytes.all.current", 0)
+
+
+def max_memory_allocated() -> int:
+    """The peak of memory_allocated() since start or the last reset_peak_memory_stats()."""
+    return memory_stats().get("allocated_bytes.all.peak", 0)
+
+
+def memory_reserved() -> int:
+    """Bytes of device memory jitspv's allocator holds: live arrays plus cached free space."""
+    return memory_stats().get("reserved_bytes.all.current", 0)
+
+
+def reset_peak_memory_stats():
+    if _device is not None:
+        _device.memory.reset_peak_stats()
+
+
+def empty_cache():
+    """Gives cached free memory back to the driver (after the work that last used it completed)."""
+    if _device is not None:
+        _device.memory.empty_cache()

@@ -4,7 +4,14 @@ Each block is one VkDeviceMemory (allocated with DEVICE_ADDRESS) with one VkBuff
 it (STORAGE | TRANSFER_SRC | TRANSFER_DST | SHADER_DEVICE_ADDRESS), so a sub-allocation is
 (block, offset) and its device address is the block's address + offset. Free space is a sorted list
 of (offset, size) ranges per block, coalesced on release. Memory freed by the user returns to the
-allocator only after the GPU work recorded before the free has completed (Stream.defer).
+allocator at once for stream work, and for the host only after the GPU work recorded before the
+free has completed (Block.busy_serial). One array is one range of one block, so no request may exceed
+the device's maxMemoryAllocationSize (nor maxBufferSize, where reported); when the device runs out
+of memory, the cached empty blocks are given back and the allocation retried once.
+
+Threads: heap calls hold the device lock. An Allocation's __del__ may run on any thread (the
+garbage collector's choice), possibly in the middle of a heap call of that thread: it only queues
+its range, which the next heap call frees under the lock.
 
 Host transfer mode, from the memory type chosen (DEVICE_LOCAL first):
   "mapped"        device memory is host-visible and cached (lavapipe, integrated GPUs): memcpy both ways
@@ -16,8 +23,9 @@ from __future__ import annotations
 
 import bisect
 import os
+from collections import deque
 
-from jitspv.errors import OutOfResources, VulkanError
+from jitspv.errors import OutOfMemoryError, VulkanError
 from jitspv.vk.binding import NULL, check, ffi, lib
 
 ALIGNMENT = 256
@@ -29,15 +37,25 @@ def _round_up(n: int, k: int) -> int:
     return (n + k - 1) // k * k
 
 
-class Block:
-    __slots__ = ("memory", "buffer", "size", "address", "host_ptr", "free", "used", "dedicated", "busy_serial")
+def _size_text(n: int) -> str:
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if n >= 1 << shift:
+            return f"{n / (1 << shift):.2f} {unit} ({n} bytes)"
+    return f"{n} bytes"
 
-    def __init__(self, memory, buffer, size, address, host_ptr, dedicated):
+
+class _Exhausted(Exception):
+    """vkAllocateMemory ran out of device or host memory (handled inside the heap)."""
+
+
+class Block:
+    __slots__ = ("memory", "buffer", "size", "address", "host_ptr", "free", "used", "busy_serial")
+
+    def __init__(self, memory, buffer, size, address, host_ptr):
         self.memory, self.buffer, self.size, self.address = memory, buffer, size, address
         self.host_ptr = host_ptr  # int, or None when not mapped
         self.free = [(0, size)]   # sorted, coalesced
         self.used = 0
-        self.dedicated = dedicated
         # Freed ranges may still be read or written by recorded work up to this stream serial: later
         # stream work may reuse them at once (stream order), the host only after it completed.
         self.busy_serial = 0
@@ -91,16 +109,13 @@ class Allocation:
         """Returns the memory at once: like a CUDA caching allocator on one stream, work recorded
         later runs after the work that used it (every command is followed by a barrier), so only the
         host must wait before touching a reused range (see host_safe_serial)."""
-        if self.block is not None:
-            heap, self.heap = self.heap, None
+        heap = self.heap
+        if heap is not None:
             heap.release(self)
 
     def __del__(self):
         if self.block is not None and self.heap is not None:
-            try:
-                self.free()
-            except Exception:  # noqa: BLE001 - interpreter shutdown: the process frees everything
-                pass
+            self.heap.dropped.append((self.block, self.offset, self.size))  # atomic; freed by the heap
 
 
 class Heap:
@@ -108,16 +123,24 @@ class Heap:
 
     def __init__(self, device, type_index: int, mapped: bool, block_size: int):
         self.device = device
+        self.lock = device.lock
         self.type_index = type_index
         self.mapped = mapped
-        limit = device.properties.max_memory_allocation_size
-        self.block_size = min(block_size, limit)
+        props = device.properties
+        # One array is one range of one VkBuffer bound to one VkDeviceMemory.
+        self.limit, self.limit_name = props.max_memory_allocation_size, "maxMemoryAllocationSize"
+        if 0 < props.max_buffer_size < self.limit:
+            self.limit, self.limit_name = props.max_buffer_size, "maxBufferSize"
+        self.block_size = min(block_size, self.limit)
         # Empty blocks kept for reuse, in bytes: a wrapper that allocates its output per call (as
         # Triton's tutorials do) must not pay vkAllocateMemory per call (measured on the H100: a
         # 64 MB allocation per call made a 0.07 ms kernel cost 2.3 ms of device time).
         self.empty_cache_bytes = 4 * self.block_size
-        self.limit = limit
         self.blocks: list[Block] = []
+        self.dropped = deque()   # (block, offset, size) of allocations collected without free()
+        # Statistics (jitspv.memory_stats): bytes in live allocations, their number, peaks, retries.
+        self.used_bytes = self.peak_used_bytes = self.peak_reserved_bytes = 0
+        self.allocations = self.num_alloc_retries = self.num_ooms = 0
         # Device address -> requested bytes of every live allocation made with track=True (user
         # arrays, host arrays copied in): the table the bounds debug mode checks accesses against.
         self.live: dict[int, int] = {}
@@ -126,55 +149,102 @@ class Heap:
     def reserved_bytes(self) -> int:
         return sum(b.size for b in self.blocks)
 
-    @property
-    def used_bytes(self) -> int:
-        return sum(b.used for b in self.blocks)
-
     def allocate(self, nbytes: int, track: bool = True) -> Allocation:
         """track=False: jitspv's own buffers (debug records, bounds tables), absent from `live`."""
         size = _round_up(max(nbytes, 1), ALIGNMENT)
-        for block in self.blocks:
-            if not block.dedicated and block.size - block.used >= size:
-                off = block.take(size)
-                if off is not None:
-                    return self._track(Allocation(self, block, off, size), nbytes, track)
-        # Empty blocks too small for this request go (once their last users completed) before
-        # the heap grows: blocks stay cached only while they can serve.
-        for block in [b for b in self.blocks if b.used == 0 and not b.dedicated]:
-            self._retire(block)
         if size > self.limit:
-            block = self._new_block(size, dedicated=True)
-        else:
-            grow = self.block_size
-            while grow < size:
-                grow *= 2
-            block = self._new_block(min(grow, self.limit), dedicated=False)
-        off = block.take(size)
-        return self._track(Allocation(self, block, off, size), nbytes, track)
+            raise self._too_large(nbytes, self.limit, self.limit_name)
+        with self.lock:
+            if self.dropped:
+                self.free_dropped()
+            for block in self.blocks:
+                if block.size - block.used >= size:
+                    off = block.take(size)
+                    if off is not None:
+                        return self._allocated(block, off, size, nbytes if track else 0)
+            # Empty blocks (too small for this request, or the loop above would have used them)
+            # go, once their last users completed, before the heap grows: blocks stay cached only
+            # while they can serve.
+            self.release_cached()
+            block = self._grow(size, nbytes)
+            return self._allocated(block, block.take(size), size, nbytes if track else 0)
 
-    def _track(self, allocation: Allocation, nbytes: int, track: bool) -> Allocation:
-        if track:
-            self.live[allocation.address] = nbytes
-        return allocation
+    def _too_large(self, nbytes, limit, limit_name) -> OutOfMemoryError:
+        return OutOfMemoryError(
+            f"cannot allocate {_size_text(nbytes)} as one array on {self.device.name}: a single "
+            f"allocation there holds at most {_size_text(limit)} ({limit_name})",
+            requested=nbytes, limit=limit, allocated=self.used_bytes, reserved=self.reserved_bytes)
+
+    def _allocated(self, block, offset, size, tracked_bytes) -> Allocation:
+        if tracked_bytes:
+            self.live[block.address + offset] = tracked_bytes
+        self.used_bytes += size
+        self.allocations += 1
+        self.peak_used_bytes = max(self.peak_used_bytes, self.used_bytes)
+        return Allocation(self, block, offset, size)
+
+    def _grow(self, size: int, nbytes: int) -> Block:
+        """A new block for a request of `size` bytes: the heap's growth size; when the device is out
+        of memory, again after every cached empty block was given back, then just `size`."""
+        grow = self.block_size
+        while grow < size:
+            grow *= 2
+        grow = min(grow, self.limit)
+        try:
+            return self._new_block(grow)
+        except _Exhausted:
+            pass
+        self.num_alloc_retries += 1
+        self.device.memory.empty_cache()
+        for attempt in (grow, size) if grow > size else (grow,):
+            try:
+                return self._new_block(attempt)
+            except _Exhausted:
+                pass
+        self.num_ooms += 1
+        self.free_dropped()
+        raise OutOfMemoryError(
+            f"out of device memory on {self.device.name}: tried to allocate {_size_text(nbytes)}; live "
+            f"arrays hold {_size_text(self.used_bytes)}, jitspv has {_size_text(self.reserved_bytes)} "
+            "reserved (its cached free blocks were given back and the allocation retried)",
+            requested=nbytes, limit=None, allocated=self.used_bytes, reserved=self.reserved_bytes)
 
     def release(self, allocation: Allocation):
-        block = allocation.block
-        allocation.block = None
-        self.live.pop(allocation.address, None)
-        stream = self.device.stream
-        block.busy_serial = max(block.busy_serial, stream.pending_serial)
-        block.give(allocation.offset, allocation.size)
-        block.used -= allocation.size
-        if block.used == 0 and (block.dedicated or
-                                sum(b.size for b in self.blocks if b.used == 0) > self.empty_cache_bytes):
+        with self.lock:
+            block, allocation.block, allocation.heap = allocation.block, None, None
+            if block is not None:   # not freed already (by another thread)
+                self._give_back(block, allocation.offset, allocation.size)
+
+    def free_dropped(self):
+        """Frees the ranges of allocations collected without free() (call with the lock held)."""
+        dropped = self.dropped
+        while dropped:
+            self._give_back(*dropped.popleft())
+
+    def _give_back(self, block: Block, offset: int, size: int):
+        self.live.pop(block.address + offset, None)
+        block.busy_serial = max(block.busy_serial, self.device.stream.pending_serial)
+        block.give(offset, size)
+        block.used -= size
+        self.used_bytes -= size
+        self.allocations -= 1
+        if block.used == 0 and sum(b.size for b in self.blocks if b.used == 0) > self.empty_cache_bytes:
             self._retire(block)
+
+    def release_cached(self):
+        """Retires every empty block (memory goes back to the driver once their last users completed)."""
+        with self.lock:
+            if self.dropped:
+                self.free_dropped()
+            for block in [b for b in self.blocks if b.used == 0]:
+                self._retire(block)
 
     def _retire(self, block: Block):
         """Stop handing out `block`; destroy it once the work recorded so far (its last users) completed."""
         self.blocks.remove(block)
         self.device.stream.defer(lambda: self._destroy_block(block))
 
-    def _new_block(self, size: int, dedicated: bool) -> Block:
+    def _new_block(self, size: int) -> Block:
         L = lib()
         dev = self.device.handle
         buffer_info = ffi.new("VkBufferCreateInfo*", {
@@ -184,17 +254,21 @@ class Heap:
         check("vkCreateBuffer", L.vkCreateBuffer(dev, buffer_info, NULL, buffer))
         reqs = ffi.new("VkMemoryRequirements*")
         L.vkGetBufferMemoryRequirements(dev, buffer[0], reqs)
+        max_allocation = self.device.properties.max_memory_allocation_size
+        if reqs.size > max_allocation:   # the driver padded the buffer past the limit
+            L.vkDestroyBuffer(dev, buffer[0], NULL)
+            raise self._too_large(reqs.size, max_allocation, "maxMemoryAllocationSize")
         flags = ffi.new("VkMemoryAllocateFlagsInfo*", {
             "sType": L.VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO, "flags": L.VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT})
         alloc_info = ffi.new("VkMemoryAllocateInfo*", {
             "sType": L.VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, "pNext": flags, "allocationSize": reqs.size,
             "memoryTypeIndex": self.type_index})
         memory = ffi.new("VkDeviceMemory*")
-        result = L.vkAllocateMemory(dev, alloc_info, NULL, memory)
+        result = self.device.fn.vkAllocateMemory(dev, alloc_info, NULL, memory)
         if result < 0:
             L.vkDestroyBuffer(dev, buffer[0], NULL)
-            if size > self.limit:
-                raise OutOfResources(size, self.limit, "memory allocation size (maxMemoryAllocationSize)")
+            if result in (L.VK_ERROR_OUT_OF_DEVICE_MEMORY, L.VK_ERROR_OUT_OF_HOST_MEMORY):
+                raise _Exhausted(result)
             check("vkAllocateMemory", result)
         try:
             check("vkBindBufferMemory", L.vkBindBufferMemory(dev, buffer[0], memory[0], 0))
@@ -210,8 +284,9 @@ class Heap:
             L.vkDestroyBuffer(dev, buffer[0], NULL)
             L.vkFreeMemory(dev, memory[0], NULL)
             raise
-        block = Block(memory[0], buffer[0], size, address, host_ptr, dedicated)
+        block = Block(memory[0], buffer[0], size, address, host_ptr)
         self.blocks.append(block)
+        self.peak_reserved_bytes = max(self.peak_reserved_bytes, self.reserved_bytes)
         return block
 
     def _destroy_block(self, block: Block):
@@ -288,11 +363,40 @@ class MemoryManager:
 
     def live_ranges(self) -> list:
         """(device address, bytes) of every live tracked allocation, sorted by address."""
-        return sorted(self.device_heap.live.items())
+        heap = self.device_heap
+        with self.device.lock:
+            if heap.dropped:
+                heap.free_dropped()   # arrays the garbage collector took are not live
+            return sorted(heap.live.items())
 
     @property
     def reserved_bytes(self) -> int:
         return self.device_heap.reserved_bytes + (self.staging_heap.reserved_bytes if self.staging_heap else 0)
+
+    def empty_cache(self):
+        """Gives every cached empty block of both heaps back to the driver (after their last users)."""
+        with self.device.lock:
+            for heap in (self.device_heap, self.staging_heap):
+                if heap is not None:
+                    heap.release_cached()
+            self.device.stream.synchronize()
+
+    def stats(self) -> dict:
+        """Device-heap statistics under torch.cuda.memory_stats' names."""
+        heap = self.device_heap
+        with self.device.lock:
+            heap.free_dropped()
+            return {"allocated_bytes.all.current": heap.used_bytes, "allocated_bytes.all.peak": heap.peak_used_bytes,
+                    "reserved_bytes.all.current": heap.reserved_bytes,
+                    "reserved_bytes.all.peak": heap.peak_reserved_bytes,
+                    "allocation.all.current": heap.allocations, "segment.all.current": len(heap.blocks),
+                    "num_alloc_retries": heap.num_alloc_retries, "num_ooms": heap.num_ooms}
+
+    def reset_peak_stats(self):
+        heap = self.device_heap
+        with self.device.lock:
+            heap.free_dropped()
+            heap.peak_used_bytes, heap.peak_reserved_bytes = heap.used_bytes, heap.reserved_bytes
 
     # -- host transfers (byte ranges of one allocation) ------------------------------------------
 

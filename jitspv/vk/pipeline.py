@@ -168,36 +168,40 @@ class Pipeline:
             return
         stream = self._stream
         fn = self._fn
-        if self.args_in_buffer:
-            args = self._arguments_in_buffer(args)
-        elif len(args) > self.push_size:
+        if not self.args_in_buffer and len(args) > self.push_size:
             raise ValueError(f"argument block of {len(args)} bytes exceeds the pipeline's {self.push_size}")
-        cmd = stream.cmd if stream.recording else stream.begin()
-        if stream.bound_pipeline is not self:
-            fn.vkCmdBindPipeline(cmd, self._bind_point, self.handle)
-            stream.bound_pipeline = self
-        if args:
-            if len(args) & 3:
-                args += bytes(4 - (len(args) & 3))
-            fn.vkCmdPushConstants(cmd, self.layout, self._stage, 0, len(args), args)
-        mx, my, mz = self._max_groups
-        if gx <= mx and gy <= my and gz <= mz:
-            fn.vkCmdDispatch(cmd, gx, gy, gz)
-        else:
-            for z in range(0, gz, mz):
-                for y in range(0, gy, my):
-                    for x in range(0, gx, mx):
-                        fn.vkCmdDispatchBase(cmd, x, y, z, min(mx, gx - x), min(my, gy - y), min(mz, gz - z))
-        stream.recorded()
+        with stream.lock:
+            block = self._arguments_in_buffer(args) if self.args_in_buffer else None
+            if block is not None:
+                args = struct.pack("<Q", block.address)
+            cmd = stream.cmd if stream.recording else stream.begin()
+            if stream.bound_pipeline is not self:
+                fn.vkCmdBindPipeline(cmd, self._bind_point, self.handle)
+                stream.bound_pipeline = self
+            if args:
+                if len(args) & 3:
+                    args += bytes(4 - (len(args) & 3))
+                fn.vkCmdPushConstants(cmd, self.layout, self._stage, 0, len(args), args)
+            mx, my, mz = self._max_groups
+            if gx <= mx and gy <= my and gz <= mz:
+                fn.vkCmdDispatch(cmd, gx, gy, gz)
+            else:
+                for z in range(0, gz, mz):
+                    for y in range(0, gy, my):
+                        for x in range(0, gx, mx):
+                            fn.vkCmdDispatchBase(cmd, x, y, z, min(mx, gx - x), min(my, gy - y), min(mz, gz - z))
+            stream.recorded()
+            if block is not None:
+                block.free()  # reused only by work recorded after this dispatch (stream order)
 
-    def _arguments_in_buffer(self, args: bytes) -> bytes:
+    def _arguments_in_buffer(self, args: bytes):
+        """A device block holding the argument block, written in stream order; the caller frees it."""
         if len(args) > 65536:
             raise OutOfResources(len(args), 65536, "argument block")
         padded = args + bytes(-len(args) % 4)
         block = self.device.memory.allocate(len(padded), track=False)
         self._stream.update_buffer(block.buffer, block.offset, padded)
-        block.free()  # returns to the allocator once the launch recorded next has completed
-        return struct.pack("<Q", block.address)
+        return block
 
     def __repr__(self):
         return f"<jitspv Pipeline push={self.push_size}B args_in_buffer={self.args_in_buffer}>"

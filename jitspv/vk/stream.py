@@ -8,20 +8,46 @@ fence only when the ring wraps onto a command buffer still in flight. Every subm
 Ordering: each recorded command is followed by one global memory barrier (compute|transfer writes ->
 compute|transfer reads/writes), and each submission ends with a barrier making writes visible to the
 host, so the host sees results after the fence.
+
+Threads: every method takes the device's re-entrant lock (`device.lock`), which also guards the
+allocator, so recording and submission from several threads never interleave. A fence wait
+releases that lock: other threads keep recording while one waits. One thread at a time waits on a
+fence (others wait on a condition it signals), and no fence is reset while a thread waits on it.
+
+Waits last until the work completes, however long, in chunks of `_WAIT_CHUNK_NS` so that device
+loss surfaces as an error; `JITSPV_SYNC_TIMEOUT` (seconds) bounds them with a TimeoutError that
+leaves everything in flight untouched (a later wait picks it up again).
 """
 from __future__ import annotations
 
+import os
+import threading
 import time
 from collections import deque
 
-from jitspv.vk.binding import NULL, check, ffi, lib
+from jitspv.errors import VulkanError
+from jitspv.vk.binding import NULL, check, ffi, lib, result_name
 
 BATCH_LIMIT = 256
 RING_SIZE = 4
-_FENCE_TIMEOUT_NS = 60 * 10**9
+_WAIT_CHUNK_NS = 10**9     # a fence wait returns at least this often to check for errors and timeouts
 # A blocking fence wait on NVIDIA costs ~25 us more than polling (measured on an H100: launch+sync
 # 50 -> 26 us), so short waits poll first. Not on CPU devices, whose work needs the CPU we would spin on.
 _SPIN_SECONDS = 0.001
+
+
+def _sync_timeout():
+    """JITSPV_SYNC_TIMEOUT in seconds, or None (wait as long as the work runs)."""
+    text = os.environ.get("JITSPV_SYNC_TIMEOUT", "").strip()
+    if not text:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise ValueError(f"JITSPV_SYNC_TIMEOUT={text!r}: expected a number of seconds greater than 0")
+    return seconds
 
 
 class Stream:
@@ -29,6 +55,10 @@ class Stream:
         L = lib()
         self.device = device
         self.fn = device.fn
+        self.lock = device.lock
+        self._fence_waited = threading.Condition(self.lock)  # notified whenever a fence wait returns
+        self._waiting_slot = None  # the slot whose fence a thread waits on (lock released), or None
+        self.sync_timeout = _sync_timeout()
         self._spin = _SPIN_SECONDS if device.properties.device_type != "CPU" else 0.0
         pool_info = ffi.new("VkCommandPoolCreateInfo*", {
             "sType": L.VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
@@ -75,17 +105,23 @@ class Stream:
     # -- recording ------------------------------------------------------------------------------
 
     def begin(self):
-        """Starts recording into the current ring slot (waiting for it if still in flight); returns it."""
-        slot = self._slot
-        if self._slot_serial[slot] > self.completed_serial:
-            self._wait_fence(slot)
-        cmd = self._cmds[slot]
-        check("vkBeginCommandBuffer", self.fn.vkBeginCommandBuffer(cmd, self._begin_info))
-        self.cmd = cmd
-        self.recording = True
-        self.bound_pipeline = None
-        self.count = 0
-        return cmd
+        """Starts recording into the current ring slot (waiting for it if still in flight); returns
+        the command buffer being recorded (another thread's, if it began while this one waited)."""
+        with self.lock:
+            while not self.recording:
+                slot = self._slot
+                if self._slot_serial[slot] > self.completed_serial:
+                    self._wait_until(self._slot_serial[slot])
+                elif self._waiting_slot == slot:
+                    self._fence_waited.wait()  # a thread is still leaving its wait on this fence
+                else:
+                    cmd = self._cmds[slot]
+                    check("vkBeginCommandBuffer", self.fn.vkBeginCommandBuffer(cmd, self._begin_info))
+                    self.cmd = cmd
+                    self.recording = True
+                    self.bound_pipeline = None
+                    self.count = 0
+            return self.cmd
 
     def command_buffer(self):
         return self.cmd if self.recording else self.begin()
@@ -105,39 +141,78 @@ class Stream:
 
     def idle(self) -> bool:
         """True when nothing is recorded or in flight (as last observed)."""
-        if not self.recording and self.completed_serial < self.submitted_serial:
-            self.poll()
-        return not self.recording and self.completed_serial >= self.submitted_serial
+        with self.lock:
+            if not self.recording and self.completed_serial < self.submitted_serial:
+                self.poll()
+            return not self.recording and self.completed_serial >= self.submitted_serial
 
     # -- submission -----------------------------------------------------------------------------
 
     def submit(self):
-        if not self.recording:
-            return
-        cmd, slot = self.cmd, self._slot
-        self.fn.vkCmdPipelineBarrier(cmd, self.barrier_src, self._host_stage, 0, 1, self._host_barrier,
-                                     0, NULL, 0, NULL)
-        check("vkEndCommandBuffer", self.fn.vkEndCommandBuffer(cmd))
-        self.recording = False
-        self.cmd = None
-        self._submit_info.pCommandBuffers = self._cmds + slot
-        check("vkResetFences", self.fn.vkResetFences(self.device.handle, 1, self._fences + slot))
-        check("vkQueueSubmit", self.fn.vkQueueSubmit(self.device.queue, 1, self._submit_info, self._fences[slot]))
-        self.submitted_serial += 1
-        self._slot_serial[slot] = self.submitted_serial
-        self._slot = (slot + 1) % RING_SIZE
+        with self.lock:
+            if not self.recording:
+                return
+            cmd, slot = self.cmd, self._slot
+            self.fn.vkCmdPipelineBarrier(cmd, self.barrier_src, self._host_stage, 0, 1, self._host_barrier,
+                                         0, NULL, 0, NULL)
+            check("vkEndCommandBuffer", self.fn.vkEndCommandBuffer(cmd))
+            self.recording = False
+            self.cmd = None
+            self._submit_info.pCommandBuffers = self._cmds + slot
+            check("vkResetFences", self.fn.vkResetFences(self.device.handle, 1, self._fences + slot))
+            check("vkQueueSubmit", self.fn.vkQueueSubmit(self.device.queue, 1, self._submit_info,
+                                                         self._fences[slot]))
+            self.submitted_serial += 1
+            self._slot_serial[slot] = self.submitted_serial
+            self._slot = (slot + 1) % RING_SIZE
 
-    def _wait_fence(self, slot):
-        if self._spin:
-            get_status, handle, fence, ok = self.fn.vkGetFenceStatus, self.device.handle, self._fences[slot], lib().VK_SUCCESS
-            deadline = time.perf_counter() + self._spin
-            while time.perf_counter() < deadline:
-                if get_status(handle, fence) == ok:
-                    self._completed(self._slot_serial[slot])
-                    return
-        check("vkWaitForFences", self.fn.vkWaitForFences(self.device.handle, 1, self._fences + slot, 1,
-                                                         _FENCE_TIMEOUT_NS))
-        self._completed(self._slot_serial[slot])
+    def _wait_until(self, serial):
+        """Waits (lock held) until submission `serial` completed. Submission s lives in slot
+        (s - 1) % RING_SIZE until it completed, and a fence signals only after all earlier work."""
+        deadline = None if self.sync_timeout is None else time.monotonic() + self.sync_timeout
+        while self.completed_serial < serial:
+            chunk_ns = _WAIT_CHUNK_NS
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(
+                        f"jitspv: the device has not finished the submitted work after JITSPV_SYNC_TIMEOUT="
+                        f"{self.sync_timeout:g} s; it is still running, nothing it uses was reused or "
+                        "freed, and a later synchronization waits for it again")
+                chunk_ns = min(chunk_ns, int(left * 1e9) + 1)
+            if self._waiting_slot is not None:
+                self._fence_waited.wait(chunk_ns * 1e-9)  # one thread waits on the device for all
+            else:
+                self._wait_fence((serial - 1) % RING_SIZE, serial, chunk_ns)
+
+    def _wait_fence(self, slot, serial, timeout_ns):
+        """Waits up to timeout_ns for the fence of `slot` (holding `serial`) with the lock released,
+        as threading.Condition.wait releases its re-entrant lock, however deeply held."""
+        L = lib()
+        handle, fence = self.device.handle, self._fences + slot
+        self._waiting_slot = slot
+        saved = self.lock._release_save()
+        try:
+            result = L.VK_TIMEOUT
+            if self._spin:
+                deadline = time.perf_counter() + self._spin
+                while result != L.VK_SUCCESS and time.perf_counter() < deadline:
+                    result = self.fn.vkGetFenceStatus(handle, fence[0])
+                    if result < 0:
+                        break
+            if result == L.VK_TIMEOUT or result == L.VK_NOT_READY:
+                result = self.fn.vkWaitForFences(handle, 1, fence, 1, timeout_ns)
+        finally:
+            self.lock._acquire_restore(saved)
+            self._waiting_slot = None
+            self._fence_waited.notify_all()
+        if result == L.VK_SUCCESS:
+            self._completed(serial)
+        elif result < 0:
+            raise VulkanError("vkWaitForFences", result, result_name(result),
+                              f"waiting for the device {self.device.name!r} to finish submitted work"
+                              + (" (the device was lost: its work and memory contents are gone)"
+                                 if result == L.VK_ERROR_DEVICE_LOST else ""))
 
     def _completed(self, serial):
         if serial > self.completed_serial:
@@ -156,58 +231,56 @@ class Stream:
 
     def poll(self):
         """Notes submissions that finished, without waiting."""
-        for slot in sorted(range(RING_SIZE), key=lambda s: self._slot_serial[s]):
-            serial = self._slot_serial[slot]
-            if serial <= self.completed_serial:
-                continue
-            if self.fn.vkGetFenceStatus(self.device.handle, self._fences[slot]) != lib().VK_SUCCESS:
-                break
-            self._completed(serial)
+        with self.lock:
+            for slot in sorted(range(RING_SIZE), key=lambda s: self._slot_serial[s]):
+                serial = self._slot_serial[slot]
+                if serial <= self.completed_serial:
+                    continue
+                if self.fn.vkGetFenceStatus(self.device.handle, self._fences[slot]) != lib().VK_SUCCESS:
+                    break
+                self._completed(serial)
 
     def synchronize(self):
         """Submits what is recorded and waits for all of it."""
-        self.submit()
-        if self.completed_serial < self.submitted_serial:
-            for slot in sorted(range(RING_SIZE), key=lambda s: self._slot_serial[s]):
-                if self._slot_serial[slot] > self.completed_serial:
-                    self._wait_fence(slot)
+        with self.lock:
+            self.wait_serial(self.pending_serial)
 
     def wait_serial(self, serial):
         """Waits until `serial` completed (submitting first when it is the one being recorded)."""
-        if serial > self.submitted_serial:
-            self.submit()
-        if serial > self.completed_serial:
-            for slot in sorted(range(RING_SIZE), key=lambda s: self._slot_serial[s]):
-                if self.completed_serial < self._slot_serial[slot] <= serial:
-                    self._wait_fence(slot)
+        with self.lock:
+            if serial > self.submitted_serial:
+                self.submit()
+            if serial > self.completed_serial:
+                self._wait_until(serial)
 
     def defer(self, callback):
         """Runs callback once everything recorded so far has completed (now, if nothing is pending)."""
-        serial = self.pending_serial
-        if serial <= self.completed_serial:
-            callback()
-        else:
-            self._deferred.append((serial, callback))
+        with self.lock:
+            serial = self.pending_serial
+            if serial <= self.completed_serial:
+                callback()
+            else:
+                self._deferred.append((serial, callback))
 
     # -- transfers ------------------------------------------------------------------------------
 
     def copy_buffer(self, src_buffer, src_offset, dst_buffer, dst_offset, size):
         region = ffi.new("VkBufferCopy*", {"srcOffset": src_offset, "dstOffset": dst_offset, "size": size})
-        cmd = self.command_buffer()
-        self.fn.vkCmdCopyBuffer(cmd, src_buffer, dst_buffer, 1, region)
-        self.recorded()
+        with self.lock:
+            self.fn.vkCmdCopyBuffer(self.command_buffer(), src_buffer, dst_buffer, 1, region)
+            self.recorded()
 
     def fill_buffer(self, buffer, offset, size, word):
         """Fills size bytes (offset and size multiples of 4) with the 32-bit pattern word."""
-        cmd = self.command_buffer()
-        self.fn.vkCmdFillBuffer(cmd, buffer, offset, size, word)
-        self.recorded()
+        with self.lock:
+            self.fn.vkCmdFillBuffer(self.command_buffer(), buffer, offset, size, word)
+            self.recorded()
 
     def update_buffer(self, buffer, offset, data: bytes):
         """Writes up to 65536 bytes (multiple of 4) in stream order."""
-        cmd = self.command_buffer()
-        self.fn.vkCmdUpdateBuffer(cmd, buffer, offset, len(data), data)
-        self.recorded()
+        with self.lock:
+            self.fn.vkCmdUpdateBuffer(self.command_buffer(), buffer, offset, len(data), data)
+            self.recorded()
 
 
 class _QueryPools:
@@ -233,7 +306,7 @@ class _QueryPools:
         return self.free.pop()
 
     def release(self, slot):
-        self.free.append(slot)
+        self.free.append(slot)  # atomic: Event.__del__ may run on any thread, holding no lock
 
 
 class Event:
@@ -244,20 +317,22 @@ class Event:
         self.device = device or get_device()
         if self.device.properties.timestamp_valid_bits == 0:
             raise RuntimeError(f"{self.device.name}: the compute queue has no timestamp support")
-        pools = self.device.__dict__.setdefault("_query_pools", _QueryPools(self.device))
-        self._pools = pools
-        self._slot = pools.acquire()
+        with self.device.lock:
+            pools = self.device.__dict__.setdefault("_query_pools", _QueryPools(self.device))
+            self._pools = pools
+            self._slot = pools.acquire()
         self.serial = None
 
     def record(self):
         stream = self.device.stream
-        cmd = stream.command_buffer()
         pool, index = self._slot
         fn = self.device.fn
-        fn.vkCmdResetQueryPool(cmd, pool, index, 1)
-        fn.vkCmdWriteTimestamp(cmd, lib().VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, pool, index)
-        stream.count += 1
-        self.serial = stream.pending_serial
+        with stream.lock:
+            cmd = stream.command_buffer()
+            fn.vkCmdResetQueryPool(cmd, pool, index, 1)
+            fn.vkCmdWriteTimestamp(cmd, lib().VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, pool, index)
+            stream.count += 1
+            self.serial = stream.pending_serial
 
     def ticks(self) -> int:
         if self.serial is None:
