@@ -76,7 +76,9 @@ def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: b
     return LoweredKernel(spirv=spirv, local_size=(ctx.num_threads, 1, 1), args=args,
                          arg_block_size=size, args_in_buffer=in_buffer, grid_in_args=uses_grid,
                          shared_bytes=ctx.smem_words * 4 + ctx.smem_other_bytes, notes={"kernel": func.sym_name},
-                         asserts=ctx.asserts, assert_offset=assert_offset,
+                         asserts=ctx.asserts,
+                         # a kernel whose loops needed no counter after all: the member stays, unused
+                         assert_offset=assert_offset if ctx.asserts else -1,
                          prints=ctx.prints, print_offset=print_offset, bounds_offset=bounds_offset,
                          spirv_val=verdict)
 
