@@ -153,8 +153,7 @@ class Kernel(JITFunction):
             start = time.perf_counter()
             lowered = lower_ttir(ttir, target, options)
             timings["lowering"] = time.perf_counter() - start
-            disk_cache.store(key, lowered.spirv, lowered.to_json(), ttir,
-                             {"name": self.__name__, **ingredients})
+            disk_cache.store(ingredients, lowered.spirv, lowered.to_json(), ttir, name=self.__name__)
         start = time.perf_counter()
         pipeline = rt.make_pipeline(lowered)
         timings["pipeline"] = time.perf_counter() - start
