@@ -66,6 +66,8 @@ class Kernel(JITFunction):
             grid = grid(dict(zip(plan.names, values)))
         grid = _grid3(grid, kernel)
         if grid[0] and grid[1] and grid[2]:
+            if transfers.active:
+                transfers.refuse_read_only(kernel.stored_params, plan)
             kernel.launch(grid, launch)
             if transfers.active:
                 transfers.download()
@@ -158,7 +160,7 @@ class Kernel(JITFunction):
         pipeline = rt.make_pipeline(lowered)
         timings["pipeline"] = time.perf_counter() - start
         compiled = CompiledKernel(self.__name__, lowered, ttir, kept, pipeline, key=key, timings=timings,
-                                  from_disk=entry is not None)
+                                  from_disk=entry is not None, param_names=self._plan.names)
         if dump_dir():
             compiled.dump(dump_dir())
         return compiled

@@ -15,6 +15,7 @@ from jitspv.lower.kernel import KernelArg, LoweredKernel, Target
 from jitspv.lower.pipeline import pipeline_dot_loops
 from jitspv.lower import rules  # noqa: F401  (registers every lowering)
 from jitspv.lower.spirv.grammar import Op, StorageClass, Decoration, MemoryAccess
+from jitspv.lower.stored_args import stored_arguments
 from jitspv.lower.ttir_access import type_name
 from jitspv.ttir.inline import inline_calls
 
@@ -51,7 +52,7 @@ def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: b
                          arg_block_size=size, args_in_buffer=in_buffer, grid_in_args=uses_grid,
                          shared_bytes=ctx.smem_words * 4 + ctx.smem_other_bytes, notes={"kernel": func.sym_name},
                          asserts=ctx.asserts, assert_offset=assert_offset,
-                         prints=ctx.prints, print_offset=print_offset)
+                         prints=ctx.prints, print_offset=print_offset, stored_args=stored_arguments(func))
 
 
 def _load_arguments(ctx, func, uses_grid, uses_assert, uses_print):

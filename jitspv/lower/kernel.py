@@ -78,6 +78,8 @@ class LoweredKernel:
     # any, a hidden u64 (the address of the kernel's print buffer) follows at print_offset.
     prints: list = field(default_factory=list)
     print_offset: int = -1
+    # TTIR indices of the pointer arguments a store or atomic may write through (lower/stored_args.py).
+    stored_args: list = field(default_factory=list)
 
     @property
     def arg_format(self) -> str:
