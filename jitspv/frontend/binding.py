@@ -139,10 +139,12 @@ class BindingPlan:
 def _constexpr_key(v):
     """What identifies a non-int constexpr value in the in-memory cache, where Python's equality
     is wrong: NaN != NaN (a miss per launch), 0.0 == -0.0 and 2 == 2.0 == True (a kernel built for
-    one reused for the other). Floats go by repr, as in the disk key; the type is part of the key."""
+    one reused for the other). The type is part of the key; NaN and zeros go by repr, as in the disk key."""
     t = type(v)
-    if t is float or t is bool:
-        return (t, repr(v))
+    if t is float:
+        return (float, v) if v == v and v else (float, repr(v))
+    if t is bool:
+        return (bool, v)
     if t is list or t is tuple:
         return tuple(map(_constexpr_key, v))
     return v

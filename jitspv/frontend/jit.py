@@ -66,10 +66,11 @@ class Kernel(JITFunction):
             grid = grid(dict(zip(plan.names, values)))
         grid = _grid3(grid, kernel)
         if grid[0] and grid[1] and grid[2]:
-            if transfers.active:
+            host_arrays = transfers.active
+            if host_arrays:
                 transfers.refuse_read_only(kernel.stored_params, plan)
             kernel.launch(grid, launch)
-            if transfers.active:
+            if host_arrays:
                 transfers.download()
         return kernel
 
