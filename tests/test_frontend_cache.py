@@ -1,4 +1,5 @@
-"""On-disk cache: atomic entries, damaged or foreign entries treated as absent, racing writers, `clear`\nthat removes only its own files, write failures as warnings, and a root that must be private."""
+"""On-disk cache: atomic entries, damaged or foreign entries treated as absent, racing writers, `clear`
+that removes only its own files, write failures as warnings, and a root that must be private."""
 import json
 import multiprocessing as mp
 import os

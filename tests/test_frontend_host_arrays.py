@@ -1,4 +1,5 @@
-"""Host arrays as arguments: whole buffers copied once, view offsets kept, aliasing preserved; read-only\narrays refused where the kernel writes, big-endian ones everywhere; scalars out of range named."""
+"""Host arrays as arguments: whole buffers copied once, view offsets kept, aliasing preserved; read-only
+arrays refused where the kernel writes, big-endian ones everywhere; scalars out of range named."""
 import numpy as np
 import pytest
 import triton
@@ -115,6 +116,14 @@ def scatter_count(idx_ptr, a_ptr, b_ptr, count_ptr, n, BLOCK: tl.constexpr):
     tl.atomic_add(count_ptr, 1)
 
 
+@jitspv.jit
+def store_to_address(x_ptr, address_ptr, BLOCK: tl.constexpr):
+    # A pointer made from an integer may be any argument's.
+    offs = tl.arange(0, BLOCK)
+    dst = tl.load(address_ptr).to(tl.pointer_type(tl.float32))
+    tl.store(dst + offs, tl.load(x_ptr + offs))
+
+
 def _axpy(x, y, out, alpha=1.5):
     n = x.size
     return axpy[(triton.cdiv(n, 64),)](x, y, out, n, alpha, BLOCK=64)
@@ -129,6 +138,8 @@ def test_kernel_records_the_pointers_it_writes():
     assert k.stored_params == {2}
     k = scatter_count.warmup(np.int32, np.float32, np.float32, np.int32, 100, BLOCK=64, grid=(1,))
     assert k.stored_params == {1, 2, 3}
+    k = store_to_address.warmup(np.float32, np.int64, BLOCK=16, grid=(1,))
+    assert k.stored_params == {0, 1}
 
 
 def test_read_only_inputs_work():

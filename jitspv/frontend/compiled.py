@@ -14,8 +14,9 @@ from jitspv.lower.kernel import (LoweredKernel, PRINT_BUFFER_BYTES, PRINT_CAPACI
 
 
 # What each argument-block format holds (lower/__init__.py _ARG_FORMATS), for errors.
-_MEMBER_TYPES = {"Q": "a 64-bit pointer or unsigned integer", "q": "a 64-bit integer", "I": "a 32-bit unsigned integer",
-                 "i": "a 32-bit integer", "f": "fp32, at most 3.4e38 in magnitude", "d": "fp64"}
+_MEMBER_TYPES = {"Q": "a 64-bit pointer or unsigned integer", "q": "a 64-bit integer",
+                 "I": "a 32-bit unsigned integer", "i": "a 32-bit integer", "f": "fp32, at most 3.4e38 in magnitude",
+                 "d": "fp64"}
 
 
 class KernelAsm(Mapping):
@@ -148,7 +149,7 @@ class CompiledKernel:
     """
 
     def __init__(self, name: str, lowered: LoweredKernel, ttir: str, kept_params, pipeline, *,
-                 key: str, timings: dict, from_disk: bool, param_names=()):
+                 key: str, timings: dict, from_disk: bool, param_names: tuple):
         self.name = name
         self.param_names = param_names   # the kernel's parameter names, for errors
         self.lowered = lowered
@@ -193,9 +194,8 @@ class CompiledKernel:
             try:
                 struct.pack("<" + a.fmt, value)
             except (struct.error, OverflowError):
-                name = self.param_names[param] if param < len(self.param_names) else f"#{param}"
-                raise OverflowError(f"{self.name}(): argument {name!r} = {value!r} is out of range for "
-                                    f"its type ({_MEMBER_TYPES[a.fmt]})") from None
+                raise OverflowError(f"{self.name}(): argument {self.param_names[param]!r} = {value!r} is out of "
+                                    f"range for its type ({_MEMBER_TYPES[a.fmt]})") from None
 
     def launch(self, grid, launch_values):
         self.pipeline.launch(grid, self.pack_args(launch_values, grid))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from jitspv.ttir import ir
 
 _WRITES = ("tt.store", "tt.atomic_rmw", "tt.atomic_cas")
+_READS = ("tt.load", "tt.atomic_rmw", "tt.atomic_cas")   # a pointer they return came from memory
 
 
 def _is_pointer(t) -> bool:
@@ -41,7 +42,7 @@ def stored_arguments(func) -> list[int]:
             continue
         # A block argument comes from the op owning its region; a result from the op making it.
         op = owner_of_block.get(v.owner) if isinstance(v.owner, ir.Block) else v.owner
-        if op is None:
+        if op is None or op.name in _READS:
             return pointer_args
         sources = [u for u in op.operands if _is_pointer(u.type)]
         for region in op.regions:
