@@ -1,9 +1,12 @@
-"""Host arrays as arguments: whole buffers copied once, view offsets kept, aliasing preserved."""
+"""Host arrays as arguments: whole buffers copied once, view offsets kept, aliasing preserved; read-only
+arrays refused where the kernel writes, big-endian ones everywhere; scalars out of range named."""
 import numpy as np
 import pytest
+import triton
 from triton.runtime.jit import TensorWrapper
 import triton.language as tl
 
+import jitspv
 from jitspv.frontend.host_arrays import HostTransfers
 
 rng = np.random.default_rng()
@@ -86,3 +89,106 @@ def test_bad_host_object_reports_itself_only():
     assert t.address(good)[1] == np.float64
     with pytest.raises(TypeError, match="cuda"):
         t.address(t._values[1])
+
+
+# -- launches: what the kernel does with an argument decides what host arrays it may be --
+
+@jitspv.jit
+def axpy(x_ptr, y_ptr, out_ptr, n, alpha, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    tl.store(out_ptr + offs, alpha * tl.load(x_ptr + offs, mask=mask) + tl.load(y_ptr + offs, mask=mask), mask=mask)
+
+
+@jitspv.jit
+def scatter_count(idx_ptr, a_ptr, b_ptr, count_ptr, n, BLOCK: tl.constexpr):
+    # Writes through a pointer chosen at run time (scf.if), one advanced in a loop (an iter_arg),
+    # an index loaded from memory (idx_ptr is only read) and an atomic.
+    offs = tl.arange(0, BLOCK)
+    if n > 100:
+        dst = a_ptr
+    else:
+        dst = b_ptr
+    ptrs = dst + tl.load(idx_ptr + offs, mask=offs < n, other=0)
+    for _ in range(2):
+        tl.store(ptrs, offs.to(tl.float32), mask=offs < n)
+        ptrs += 1
+    tl.atomic_add(count_ptr, 1)
+
+
+@jitspv.jit
+def store_to_address(x_ptr, address_ptr, BLOCK: tl.constexpr):
+    # A pointer made from an integer may be any argument's.
+    offs = tl.arange(0, BLOCK)
+    dst = tl.load(address_ptr).to(tl.pointer_type(tl.float32))
+    tl.store(dst + offs, tl.load(x_ptr + offs))
+
+
+def _axpy(x, y, out, alpha=1.5):
+    n = x.size
+    return axpy[(triton.cdiv(n, 64),)](x, y, out, n, alpha, BLOCK=64)
+
+
+def _vectors(n):
+    return rng.standard_normal(n).astype(np.float32), rng.standard_normal(n).astype(np.float32)
+
+
+def test_kernel_records_the_pointers_it_writes():
+    k = axpy.warmup(np.float32, np.float32, np.float32, 100, 1.0, BLOCK=64, grid=(1,))
+    assert k.stored_params == {2}
+    k = scatter_count.warmup(np.int32, np.float32, np.float32, np.int32, 100, BLOCK=64, grid=(1,))
+    assert k.stored_params == {1, 2, 3}
+    k = store_to_address.warmup(np.float32, np.int64, BLOCK=16, grid=(1,))
+    assert k.stored_params == {0, 1}
+
+
+def test_read_only_inputs_work():
+    n = int(rng.integers(10, 500)) | 1
+    x, y = _vectors(n)
+    x.flags.writeable = False
+    frozen_y = np.broadcast_to(y, (n,))   # numpy marks broadcast views read-only
+    out = np.full(n, np.nan, np.float32)
+    _axpy(x, frozen_y, out)
+    np.testing.assert_allclose(out, 1.5 * x + y, rtol=1e-6)
+
+
+def test_read_only_output_is_refused_naming_the_parameter():
+    n = int(rng.integers(10, 500)) | 1
+    x, y = _vectors(n)
+    out = np.full(n, np.nan, np.float32)
+    out.flags.writeable = False
+    with pytest.raises(ValueError, match="axpy\\(\\): argument 'out_ptr' is a read-only array"):
+        _axpy(x, y, out)
+    assert np.isnan(out).all()
+    # A writable output sharing its buffer with a read-only argument is not written back either.
+    base = np.full(2 * n, np.nan, np.float32)
+    head = base[:n]
+    head.flags.writeable = False
+    with pytest.raises(ValueError, match="'out_ptr'"):
+        _axpy(head, y, base[n:])
+    writable = np.full(n, np.nan, np.float32)   # and the process goes on
+    _axpy(x, y, writable)
+    np.testing.assert_allclose(writable, 1.5 * x + y, rtol=1e-6)
+
+
+@pytest.mark.parametrize("which", ["x_ptr", "out_ptr"])
+def test_big_endian_arrays_are_refused_naming_the_parameter(which):
+    n = int(rng.integers(10, 500)) | 1
+    x, y = _vectors(n)
+    out = np.full(n, np.nan, np.float32)
+    args = {"x_ptr": x, "out_ptr": out}
+    args[which] = args[which].astype(">f4")
+    with pytest.raises(TypeError, match=f"argument '{which}': its elements are not in native byte order"):
+        _axpy(args["x_ptr"], y, args["out_ptr"])
+    _axpy(x.astype(">f4").astype(np.float32), y, out)
+    np.testing.assert_allclose(out, 1.5 * x + y, rtol=1e-6)
+
+
+@pytest.mark.parametrize("alpha", [1e300, -1e39])
+def test_fp32_scalar_out_of_range_names_the_parameter(alpha):
+    x, y = _vectors(33)
+    out = np.full(33, np.nan, np.float32)
+    with pytest.raises(OverflowError, match="axpy\\(\\): argument 'alpha' = .* out of range .*fp32"):
+        _axpy(x, y, out, alpha=alpha)
+    _axpy(x, y, out, alpha=float("inf"))   # inf is an fp32
+    np.testing.assert_array_equal(out, np.float32("inf") * x + y)

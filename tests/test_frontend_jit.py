@@ -134,6 +134,51 @@ def test_in_memory_cache_hits_and_misses():
     assert k1.asm["ttir"].count("tt.divisibility") == k3.asm["ttir"].count("tt.divisibility") + 1
 
 
+@jitspv.kernel
+def fill_const(out_ptr, n, VALUE: tl.constexpr, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    tl.store(out_ptr + offs, tl.full([BLOCK], VALUE, tl.float32), mask=offs < n)
+
+
+@jitspv.kernel
+def mul_const(x_ptr, out_ptr, n, SCALE: tl.constexpr, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    tl.store(out_ptr + offs, tl.load(x_ptr + offs, mask=mask) * SCALE, mask=mask)
+
+
+def test_nan_constexpr_hits_the_in_memory_cache():
+    fill_const.cache_clear()
+    n = int(rng.integers(10, 300))
+    first = None
+    for _ in range(20):
+        out = np.full(n, 7.0, np.float32)
+        k = fill_const[(triton.cdiv(n, 64),)](out, n, VALUE=float("nan"), BLOCK=64)
+        assert np.isnan(out).all()
+        first = first or k
+        assert k is first
+    assert len(fill_const._compiled) == 1
+
+
+def test_equal_constexprs_of_other_sign_or_type_are_other_kernels():
+    fill_const.cache_clear()
+    n = int(rng.integers(10, 300))
+    for value in (0.0, -0.0, 0.0):
+        out = np.full(n, np.nan, np.float32)
+        fill_const[(triton.cdiv(n, 64),)](out, n, VALUE=value, BLOCK=64)
+        assert (out == 0).all() and (np.signbit(out) == (str(value)[0] == "-")).all()
+    assert len(fill_const._compiled) == 2
+    # 2 == 2.0 == True in Python, not in a kernel: int8 * 2 wraps in int8, int8 * 2.0 is fp32.
+    mul_const.cache_clear()
+    x = rng.integers(-128, 128, int(rng.integers(10, 300))).astype(np.int8)
+    for scale in (2, 2.0, True):
+        out = np.full(x.size, np.nan, np.float32)
+        mul_const[(triton.cdiv(x.size, 64),)](x, out, x.size, SCALE=scale, BLOCK=64)
+        expected = (x * np.int8(scale)).astype(np.float32) if type(scale) is not float else x * np.float32(2)
+        np.testing.assert_array_equal(out, expected)
+    assert len(mul_const._compiled) == 3
+
+
 def test_warmup_and_asm():
     k = add_kernel.warmup(np.float32, np.float32, np.float32, 1024, grid=(1,))
     assert isinstance(k, jitspv.CompiledKernel)

@@ -125,8 +125,8 @@ class BindingPlan:
         out = []
         for i in self.constexpr_indices:
             v = values[i]
-            if isinstance(v, list):
-                v = tuple(v)
+            if type(v) is not int:
+                v = _constexpr_key(v)
             try:
                 hash(v)
             except TypeError:
@@ -134,6 +134,20 @@ class BindingPlan:
                                 f"got {type(v).__name__}") from None
             out.append(v)
         return tuple(out)
+
+
+def _constexpr_key(v):
+    """What identifies a non-int constexpr value in the in-memory cache, where Python's equality
+    is wrong: NaN != NaN (a miss per launch), 0.0 == -0.0 and 2 == 2.0 == True (a kernel built for
+    one reused for the other). The type is part of the key; NaN and zeros go by repr, as in the disk key."""
+    t = type(v)
+    if t is float:
+        return (float, v) if v == v and v else (float, repr(v))
+    if t is bool:
+        return (bool, v)
+    if t is list or t is tuple:
+        return tuple(map(_constexpr_key, v))
+    return v
 
 
 def _apply_annotation(p: ParamInfo, s):

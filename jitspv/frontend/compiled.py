@@ -15,6 +15,12 @@ from jitspv.lower.kernel import (ASSERT_RECORD_WORDS, LoweredKernel, PRINT_BUFFE
                                  PRINT_HEADER_BYTES, PRINT_RECORD_WORDS)
 
 
+# What each argument-block format holds (lower/__init__.py _ARG_FORMATS), for errors.
+_MEMBER_TYPES = {"Q": "a 64-bit pointer or unsigned integer", "q": "a 64-bit integer",
+                 "I": "a 32-bit unsigned integer", "i": "a 32-bit integer", "f": "fp32, at most 3.4e38 in magnitude",
+                 "d": "fp64"}
+
+
 class KernelAsm(Mapping):
     """`compiled.asm`: "ttir" (text), "spv" (bytes), "spvasm" and "glsl" (computed on first use)."""
 
@@ -289,6 +295,7 @@ class CompiledKernel:
     def __init__(self, name: str, lowered: LoweredKernel, ttir: str, kept_params, pipeline, *,
                  key: str, timings: dict, from_disk: bool, signature: dict):
         self.name = name
+        self.param_names = tuple(signature)   # the kernel's parameter names, for errors
         self.lowered = lowered
         self.pipeline = pipeline
         self.key = key
@@ -296,6 +303,8 @@ class CompiledKernel:
         self.from_disk = from_disk
         self.asm = KernelAsm(ttir, lowered.spirv)
         self.runtime_params = tuple(kept_params[a.ttir_index] for a in lowered.args)
+        # Parameter indices of the pointers a store or atomic may write through.
+        self.stored_params = frozenset(kept_params[i] for i in lowered.stored_args)
         self._pack = struct.Struct(lowered.arg_format).pack
         self._assert_record = None   # made at the first launch of a kernel with asserts
         self._print_buffer = None    # made at the first launch of a kernel with prints
@@ -325,7 +334,20 @@ class CompiledKernel:
         vals.extend(buffer.address for buffer, _ in self._debug_checks)
         if self.lowered.grid_in_args:
             vals.extend(grid)
-        return self._pack(*vals)
+        try:
+            return self._pack(*vals)
+        except (struct.error, OverflowError):
+            self._raise_unpackable(vals)
+            raise
+
+    def _raise_unpackable(self, vals):
+        """Names the argument whose value its argument-block member cannot hold (1e300 as fp32)."""
+        for a, param, value in zip(self.lowered.args, self.runtime_params, vals):
+            try:
+                struct.pack("<" + a.fmt, value)
+            except (struct.error, OverflowError):
+                raise OverflowError(f"{self.name}(): argument {self.param_names[param]!r} = {value!r} is out of "
+                                    f"range for its type ({_MEMBER_TYPES[a.fmt]})") from None
 
     def launch(self, grid, launch_values):
         args = self.pack_args(launch_values, grid)

@@ -25,10 +25,12 @@ def is_host_array(v) -> bool:
 
 def _as_numpy(v) -> tuple[np.ndarray, bool]:
     """A numpy view of `v` and whether results may be written back into it."""
-    if isinstance(v, np.ndarray):
-        return v, v.flags.writeable
-    if hasattr(v, "__array_interface__"):
-        view = np.asarray(v)
+    if isinstance(v, np.ndarray) or hasattr(v, "__array_interface__"):
+        view = v if isinstance(v, np.ndarray) else np.asarray(v)
+        if not view.dtype.isnative:
+            # The device reads native (little-endian) elements: these would be silently wrong.
+            raise TypeError(f"its elements are not in native byte order (dtype {view.dtype.str}); "
+                            f"convert it with .astype(a.dtype.newbyteorder('='))")
         return view, view.flags.writeable
     if getattr(v, "device", None) is not None and getattr(v.device, "type", "cpu") != "cpu":
         raise TypeError(f"a tensor on device {v.device.type} cannot be used; move it to the CPU or use jitspv arrays")
@@ -63,6 +65,7 @@ class HostTransfers:
         self._values = values
         self._address = None    # id(host array) -> (device address, dtype) or the exception it raised
         self._buffers = []      # (host bytes, device array, writable)
+        self._read_only = set() # id() of the arrays in buffers that are not written back
 
     @property
     def active(self) -> bool:
@@ -107,6 +110,18 @@ class HostTransfers:
             base = device.data_ptr()
             for v, view, _, _, _ in members:
                 self._address[id(v)] = (base + view.__array_interface__["data"][0] - lo, view.dtype)
+                if not writable:
+                    self._read_only.add(id(v))
+
+    def refuse_read_only(self, stored_params, plan):
+        """Raises ValueError when the kernel may store through an argument whose buffer is not
+        written back (a read-only array, or one sharing its buffer with one): its results would be lost."""
+        for i in stored_params:
+            v = self._values[i]
+            if id(v.base if isinstance(v, TensorWrapper) else v) in self._read_only:
+                raise ValueError(f"{plan.name}(): argument {plan.names[i]!r} is a read-only array (or shares its "
+                                 f"buffer with one), and the kernel stores through it: the results would be lost; "
+                                 f"pass a writable array (a copy: np.array(...))")
 
     def download(self):
         """Copy every writable buffer back to the host (waits for the device)."""

@@ -75,8 +75,11 @@ class Kernel(JITFunction):
             grid = grid(dict(zip(plan.names, values)))
         grid = _grid3(grid, kernel)
         if grid[0] and grid[1] and grid[2]:
+            host_arrays = transfers.active
+            if host_arrays:
+                transfers.refuse_read_only(kernel.stored_params, plan)
             kernel.launch(grid, launch)
-            if transfers.active:
+            if host_arrays:
                 transfers.download()
         return kernel
 
@@ -167,8 +170,7 @@ class Kernel(JITFunction):
             start = time.perf_counter()
             lowered = lower_ttir(ttir, target, options)
             timings["lowering"] = time.perf_counter() - start
-            disk_cache.store(key, lowered.spirv, lowered.to_json(), ttir,
-                             {"name": self.__name__, **ingredients})
+            disk_cache.store(ingredients, lowered.spirv, lowered.to_json(), ttir, name=self.__name__)
         start = time.perf_counter()
         pipeline = rt.make_pipeline(lowered)
         timings["pipeline"] = time.perf_counter() - start

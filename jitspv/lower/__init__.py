@@ -24,6 +24,7 @@ from jitspv.lower import rules  # noqa: F401  (registers every lowering)
 from jitspv.lower.spirv.grammar import Op, StorageClass, Decoration, MemoryAccess
 from jitspv.lower.spirv.tools import SPIRV_VAL_TARGET, rejected_id, validate, validate_cold_compiles
 from jitspv.errors import InvalidSpirv
+from jitspv.lower.stored_args import stored_arguments
 from jitspv.lower.ttir_access import type_name
 from jitspv.ttir.inline import inline_calls
 
@@ -80,7 +81,7 @@ def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: b
                          # a kernel whose loops needed no counter after all: the member stays, unused
                          assert_offset=assert_offset if ctx.asserts else -1,
                          prints=ctx.prints, print_offset=print_offset, bounds_offset=bounds_offset,
-                         spirv_val=verdict)
+                         spirv_val=verdict, stored_args=stored_arguments(func))
 
 
 def _validate(ctx, spirv):

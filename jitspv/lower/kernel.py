@@ -99,6 +99,8 @@ class LoweredKernel:
     # Bounds debug mode (lower/bounds.py): a hidden u64 at bounds_offset, the address of the launch's
     # table of live ranges (BOUNDS_*); its violations are `asserts` sites of kind "bounds".
     bounds_offset: int = -1
+    # TTIR indices of the pointer arguments a store or atomic may write through (lower/stored_args.py).
+    stored_args: list = field(default_factory=list)
 
     @property
     def arg_format(self) -> str:

@@ -10,6 +10,7 @@ passes the grid in the argument block instead).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
 import tempfile
@@ -21,21 +22,21 @@ _SPIRV_MAGIC = 0x07230203
 _CACHE_MAGIC = b"JSPVPC01"
 
 
-def cache_dir() -> str:
-    return os.environ.get("JITSPV_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "jitspv")
 
 
 class PipelineCache:
     """A VkPipelineCache loaded from and saved to $JITSPV_CACHE_DIR, keyed by device UUID + driver version.
 
     File = magic + sha256(data) + data, replaced atomically; a corrupt or truncated file is ignored.
+    The directory is the kernel cache's root, trusted and created as jitspv/frontend/cache.py says;
+    where it cannot be used or written, the pipeline cache lives in memory only (one warning).
     """
 
     def __init__(self, device):
         L = lib()
         self.device = device
         p = device.properties
-        self.path = os.path.join(cache_dir(), f"vkpipelines-{p.device_uuid.hex()}-{p.driver_version:x}.bin")
+        self.file_name = f"vkpipelines-{p.device_uuid.hex()}-{p.driver_version:x}.bin"
         initial = self._load()
         data = ffi.from_buffer(initial) if initial else NULL
         info = ffi.new("VkPipelineCacheCreateInfo*", {
@@ -46,10 +47,19 @@ class PipelineCache:
         self.handle = handle[0]
         self.dirty = False
 
+    @property
+    def path(self) -> str:
+        from jitspv.frontend.cache import cache_dir
+        return os.path.join(cache_dir(), self.file_name)
+
     def _load(self) -> bytes:
         import hashlib  # ~3 ms: only when a pipeline is made
+        from jitspv.frontend.cache import trusted_root
+        root = trusted_root(create=False)
+        if root is None:
+            return b""
         try:
-            with open(self.path, "rb") as f:
+            with open(root / self.file_name, "rb") as f:
                 blob = f.read()
         except OSError:
             return b""
@@ -74,17 +84,23 @@ class PipelineCache:
         check("vkGetPipelineCacheData", L.vkGetPipelineCacheData(self.device.handle, self.handle, size, buf))
         data = ffi.buffer(buf, size[0])[:]
         import hashlib
-        directory = os.path.dirname(self.path)
-        os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".vkpipelines-")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(_CACHE_MAGIC + hashlib.sha256(data).digest() + data)
-            os.replace(tmp, self.path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        from jitspv.frontend.cache import trusted_root, warn_once
         self.dirty = False
+        root = trusted_root(create=True)
+        if root is None:
+            return
+        try:
+            fd, tmp = tempfile.mkstemp(dir=root, prefix=".vkpipelines-")
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(_CACHE_MAGIC + hashlib.sha256(data).digest() + data)
+                os.replace(tmp, root / self.file_name)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+        except OSError as e:   # read-only file system, full disk, the directory removed meanwhile
+            warn_once(root, f"writing the pipeline cache failed ({e.strerror or e})")
 
 
 class Pipeline:
