@@ -46,8 +46,9 @@ def long_launch(rng, iters=ITERS):
 def short_chunks(monkeypatch):
     # Fence waits return every 20 ms: a seconds-long kernel spans many chunks.
     monkeypatch.setattr(stream_module, "_WAIT_CHUNK_NS", 20_000_000)
-    lcg_loop[(1,)](jitspv.zeros(BLOCK, np.uint32), jitspv.zeros(BLOCK, np.uint32), 1, BLOCK=BLOCK)
-    jitspv.synchronize()   # compiled and idle before the timed part
+    for iters in (3, ITERS):   # both specializations the tests launch (ITERS is divisible by 16, 3 is not)
+        lcg_loop[(1,)](jitspv.zeros(BLOCK, np.uint32), jitspv.zeros(BLOCK, np.uint32), iters, BLOCK=BLOCK)
+    jitspv.synchronize()   # compiled (lavapipe: at the first dispatch) and idle before the timed part
 
 
 def test_long_work_is_waited_for_until_it_completes(short_chunks):
