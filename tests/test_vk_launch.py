@@ -65,6 +65,24 @@ def test_many_launches_then_one_read(vadd):
     np.testing.assert_allclose(acc.numpy(), start + count, rtol=1e-6)
 
 
+def test_work_longer_than_a_fence_wait_chunk_is_waited_for(vadd, monkeypatch):
+    # A fence wait that times out is not completion (issue 8, items 1 and 14: a host read returned
+    # before lavapipe had compiled and run the kernel, and gave what the output held before). With
+    # 1 ms chunks, 40 dependent adds of 2^20 elements outlast many chunks; the read must see them all.
+    monkeypatch.setattr(stream, "_FENCE_TIMEOUT_NS", 10**6)
+    n, count = 1 << 20, 40
+    a = np.random.default_rng(3).standard_normal(n, dtype=np.float32)
+    A, acc = jitspv.asarray(a), jitspv.zeros(n)
+    for _ in range(count):
+        launch_add(vadd, acc.data_ptr(), A.data_ptr(), acc.data_ptr(), n)
+    want = np.zeros(n, np.float32)
+    for _ in range(count):
+        want += a
+    np.testing.assert_array_equal(acc.numpy(), want)
+    launch_add(vadd, acc.data_ptr(), A.data_ptr(), acc.data_ptr(), n)   # the ring stays consistent
+    np.testing.assert_array_equal(acc.numpy(), want + a)
+
+
 def test_large_grid_split_into_dispatch_base(vadd, monkeypatch):
     # Pretend the device allows only 5 workgroups per dimension: WorkgroupId must stay global.
     n = 23 * LOCAL + 9

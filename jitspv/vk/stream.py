@@ -18,6 +18,9 @@ from jitspv.vk.binding import NULL, check, ffi, lib
 
 BATCH_LIMIT = 256
 RING_SIZE = 4
+# Fence waits block in chunks of this length until the fence signals: a timeout is not completion
+# (lavapipe compiles a shader on the queue at its first dispatch, which took over 60 s for tutorial
+# 06's backward kernel); errors such as device loss surface at the end of a chunk.
 _FENCE_TIMEOUT_NS = 60 * 10**9
 # A blocking fence wait on NVIDIA costs ~25 us more than polling (measured on an H100: launch+sync
 # 50 -> 26 us), so short waits poll first. Not on CPU devices, whose work needs the CPU we would spin on.
@@ -135,8 +138,10 @@ class Stream:
                 if get_status(handle, fence) == ok:
                     self._completed(self._slot_serial[slot])
                     return
-        check("vkWaitForFences", self.fn.vkWaitForFences(self.device.handle, 1, self._fences + slot, 1,
-                                                         _FENCE_TIMEOUT_NS))
+        timeout = lib().VK_TIMEOUT
+        while check("vkWaitForFences", self.fn.vkWaitForFences(self.device.handle, 1, self._fences + slot, 1,
+                                                               _FENCE_TIMEOUT_NS)) == timeout:
+            pass
         self._completed(self._slot_serial[slot])
 
     def _completed(self, serial):
