@@ -3,12 +3,14 @@
 __version__ = "0.1.0"
 
 from jitspv.errors import JitspvError, VulkanError, OutOfResources, InvalidSpirv, DeviceNotSupported  # noqa: F401
-from jitspv.vk import (  # noqa: F401  (the Vulkan runtime: numpy + prebuilt cffi tables, no C parsing)
-    Array, asarray, empty, empty_like, full, full_like, zeros, zeros_like, synchronize, validation_messages,
-)
 
-# The JIT imports Triton (~0.2 s), so its names load on first use: the runtime alone stays light.
-_FRONTEND_NAMES = {
+# Names load on first use: the JIT imports Triton (~0.2 s), the Vulkan runtime numpy and the cffi
+# tables; `import jitspv` alone stays free, which matters because `import triton` imports
+# jitspv.triton_backend (registered as a Triton backend) in every process.
+_RUNTIME_NAMES = ("Array", "asarray", "empty", "empty_like", "full", "full_like", "zeros", "zeros_like",
+                  "synchronize", "validation_messages")
+_LAZY_NAMES = {
+    **{name: "jitspv.vk" for name in _RUNTIME_NAMES},
     "kernel": "jitspv.frontend.jit", "jit": "jitspv.frontend.jit", "Kernel": "jitspv.frontend.jit",
     "cdiv": "jitspv.frontend.jit", "next_power_of_2": "jitspv.frontend.jit",
     "CompiledKernel": "jitspv.frontend.compiled",
@@ -18,7 +20,7 @@ _FRONTEND_NAMES = {
 
 
 def __getattr__(name):
-    if name in _FRONTEND_NAMES:
+    if name in _LAZY_NAMES:
         import importlib
-        return getattr(importlib.import_module(_FRONTEND_NAMES[name]), name)
+        return getattr(importlib.import_module(_LAZY_NAMES[name]), name)
     raise AttributeError(f"module 'jitspv' has no attribute {name!r}")

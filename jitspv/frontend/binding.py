@@ -17,15 +17,6 @@ from jitspv.frontend import specialize as spec
 from jitspv.frontend.device import device_array_type
 from jitspv.frontend.host_arrays import HostTransfers, is_host_array
 
-# Launch options Triton's `run` accepts. Those in TtirOptions reach the frontend and are part of
-# the key; the others mean nothing on Vulkan and are accepted and ignored, as Triton's
-# backends ignore options of other backends.
-IGNORED_OPTIONS = frozenset({
-    "maxnreg", "cluster_dims", "ptx_version", "launch_cooperative_grid", "launch_pdl", "extern_libs",
-    "ir_override", "instrumentation_mode", "fpsan_homomorphic_casts", "waves_per_eu", "matrix_instr_nonkdim",
-    "kpack", "schedule_hint", "arch", "backend_name", "enable_reflect_ftz", "num_buffers_warp_spec",
-    "num_consumer_groups", "reg_dec_producer", "reg_inc_consumer",
-})
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,10 @@ from triton.runtime.jit import JITFunction
 
 import jitspv
 from jitspv.frontend import cache as disk_cache
-from jitspv.frontend.binding import IGNORED_OPTIONS, BindingPlan
+from jitspv.frontend.binding import BindingPlan
 from jitspv.frontend.compiled import CompiledKernel, dump_dir
 from jitspv.frontend.host_arrays import HostTransfers
+from jitspv.frontend.options import IGNORED_OPTIONS
 from jitspv.frontend.triton_bridge import TRITON_VERSION, TtirOptions, kernel_source_hash, make_ttir
 from jitspv.frontend import device as rt
 from jitspv.lower.kernel import LoweredKernel
