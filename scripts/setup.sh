@@ -17,6 +17,11 @@ fi
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv --system-site-packages .venv
 fi
-if ! .venv/bin/python -c "import jitspv, triton, cffi, numpy, pytest" >/dev/null 2>&1; then
+# torch is for the tests of the Triton backend only (a CPU build: jitspv never uses torch's devices);
+# PyTorch's CPU index keeps pip from fetching the CUDA build.
+if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
+  .venv/bin/python -m pip install -q torch --extra-index-url https://download.pytorch.org/whl/cpu
+fi
+if ! .venv/bin/python -c "import jitspv, triton, cffi, numpy, pytest, torch" >/dev/null 2>&1; then
   .venv/bin/python -m pip install -q -e ".[test]"
 fi

@@ -65,7 +65,7 @@ class Kernel(JITFunction):
             return kernel
         if callable(grid):
             grid = grid(dict(zip(plan.names, values)))
-        grid = _grid3(grid, kernel)
+        grid = grid3(grid, kernel)
         if grid[0] and grid[1] and grid[2]:
             kernel.launch(grid, launch)
             if transfers.active:
@@ -181,7 +181,7 @@ def lower_ttir(ttir_text: str, target, options: TtirOptions):
                         enable_fp_fusion=options.enable_fp_fusion, num_stages=options.num_stages)
 
 
-def _grid3(grid, kernel):
+def grid3(grid, kernel):
     n = len(grid)
     if not 1 <= n <= 3:
         raise ValueError(f"grid must have 1 to 3 dimensions, got {grid!r}")

@@ -42,6 +42,11 @@ TRITON_VERSION = tuple(int(p) for p in re.findall(r"\d+", triton.__version__)[:2
 MIN_DOT_SIZE = (1, 1, 1)
 
 
+def codegen_fns() -> dict:
+    """The backend hooks Triton's code generator calls (here: tl.dot's minimum tile)."""
+    return {"min_dot_size": lambda lhs, rhs: MIN_DOT_SIZE}
+
+
 @dataclasses.dataclass(frozen=True)
 class TtirResult:
     """TTIR of one specialization of a kernel."""
@@ -218,7 +223,7 @@ def make_ttir(jit_fn: Any, signature: Mapping[str, str], constexprs: Mapping[str
     ir.load_dialects(context)
     try:
         module = ast_to_ttir(jit_fn, src, context=context, options=options,
-                             codegen_fns={"min_dot_size": lambda lhs, rhs: MIN_DOT_SIZE}, module_map=module_map())
+                             codegen_fns=codegen_fns(), module_map=module_map())
     except CompilationError as err:
         raise _with_source_location(err, jit_fn)
     run_ttir_passes(module, context)
