@@ -28,3 +28,9 @@ def target_arch(target) -> str:
     generated code, so Triton's cache never serves SPIR-V made for another device."""
     import hashlib
     return "spirv-" + hashlib.sha256(target.key().encode()).hexdigest()[:16]
+
+
+# Importing this package before Triton (`from jitspv.triton_backend.compiler import ...` first)
+# would otherwise let Triton's backend discovery, run inside that import, find our half-made
+# module without its backend class. Triton first, here at the end: the names above exist by then.
+import triton  # noqa: E402,F401
