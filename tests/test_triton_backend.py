@@ -132,6 +132,13 @@ for dtype in (torch.float32, torch.bfloat16, torch.int16):
     add_kernel[(triton.cdiv(n, 256),)](a, b, out[:n], n, BLOCK_SIZE=256)
     assert torch.equal(out[:n], a + b) and torch.equal(out[n:], torch.full((3,), -1).to(dtype)), dtype
 
+# jitspv arrays are device memory: passed as they are
+import jitspv
+import numpy as np
+xa, ya, za = jitspv.asarray(x.numpy()), jitspv.asarray(y.numpy()), jitspv.full(size, np.nan, np.float32)
+add_kernel[(triton.cdiv(size, 1024),)](xa, ya, za, size, BLOCK_SIZE=1024)
+assert np.array_equal(za.numpy(), output_torch.numpy())
+
 # warmup, then the compiled kernel: handles, metadata, asm, launching it directly
 compiled = add_kernel.warmup(x, y, output_triton, size, BLOCK_SIZE=1024, grid=(1,))
 compiled._init_handles()
