@@ -5,13 +5,15 @@ __version__ = "0.1.0"
 from jitspv.errors import (  # noqa: F401
     JitspvError, VulkanError, OutOfResources, OutOfMemoryError, InvalidSpirv, DeviceNotSupported,
 )
-from jitspv.vk import (  # noqa: F401  (the Vulkan runtime: numpy + prebuilt cffi tables, no C parsing)
-    Array, asarray, empty, empty_like, full, full_like, zeros, zeros_like, synchronize, validation_messages,
-    memory_stats, memory_allocated, max_memory_allocated, memory_reserved, reset_peak_memory_stats, empty_cache,
-)
 
-# The JIT imports Triton (~0.2 s), so its names load on first use: the runtime alone stays light.
-_FRONTEND_NAMES = {
+# Names load on first use: the JIT imports Triton (~0.2 s), the Vulkan runtime numpy and the cffi
+# tables; `import jitspv` alone stays free, which matters because `import triton` imports
+# jitspv.triton_backend (registered as a Triton backend) in every process.
+_RUNTIME_NAMES = ("Array", "asarray", "empty", "empty_like", "full", "full_like", "zeros", "zeros_like",
+                  "synchronize", "validation_messages", "memory_stats", "memory_allocated",
+                  "max_memory_allocated", "memory_reserved", "reset_peak_memory_stats", "empty_cache")
+_LAZY_NAMES = {
+    **{name: "jitspv.vk" for name in _RUNTIME_NAMES},
     "kernel": "jitspv.frontend.jit", "jit": "jitspv.frontend.jit", "Kernel": "jitspv.frontend.jit",
     "cdiv": "jitspv.frontend.jit", "next_power_of_2": "jitspv.frontend.jit",
     "CompiledKernel": "jitspv.frontend.compiled", "DeviceLoopLimitError": "jitspv.frontend.compiled",
@@ -21,7 +23,7 @@ _FRONTEND_NAMES = {
 
 
 def __getattr__(name):
-    if name in _FRONTEND_NAMES:
+    if name in _LAZY_NAMES:
         import importlib
-        return getattr(importlib.import_module(_FRONTEND_NAMES[name]), name)
+        return getattr(importlib.import_module(_LAZY_NAMES[name]), name)
     raise AttributeError(f"module 'jitspv' has no attribute {name!r}")

@@ -28,7 +28,7 @@ def _summarize(times, quantiles, return_mode):
     return statistics.fmean(times)
 
 
-def _flush_buffer(device):
+def flush_buffer(device):
     """One L2-flush buffer per device for the whole process (as torch's cache keeps Triton's)."""
     buf = device.__dict__.get("_bench_flush_buffer")
     if buf is None:
@@ -49,7 +49,7 @@ def do_bench(fn, warmup=25, rep=100, grad_to_none=None, quantiles=None, return_m
     device = get_device()
     fn()
     device.synchronize()
-    cache = _flush_buffer(device)
+    cache = flush_buffer(device)
 
     start, end = Event(device), Event(device)
     start.record()

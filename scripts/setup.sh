@@ -17,6 +17,16 @@ fi
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv --system-site-packages .venv
 fi
-if ! .venv/bin/python -c "import jitspv, triton, cffi, numpy, pytest" >/dev/null 2>&1; then
+# torch is for the tests of the Triton backend only (jitspv never uses torch's devices). The pin
+# names a release PyPI has for Python 3.10-3.13 (a CPU build where a local wheel provides one).
+if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
+  .venv/bin/python -m pip install -q torch==2.13.0
+fi
+# Reinstall when pyproject.toml changed since the last install: the package's metadata (its Triton
+# backend entry point) comes from it, and an editable install does not follow it by itself.
+stamp=.venv/.jitspv-pyproject.sha256
+if ! sha256sum --status -c "$stamp" 2>/dev/null \
+   || ! .venv/bin/python -c "import jitspv, triton, cffi, numpy, pytest, torch" >/dev/null 2>&1; then
   .venv/bin/python -m pip install -q -e ".[test]"
+  sha256sum pyproject.toml > "$stamp"
 fi

@@ -7,6 +7,7 @@ from triton.runtime.jit import TensorWrapper
 import triton.language as tl
 
 import jitspv
+
 from jitspv.frontend.host_arrays import HostTransfers
 
 rng = np.random.default_rng()
@@ -192,3 +193,40 @@ def test_fp32_scalar_out_of_range_names_the_parameter(alpha):
         _axpy(x, y, out, alpha=alpha)
     _axpy(x, y, out, alpha=float("inf"))   # inf is an fp32
     np.testing.assert_array_equal(out, np.float32("inf") * x + y)
+
+
+def test_device_copy_keeps_the_host_address_modulo_16():
+    # Triton specializes on the host pointer's alignment: the device copy must keep it.
+    raw = bytearray(4096)
+    start = np.frombuffer(raw, np.uint8).__array_interface__["data"][0]
+    for shift in (4, 8, 12, 0):
+        skip = (shift - start) % 16
+        host = np.frombuffer(raw, np.uint8, count=256, offset=skip).view(np.float32)
+        assert host.__array_interface__["data"][0] % 16 == shift
+        t = HostTransfers([host])
+        address, _ = t.address(host)
+        assert address % 16 == shift
+        assert _device_bytes(t, address, host.nbytes) == host.tobytes()
+
+
+@pytest.fixture
+def torch():
+    return pytest.importorskip("torch")
+
+
+def test_torch_bf16_requires_grad_and_views_run_through_raw_storage(torch):
+    @jitspv.jit
+    def scaled_copy(x_ptr, w_ptr, out_ptr, n, stride, BLOCK: tl.constexpr):
+        offs = tl.arange(0, BLOCK)
+        mask = offs < n
+        x = tl.load(x_ptr + offs * stride, mask=mask).to(tl.float32)
+        tl.store(out_ptr + offs, x * tl.load(w_ptr + offs, mask=mask), mask=mask)
+
+    n = int(rng.integers(20, 120))
+    x = torch.randn(3 * n + 5, dtype=torch.bfloat16)[5::3]            # a strided view with an offset
+    w = torch.randn(n, requires_grad=True)
+    out = torch.full((n,), float("nan"))
+    scaled_copy[(1,)](x, w, out, n, x.stride(0), BLOCK=128)
+    expected = x.float().numpy() * w.detach().numpy()
+    np.testing.assert_array_equal(out.numpy(), expected)
+    assert w.requires_grad and w.grad is None

@@ -17,15 +17,6 @@ from jitspv.frontend import specialize as spec
 from jitspv.frontend.device import device_array_type
 from jitspv.frontend.host_arrays import HostTransfers, is_host_array
 
-# Launch options Triton's `run` accepts. Those in TtirOptions reach the frontend and are part of
-# the key; the others mean nothing on Vulkan and are accepted and ignored, as Triton's
-# backends ignore options of other backends.
-IGNORED_OPTIONS = frozenset({
-    "maxnreg", "cluster_dims", "ptx_version", "launch_cooperative_grid", "launch_pdl", "extern_libs",
-    "ir_override", "instrumentation_mode", "fpsan_homomorphic_casts", "waves_per_eu", "matrix_instr_nonkdim",
-    "kpack", "schedule_hint", "arch", "backend_name", "enable_reflect_ftz", "num_buffers_warp_spec",
-    "num_consumer_groups", "reg_dec_producer", "reg_inc_consumer",
-})
 
 
 @dataclass(frozen=True)
@@ -179,10 +170,10 @@ def _specialize_object(p: ParamInfo, v, transfers, mock_ok):
         raise TypeError(f"argument {p.name!r}: unsupported numpy scalar {v!r}")
     if isinstance(v, TensorWrapper):
         # Triton's reinterpret(): the base's storage seen with another element type.
-        address, _ = _array_address(p, v.base, transfers)
+        address, _ = array_address(p.name, v.base, transfers)
         return _pointer(p, v.dtype, address), address
     if hasattr(v, "data_ptr") or is_host_array(v):
-        address, dtype = _array_address(p, v, transfers)
+        address, dtype = array_address(p.name, v, transfers)
         return _pointer(p, dtype, address), address
     if mock_ok:
         if isinstance(v, MockTensor):
@@ -194,7 +185,7 @@ def _specialize_object(p: ParamInfo, v, transfers, mock_ok):
                     "(expected a jitspv.Array, a numpy array or array-like, an int, float, bool or None)")
 
 
-def _array_address(p: ParamInfo, v, transfers):
+def array_address(name: str, v, transfers):
     """(device address, element dtype) of an array argument; host arrays get device copies."""
     if isinstance(v, device_array_type()):
         return v.data_ptr(), v.dtype
@@ -202,6 +193,6 @@ def _array_address(p: ParamInfo, v, transfers):
         try:
             return transfers.address(v)
         except (TypeError, ValueError, BufferError, RuntimeError) as e:
-            raise TypeError(f"argument {p.name!r}: {e}") from None
-    raise TypeError(f"argument {p.name!r}: {type(v).__name__} has data_ptr() but is neither a jitspv.Array "
+            raise TypeError(f"argument {name!r}: {e}") from None
+    raise TypeError(f"argument {name!r}: {type(v).__name__} has data_ptr() but is neither a jitspv.Array "
                     "nor a host array (numpy, __array_interface__ or __dlpack__); CUDA tensors cannot be used")

@@ -66,10 +66,13 @@ def make_pipeline(lowered):
                     local_size=lowered.local_size, validated=bool(lowered.spirv_val))
 
 
-def upload_bytes(host: np.ndarray):
-    """A device array holding a copy of the uint8 host array `host`."""
-    from jitspv.vk.array import asarray
-    return asarray(host if host.size else np.zeros(16, np.uint8))
+def upload_bytes(host: np.ndarray, offset: int = 0):
+    """A device array holding a copy of the uint8 host array `host`, starting `offset` (< 256)
+    bytes into its allocation (allocations are 256-byte aligned: this sets the address modulo 16)."""
+    from jitspv.vk.array import empty
+    device = empty(offset + max(host.size, 16), np.uint8)
+    device.device.memory.write(device._alloc, offset, host.ctypes.data, host.size, fresh=True)
+    return device[offset:offset + host.size] if host.size else device
 
 
 def download_bytes(device, host: np.ndarray) -> None:

@@ -7,6 +7,10 @@ of a buffer), so what is copied is the whole underlying host buffer, once, and t
 is the device copy's address plus the view's byte offset. Arguments whose buffers overlap share
 one device buffer, so aliasing (and writes through either) behaves as on the host. Copying back
 needs the launch to have finished: one synchronization per launch with host arrays.
+
+PyTorch CPU tensors are read through their raw storage (`data_ptr`, `untyped_storage`), not
+through DLPack: numpy's DLPack rejects bf16 and tensors that require grad. A device copy keeps
+the host address's offset modulo 16, since Triton specializes on the host pointer's alignment.
 """
 from __future__ import annotations
 
@@ -32,25 +36,39 @@ def _as_numpy(v) -> tuple[np.ndarray, bool]:
             raise TypeError(f"its elements are not in native byte order (dtype {view.dtype.str}); "
                             f"convert it with .astype(a.dtype.newbyteorder('='))")
         return view, view.flags.writeable
-    if getattr(v, "device", None) is not None and getattr(v.device, "type", "cpu") != "cpu":
-        raise TypeError(f"a tensor on device {v.device.type} cannot be used; move it to the CPU or use jitspv arrays")
+    _require_cpu(v)
     # DLPack exports of CPU tensors are writable memory even where numpy marks the view read-only.
     return np.from_dlpack(v), True
 
 
-def _storage_extent(v, view: np.ndarray) -> tuple[int, int]:
+def _require_cpu(v):
+    if getattr(v, "device", None) is not None and getattr(v.device, "type", "cpu") != "cpu":
+        raise TypeError(f"a tensor on device {v.device.type} cannot be used; move it to the CPU or use jitspv arrays")
+
+
+def _storage_extent(view: np.ndarray) -> tuple[int, int]:
     """[lo, hi) host addresses of the whole buffer `view` lives in."""
     root = view
     while isinstance(root.base, np.ndarray):
         root = root.base
     lo, hi = byte_bounds(root)
     vlo, vhi = byte_bounds(view)
-    lo, hi = min(lo, vlo), max(hi, vhi)
-    storage = getattr(v, "untyped_storage", None)   # torch: a view's storage is wider than the view
-    if callable(storage):
-        s = storage()
-        lo, hi = min(lo, s.data_ptr()), max(hi, s.data_ptr() + s.nbytes())
-    return lo, hi
+    return min(lo, vlo), max(hi, vhi)
+
+
+def _is_torch_tensor(v) -> bool:
+    return type(v).__module__.startswith("torch") and callable(getattr(v, "untyped_storage", None))
+
+
+def _describe(v) -> tuple:
+    """(address of the first element, dtype, writable, lo, hi) of host array `v`, [lo, hi) the
+    host addresses of its whole underlying buffer."""
+    if _is_torch_tensor(v):
+        _require_cpu(v)
+        storage = v.untyped_storage()   # a view's storage is wider than the view
+        return v.data_ptr(), v.dtype, True, storage.data_ptr(), storage.data_ptr() + storage.nbytes()
+    view, writable = _as_numpy(v)
+    return (view.__array_interface__["data"][0], view.dtype, writable, *_storage_extent(view))
 
 
 class HostTransfers:
@@ -82,34 +100,33 @@ class HostTransfers:
 
     def _upload(self):
         from jitspv.frontend.device import upload_bytes
-        found = []   # (object, view, writable, lo, hi)
+        found = []   # (object, first element address, dtype, writable, lo, hi)
         self._address = {}
         for v in self._values:
             if isinstance(v, TensorWrapper):
                 v = v.base
             if is_host_array(v) and id(v) not in self._address and not any(f[0] is v for f in found):
                 try:
-                    view, writable = _as_numpy(v)
-                    found.append((v, view, writable, *_storage_extent(v, view)))
+                    found.append((v, *_describe(v)))
                 except (TypeError, ValueError, BufferError, RuntimeError) as e:
                     self._address[id(v)] = e
-        found.sort(key=lambda f: f[3])
+        found.sort(key=lambda f: f[4])
         groups = []   # [lo, hi, writable, members]
         for f in found:
-            if groups and f[3] < groups[-1][1]:
+            if groups and f[4] < groups[-1][1]:
                 g = groups[-1]
-                g[1] = max(g[1], f[4])
-                g[2] = g[2] and f[2]
+                g[1] = max(g[1], f[5])
+                g[2] = g[2] and f[3]
                 g[3].append(f)
             else:
-                groups.append([f[3], f[4], f[2], [f]])
+                groups.append([f[4], f[5], f[3], [f]])
         for lo, hi, writable, members in groups:
             host = _host_bytes(lo, hi)
-            device = upload_bytes(host)
+            device = upload_bytes(host, lo % 16)
             self._buffers.append((host, device, writable))
             base = device.data_ptr()
-            for v, view, _, _, _ in members:
-                self._address[id(v)] = (base + view.__array_interface__["data"][0] - lo, view.dtype)
+            for v, address, dtype, _, _, _ in members:
+                self._address[id(v)] = (base + address - lo, dtype)
                 if not writable:
                     self._read_only.add(id(v))
 

@@ -20,9 +20,10 @@ from triton.runtime.jit import JITFunction
 
 import jitspv
 from jitspv.frontend import cache as disk_cache
-from jitspv.frontend.binding import IGNORED_OPTIONS, BindingPlan
+from jitspv.frontend.binding import BindingPlan
 from jitspv.frontend.compiled import CompiledKernel, dump_dir
 from jitspv.frontend.host_arrays import HostTransfers
+from jitspv.frontend.options import IGNORED_OPTIONS
 from jitspv.frontend.triton_bridge import TRITON_VERSION, TtirOptions, kernel_source_hash, make_ttir
 from jitspv.frontend import device as rt
 from jitspv.lower.kernel import LoweredKernel
@@ -73,7 +74,7 @@ class Kernel(JITFunction):
             return kernel
         if callable(grid):
             grid = grid(dict(zip(plan.names, values)))
-        grid = _grid3(grid, kernel)
+        grid = grid3(grid, kernel)
         if grid[0] and grid[1] and grid[2]:
             host_arrays = transfers.active
             if host_arrays:
@@ -209,7 +210,7 @@ def debug_modes() -> frozenset:
     return words
 
 
-def _grid3(grid, kernel):
+def grid3(grid, kernel):
     n = len(grid)
     if not 1 <= n <= 3:
         raise ValueError(f"grid must have 1 to 3 dimensions, got {grid!r}")

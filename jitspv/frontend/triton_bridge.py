@@ -33,6 +33,8 @@ from triton.compiler.errors import CompilationError
 from triton.runtime.jit import JITFunction
 from triton._C.libtriton import ir, passes
 
+from jitspv.frontend.options import TtirOptions
+
 TRITON_VERSION = tuple(int(p) for p in re.findall(r"\d+", triton.__version__)[:2])
 
 # The SPIR-V lowering implements tl.dot for any tile shape, so no lower bound is imposed
@@ -40,42 +42,9 @@ TRITON_VERSION = tuple(int(p) for p in re.findall(r"\d+", triton.__version__)[:2
 MIN_DOT_SIZE = (1, 1, 1)
 
 
-def _default_dot_input_precision() -> str:
-    # Same rule as Triton's backends: TRITON_F32_DEFAULT overrides, otherwise tf32.
-    return os.environ.get("TRITON_F32_DEFAULT") or "tf32"
-
-
-@dataclasses.dataclass(frozen=True)
-class TtirOptions:
-    """Everything Triton's frontend reads from its options object, with jitspv's defaults.
-
-    Field names are Triton's (``semantic.py`` reads them as ``builder.options.<name>``), so an
-    instance is handed to ``ast_to_ttir`` as it is.
-    """
-
-    num_warps: int = 4
-    num_stages: int = 3
-    num_ctas: int = 1
-    debug: bool = False
-    enable_fp_fusion: bool = True
-    sanitize_overflow: bool = True
-    supported_fp8_dtypes: tuple[str, ...] = ("fp8e5", "fp8e4nv", "fp8e4b15")
-    deprecated_fp8_dot_operand_dtypes: tuple[str, ...] = ()
-    default_dot_input_precision: str = dataclasses.field(default_factory=_default_dot_input_precision)
-    allowed_dot_input_precisions: tuple[str, ...] = ("tf32", "tf32x3", "ieee")
-    max_num_imprecise_acc_default: int = 0
-    # Only used by Triton in warning texts and by Gluon; names the target in those.
-    arch: str = "spirv"
-    backend_name: str = "jitspv"
-    # jitspv's bounds debug mode (JITSPV_DEBUG=bounds, or the launch option); Triton does not read it.
-    bounds_check: bool = False
-
-    def __post_init__(self):
-        if self.num_warps <= 0 or self.num_warps & (self.num_warps - 1):
-            raise ValueError(f"num_warps must be a power of 2, got {self.num_warps}")
-        if self.default_dot_input_precision not in self.allowed_dot_input_precisions:
-            raise ValueError(f"default dot input precision {self.default_dot_input_precision!r} "
-                             f"is not one of {self.allowed_dot_input_precisions}")
+def codegen_fns() -> dict:
+    """The backend hooks Triton's code generator calls (here: tl.dot's minimum tile)."""
+    return {"min_dot_size": lambda lhs, rhs: MIN_DOT_SIZE}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -185,7 +154,7 @@ def _with_source_location(err: CompilationError, jit_fn: JITFunction) -> Compila
     return err
 
 
-def _run_ttir_passes(module, context) -> None:
+def run_ttir_passes(module, context) -> None:
     """Triton's standard TTIR pipeline (as in the backends' ``make_ttir``).
 
     Differences between versions:
@@ -210,7 +179,7 @@ def _run_ttir_passes(module, context) -> None:
     pm.run(module, "make_ttir")
 
 
-def _module_map():
+def module_map():
     """tl.extra.libdevice is a stub a backend replaces; the CUDA one emits tt.extern_elementwise
     with `__nv_*` symbols, which the lowering maps to SPIR-V (jitspv/lower/rules/extern.py)."""
     from triton.language.extra.cuda import libdevice
@@ -254,10 +223,10 @@ def make_ttir(jit_fn: Any, signature: Mapping[str, str], constexprs: Mapping[str
     ir.load_dialects(context)
     try:
         module = ast_to_ttir(jit_fn, src, context=context, options=options,
-                             codegen_fns={"min_dot_size": lambda lhs, rhs: MIN_DOT_SIZE}, module_map=_module_map())
+                             codegen_fns=codegen_fns(), module_map=module_map())
     except CompilationError as err:
         raise _with_source_location(err, jit_fn)
-    _run_ttir_passes(module, context)
+    run_ttir_passes(module, context)
     seconds = time.perf_counter() - start
 
     kept = tuple(i for i, n in enumerate(names) if sig[n] != "constexpr")

@@ -1,0 +1,219 @@
+"""The runtime half of jitspv's Triton backend: the active driver Triton launches through.
+
+Devices: one, index 0, the Vulkan device jitspv chose (`JITSPV_DEVICE`); torch's device is the
+CPU, whose tensors are host arrays (copied to the device and back around each launch, as
+`jitspv.jit` does with them). Launches go through jitspv's CompiledKernel and Vulkan stream.
+Imported by every `import triton`: module level imports Triton's DriverBase only.
+"""
+from __future__ import annotations
+
+import functools
+import os
+
+from triton.backends.compiler import GPUTarget
+from triton.backends.driver import DriverBase
+
+from jitspv.triton_backend import BACKEND_NAME, chosen, target_arch
+
+# Vulkan reports neither a register file size nor a kernel's register use; Triton programs (the
+# fused-softmax tutorial) divide one by the other to size a persistent grid. These nominal values
+# say "no register limit below the workgroup size" and are documented in the README.
+NOMINAL_REGISTERS_PER_PROCESSOR = 65536
+NOMINAL_REGISTERS_PER_THREAD = 32
+
+_CPP_TYPES = {"i1": "int8_t", "i8": "int8_t", "i16": "int16_t", "i32": "int32_t", "i64": "int64_t",
+              "u1": "uint8_t", "u8": "uint8_t", "u16": "uint16_t", "u32": "uint32_t", "u64": "uint64_t",
+              "fp16": "double", "bf16": "double", "fp32": "double", "fp64": "double"}
+
+
+def _device():
+    from jitspv.vk.device import get_device
+    return get_device()
+
+
+class _Binary:
+    """What `load_binary` hands Triton as module and function: the SPIR-V, named."""
+
+    def __init__(self, name: str, spirv: bytes):
+        self.name = name
+        self.spirv = spirv
+
+
+class JitspvUtils:
+    @functools.cache
+    def get_device_properties(self, device=None) -> dict:
+        props = _device().properties
+        cpu = props.device_type == "CPU"
+        return {
+            "max_shared_mem": props.max_compute_shared_memory_size,
+            # Vulkan has no core query of a GPU's processor count; lavapipe runs one workgroup per CPU thread.
+            "multiprocessor_count": (os.cpu_count() or 1) if cpu else 1,
+            "max_num_regs": NOMINAL_REGISTERS_PER_PROCESSOR,
+            "warpSize": 32,
+            "max_threads_per_block": props.max_compute_workgroup_invocations,
+            # Unknown to Vulkan: 0 (triton.testing's peak-bandwidth helpers then report 0).
+            "sm_clock_rate": 0, "mem_clock_rate": 0, "mem_bus_width": 0,
+        }
+
+    def load_binary(self, name, kernel, shared, device):
+        """(module, function, n_regs, n_spills, n_max_threads), as Triton's loader expects."""
+        binary = _Binary(name, kernel)
+        n_max_threads = _device().properties.max_compute_workgroup_invocations
+        return binary, binary, NOMINAL_REGISTERS_PER_THREAD, 0, n_max_threads
+
+    def unload_module(self, module):
+        pass   # the pipeline goes with the launcher that holds it
+
+
+class JitspvLauncher:
+    """Called by Triton for every launch, with every parameter's value in order (constexprs too)."""
+
+    def __init__(self, src, metadata):
+        types = list(src.signature.values())
+        for name, ty in src.signature.items():
+            if not isinstance(ty, str) or ty.startswith("tensordesc"):
+                raise NotImplementedError(f"kernel {metadata.name}: parameter {name!r} of type {ty} "
+                                          "(tuples and host tensor descriptors) is not supported by jitspv's Triton backend yet")
+        self.names = tuple(src.signature)
+        self.signature = dict(src.signature)   # parameter name -> Triton type, for jitspv's CompiledKernel
+        self.kept = tuple(i for i, ty in enumerate(types) if ty != "constexpr")
+        self.arrays = tuple(i for i in self.kept if types[i].startswith("*"))
+        self.metadata = metadata
+        self.kernel = None   # jitspv's CompiledKernel, made at the first launch
+        # Bound once here (Triton is initialized by now), not looked up on every launch.
+        from triton.runtime.jit import TensorWrapper
+        from jitspv.frontend.binding import array_address
+        from jitspv.frontend.host_arrays import HostTransfers
+        from jitspv.frontend.jit import grid3
+        self._wrapper, self._array_address, self._transfers, self._grid3 = (
+            TensorWrapper, array_address, HostTransfers, grid3)
+
+    def _load(self, binary: _Binary):
+        from jitspv.frontend import device as rt
+        from jitspv.frontend.compiled import CompiledKernel
+        from jitspv.lower.kernel import LoweredKernel
+        lowered = LoweredKernel.from_json(self.metadata.jitspv_kernel, binary.spirv)
+        self.kernel = CompiledKernel(binary.name, lowered, "", self.kept, rt.make_pipeline(lowered),
+                                     key=self.metadata.hash, timings={}, from_disk=False, signature=self.signature)
+        return self.kernel
+
+    def __call__(self, gridX, gridY, gridZ, stream, function, packed_metadata, launch_metadata,
+                 enter_hook, exit_hook, *args):
+        kernel = self.kernel or self._load(function)
+        values = list(args)
+        transfers = self._transfers(args)
+        for i in self.arrays:
+            v = args[i]
+            values[i] = self._array_address(self.names[i], v.base if isinstance(v, self._wrapper) else v, transfers)[0]
+        for i in self.kept:
+            if type(values[i]) is bool:
+                values[i] = int(values[i])
+        grid = self._grid3((gridX, gridY, gridZ), kernel)
+        if enter_hook is not None:
+            enter_hook(launch_metadata)
+        if grid[0] and grid[1] and grid[2]:
+            kernel.launch(grid, values)
+        if transfers.active:
+            transfers.download()
+        if exit_hook is not None:
+            exit_hook(launch_metadata)
+
+
+@functools.cache
+def _device_interface():
+    """What triton.testing asks of `torch.cuda`: synchronize and timing events (Vulkan timestamps)."""
+    from jitspv.vk import Event, synchronize
+
+    class TimingEvent(Event):
+        def __init__(self, enable_timing=True, blocking=False, interprocess=False):
+            super().__init__()
+
+    class DeviceInterface:
+        Event = TimingEvent
+
+        @staticmethod
+        def synchronize(device=None):
+            synchronize()
+
+        @staticmethod
+        def current_device():
+            return 0
+
+        @staticmethod
+        def device_count():
+            return 1
+
+        @staticmethod
+        def is_available():
+            return True
+
+    return DeviceInterface()
+
+
+class JitspvDriver(DriverBase):
+
+    def __init__(self):
+        self.utils = JitspvUtils()
+        self.launcher_cls = JitspvLauncher
+
+    @staticmethod
+    def is_active():
+        return chosen()
+
+    def get_current_device(self):
+        return 0
+
+    def set_current_device(self, device):
+        if device not in (0, None):
+            raise ValueError(f"jitspv's Triton backend has one device, 0; got {device!r}")
+
+    def get_current_stream(self, device=None):
+        return 0
+
+    def get_current_target(self):
+        from jitspv.frontend import device as rt
+        return GPUTarget(BACKEND_NAME, target_arch(rt.current_target()), 32)
+
+    def get_active_torch_device(self):
+        import torch
+        return torch.device("cpu")   # no index: torch.device("cpu") != torch.device("cpu", 0)
+
+    def get_device_interface(self):
+        return _device_interface()
+
+    def map_python_to_cpp_type(self, ty: str) -> str:
+        return "uint64_t" if ty.startswith("*") else _CPP_TYPES[ty]
+
+    def get_benchmarker(self):
+        from triton.testing import do_bench
+        return do_bench
+
+    def get_empty_cache_for_benchmark(self):
+        from jitspv.testing import flush_buffer
+        return flush_buffer(_device())
+
+    def clear_cache(self, cache):
+        cache.fill_(0)
+
+
+def _make_other_drivers_inactive():
+    """With TRITON_SPIRV_BACKEND=1 every other Triton driver reports itself inactive: Triton
+    refuses two active drivers (3.6 has no TRITON_DEFAULT_BACKEND), and on a CUDA machine the
+    NVIDIA one is active too. Drivers defined before this module (walked) and after it (hooked)."""
+    def inactive():
+        return False
+
+    def silence(cls):
+        if cls is not JitspvDriver:
+            cls.is_active = staticmethod(inactive)
+
+    pending = list(DriverBase.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        silence(cls)
+        pending.extend(cls.__subclasses__())
+    DriverBase.__init_subclass__ = classmethod(lambda cls, **kwargs: silence(cls))
+
+
+if chosen() and os.environ.get("TRITON_DEFAULT_BACKEND") != BACKEND_NAME:
+    _make_other_drivers_inactive()

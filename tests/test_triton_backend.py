@@ -1,0 +1,711 @@
+"""jitspv as a Triton backend: unmodified `@triton.jit` programs with torch CPU tensors.
+
+Each program runs in a fresh subprocess with TRITON_SPIRV_BACKEND=1 (Triton picks its driver once
+per process), on lavapipe with the validation layer and spirv-val on as everywhere in the tests
+(the environment conftest.py set is inherited); the program ends by failing on any validation
+message. jitspv's entry point is declared by a dist-info made from pyproject.toml and put first
+on the subprocess's path, so the test sees this tree's registration, not an installed one's.
+"""
+import os
+import subprocess
+import sys
+import textwrap
+import tomllib
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("torch")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_EPILOGUE = """
+from jitspv.vk import device as _device
+if _device._device is not None:
+    _device.synchronize()
+    _messages = _device.validation_messages(clear=True)
+    assert not _messages, "Vulkan validation reported:\\n" + "\\n".join(_messages)
+print("program finished")
+"""
+
+
+# Always-active backends registered before and after jitspv's (tests/fake_triton_backends).
+FAKE_BACKENDS = ({"fake": "fake_triton_backends.before"}, {"fake_after": "fake_triton_backends.after"})
+
+
+def _registration(directory: Path, fakes: bool) -> Path:
+    """A directory holding jitspv's dist-info with pyproject's `triton.backends` entry points
+    (in the order listed, which is the order Triton imports them), with or without the fakes."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    backends = dict(project["entry-points"]["triton.backends"])
+    if fakes:
+        backends = {**FAKE_BACKENDS[0], **backends, **FAKE_BACKENDS[1]}
+    info = directory / f"jitspv-{project['version']}.dist-info"
+    info.mkdir(parents=True, exist_ok=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: jitspv\nVersion: {project['version']}\n")
+    (info / "entry_points.txt").write_text(
+        "[triton.backends]\n" + "".join(f"{name} = {module}\n" for name, module in backends.items()))
+    return directory
+
+
+def run_program(source: str, tmp_path: Path, chosen: dict | None = None, fakes: bool = False,
+                cache: Path | None = None) -> str:
+    """Runs `source` (plus the validation check) in a subprocess; returns its stdout."""
+    env = dict(os.environ)
+    for name in ("TRITON_SPIRV_BACKEND", "TRITON_DEFAULT_BACKEND"):
+        env.pop(name, None)
+    env.update({"TRITON_SPIRV_BACKEND": "1"} if chosen is None else chosen)
+    registration = _registration(tmp_path / "registration", fakes)
+    # The registration first: the checkout's own metadata (jitspv.egg-info, left by an editable
+    # install) must not answer for the jitspv distribution.
+    env["PYTHONPATH"] = os.pathsep.join([str(registration), str(ROOT), str(ROOT / "tests")])
+    env["TRITON_CACHE_DIR"] = str(cache or tmp_path / "triton-cache")
+    program = tmp_path / "program.py"   # Triton reads a jit function's source from its file
+    program.write_text(textwrap.dedent(source) + _EPILOGUE)
+    done = subprocess.run([sys.executable, str(program)], env=env, cwd=tmp_path, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, f"program failed:\n{done.stdout}\n{done.stderr}"
+    assert "program finished" in done.stdout
+    return done.stdout
+
+
+VECTOR_ADD = """
+import torch
+import triton
+import triton.language as tl
+
+DEVICE = triton.runtime.driver.active.get_active_torch_device()
+
+
+@triton.jit
+def add_kernel(x_ptr,  # *Pointer* to first input vector.
+               y_ptr,  # *Pointer* to second input vector.
+               output_ptr,  # *Pointer* to output vector.
+               n_elements,  # Size of the vector.
+               BLOCK_SIZE: tl.constexpr,  # Number of elements each program should process.
+               ):
+    pid = tl.program_id(axis=0)
+    block_start = pid * BLOCK_SIZE
+    offsets = block_start + tl.arange(0, BLOCK_SIZE)
+    mask = offsets < n_elements
+    x = tl.load(x_ptr + offsets, mask=mask)
+    y = tl.load(y_ptr + offsets, mask=mask)
+    output = x + y
+    tl.store(output_ptr + offsets, output, mask=mask)
+
+
+def add(x: torch.Tensor, y: torch.Tensor):
+    output = torch.empty_like(x)
+    assert x.device == DEVICE and y.device == DEVICE and output.device == DEVICE
+    n_elements = output.numel()
+    grid = lambda meta: (triton.cdiv(n_elements, meta['BLOCK_SIZE']), )
+    add_kernel[grid](x, y, output, n_elements, BLOCK_SIZE=1024)
+    return output
+
+
+torch.manual_seed(0)
+size = 98432
+x = torch.rand(size, device=DEVICE)
+y = torch.rand(size, device=DEVICE)
+output_torch = x + y
+output_triton = add(x, y)
+print(f'The maximum difference between torch and triton is '
+      f'{torch.max(torch.abs(output_torch - output_triton))}')
+"""
+
+
+def test_vector_add_tutorial_as_written_and_what_triton_code_asks_of_the_driver(tmp_path):
+    out = run_program(VECTOR_ADD + """
+import math
+from triton.backends import backends
+driver = triton.runtime.driver.active
+assert type(driver).__name__ == "JitspvDriver" and not backends["nvidia"].driver.is_active()
+assert DEVICE == torch.device("cpu") and str(DEVICE) == "cpu"
+target = driver.get_current_target()
+assert target.backend == "jitspv" and target.arch.startswith("spirv-") and target.warp_size == 32
+assert torch.equal(output_triton, output_torch)
+
+# fresh odd-sized inputs, output poisoned, a view into the middle of a buffer, bf16 (raw storage)
+for dtype in (torch.float32, torch.bfloat16, torch.int16):
+    n = int(torch.randint(1, 5000, ()))
+    a = (torch.randn(n + 7) * 100).to(dtype)[7:]
+    b = (torch.randn(n) * 100).to(dtype)
+    out = torch.full((n + 3,), -1).to(dtype)
+    add_kernel[(triton.cdiv(n, 256),)](a, b, out[:n], n, BLOCK_SIZE=256)
+    assert torch.equal(out[:n], a + b) and torch.equal(out[n:], torch.full((3,), -1).to(dtype)), dtype
+
+# jitspv arrays are device memory: passed as they are
+import jitspv
+import numpy as np
+xa, ya, za = jitspv.asarray(x.numpy()), jitspv.asarray(y.numpy()), jitspv.full(size, np.nan, np.float32)
+add_kernel[(triton.cdiv(size, 1024),)](xa, ya, za, size, BLOCK_SIZE=1024)
+assert np.array_equal(za.numpy(), output_torch.numpy())
+
+# warmup, then the compiled kernel: handles, metadata, asm, launching it directly
+compiled = add_kernel.warmup(x, y, output_triton, size, BLOCK_SIZE=1024, grid=(1,))
+compiled._init_handles()
+assert compiled.n_regs > 0 and compiled.n_spills == 0 and compiled.metadata.shared >= 0
+assert compiled.metadata.num_warps == 4 and "tt.func" in compiled.asm["ttir"]
+assert compiled.asm["spv"][:4] == bytes.fromhex("03022307")
+z = torch.full_like(x, math.nan)
+compiled[(triton.cdiv(size, 1024), 1, 1)](x, y, z, size, 1024)
+assert torch.equal(z, output_torch)
+
+# launch hooks see each launch with its metadata
+seen = []
+triton.knobs.runtime.launch_enter_hook = lambda metadata: seen.append(("enter", metadata.get()["name"]))
+triton.knobs.runtime.launch_exit_hook = lambda metadata: seen.append(("exit", metadata.get()["name"]))
+add(x, y)
+triton.knobs.runtime.launch_enter_hook = triton.knobs.runtime.launch_exit_hook = None
+assert seen == [("enter", "add_kernel"), ("exit", "add_kernel")], seen
+
+# triton.testing.do_bench times on Vulkan timestamps through the driver's device interface
+ms = triton.testing.do_bench(lambda: add(x, y), warmup=5, rep=20)
+assert isinstance(ms, float) and 0 < ms < 1000, ms
+lo, mid, hi = triton.testing.do_bench(lambda: add(x, y), warmup=1, rep=10, quantiles=[0.2, 0.5, 0.8])
+assert 0 < lo <= mid <= hi
+""", tmp_path)
+    assert "The maximum difference between torch and triton is 0.0" in out
+
+
+def test_unsupported_arguments_get_a_clear_error_and_the_process_stays_usable(tmp_path):
+    run_program(VECTOR_ADD + """
+import pytest
+a = torch.rand(10)
+meta = torch.rand(10, device="meta")
+with pytest.raises(TypeError, match="device meta"):
+    add_kernel[(1,)](a, meta, torch.empty(10), 10, BLOCK_SIZE=16)
+with pytest.raises(Exception, match="power of 2"):
+    add_kernel[(1,)](a, a, torch.empty(10), 10, BLOCK_SIZE=16, num_warps=3)
+assert torch.equal(add(x, y), output_torch)
+""", tmp_path)
+
+
+SOFTMAX = """
+import torch
+import triton
+import triton.language as tl
+from triton.runtime import driver
+
+DEVICE = triton.runtime.driver.active.get_active_torch_device()
+
+
+@triton.jit
+def softmax_kernel(output_ptr, input_ptr, input_row_stride, output_row_stride, n_rows, n_cols, BLOCK_SIZE: tl.constexpr,
+                   num_stages: tl.constexpr):
+    # starting row of the program
+    row_start = tl.program_id(0)
+    row_step = tl.num_programs(0)
+    for row_idx in tl.range(row_start, n_rows, row_step, num_stages=num_stages):
+        # The stride represents how much we need to increase the pointer to advance 1 row
+        row_start_ptr = input_ptr + row_idx * input_row_stride
+        # The block size is the next power of two greater than n_cols, so we can fit each
+        # row in a single block
+        col_offsets = tl.arange(0, BLOCK_SIZE)
+        input_ptrs = row_start_ptr + col_offsets
+        # Load the row into SRAM, using a mask since BLOCK_SIZE may be > than n_cols
+        mask = col_offsets < n_cols
+        row = tl.load(input_ptrs, mask=mask, other=-float('inf'))
+        # Subtract maximum for numerical stability
+        row_minus_max = row - tl.max(row, axis=0)
+        # Note that exponentiation in Triton is fast but approximate (i.e., think __expf in CUDA)
+        numerator = tl.exp(row_minus_max)
+        denominator = tl.sum(numerator, axis=0)
+        softmax_output = numerator / denominator
+        # Write back output to DRAM
+        output_row_start_ptr = output_ptr + row_idx * output_row_stride
+        output_ptrs = output_row_start_ptr + col_offsets
+        tl.store(output_ptrs, softmax_output, mask=mask)
+
+
+properties = driver.active.utils.get_device_properties(DEVICE.index)
+NUM_SM = properties["multiprocessor_count"]
+NUM_REGS = properties["max_num_regs"]
+SIZE_SMEM = properties["max_shared_mem"]
+WARP_SIZE = properties["warpSize"]
+target = triton.runtime.driver.active.get_current_target()
+kernels = {}
+
+
+def softmax(x):
+    n_rows, n_cols = x.shape
+
+    # The block size of each loop iteration is the smallest power of two greater than the number of columns in `x`
+    BLOCK_SIZE = triton.next_power_of_2(n_cols)
+
+    # Another trick we can use is to ask the compiler to use more threads per row by
+    # increasing the number of warps (`num_warps`) over which each row is distributed.
+    # You will see in the next tutorial how to auto-tune this value in a more natural
+    # way so you don't have to come up with manual heuristics yourself.
+    num_warps = 8
+
+    # Number of software pipelining stages.
+    num_stages = 4 if SIZE_SMEM > 200000 else 2
+
+    # Allocate output
+    y = torch.empty_like(x)
+
+    # pre-compile kernel to get register usage and compute thread occupancy.
+    kernel = softmax_kernel.warmup(y, x, x.stride(0), y.stride(0), n_rows, n_cols, BLOCK_SIZE=BLOCK_SIZE,
+                                   num_stages=num_stages, num_warps=num_warps, grid=(1, ))
+    kernel._init_handles()
+    n_regs = kernel.n_regs
+    size_smem = kernel.metadata.shared
+    occupancy = NUM_REGS // (n_regs * WARP_SIZE * num_warps)
+    occupancy = min(occupancy, SIZE_SMEM // size_smem)
+    num_programs = NUM_SM * occupancy
+
+    num_programs = min(num_programs, n_rows)
+
+    # Create a number of persistent programs.
+    kernel[(num_programs, 1, 1)](y, x, x.stride(0), y.stride(0), n_rows, n_cols, BLOCK_SIZE, num_stages)
+    return y
+
+
+torch.manual_seed(0)
+x = torch.randn(263, 781, device=DEVICE)
+y_triton = softmax(x)
+y_torch = torch.softmax(x, axis=1)
+assert torch.allclose(y_triton, y_torch, rtol=1e-5, atol=1e-7), (y_triton - y_torch).abs().max()
+"""
+
+
+def test_fused_softmax_tutorial_with_device_properties_and_n_regs(tmp_path):
+    run_program(SOFTMAX + """
+assert properties == driver.active.utils.get_device_properties(0)
+assert SIZE_SMEM >= 16384 and NUM_SM >= 1 and WARP_SIZE == 32
+""", tmp_path)
+
+
+MATMUL = """
+import torch
+import triton
+import triton.language as tl
+
+DEVICE = triton.runtime.driver.active.get_active_torch_device()
+
+
+def is_cuda():
+    return triton.runtime.driver.active.get_current_target().backend == "cuda"
+
+
+def get_hip_autotune_config():
+    # tutorial 03's configs for backends other than CUDA, shrunk for a CPU device
+    sizes = [
+        {'BLOCK_SIZE_M': 32, 'BLOCK_SIZE_N': 32, 'BLOCK_SIZE_K': 16, 'GROUP_SIZE_M': 4, 'num_warps': 2},
+        {'BLOCK_SIZE_M': 16, 'BLOCK_SIZE_N': 32, 'BLOCK_SIZE_K': 32, 'GROUP_SIZE_M': 1, 'num_warps': 1},
+    ]
+    return [triton.Config(s | {'matrix_instr_nonkdim': 16, 'waves_per_eu': 2, 'kpack': 1}, num_warps=s['num_warps'],
+                          num_stages=2) for s in sizes]
+
+
+def get_autotune_config():
+    assert not is_cuda()
+    return get_hip_autotune_config()
+
+
+@triton.autotune(
+    configs=get_autotune_config(),
+    key=['M', 'N', 'K'],
+)
+@triton.jit
+def matmul_kernel(
+        # Pointers to matrices
+        a_ptr, b_ptr, c_ptr,
+        # Matrix dimensions
+        M, N, K,
+        # The stride variables represent how much to increase the ptr by when moving by 1
+        # element in a particular dimension. E.g. `stride_am` is how much to increase `a_ptr`
+        # by to get the element one row down (A has M rows).
+        stride_am, stride_ak,  #
+        stride_bk, stride_bn,  #
+        stride_cm, stride_cn,
+        # Meta-parameters
+        BLOCK_SIZE_M: tl.constexpr, BLOCK_SIZE_N: tl.constexpr, BLOCK_SIZE_K: tl.constexpr,  #
+        GROUP_SIZE_M: tl.constexpr,  #
+        ACTIVATION: tl.constexpr  #
+):
+    pid = tl.program_id(axis=0)
+    num_pid_m = tl.cdiv(M, BLOCK_SIZE_M)
+    num_pid_n = tl.cdiv(N, BLOCK_SIZE_N)
+    num_pid_in_group = GROUP_SIZE_M * num_pid_n
+    group_id = pid // num_pid_in_group
+    first_pid_m = group_id * GROUP_SIZE_M
+    group_size_m = min(num_pid_m - first_pid_m, GROUP_SIZE_M)
+    pid_m = first_pid_m + ((pid % num_pid_in_group) % group_size_m)
+    pid_n = (pid % num_pid_in_group) // group_size_m
+
+    offs_am = (pid_m * BLOCK_SIZE_M + tl.arange(0, BLOCK_SIZE_M)) % M
+    offs_bn = (pid_n * BLOCK_SIZE_N + tl.arange(0, BLOCK_SIZE_N)) % N
+    offs_k = tl.arange(0, BLOCK_SIZE_K)
+    a_ptrs = a_ptr + (offs_am[:, None] * stride_am + offs_k[None, :] * stride_ak)
+    b_ptrs = b_ptr + (offs_k[:, None] * stride_bk + offs_bn[None, :] * stride_bn)
+
+    accumulator = tl.zeros((BLOCK_SIZE_M, BLOCK_SIZE_N), dtype=tl.float32)
+    for k in range(0, tl.cdiv(K, BLOCK_SIZE_K)):
+        a = tl.load(a_ptrs, mask=offs_k[None, :] < K - k * BLOCK_SIZE_K, other=0.0)
+        b = tl.load(b_ptrs, mask=offs_k[:, None] < K - k * BLOCK_SIZE_K, other=0.0)
+        accumulator = tl.dot(a, b, accumulator)
+        a_ptrs += BLOCK_SIZE_K * stride_ak
+        b_ptrs += BLOCK_SIZE_K * stride_bk
+    if ACTIVATION == "leaky_relu":
+        accumulator = leaky_relu(accumulator)
+    c = accumulator.to(tl.float16)
+
+    offs_cm = pid_m * BLOCK_SIZE_M + tl.arange(0, BLOCK_SIZE_M)
+    offs_cn = pid_n * BLOCK_SIZE_N + tl.arange(0, BLOCK_SIZE_N)
+    c_ptrs = c_ptr + stride_cm * offs_cm[:, None] + stride_cn * offs_cn[None, :]
+    c_mask = (offs_cm[:, None] < M) & (offs_cn[None, :] < N)
+    tl.store(c_ptrs, c, mask=c_mask)
+
+
+@triton.jit
+def leaky_relu(x):
+    return tl.where(x >= 0, x, 0.01 * x)
+
+
+def matmul(a, b, activation=""):
+    assert a.shape[1] == b.shape[0], "Incompatible dimensions"
+    assert a.is_contiguous(), "Matrix A must be contiguous"
+    M, K = a.shape
+    K, N = b.shape
+    c = torch.empty((M, N), device=a.device, dtype=torch.float16)
+    grid = lambda META: (triton.cdiv(M, META['BLOCK_SIZE_M']) * triton.cdiv(N, META['BLOCK_SIZE_N']), )
+    matmul_kernel[grid](
+        a, b, c,  #
+        M, N, K,  #
+        a.stride(0), a.stride(1),  #
+        b.stride(0), b.stride(1),  #
+        c.stride(0), c.stride(1),  #
+        ACTIVATION=activation  #
+    )
+    return c
+
+
+torch.manual_seed(0)
+a = torch.randn((77, 53), device=DEVICE, dtype=torch.float16)
+b = torch.randn((53, 45), device=DEVICE, dtype=torch.float16)
+triton_output = matmul(a, b, "leaky_relu")
+torch_output = torch.nn.functional.leaky_relu(torch.matmul(a.float(), b.float()), 0.01).half()
+assert torch.allclose(triton_output.float(), torch_output.float(), atol=2e-2, rtol=1e-2), \\
+    (triton_output.float() - torch_output.float()).abs().max()
+assert matmul_kernel.best_config.kwargs["matrix_instr_nonkdim"] == 16
+"""
+
+
+def test_autotuned_matmul_with_other_backends_options(tmp_path):
+    run_program(MATMUL, tmp_path)
+
+
+LAYER_NORM = """
+import torch
+import triton
+import triton.language as tl
+
+DEVICE = triton.runtime.driver.active.get_active_torch_device()
+
+
+@triton.jit
+def _layer_norm_fwd_fused(
+    X,  # pointer to the input
+    Y,  # pointer to the output
+    W,  # pointer to the weights
+    B,  # pointer to the biases
+    Mean,  # pointer to the mean
+    Rstd,  # pointer to the 1/std
+    stride,  # how much to increase the pointer when moving by 1 row
+    N,  # number of columns in X
+    eps,  # epsilon to avoid division by zero
+    BLOCK_SIZE: tl.constexpr,
+):
+    # Map the program id to the row of X and Y it should compute.
+    row = tl.program_id(0)
+    Y += row * stride
+    X += row * stride
+    # Compute mean
+    mean = 0
+    _mean = tl.zeros([BLOCK_SIZE], dtype=tl.float32)
+    for off in range(0, N, BLOCK_SIZE):
+        cols = off + tl.arange(0, BLOCK_SIZE)
+        a = tl.load(X + cols, mask=cols < N, other=0.).to(tl.float32)
+        _mean += a
+    mean = tl.sum(_mean, axis=0) / N
+    # Compute variance
+    _var = tl.zeros([BLOCK_SIZE], dtype=tl.float32)
+    for off in range(0, N, BLOCK_SIZE):
+        cols = off + tl.arange(0, BLOCK_SIZE)
+        x = tl.load(X + cols, mask=cols < N, other=0.).to(tl.float32)
+        x = tl.where(cols < N, x - mean, 0.)
+        _var += x * x
+    var = tl.sum(_var, axis=0) / N
+    rstd = 1 / tl.sqrt(var + eps)
+    # Write mean / rstd
+    tl.store(Mean + row, mean)
+    tl.store(Rstd + row, rstd)
+    # Normalize and apply linear transformation
+    for off in range(0, N, BLOCK_SIZE):
+        cols = off + tl.arange(0, BLOCK_SIZE)
+        mask = cols < N
+        w = tl.load(W + cols, mask=mask)
+        b = tl.load(B + cols, mask=mask)
+        x = tl.load(X + cols, mask=mask, other=0.).to(tl.float32)
+        x_hat = (x - mean) * rstd
+        y = x_hat * w + b
+        # Write output
+        tl.store(Y + cols, y, mask=mask)
+
+
+@triton.jit
+def _layer_norm_bwd_dx_fused(DX,  # pointer to the input gradient
+                             DY,  # pointer to the output gradient
+                             DW,  # pointer to the partial sum of weights gradient
+                             DB,  # pointer to the partial sum of biases gradient
+                             X,  # pointer to the input
+                             W,  # pointer to the weights
+                             Mean,  # pointer to the mean
+                             Rstd,  # pointer to the 1/std
+                             Lock,  # pointer to the lock
+                             stride,  # how much to increase the pointer when moving by 1 row
+                             N,  # number of columns in X
+                             GROUP_SIZE_M: tl.constexpr, BLOCK_SIZE_N: tl.constexpr):
+    # Map the program id to the elements of X, DX, and DY it should compute.
+    row = tl.program_id(0)
+    cols = tl.arange(0, BLOCK_SIZE_N)
+    mask = cols < N
+    X += row * stride
+    DY += row * stride
+    DX += row * stride
+    # Offset locks and weights/biases gradient pointer for parallel reduction
+    lock_id = row % GROUP_SIZE_M
+    Lock += lock_id
+    Count = Lock + GROUP_SIZE_M
+    DW = DW + lock_id * N + cols
+    DB = DB + lock_id * N + cols
+    # Load data to SRAM
+    x = tl.load(X + cols, mask=mask, other=0).to(tl.float32)
+    dy = tl.load(DY + cols, mask=mask, other=0).to(tl.float32)
+    w = tl.load(W + cols, mask=mask).to(tl.float32)
+    mean = tl.load(Mean + row)
+    rstd = tl.load(Rstd + row)
+    # Compute dx
+    xhat = (x - mean) * rstd
+    wdy = w * dy
+    xhat = tl.where(mask, xhat, 0.)
+    wdy = tl.where(mask, wdy, 0.)
+    c1 = tl.sum(xhat * wdy, axis=0) / N
+    c2 = tl.sum(wdy, axis=0) / N
+    dx = (wdy - (xhat * c1 + c2)) * rstd
+    # Write dx
+    tl.store(DX + cols, dx, mask=mask)
+    # Accumulate partial sums for dw/db
+    partial_dw = (dy * xhat).to(w.dtype)
+    partial_db = (dy).to(w.dtype)
+    while tl.atomic_cas(Lock, 0, 1) == 1:
+        pass
+    count = tl.load(Count)
+    # First store doesn't accumulate
+    if count == 0:
+        tl.atomic_xchg(Count, 1)
+    else:
+        partial_dw += tl.load(DW, mask=mask)
+        partial_db += tl.load(DB, mask=mask)
+    tl.store(DW, partial_dw, mask=mask)
+    tl.store(DB, partial_db, mask=mask)
+
+    # need a barrier to ensure all threads finished before
+    # releasing the lock
+    tl.debug_barrier()
+
+    # Release the lock
+    tl.atomic_xchg(Lock, 0)
+
+
+@triton.jit
+def _layer_norm_bwd_dwdb(DW,  # pointer to the partial sum of weights gradient
+                         DB,  # pointer to the partial sum of biases gradient
+                         FINAL_DW,  # pointer to the weights gradient
+                         FINAL_DB,  # pointer to the biases gradient
+                         M,  # GROUP_SIZE_M
+                         N,  # number of columns
+                         BLOCK_SIZE_M: tl.constexpr, BLOCK_SIZE_N: tl.constexpr):
+    # Map the program id to the elements of DW and DB it should compute.
+    pid = tl.program_id(0)
+    cols = pid * BLOCK_SIZE_N + tl.arange(0, BLOCK_SIZE_N)
+    dw = tl.zeros((BLOCK_SIZE_M, BLOCK_SIZE_N), dtype=tl.float32)
+    db = tl.zeros((BLOCK_SIZE_M, BLOCK_SIZE_N), dtype=tl.float32)
+    # Iterate through the rows of DW and DB to sum the partial sums.
+    for i in range(0, M, BLOCK_SIZE_M):
+        rows = i + tl.arange(0, BLOCK_SIZE_M)
+        mask = (rows[:, None] < M) & (cols[None, :] < N)
+        offs = rows[:, None] * N + cols[None, :]
+        dw += tl.load(DW + offs, mask=mask, other=0.)
+        db += tl.load(DB + offs, mask=mask, other=0.)
+    # Write the final sum to the output.
+    sum_dw = tl.sum(dw, axis=0)
+    sum_db = tl.sum(db, axis=0)
+    tl.store(FINAL_DW + cols, sum_dw, mask=cols < N)
+    tl.store(FINAL_DB + cols, sum_db, mask=cols < N)
+
+
+class LayerNorm(torch.autograd.Function):
+
+    @staticmethod
+    def forward(ctx, x, normalized_shape, weight, bias, eps):
+        # allocate output
+        y = torch.empty_like(x)
+        # reshape input data into 2D tensor
+        x_arg = x.reshape(-1, x.shape[-1])
+        M, N = x_arg.shape
+        mean = torch.empty((M, ), dtype=torch.float32, device=x.device)
+        rstd = torch.empty((M, ), dtype=torch.float32, device=x.device)
+        # Less than 64KB per feature: enqueue fused kernel
+        MAX_FUSED_SIZE = 65536 // x.element_size()
+        BLOCK_SIZE = min(MAX_FUSED_SIZE, triton.next_power_of_2(N))
+        if N > BLOCK_SIZE:
+            raise RuntimeError("This layer norm doesn't support feature dim >= 64KB.")
+        # heuristics for number of warps
+        num_warps = min(max(BLOCK_SIZE // 256, 1), 8)
+        # enqueue kernel
+        _layer_norm_fwd_fused[(M, )](  #
+            x_arg, y, weight, bias, mean, rstd,  #
+            x_arg.stride(0), N, eps,  #
+            BLOCK_SIZE=BLOCK_SIZE, num_warps=num_warps, num_ctas=1)
+        ctx.save_for_backward(x, weight, bias, mean, rstd)
+        ctx.BLOCK_SIZE = BLOCK_SIZE
+        ctx.num_warps = num_warps
+        ctx.eps = eps
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, w, b, m, v = ctx.saved_tensors
+        # heuristics for amount of parallel reduction stream for DW/DB
+        N = w.shape[0]
+        GROUP_SIZE_M = 64
+        if N <= 8192: GROUP_SIZE_M = 96
+        if N <= 4096: GROUP_SIZE_M = 128
+        if N <= 1024: GROUP_SIZE_M = 256
+        # allocate output
+        locks = torch.zeros(2 * GROUP_SIZE_M, dtype=torch.int32, device=w.device)
+        _dw = torch.zeros((GROUP_SIZE_M, N), dtype=x.dtype, device=w.device)
+        _db = torch.zeros((GROUP_SIZE_M, N), dtype=x.dtype, device=w.device)
+        dw = torch.empty((N, ), dtype=w.dtype, device=w.device)
+        db = torch.empty((N, ), dtype=w.dtype, device=w.device)
+        dx = torch.empty_like(dy)
+        # enqueue kernel using forward pass heuristics
+        # also compute partial sums for DW and DB
+        x_arg = x.reshape(-1, x.shape[-1])
+        M, N = x_arg.shape
+        _layer_norm_bwd_dx_fused[(M, )](  #
+            dx, dy, _dw, _db, x, w, m, v, locks,  #
+            x_arg.stride(0), N,  #
+            BLOCK_SIZE_N=ctx.BLOCK_SIZE,  #
+            GROUP_SIZE_M=GROUP_SIZE_M,  #
+            num_warps=ctx.num_warps)
+        grid = lambda meta: (triton.cdiv(N, meta['BLOCK_SIZE_N']), )
+        # accumulate partial sums in separate kernel
+        _layer_norm_bwd_dwdb[grid](
+            _dw, _db, dw, db, min(GROUP_SIZE_M, M), N,  #
+            BLOCK_SIZE_M=32,  #
+            BLOCK_SIZE_N=128, num_ctas=1)
+        return dx, None, dw, db, None
+
+
+layer_norm = LayerNorm.apply
+
+
+def test_layer_norm(M, N, dtype, eps=1e-5, device=DEVICE):
+    # create data
+    w_shape = (N, )
+    weight = torch.rand(w_shape, dtype=dtype, device=device, requires_grad=True)
+    bias = torch.rand(w_shape, dtype=dtype, device=device, requires_grad=True)
+    x = -2.3 + 0.5 * torch.randn((M, N), dtype=dtype, device=device)
+    dy = .1 * torch.randn_like(x)
+    x.requires_grad_(True)
+    # forward pass
+    y_tri = layer_norm(x, w_shape, weight, bias, eps)
+    y_ref = torch.nn.functional.layer_norm(x, w_shape, weight, bias, eps).to(dtype)
+    # backward pass (triton)
+    y_tri.backward(dy, retain_graph=True)
+    dx_tri, dw_tri, db_tri = [_.grad.clone() for _ in [x, weight, bias]]
+    x.grad, weight.grad, bias.grad = None, None, None
+    # backward pass (torch)
+    y_ref.backward(dy, retain_graph=True)
+    dx_ref, dw_ref, db_ref = [_.grad.clone() for _ in [x, weight, bias]]
+    # compare
+    assert torch.allclose(y_tri, y_ref, atol=1e-2, rtol=0)
+    assert torch.allclose(dx_tri, dx_ref, atol=1e-2, rtol=0)
+    assert torch.allclose(db_tri, db_ref, atol=1e-2, rtol=0)
+    assert torch.allclose(dw_tri, dw_ref, atol=1e-2, rtol=0)
+
+
+test_layer_norm(151, 293, torch.float32)
+"""
+
+
+def test_layer_norm_forward_and_backward_under_torch_autograd(tmp_path):
+    run_program(LAYER_NORM, tmp_path)
+
+
+_COUNT_COMPILES = """
+from jitspv.triton_backend.compiler import JitspvBackend
+compiles = []
+_add_stages = JitspvBackend.add_stages
+JitspvBackend.add_stages = lambda self, *a, **k: (compiles.append(1), _add_stages(self, *a, **k))[1]
+"""
+
+
+def test_a_second_process_hits_tritons_cache(tmp_path):
+    cache = tmp_path / "shared-triton-cache"
+    first = run_program(_COUNT_COMPILES + VECTOR_ADD + "assert torch.equal(output_triton, output_torch)\n"
+                        "print('compiled', len(compiles))\n", tmp_path, cache=cache)
+    assert "compiled 1" in first
+    second = run_program(_COUNT_COMPILES + VECTOR_ADD + "assert torch.equal(output_triton, output_torch)\n"
+                         "print('compiled', len(compiles))\n", tmp_path, cache=cache)
+    assert "compiled 0" in second
+
+
+def test_default_backend_variable_chooses_jitspv(tmp_path):
+    run_program(VECTOR_ADD + "assert torch.equal(output_triton, output_torch)\n", tmp_path,
+                chosen={"TRITON_DEFAULT_BACKEND": "jitspv"})
+
+
+def test_other_active_drivers_step_aside_when_jitspv_is_chosen(tmp_path):
+    # An always-active backend registered before and after jitspv (as NVIDIA's is on a CUDA
+    # machine): without jitspv making it inactive Triton would refuse two active drivers.
+    run_program(VECTOR_ADD + """
+from triton.backends import backends
+assert type(triton.runtime.driver.active).__name__ == "JitspvDriver"
+assert not backends["fake"].driver.is_active() and not backends["fake_after"].driver.is_active()
+assert torch.equal(output_triton, output_torch)
+""", tmp_path, fakes=True)
+
+
+def test_import_triton_unaffected_when_jitspv_is_not_chosen(tmp_path):
+    run_program("""
+import sys
+import triton
+from triton.backends import backends
+assert "jitspv" in backends and not backends["jitspv"].driver.is_active()
+assert backends["fake"].driver.is_active() and backends["fake_after"].driver.is_active()
+assert backends["nvidia"].driver.is_active.__module__.startswith("triton.backends.nvidia")
+heavy = [m for m in ("torch", "numpy", "jitspv.vk", "jitspv.frontend.jit", "cffi") if m in sys.modules]
+assert not heavy, heavy
+""", tmp_path, chosen={}, fakes=True)
+
+
+def test_backend_hash_and_options():
+    from triton.backends.compiler import GPUTarget
+    import jitspv.frontend.jit as jit
+    from jitspv.triton_backend.compiler import JitspvBackend
+
+    a = JitspvBackend(GPUTarget("jitspv", "spirv-aaaa", 32))
+    b = JitspvBackend(GPUTarget("jitspv", "spirv-bbbb", 32))
+    assert jit.jitspv_fingerprint() in a.hash() and a.hash() != b.hash()
+    options = a.parse_options({"num_warps": 2, "matrix_instr_nonkdim": 16, "waves_per_eu": 2, "kpack": 2,
+                               "instrumentation_mode": "", "fpsan_homomorphic_casts": False, "BLOCK": 64,
+                               "debug": None})
+    assert options.num_warps == 2 and options.kpack == 2 and options.warp_size == 32 and not options.debug
+    assert "BLOCK" not in options.__dict__
+    assert options.hash() != a.parse_options({"num_warps": 4}).hash()
+    assert not JitspvBackend.supports_target(GPUTarget("cuda", 90, 32))
