@@ -58,7 +58,8 @@ def run_program(source: str, tmp_path: Path, chosen: dict | None = None, fakes: 
     registration = _registration(tmp_path / "registration", fakes)
     # The registration first: the checkout's own metadata (jitspv.egg-info, left by an editable
     # install) must not answer for the jitspv distribution.
-    env["PYTHONPATH"] = os.pathsep.join([str(registration), str(ROOT), str(ROOT / "tests")])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(registration), str(ROOT), str(ROOT / "tests"),
+                                                      env.get("PYTHONPATH")]))
     env["TRITON_CACHE_DIR"] = str(cache or tmp_path / "triton-cache")
     program = tmp_path / "program.py"   # Triton reads a jit function's source from its file
     program.write_text(textwrap.dedent(source) + _EPILOGUE)
