@@ -1,5 +1,7 @@
 """Waiting for the device: long work is waited for (in chunks), device errors raise, and
 JITSPV_SYNC_TIMEOUT raises TimeoutError leaving everything in flight untouched."""
+import time
+
 import numpy as np
 import pytest
 import triton.language as tl
@@ -12,7 +14,7 @@ from jitspv.vk import get_device
 M = 1 << 32
 A_LCG, C_LCG = 1664525, 1013904223
 ITERS = 60_000          # below lavapipe's 65,535 loop iterations per invocation
-PROGRAMS, BLOCK = 256, 1024   # about 2 s on lavapipe (2 cores)
+PROGRAMS, BLOCK = 256, 1024   # about 2 s on lavapipe (2 cores) at ITERS; a GPU needs far more passes
 
 
 @jitspv.jit
@@ -42,6 +44,24 @@ def long_launch(rng, iters=ITERS):
     return out, lcg_reference(x, iters)
 
 
+@pytest.fixture(scope="module")
+def long_iters():
+    """Loop passes that make long_launch run about 2 s on this device (a multiple of 16, as ITERS, so
+    that it is the specialization short_chunks compiled); ITERS where the loop limit caps them."""
+    from jitspv.frontend.device import current_target
+    if current_target().loop_pass_limit:
+        return ITERS
+    rng, iters = np.random.default_rng(), ITERS
+    while True:
+        start = time.perf_counter()
+        long_launch(rng, iters)
+        jitspv.synchronize()
+        seconds = time.perf_counter() - start
+        if seconds > 0.2 or iters >= 1 << 30:
+            return min(int(iters * 2.0 / seconds) // 16 * 16, (1 << 31) - 16)
+        iters *= 8
+
+
 @pytest.fixture
 def short_chunks(monkeypatch):
     # Fence waits return every 20 ms: a seconds-long kernel spans many chunks.
@@ -51,17 +71,17 @@ def short_chunks(monkeypatch):
     jitspv.synchronize()   # compiled (lavapipe: at the first dispatch) and idle before the timed part
 
 
-def test_long_work_is_waited_for_until_it_completes(short_chunks):
+def test_long_work_is_waited_for_until_it_completes(short_chunks, long_iters):
     rng = np.random.default_rng()
-    out, expect = long_launch(rng)
+    out, expect = long_launch(rng, long_iters)
     np.testing.assert_array_equal(out.numpy(), expect)
 
 
-def test_sync_timeout_raises_and_leaves_the_stream_consistent(short_chunks, monkeypatch):
+def test_sync_timeout_raises_and_leaves_the_stream_consistent(short_chunks, long_iters, monkeypatch):
     rng = np.random.default_rng()
     stream = get_device().stream
     monkeypatch.setattr(stream, "sync_timeout", 0.05)   # far below the kernel's time
-    out, expect = long_launch(rng)
+    out, expect = long_launch(rng, long_iters)
     ran = []
     stream.defer(lambda: ran.append("deferred"))   # like a deferred free of the kernel's memory
     with pytest.raises(TimeoutError, match="JITSPV_SYNC_TIMEOUT=0.05 s"):

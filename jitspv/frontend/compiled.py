@@ -171,6 +171,8 @@ class _BoundsTables:
         entry = self.launches.get(launch)
         if entry is None:
             return None, "(the launch's table of arrays is gone)"
+        if address >> 63:   # a pointer that went below address 0 wrapped around in 64 bits
+            address -= 1 << 64
         _, _, ranges, live = entry
         arrays = [{"name": name, "dtype": dtype, "base": base, "nbytes": nbytes}
                   for (_, _, name, dtype), (base, nbytes) in zip(self.pointers, ranges) if nbytes or base]

@@ -4,7 +4,8 @@ Registered in the `triton.backends` entry-point group (pyproject.toml), so Trito
 package's `compiler` and `driver` modules on every `import triton`, chosen or not. Both therefore
 import nothing heavy at module level (no Vulkan, numpy or torch; Triton is still initializing) and
 the driver reports itself inactive unless the user chose jitspv with `TRITON_SPIRV_BACKEND=1`
-(any Triton) or `TRITON_DEFAULT_BACKEND=jitspv` (Triton >= 3.9).
+or `TRITON_DEFAULT_BACKEND=jitspv` (any Triton: where Triton ignores that variable, 3.6, the
+other drivers step aside as for the first).
 
 The stages are jitspv's own: Triton's frontend makes TTIR, jitspv's TTIR passes and lowering
 (the ones `jitspv.jit` uses) make SPIR-V, and the launcher packs arguments and launches through

@@ -197,7 +197,8 @@ class JitspvDriver(DriverBase):
 
 
 def _make_other_drivers_inactive():
-    """With TRITON_SPIRV_BACKEND=1 every other Triton driver reports itself inactive: Triton
+    """With TRITON_SPIRV_BACKEND=1 (or TRITON_DEFAULT_BACKEND=jitspv where Triton ignores that
+    variable) every other Triton driver reports itself inactive: Triton
     refuses two active drivers (3.6 has no TRITON_DEFAULT_BACKEND), and on a CUDA machine the
     NVIDIA one is active too. Drivers defined before this module (walked) and after it (hooked)."""
     def inactive():
@@ -215,5 +216,17 @@ def _make_other_drivers_inactive():
     DriverBase.__init_subclass__ = classmethod(lambda cls, **kwargs: silence(cls))
 
 
-if chosen() and os.environ.get("TRITON_DEFAULT_BACKEND") != BACKEND_NAME:
+def _triton_honours_default_backend() -> bool:
+    """Whether this Triton picks its driver by TRITON_DEFAULT_BACKEND (3.9 does, 3.6 does not). Read
+    from the source of triton.runtime.driver, which is still being imported while this module is."""
+    import importlib.util
+    spec = importlib.util.find_spec("triton.runtime.driver")
+    try:
+        with open(spec.origin, encoding="utf-8") as f:
+            return "TRITON_DEFAULT_BACKEND" in f.read()
+    except (OSError, TypeError, AttributeError):
+        return False
+
+
+if chosen() and (os.environ.get("TRITON_DEFAULT_BACKEND") != BACKEND_NAME or not _triton_honours_default_backend()):
     _make_other_drivers_inactive()
