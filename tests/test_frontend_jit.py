@@ -160,14 +160,27 @@ def test_nan_constexpr_hits_the_in_memory_cache():
     assert len(fill_const._compiled) == 1
 
 
-def test_equal_constexprs_of_other_sign_or_type_are_other_kernels():
+def test_constexpr_zeros_of_other_sign_are_other_kernels():
     fill_const.cache_clear()
-    n = int(rng.integers(10, 300))
     for value in (0.0, -0.0, 0.0):
+        fill_const.warmup(np.float32, 100, VALUE=value, BLOCK=64, grid=(1,))
+    assert len(fill_const._compiled) == 2
+
+
+def test_constexpr_negative_zero_is_stored_as_such(request):
+    from jitspv.frontend.device import current_target
+    if current_target().vendor_id == 0x10DE:   # strict: a pass there will say the bug is gone
+        request.applymarker(pytest.mark.xfail(strict=True, reason=(
+            "NVIDIA driver 580 stores a constant -0.0 as +0.0 (H200, 2026-12-01); asking for "
+            "SignedZeroInfNanPreserve did not help and broke -(+0.0) instead")))
+    n = int(rng.integers(10, 300))
+    for value in (0.0, -0.0):
         out = np.full(n, np.nan, np.float32)
         fill_const[(triton.cdiv(n, 64),)](out, n, VALUE=value, BLOCK=64)
         assert (out == 0).all() and (np.signbit(out) == (str(value)[0] == "-")).all()
-    assert len(fill_const._compiled) == 2
+
+
+def test_equal_constexprs_of_other_type_are_other_kernels():
     # 2 == 2.0 == True in Python, not in a kernel: int8 * 2 wraps in int8, int8 * 2.0 is fp32.
     mul_const.cache_clear()
     x = rng.integers(-128, 128, int(rng.integers(10, 300))).astype(np.int8)

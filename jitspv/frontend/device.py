@@ -46,7 +46,6 @@ def target_for_device(device) -> Target:
         has_int64_atomics=feats.int64_atomics,
         vulkan_memory_model=feats.vulkan_memory_model and feats.vulkan_memory_model_device_scope,
         vendor_id=props.vendor_id,
-        signed_zero_inf_nan_widths=props.signed_zero_inf_nan_widths,
         loop_pass_limit=loop_pass_limit(props.driver_name, props.driver_info),
     )
 

@@ -493,12 +493,6 @@ class LoweringContext:
                        result_id=self.smem_var)
         m.entry_point(ExecutionModel.GLCompute, self.f.id, "main")
         m.execution_mode(self.f.id, ExecutionMode.LocalSize, self.num_threads, 1, 1)
-        # Triton's float semantics keep -0.0, inf and NaN (PTX does without fast-math); a Vulkan
-        # driver need not unless asked, per float width the module uses.
-        for width in self.target.signed_zero_inf_nan_widths:
-            if m.has_type(("float", width)):
-                m.capability(Capability.SignedZeroInfNanPreserve)
-                m.execution_mode(self.f.id, ExecutionMode.SignedZeroInfNanPreserve, width)
         return m.assemble()
 
 

@@ -56,9 +56,6 @@ class Target:
     # many passes (Mesa's LP_MAX_TGSI_LOOP_ITERATIONS); 0: no such limit.
     loop_pass_limit: int = 0
     vendor_id: int = 0
-    # Float widths whose signed zeros, infinities and NaNs the driver keeps when asked
-    # (SignedZeroInfNanPreserve): without it NVIDIA stored a constant -0.0 as +0.0.
-    signed_zero_inf_nan_widths: tuple = ()
 
     def key(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

@@ -265,9 +265,6 @@ class DeviceProperties:
     timestamp_valid_bits: int            # of the queue family in use; 0 = no timestamps
     non_coherent_atom_size: int
     min_storage_buffer_offset_alignment: int
-    # Float widths (16, 32, 64) whose signed zeros, infinities and NaNs a shader may ask the driver to
-    # keep (SPIR-V's SignedZeroInfNanPreserve; VkPhysicalDeviceVulkan12Properties).
-    signed_zero_inf_nan_widths: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -521,10 +518,7 @@ class Device:
             max_storage_buffer_range=lim.maxStorageBufferRange,
             timestamp_period=lim.timestampPeriod, timestamp_valid_bits=timestamp_bits,
             non_coherent_atom_size=lim.nonCoherentAtomSize,
-            min_storage_buffer_offset_alignment=lim.minStorageBufferOffsetAlignment,
-            signed_zero_inf_nan_widths=tuple(w for w, ok in (
-                (16, p12.shaderSignedZeroInfNanPreserveFloat16), (32, p12.shaderSignedZeroInfNanPreserveFloat32),
-                (64, p12.shaderSignedZeroInfNanPreserveFloat64)) if ok))
+            min_storage_buffer_offset_alignment=lim.minStorageBufferOffsetAlignment)
 
     def synchronize(self):
         """Submits everything recorded and waits for the device to finish it."""

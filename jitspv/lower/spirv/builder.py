@@ -279,10 +279,6 @@ class Module:
             tid = self._type(key, TypeInfo("int", width, signed), Op.TypeInt, width, int(signed))
         return tid
 
-    def has_type(self, key: tuple) -> bool:
-        """Whether the module declared the type of cache key `key` (e.g. ("float", 16))."""
-        return key in self._type_cache
-
     def type_float(self, width: int) -> int:
         key = ("float", width)
         tid = self._type_cache.get(key)
