@@ -203,3 +203,13 @@ def test_gather(axis, M, N, I, J, dtype, num_warps):
     out = np.full((I, J), -7, dtype)
     gather_2d[(1,)](src, idx, out, M, N, I, J, axis, num_warps=num_warps)
     np.testing.assert_array_equal(out, np.take_along_axis(src, idx, axis))
+
+
+def test_gather_index_and_result_share_an_encoding():
+    # int64 indices (torch.randint's default) of 8192 elements: converting them to the result's
+    # encoding would need 64 KiB of workgroup memory (lavapipe has 32); the result takes theirs.
+    src = rng.standard_normal((4, 4)).astype(np.float32)
+    idx = rng.integers(0, 4, (2048, 4)).astype(np.int64)
+    out = np.full((2048, 4), np.nan, np.float32)
+    gather_2d[(1,)](src, idx, out, 4, 4, 2048, 4, 0)
+    np.testing.assert_array_equal(out, np.take_along_axis(src, idx, 0))
