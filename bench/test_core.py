@@ -65,7 +65,8 @@ def main():
                "test_core.py", *pytest_args]
         done = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True)
     out = done.stdout + done.stderr
-    print("\n".join(line for line in out.splitlines() if re.match(r"^(FAILED|ERROR|=+ .* =+$)", line)))
+    print("\n".join(line for line in out.splitlines()
+                    if re.match(r"^(FAILED|ERROR|=+ .* =+$|\d+ (passed|failed|tests? collected)|.* in [\d.]+s$)", line)))
     causes = collections.Counter()
     for line in out.splitlines():
         m = re.match(r"^(?:FAILED|ERROR) \S+ - (.*)$", line)
