@@ -122,3 +122,43 @@ def test_config_semantics():
     a, b = jitspv.Config({"BLOCK": 16}, num_warps=2), jitspv.Config({"BLOCK": 16}, num_warps=2)
     assert a == b and hash(a) == hash(b) and a != jitspv.Config({"BLOCK": 16}, num_warps=4)
     assert a.all_kwargs() == {"BLOCK": 16, "num_warps": 2, "num_stages": 3, "num_ctas": 1}
+
+
+def _transpose_configs():
+    # 64 KiB of workgroup memory for the 128 x 128 transpose (lavapipe has 32 KiB), a static_assert
+    # refusing BLOCK_N = 8, and one config that compiles.
+    return [jitspv.Config({"BLOCK_M": 128, "BLOCK_N": 128}), jitspv.Config({"BLOCK_M": 32, "BLOCK_N": 8}),
+            jitspv.Config({"BLOCK_M": 32, "BLOCK_N": 32})]
+
+
+def _tuned_transpose(configs):
+    @jitspv.autotune(configs=configs, key=["m", "n"], warmup=1, rep=2)
+    @jitspv.kernel
+    def transpose(x_ptr, o_ptr, m, n, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
+        tl.static_assert(BLOCK_N >= 16, "BLOCK_N must be at least 16")
+        rm = tl.program_id(0) * BLOCK_M + tl.arange(0, BLOCK_M)
+        rn = tl.program_id(1) * BLOCK_N + tl.arange(0, BLOCK_N)
+        mask = (rm[:, None] < m) & (rn[None, :] < n)
+        x = tl.load(x_ptr + rm[:, None] * n + rn[None, :], mask=mask)
+        tl.store(o_ptr + rn[:, None] * m + rm[None, :], tl.trans(x), mask=tl.trans(mask))
+    return transpose
+
+
+def test_configs_that_cannot_compile_are_skipped():
+    transpose = _tuned_transpose(_transpose_configs())
+    m, n = 77, 45
+    x = rng.standard_normal((m, n)).astype(np.float32)
+    o = np.full((n, m), np.nan, np.float32)
+    grid = lambda meta: (triton.cdiv(m, meta["BLOCK_M"]), triton.cdiv(n, meta["BLOCK_N"]))
+    transpose[grid](x, o, m, n)
+    np.testing.assert_array_equal(o, x.T)
+    assert transpose.best_config.kwargs == {"BLOCK_M": 32, "BLOCK_N": 32}
+    assert [t == float("inf") for t in transpose.configs_timings.values()] == [True, True, False]
+
+
+def test_no_config_compiles_raises_the_error():
+    from triton.compiler.errors import CompileTimeAssertionFailure
+    transpose = _tuned_transpose(_transpose_configs()[1:2] * 2)
+    x = np.ones((16, 16), np.float32)
+    with pytest.raises(CompileTimeAssertionFailure, match="BLOCK_N must be at least 16"):
+        transpose[(1, 1)](x, x.copy(), 16, 16)

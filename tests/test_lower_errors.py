@@ -109,3 +109,21 @@ def test_scalar_arguments(flag):
     ni = np.int32(rng.integers(-1000, 1000))
     scalars[(1,)](o, flag, i32, i64, neg, f, nf, ni, BLOCK=1)
     np.testing.assert_array_equal(o, [float(flag), i32, i64, neg, f, float(nf), float(ni), i64 - 2**33])
+
+
+@jitspv.jit
+def inline_asm(x_ptr, o_ptr, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    y = tl.inline_asm_elementwise("mov.b32 $0, $1;", "=r,r", [tl.load(x_ptr + offs)], dtype=tl.int32,
+                                  is_pure=True, pack=1)
+    tl.store(o_ptr + offs, y)
+
+
+def test_op_unknown_to_the_parser_is_refused_at_its_line():
+    with pytest.raises(CompilationError) as info:
+        inline_asm[(1,)](np.ones(16, np.int32), np.ones(16, np.int32), BLOCK=16)
+    msg = str(info.value)
+    assert "jitspv does not support the operation 'tt.elementwise_inline_asm' yet" in msg
+    line = inline_asm.fn.__code__.co_firstlineno + 3
+    assert f"test_lower_errors.py:{line}:" in msg and "tl.inline_asm_elementwise(" in msg
+    _still_works()

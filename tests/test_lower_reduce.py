@@ -1,5 +1,5 @@
 """tt.reduce on lavapipe: sum/max/min along each axis of 2-D and 3-D blocks, argmax/argmin with
-Triton's tie-breaking, user combine functions (scalar and tuple), masked loads with `other`,
+Triton's tie-breaking and NaN skipped, user combine functions (scalar and tuple), masked loads with `other`,
 results used as scalars and broadcast back (softmax rows), replicated layouts."""
 import numpy as np
 import pytest
@@ -118,6 +118,22 @@ def test_argmax_argmin_ties_take_smallest_index(M, N, BM, BN, num_warps):
     np.testing.assert_array_equal(imax, x.argmax(1))
     np.testing.assert_array_equal(imin, x.argmin(1))
     np.testing.assert_array_equal(vmax, x.max(1))
+
+
+@pytest.mark.parametrize("num_warps", [1, 4])
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+@pytest.mark.parametrize("M,N,BM,BN", [(5, 300, 8, 512), (17, 9, 32, 16), (1, 3, 1, 4), (29, 100, 32, 128)])
+def test_argmax_argmin_skip_nan(M, N, BM, BN, dtype, num_warps):
+    # As tl.max/tl.min and Triton's test_argmax_argmin_with_nan: NaN never wins, wherever it sits.
+    x = rng.integers(-3, 4, (M, N)).astype(dtype)
+    x[rng.random((M, N)) < 0.3] = np.nan
+    x[:, 0] = np.nan                # a NaN where the fold starts
+    x[:, rng.integers(1, N)] = 5    # every row has a number
+    imax, imin, vmax = _poison(M, np.int32), _poison(M, np.int32), _poison(M, dtype)
+    arg_reduce[(1,)](x, imax, imin, vmax, M, N, BM=BM, BN=BN, num_warps=num_warps)
+    np.testing.assert_array_equal(imax, np.nanargmax(x, 1))
+    np.testing.assert_array_equal(imin, np.nanargmin(x, 1))
+    np.testing.assert_array_equal(vmax, np.nanmax(x, 1))
 
 
 @triton.jit

@@ -183,3 +183,33 @@ def test_sort_flip_interleave_view(n, num_warps):
     np.testing.assert_array_equal(f, x[::-1])
     np.testing.assert_array_equal(i, np.stack([x, y], -1).reshape(-1))
     assert v.sum() == x.sum() and (v != -7).all()
+
+
+@jitspv.jit
+def gather_2d(src_ptr, idx_ptr, o_ptr, M: tl.constexpr, N: tl.constexpr, I: tl.constexpr, J: tl.constexpr,
+              AXIS: tl.constexpr):
+    src = tl.load(src_ptr + tl.arange(0, M)[:, None] * N + tl.arange(0, N)[None, :])
+    ij = tl.arange(0, I)[:, None] * J + tl.arange(0, J)[None, :]
+    tl.store(o_ptr + ij, tl.gather(src, tl.load(idx_ptr + ij), AXIS))
+
+
+@pytest.mark.parametrize("num_warps", [1, 4])
+@pytest.mark.parametrize("dtype", [np.float32, np.float16, np.int64])
+@pytest.mark.parametrize("axis, M, N, I, J", [(0, 16, 8, 32, 8), (1, 8, 16, 8, 4), (0, 4, 1, 2, 1),
+                                             (1, 32, 32, 32, 64)])
+def test_gather(axis, M, N, I, J, dtype, num_warps):
+    src = (rng.standard_normal((M, N)) * 100).astype(dtype)
+    idx = rng.integers(0, (M, N)[axis], (I, J)).astype(np.int64 if dtype == np.int64 else np.int32)
+    out = np.full((I, J), -7, dtype)
+    gather_2d[(1,)](src, idx, out, M, N, I, J, axis, num_warps=num_warps)
+    np.testing.assert_array_equal(out, np.take_along_axis(src, idx, axis))
+
+
+def test_gather_index_and_result_share_an_encoding():
+    # int64 indices (torch.randint's default) of 8192 elements: converting them to the result's
+    # encoding would need 64 KiB of workgroup memory (lavapipe has 32); the result takes theirs.
+    src = rng.standard_normal((4, 4)).astype(np.float32)
+    idx = rng.integers(0, 4, (2048, 4)).astype(np.int64)
+    out = np.full((2048, 4), np.nan, np.float32)
+    gather_2d[(1,)](src, idx, out, 4, 4, 2048, 4, 0)
+    np.testing.assert_array_equal(out, np.take_along_axis(src, idx, 0))

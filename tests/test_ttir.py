@@ -254,10 +254,10 @@ GOOD = """module {
 
 
 @pytest.mark.parametrize("bad, message", [
-    (GOOD.replace("tt.addptr", "tt.frobnicate"), "unknown operation 'tt.frobnicate'"),
+    (GOOD.replace("tt.addptr", "tt.frobnicate"), "jitspv does not support the operation 'tt.frobnicate' yet"),
     (GOOD.replace("%arg0, %c1_i32", "%arg0, %c2_i32"), "undefined value %c2_i32"),
     (GOOD.replace("!tt.ptr<f32>, i32", "!tt.ptr<f32>, q32"), "unknown type"),
-    (GOOD.replace("1 : i32", "1 : i32 blah"), "unknown operation 'blah'"),
+    (GOOD.replace("1 : i32", "1 : i32 blah"), "does not support the operation 'blah'"),
     (GOOD + "trailing", "unexpected text after the module"),
 ])
 def test_parse_errors(bad, message):

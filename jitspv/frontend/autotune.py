@@ -12,6 +12,7 @@ import threading
 
 import numpy as np
 
+from triton.compiler.errors import CompileTimeAssertionFailure
 from triton.runtime.jit import KernelInterface
 
 from jitspv.errors import OutOfResources
@@ -155,7 +156,9 @@ class Autotuner(_Wrapper):
 
         try:
             return self.do_bench(call)
-        except OutOfResources:
+        except (OutOfResources, CompileTimeAssertionFailure):
+            # As Triton's autotuner: a config that cannot compile here is skipped; when none
+            # compiles, the launch with the chosen one raises its error.
             return float("inf")
 
     def do_bench(self, fn):

@@ -191,9 +191,14 @@ class Kernel(JITFunction):
 
 def lower_ttir(ttir_text: str, target, options: TtirOptions):
     """TTIR text -> LoweredKernel (jitspv's IR, then SPIR-V)."""
-    from jitspv.ttir.parser import parse
-    from jitspv.lower import lower_module
-    return lower_module(parse(ttir_text), target, num_warps=options.num_warps,
+    from jitspv.ttir.parser import TtirParseError, parse
+    from jitspv.lower import LoweringError, lower_module
+    try:
+        module = parse(ttir_text)
+    except TtirParseError as e:
+        # Refused at the kernel's line, as the lowering refuses what it cannot do.
+        raise LoweringError(e.message if e.loc else str(e), e.loc) from None
+    return lower_module(module, target, num_warps=options.num_warps,
                         enable_fp_fusion=options.enable_fp_fusion, num_stages=options.num_stages,
                         bounds_check=options.bounds_check)
 

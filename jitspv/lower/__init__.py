@@ -27,6 +27,7 @@ from jitspv.errors import InvalidSpirv
 from jitspv.lower.stored_args import stored_arguments
 from jitspv.lower.ttir_access import type_name
 from jitspv.ttir.inline import inline_calls
+from jitspv.ttir.structure import UnstructuredControlFlow, structure_control_flow
 
 __all__ = ["lower_module", "LoweredKernel", "KernelArg", "Target", "LoweringError"]
 
@@ -53,6 +54,10 @@ def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: b
         raise OutOfResources(threads, target.max_workgroup_invocations,
                              f"workgroup invocations of num_warps={num_warps} (32 per warp; the device's "
                              "maxComputeWorkGroupInvocations)")
+    try:
+        structure_control_flow(module)   # early returns: branches become scf.if
+    except UnstructuredControlFlow as e:
+        raise LoweringError(f"jitspv cannot lower this control flow: {e}", func.location) from None
     inline_calls(module, func)   # noinline helpers: one copy of the body per call site
     pipeline_dot_loops(func, num_stages)
     encodings = assign_encodings(func, num_warps * 32)

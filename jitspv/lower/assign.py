@@ -97,6 +97,11 @@ def assign_encodings(func, num_threads):
                 if r in enc and isinstance(enc[r], L.Slice) and enc[r].dim == axis:
                     for v in ins:
                         changed |= want(v, enc[r].parent)
+        elif name == "tt.gather":   # the result has the index's shape: one encoding, no conversion
+            pair = (op.operands[1], op.results[0])
+            known = next((enc[v] for v in pair if v in enc), None)
+            for v in pair:
+                changed |= want(v, known)
         elif name in ("scf.for", "scf.if", "scf.while", "scf.yield", "scf.condition"):
             pass  # handled by _region_links below
         return changed

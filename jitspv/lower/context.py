@@ -405,12 +405,16 @@ class LoweringContext:
             lay = L.layout_of(enc, shape)
             regs = []
             for idx in self.linear_indices(lay, strides, base):
-                words = [self.emit(Op.Load, self.t_u32, self.smem_ptr(
-                    idx if w == 0 else self.emit(Op.IAdd, self.t_u32, idx, self.u32(w * numel))))
-                    for w in range(nw)]
-                regs.append(self.from_words(rtype, words))
+                regs.append(self.smem_load(rtype, idx, numel))
             out.append(DTensor(enc, lay, regs))
         return out
+
+    def smem_load(self, rtype, idx, numel):
+        """Element `idx` (u32 id) of a tensor of `numel` elements that exchange() wrote."""
+        words = [self.emit(Op.Load, self.t_u32, self.smem_ptr(
+            idx if w == 0 else self.emit(Op.IAdd, self.t_u32, idx, self.u32(w * numel))))
+            for w in range(self.word_count(rtype))]
+        return self.from_words(rtype, words)
 
     # ---- structured control flow --------------------------------------------------------------
     def new_label(self):

@@ -47,30 +47,10 @@ def _inline_block(block: ir.Block, functions, results, depth):
                 for res, v in zip(op.results, inner.operands):
                     results[res] = vmap.get(v, v)
                 break
-            copied.append(_clone(inner, vmap))
+            copied.append(ir.clone(inner, vmap))
         # The copy may hold calls of its own.
         _inline_block(copied, functions, results, depth + 1)
         ops.extend(copied.operations)
     block.operations = []
     for op in ops:
         block.append(op)
-
-
-def _clone(op: ir.Operation, vmap):
-    new = ir.Operation(op.name, [vmap.get(v, v) for v in op.operands], [r.type for r in op.results],
-                       op.attributes, [_clone_region(r, vmap) for r in op.regions], location=op.location,
-                       result_names=[r.name for r in op.results])
-    for old, res in zip(op.results, new.results):
-        vmap[old] = res
-    return new
-
-
-def _clone_region(region: ir.Region, vmap):
-    out = ir.Region()
-    for block in region.blocks:
-        nb = out.append(ir.Block([a.type for a in block.arguments], [a.name for a in block.arguments],
-                                 block.argument_locations))
-        vmap.update(zip(block.arguments, nb.arguments))
-        for op in block.operations:
-            nb.append(_clone(op, vmap))
-    return out

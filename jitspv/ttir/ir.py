@@ -382,3 +382,25 @@ class Module:
     def walk(self):
         for op in self.body.operations:
             yield from op.walk()
+
+
+def clone(op: Operation, vmap: dict) -> Operation:
+    """A copy of `op` (its regions too) whose operands are mapped through `vmap` (values not in it
+    stay); `vmap` learns each copied result and block argument. Locations are kept."""
+    new = Operation(op.name, [vmap.get(v, v) for v in op.operands], [r.type for r in op.results],
+                    op.attributes, [clone_region(r, vmap) for r in op.regions], location=op.location,
+                    result_names=[r.name for r in op.results])
+    for old, res in zip(op.results, new.results):
+        vmap[old] = res
+    return new
+
+
+def clone_region(region: Region, vmap: dict) -> Region:
+    out = Region()
+    for block in region.blocks:
+        nb = out.append(Block([a.type for a in block.arguments], [a.name for a in block.arguments],
+                              block.argument_locations))
+        vmap.update(zip(block.arguments, nb.arguments))
+        for op in block.operations:
+            nb.append(clone(op, vmap))
+    return out

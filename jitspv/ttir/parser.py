@@ -15,11 +15,13 @@ from jitspv.ttir import ir
 
 
 class TtirParseError(ValueError):
-    def __init__(self, message: str, text: str, pos: int):
+    """`loc`: the kernel source location of the op being parsed, where the TTIR gives one."""
+
+    def __init__(self, message: str, text: str, pos: int, loc: ir.Location | None = None):
         line = text.count("\n", 0, pos) + 1
         col = pos - (text.rfind("\n", 0, pos) + 1) + 1
         src = text.splitlines()[line - 1] if text.splitlines() else ""
-        self.line, self.col = line, col
+        self.line, self.col, self.loc, self.message = line, col, loc, message
         super().__init__(f"TTIR line {line}, column {col}: {message}\n  {src}\n  {' ' * (col - 1)}^")
 
 
@@ -66,12 +68,31 @@ class _Parser:
         self.text = text
         self.pos = 0
         self.scopes: list[dict[str, ir.Value]] = []
+        self.labels: list[dict[str, ir.Block]] = []   # per region: ^bbN -> its block (used before defined)
         self.loc_aliases: dict[str, object] = {}
         self.pending_locs: list[tuple[object, object]] = []  # (owner, raw location) resolved at the end
 
     # --------------------------------------------------------------------- lexing helpers
-    def error(self, message: str, pos: int | None = None):
-        raise TtirParseError(message, self.text, self.pos if pos is None else pos)
+    def error(self, message: str, pos: int | None = None, loc: ir.Location | None = None):
+        raise TtirParseError(message, self.text, self.pos if pos is None else pos, loc)
+
+    def op_location(self, pos: int) -> ir.Location | None:
+        """The kernel source location of the op whose text starts at `pos`: the ``loc(...)`` ending
+        its line, its aliases read from the whole text (they follow the module)."""
+        end = self.text.find("\n", pos)
+        at = self.text.rfind(" loc(", pos, len(self.text) if end < 0 else end)
+        if at < 0:
+            return None
+        probe = _Parser(self.text)
+        try:
+            probe.pos = at
+            raw = probe.location_raw()
+            for m in re.finditer(r"^(#\w+)\s*=\s*", self.text, re.M):
+                probe.pos = m.end()
+                probe.loc_aliases[m.group(1)] = probe.location_raw()
+            return probe.resolve(raw)
+        except TtirParseError:
+            return None
 
     def ws(self):
         m = _WS.match(self.text, self.pos)
@@ -437,6 +458,7 @@ class _Parser:
         pairs of an entry block whose header the custom form leaves out."""
         self.expect("{")
         self.scopes.append({})
+        self.labels.append({})
         region = ir.Region()
         block = None
         if entry_args is not None and not self.peek("^"):
@@ -450,12 +472,36 @@ class _Parser:
             if block is None:
                 block = region.append(ir.Block())
             block.append(self.operation())
+        undefined = [name for name, b in self.labels[-1].items() if b.parent is None]
+        if undefined:
+            self.error(f"branch to undefined block {undefined[0]}")
+        self.labels.pop()
         self.scopes.pop()
         return region
 
+    def block_ref(self) -> ir.Block:
+        """``^bbN``: the block of that label in the current region, created at its first mention."""
+        self.ws()
+        m = self.match(re.compile(r"\^[\w]+"))
+        if not m:
+            self.error("expected a block label")
+        return self.labels[-1].setdefault(m.group(0), ir.Block())
+
+    def successor(self) -> tuple[ir.Block, list[ir.Value]]:
+        """``^bbN`` or ``^bbN(%a, %b : T1, T2)``: a branch target and the values it passes."""
+        block = self.block_ref()
+        args = []
+        if self.accept("("):
+            args = self.uses()
+            self.expect(":")
+            self.types()
+            self.expect(")")
+        return block, args
+
     def block_header(self) -> ir.Block:
-        self.match(re.compile(r"\^[\w]+"))
-        block = ir.Block()
+        block = self.block_ref()
+        if block.parent is not None:
+            self.error("block label defined twice")
         if self.accept("("):
             if not self.accept(")"):
                 while True:
@@ -493,7 +539,8 @@ class _Parser:
             name = self.ident()
             parse = CUSTOM.get(name)
             if parse is None:
-                self.error(f"unknown operation '{name}'", name_pos)
+                self.error(f"jitspv does not support the operation '{name}' yet", name_pos,
+                           self.op_location(name_pos))
             op = parse(self, name)
         n_expected = sum(c for _, c in results)
         if n_expected != len(op.results):
@@ -511,8 +558,7 @@ class _Parser:
     def generic_op(self) -> ir.Operation:
         name = self.string()
         operands = self.comma_list(self.use, ")", "(")
-        if self.peek("["):
-            self.error("successors are not supported")
+        successors = self.comma_list(self.block_ref, "]", "[") if self.peek("[") else []
         attrs = {}
         if self.accept("<"):
             attrs.update(self.attr_dict())
@@ -531,7 +577,7 @@ class _Parser:
         if not isinstance(fty, ir.FunctionType) or len(fty.inputs) != len(operands):
             self.error(f"{name}: type must be a function type with {len(operands)} inputs")
         cls = ir.Function if name == "tt.func" else ir.Operation
-        return cls(name, operands, fty.results, attrs, regions)
+        return cls(name, operands, fty.results, attrs, regions, successors)
 
     def opt_attr_dict(self) -> dict:
         return dict(self.attr_dict()) if self.peek("{") else {}
@@ -842,6 +888,36 @@ def _while(p, name):
     return ir.Operation(name, [v for _, v in pairs], list(fty.results), p.opt_attr_dict(), [before, after])
 
 
+def _branch(p, name):
+    """``cf.br ^bb1(%a : T)`` / ``cf.cond_br %c, ^bb1, ^bb2(%a : T)``: operands are the condition
+    (cond_br) then each successor's values, split by operandSegmentSizes as in MLIR."""
+    operands = []
+    if name == "cf.cond_br":
+        operands.append(p.use())
+        p.expect(",")
+    targets = [p.successor()]
+    if name == "cf.cond_br":
+        p.expect(",")
+        targets.append(p.successor())
+    attrs = p.opt_attr_dict()
+    if name == "cf.cond_br":
+        attrs["operandSegmentSizes"] = ir.DenseArrayAttr(I32, (1,) + tuple(len(a) for _, a in targets))
+    for _, args in targets:
+        operands += args
+    return ir.Operation(name, operands, [], attrs, successors=[b for b, _ in targets])
+
+
+def _gather(p, name):
+    """``tt.gather %src[%idx] {axis = 0 : i32} : (T1, T2) -> T3``."""
+    operands = [p.use()]
+    p.expect("[")
+    operands.append(p.use())
+    p.expect("]")
+    attrs = p.opt_attr_dict()
+    p.expect(":")
+    return ir.Operation(name, operands, list(p.type().results), attrs)
+
+
 def _barrier(p, name):
     return ir.Operation(name, [], [], p.opt_attr_dict())
 
@@ -960,9 +1036,10 @@ CUSTOM = {
     "tt.atomic_rmw": _atomic, "tt.atomic_cas": _atomic, "tt.call": _call, "tt.func": _func,
     "tt.return": _terminator, "scf.yield": _terminator, "tt.reduce.return": _terminator,
     "tt.scan.return": _terminator, "scf.condition": _condition, "scf.for": _for, "scf.if": _if,
-    "scf.while": _while, "gpu.barrier": _barrier, "ttg.barrier": _ttg_barrier, "tt.assert": _assert,
+    "scf.while": _while, "gpu.barrier": _barrier, "cf.br": _branch, "cf.cond_br": _branch,
+    "tt.grid_dependency_wait": _barrier, "tt.grid_dependency_launch_dependents": _barrier, "ttg.barrier": _ttg_barrier, "tt.assert": _assert,
     "tt.extern_elementwise": _extern,
-    "tt.clampf": _clampf,
+    "tt.clampf": _clampf, "tt.gather": _gather,
     "tt.print": _print,
 }
 

@@ -46,7 +46,11 @@ class _Printer:
                 self.names[id(r)] = first if len(op.results) == 1 else f"{first}#{i}"
             head = first + (f":{len(op.results)}" if len(op.results) > 1 else "") + " = "
         operands = ", ".join(self.name(v) for v in op.operands)
-        self.lines.append(f'{indent}{head}"{op.name}"({operands})' + (" (" if op.regions else ""))
+        if op.successors:   # blocks are named by their index in the region, as region() prints them
+            operands += ") [" + ", ".join(f"^bb{b.parent.blocks.index(b)}" for b in op.successors) + "]"
+        else:
+            operands += ")"
+        self.lines.append(f'{indent}{head}"{op.name}"({operands}' + (" (" if op.regions else ""))
         for i, region in enumerate(op.regions):
             self.region(region, indent + "  ")
             if i + 1 < len(op.regions):

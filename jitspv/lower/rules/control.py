@@ -226,3 +226,10 @@ def _barrier(ctx, op):
     # __syncthreads() semantics, and the buffer writes of every invocation ordered at device scope:
     # the tutorial releases a lock right after it (its holder's stores must be seen by the next).
     ctx.barrier(device=True)
+
+
+@register("tt.grid_dependency_wait", "tt.grid_dependency_launch_dependents")
+def _programmatic_dependent_launch(ctx, op):
+    # CUDA's PDL lets a kernel overlap the previous one's tail; launches on jitspv's one queue are
+    # separated by full barriers, so the previous kernel's writes are visible already.
+    pass

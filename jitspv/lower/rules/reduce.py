@@ -14,10 +14,36 @@ from jitspv.lower.context import DTensor, row_major, _numel
 from jitspv.lower.registry import register
 from jitspv.lower.ttir_access import attr
 from jitspv.lower.spirv.grammar import Op, Scope, StorageClass
+from jitspv.ttir import ir
 
 
 def _combine(ctx, region, acc, other):
-    return ctx.inline_region(region, list(acc) + list(other))
+    out = ctx.inline_region(region, list(acc) + list(other))
+    if not _picks_by_value(region):
+        return out
+    # argmax/argmin skip NaN, as tl.max/tl.min do and as Triton's test_argmax_argmin_with_nan
+    # asserts: its combine (ordered compares) lets a NaN win or lose by position, which makes the
+    # result depend on the reduction tree. A NaN partial loses; two NaNs keep the first.
+    t = ctx.t_bool
+    first_nan, other_nan = (ctx.emit(Op.IsNan, t, side[0]) for side in (acc, other))
+    return [ctx.emit(Op.Select, ctx.m.type_of(a), other_nan, a,
+                     ctx.emit(Op.Select, ctx.m.type_of(a), first_nan, b, c))
+            for a, b, c in zip(acc, other, out)]
+
+
+def _picks_by_value(region):
+    """Is `region` Triton's argmax/argmin combine: (v1, i1, v2, i2) -> one condition, from a float
+    compare of v1 with v2, selects (v1, i1) or (v2, i2)?"""
+    block = region.blocks[0]
+    args = block.arguments
+    if len(args) != 4 or not isinstance(args[0].type, ir.FloatType):
+        return False
+    picks = [getattr(v.owner, "name", None) == "arith.select" and v.owner for v in block.operations[-1].operands]
+    if len(picks) != 2 or not all(picks) or picks[0].operands[0] is not picks[1].operands[0]:
+        return False
+    if picks[0].operands[1:] != [args[0], args[2]] or picks[1].operands[1:] != [args[1], args[3]]:
+        return False
+    return any(o.name == "arith.cmpf" and o.operands == [args[0], args[2]] for o in block.operations)
 
 
 def shuffle(ctx, opcode, rtype, x, arg):

@@ -1,5 +1,5 @@
 """Program ids and tensor construction/shape ops: make_range, splat, broadcast, expand_dims,
-reshape, trans, join, split, cat."""
+reshape, trans, join, split, cat, gather."""
 from __future__ import annotations
 
 from jitspv.lower import layout as L
@@ -132,3 +132,33 @@ def _cat(ctx, op):
                                      (ctx.tensor(b), strides, _numel(tuple(a.type.shape)))],
                            [(ctx.encoding_of(res), shape, strides, 0)])
     ctx.set(res, out)
+
+
+@register("tt.gather")
+def _gather(ctx, op):
+    """out[..., i, ...] = src[..., index[..., i, ...], ...] along `axis`: src goes to workgroup
+    memory, each result register reads the element its index names. An index outside the axis
+    reads its last element (Triton leaves it undefined; memory outside the tile is never read)."""
+    src, index = op.operands
+    res = op.results[0]
+    axis = int(attr(op, "axis"))
+    src_shape, shape = tuple(src.type.shape), tuple(res.type.shape)
+    rtype = ctx.stype(res.type)
+    numel = _numel(src_shape)
+    enc = ctx.encoding_of(res)
+    lay = L.layout_of(enc, shape)
+    indices = ctx.tensor(index, enc).regs   # before src fills workgroup memory: this may go through it
+    ctx.exchange([(ctx.tensor(src), row_major(src_shape), 0)], [], rtype, numel)
+    strides = list(row_major(src_shape))
+    axis_stride, strides[axis] = strides[axis], 0
+    bits = ctx.m.type_info(ctx.stype(index.type)).width
+    last = ctx.u32(src_shape[axis] - 1)
+    regs = []
+    for base, i in zip(ctx.linear_indices(lay, strides), indices):
+        if bits != 32:
+            i = ctx.emit(Op.UConvert if bits > 32 else Op.SConvert, ctx.t_u32, i)
+        i = ctx.emit(Op.Select, ctx.t_u32, ctx.emit(Op.ULessThan, ctx.t_bool, i, last), i, last)
+        if axis_stride != 1:
+            i = ctx.emit(Op.IMul, ctx.t_u32, i, ctx.u32(axis_stride))
+        regs.append(ctx.smem_load(rtype, ctx.emit(Op.IAdd, ctx.t_u32, base, i), numel))
+    ctx.set(res, DTensor(enc, lay, regs))

@@ -1,0 +1,161 @@
+"""Early `return` inside `if` (Triton emits cf.cond_br / cf.br, jitspv rebuilds scf.if): nested
+if/else returns, returns in one arm with code after the `if`, tensors live across the branches,
+values returned from a noinline helper's branches, and a block reached from two arms before the
+exit (copied into both). Each against a Python reference over every path. Programmatic dependent
+launch ops (tutorial 11) are no-ops."""
+import numpy as np
+import pytest
+import triton
+import triton.language as tl
+from triton.language.extra.cuda import gdc_launch_dependents, gdc_wait
+
+import jitspv
+from jitspv.ttir.parser import parse
+
+rng = np.random.default_rng()
+
+
+@jitspv.jit
+def nested_if_else_return(x_ptr, o_ptr):
+    x = tl.load(x_ptr)
+    if x > 0:
+        if x > 10:
+            tl.store(o_ptr, 2)
+            return
+        tl.store(o_ptr, 1)
+        return
+    tl.store(o_ptr, 0)
+
+
+@pytest.mark.parametrize("x", [-3, 0, 5, 10, 11, 1000])
+def test_nested_if_else_return(x):
+    o = np.full(1, -7, np.int32)
+    nested_if_else_return[(1,)](np.array([x], np.int32), o)
+    assert o[0] == (2 if x > 10 else 1 if x > 0 else 0)
+
+
+@jitspv.jit
+def row_scale(x_ptr, o_ptr, flags_ptr, n, BLOCK: tl.constexpr):
+    """Liger's pattern: a program whose row needs no work stores a marker and returns early."""
+    row = tl.program_id(0)
+    offs = tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + row * n + offs, mask=offs < n, other=0.0)
+    flag = tl.load(flags_ptr + row)
+    if flag == 0:
+        tl.store(o_ptr + row * n + offs, tl.zeros_like(x) - 1.0, mask=offs < n)
+        return
+    total = tl.sum(x, axis=0)
+    if flag == 2:
+        tl.store(o_ptr + row * n + offs, x * total, mask=offs < n)
+        return
+    tl.store(o_ptr + row * n + offs, x + total, mask=offs < n)
+
+
+@pytest.mark.parametrize("n", [1, 37, 128])
+def test_early_returns_with_tensors(n):
+    rows = 9
+    x = rng.standard_normal((rows, n)).astype(np.float32)
+    flags = rng.integers(0, 3, rows).astype(np.int32)
+    o = np.full((rows, n), np.nan, np.float32)
+    row_scale[(rows,)](x, o, flags, n, BLOCK=128)
+    total = x.sum(axis=1, keepdims=True)
+    ref = np.where(flags[:, None] == 0, -1.0, np.where(flags[:, None] == 2, x * total, x + total))
+    np.testing.assert_allclose(o, ref, rtol=1e-5, atol=1e-5)
+
+
+@triton.jit(noinline=True)
+def _clipped(x, lo, hi):
+    if x < lo:
+        return lo
+    if x > hi:
+        return hi * 2
+    return x + 1
+
+
+@jitspv.jit
+def call_returning_helper(x_ptr, o_ptr, lo, hi):
+    i = tl.program_id(0)
+    tl.store(o_ptr + i, _clipped(tl.load(x_ptr + i), lo, hi))
+
+
+def test_values_returned_from_branches():
+    x = rng.integers(-50, 50, 61).astype(np.int32)
+    o = np.full(61, -999, np.int32)
+    call_returning_helper[(61,)](x, o, -10, 20)
+    np.testing.assert_array_equal(o, np.where(x < -10, -10, np.where(x > 20, 40, x + 1)))
+
+
+@jitspv.jit
+def shared_tail(x_ptr, o_ptr):
+    """The block storing o[1] is reached from the outer `if` and past it, before the exit."""
+    i = tl.program_id(0)
+    a = tl.load(x_ptr + 2 * i)
+    b = tl.load(x_ptr + 2 * i + 1)
+    if a > 0:
+        if b > 0:
+            tl.store(o_ptr + 2 * i, a + b)
+            return
+        tl.store(o_ptr + 2 * i, a - b)
+    tl.store(o_ptr + 2 * i + 1, a * b)
+
+
+def test_block_reached_from_two_arms():
+    x = rng.integers(-5, 6, 2 * 40).astype(np.int32)
+    o = np.full(2 * 40, -999, np.int32)
+    shared_tail[(40,)](x, o)
+    a, b = x[0::2], x[1::2]
+    ref0 = np.where(a > 0, np.where(b > 0, a + b, a - b), -999)
+    ref1 = np.where((a > 0) & (b > 0), -999, a * b)
+    np.testing.assert_array_equal(o[0::2], ref0)
+    np.testing.assert_array_equal(o[1::2], ref1)
+
+
+def test_branches_parse_into_blocks_with_successors():
+    text = """module {
+  tt.func public @k(%arg0: !tt.ptr<i32>, %arg1: i32) {
+    %c0_i32 = arith.constant 0 : i32
+    %0 = arith.cmpi sgt, %arg1, %c0_i32 : i32
+    cf.cond_br %0, ^bb1, ^bb2(%c0_i32 : i32)
+  ^bb1:  // pred: ^bb0
+    cf.br ^bb2(%arg1 : i32)
+  ^bb2(%1: i32):  // 2 preds: ^bb0, ^bb1
+    tt.store %arg0, %1 : !tt.ptr<i32>
+    tt.return
+  }
+}"""
+    body = parse(text).functions[0].body
+    b0, b1, b2 = body.blocks
+    cond_br, br = b0.operations[-1], b1.operations[-1]
+    assert cond_br.successors == [b1, b2] and cond_br.attributes["operandSegmentSizes"].values == (1, 0, 1)
+    assert br.successors == [b2] and br.operands == [body.entry.arguments[1]]
+    assert b2.operations[0].operands[1] is b2.arguments[0]
+
+
+@jitspv.jit
+def pdl_axpy(x_ptr, y_ptr, o_ptr, n, BLOCK: tl.constexpr):
+    """Tutorial 11's programmatic dependent launch: wait for the previous kernel, then let the next start."""
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    gdc_wait()
+    x = tl.load(x_ptr + offs, mask=offs < n)
+    gdc_launch_dependents()
+    tl.store(o_ptr + offs, 2 * x + tl.load(y_ptr + offs, mask=offs < n), mask=offs < n)
+
+
+def test_programmatic_dependent_launch_ops_keep_launch_order():
+    n = 1000
+    x, y = (jitspv.asarray(rng.standard_normal(n).astype(np.float32)) for _ in range(2))
+    mid, out = jitspv.asarray(np.full(n, np.nan, np.float32)), jitspv.asarray(np.full(n, np.nan, np.float32))
+    grid = (jitspv.cdiv(n, 256),)
+    pdl_axpy[grid](x, y, mid, n, BLOCK=256)
+    pdl_axpy[grid](mid, y, out, n, BLOCK=256)   # reads what the first launch wrote
+    np.testing.assert_allclose(out.numpy(), 2 * (2 * x.numpy() + y.numpy()) + y.numpy(), rtol=1e-6)
+
+
+def test_branches_print_and_parse_back():
+    from jitspv.frontend.triton_bridge import parse_mlir
+    from jitspv.ttir.printer import print_module
+    res = nested_if_else_return.warmup(np.zeros(1, np.int32), np.zeros(1, np.int32), grid=(1,))
+    module = parse(res.asm["ttir"])
+    assert len(module.functions[0].body.blocks) == 3
+    printed = print_module(module, locations=False)
+    assert parse_mlir(printed) == parse_mlir(print_module(parse(printed), locations=False))
