@@ -76,7 +76,7 @@ def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: b
     verdict = _validate(ctx, spirv) if validate_cold_compiles() else ""
     return LoweredKernel(spirv=spirv, local_size=(ctx.num_threads, 1, 1), args=args,
                          arg_block_size=size, args_in_buffer=in_buffer, grid_in_args=uses_grid,
-                         shared_bytes=ctx.smem_words * 4 + ctx.smem_other_bytes, notes={"kernel": func.sym_name},
+                         shared_bytes=ctx.workgroup.total_bytes, notes={"kernel": func.sym_name},
                          asserts=ctx.asserts,
                          # a kernel whose loops needed no counter after all: the member stays, unused
                          assert_offset=assert_offset if ctx.asserts else -1,

@@ -16,6 +16,7 @@ from jitspv.lower.axis_info import AxisAnalysis
 from jitspv.lower.errors import LoweringError
 from jitspv.lower.registry import LOWERINGS
 from jitspv.lower.ttir_access import type_name
+from jitspv.lower.workgroup import WorkgroupMemory
 from jitspv.lower.spirv import Module
 from jitspv.lower.spirv.grammar import (
     Op, Capability, StorageClass, BuiltIn, Decoration, AddressingModel, MemoryModel,
@@ -80,9 +81,8 @@ class LoweringContext:
         self.f.begin_block(self.label)
         self._thread_cache = {}
         self._builtins = {}
-        self.smem_words = 0                 # high-water mark of workgroup memory use, in u32 words
-        self.smem_var = None                # declared in finish(), once its size is known
-        self.smem_other_bytes = 0           # workgroup variables of other rules (the dot operand pool)
+        self.workgroup = WorkgroupMemory(self)
+        self.plans = {}                     # per-kernel plans rules make on first need, by class
         self.uses_grid = False
         self.loop_passes = None             # u32 Function variable: loop passes so far (rules/control.py)
         self.bounds = None                  # lower/bounds.py BoundsCheck in bounds debug mode
@@ -322,19 +322,6 @@ class LoweringContext:
         else:
             self.emit(Op.ControlBarrier, None, wg, wg, self.semantics(SEM_WORKGROUP_ACQREL))
 
-    def smem_reserve(self, words):
-        self.smem_words = max(self.smem_words, words)
-        limit = self.target.max_shared_memory
-        if self.smem_words * 4 + self.smem_other_bytes > limit:
-            from jitspv.lower.errors import OutOfResources
-            raise OutOfResources(self.smem_words * 4 + self.smem_other_bytes, limit, "shared memory")
-
-    def smem_ptr(self, index):
-        pt = self.m.type_pointer(StorageClass.Workgroup, self.t_u32)
-        if self.smem_var is None:
-            self.smem_var = self.m.new_id()
-        return self.emit(Op.AccessChain, pt, self.smem_var, index)
-
     def to_words(self, tid, x):
         """Split a register value into u32 words for workgroup memory."""
         info = self.m.type_info(tid)
@@ -392,20 +379,20 @@ class LoweringContext:
         base): registers read back the same way. One barrier before the writes (earlier readers
         are done), one between writes and reads."""
         nw = self.word_count(rtype)
-        self.smem_reserve(numel * nw)
+        self.workgroup.scratch(numel * nw, "layout conversion")
         self.barrier()
         for t, strides, base in sources:
             for idx, x in zip(self.linear_indices(t.layout, strides, base), t.regs):
                 for w, word in enumerate(self.to_words(rtype, x)):
                     at = idx if w == 0 else self.emit(Op.IAdd, self.t_u32, idx, self.u32(w * numel))
-                    self.emit(Op.Store, None, self.smem_ptr(at), word)
+                    self.emit(Op.Store, None, self.workgroup.scratch_ptr(at), word)
         self.barrier()
         out = []
         for enc, shape, strides, base in dests:
             lay = L.layout_of(enc, shape)
             regs = []
             for idx in self.linear_indices(lay, strides, base):
-                words = [self.emit(Op.Load, self.t_u32, self.smem_ptr(
+                words = [self.emit(Op.Load, self.t_u32, self.workgroup.scratch_ptr(
                     idx if w == 0 else self.emit(Op.IAdd, self.t_u32, idx, self.u32(w * numel))))
                     for w in range(nw)]
                 regs.append(self.from_words(rtype, words))
@@ -487,10 +474,7 @@ class LoweringContext:
         self.f._cur = saved
         self.f.end()
         m = self.m
-        if self.smem_var is not None:
-            arr = m.type_array(self.t_u32, self.smem_words)
-            m.variable(m.type_pointer(StorageClass.Workgroup, arr), StorageClass.Workgroup,
-                       result_id=self.smem_var)
+        self.workgroup.finish()
         m.entry_point(ExecutionModel.GLCompute, self.f.id, "main")
         m.execution_mode(self.f.id, ExecutionMode.LocalSize, self.num_threads, 1, 1)
         return m.assemble()

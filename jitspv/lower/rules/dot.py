@@ -15,8 +15,6 @@ i32 or f64. `maxNumImpreciseAcc` has no meaning here and is ignored.
 """
 from __future__ import annotations
 
-import weakref
-
 from jitspv.lower import layout as L
 from jitspv.lower.context import DTensor
 from jitspv.lower.registry import register
@@ -28,7 +26,6 @@ _FLOATS = ("f16", "bf16", "f32", "f64")
 _INTS = ("i8", "i16", "i32")
 # Most FMAs emitted straight-line per k-loop iteration (larger dots loop over k in steps).
 _UNROLL_FMAS = 2048
-_POOLS = weakref.WeakKeyDictionary()   # LoweringContext -> id of its uvec4 operand pool
 
 
 class _Plan:
@@ -74,16 +71,9 @@ def _check(ctx, plan):
 
 def _pool(ctx):
     """The uvec4 workgroup array every dot of the kernel shares (sized for the largest one)."""
-    if ctx not in _POOLS:
-        words = max(_Plan(op).words for op in ctx.func.walk() if op.name == "tt.dot")
-        m = ctx.m
-        vec = m.type_vector(ctx.t_u32, 4)
-        var = m.variable(m.type_pointer(StorageClass.Workgroup, m.type_array(vec, words // 4)),
-                         StorageClass.Workgroup)
-        ctx.smem_other_bytes += words * 4
-        ctx.smem_reserve(ctx.smem_words)      # checks the limit with the pool included
-        _POOLS[ctx] = var
-    return _POOLS[ctx]
+    words = max(_Plan(op).words for op in ctx.func.walk() if op.name == "tt.dot")
+    return ctx.workgroup.variable("tt.dot operands", ctx.m.type_vector(ctx.t_u32, 4), words // 4,
+                                  "tt.dot operands")
 
 
 @register("tt.dot")

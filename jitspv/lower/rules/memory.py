@@ -359,7 +359,7 @@ def _share_from(ctx, cond, indices, regs, rtype, numel):
     """Every invocation gets the registers that the invocations where `cond` holds computed:
     those write them to workgroup memory at `indices`, all read back (barrier before and after)."""
     nw = ctx.word_count(rtype)
-    ctx.smem_reserve(numel * nw)
+    ctx.workgroup.scratch(numel * nw, "atomic result sharing")
 
     def at(idx, w):
         return idx if w == 0 else ctx.emit(Op.IAdd, ctx.t_u32, idx, ctx.u32(w * numel))
@@ -367,11 +367,11 @@ def _share_from(ctx, cond, indices, regs, rtype, numel):
     def write():
         for idx, x in zip(indices, regs):
             for w, word in enumerate(ctx.to_words(rtype, x)):
-                ctx.emit(Op.Store, None, ctx.smem_ptr(at(idx, w)), word)
+                ctx.emit(Op.Store, None, ctx.workgroup.scratch_ptr(at(idx, w)), word)
     ctx.barrier()
     ctx.if_then(cond, write)
     ctx.barrier(device=True)   # readers also see what the atomic's acquire made visible
-    return [ctx.from_words(rtype, [ctx.emit(Op.Load, ctx.t_u32, ctx.smem_ptr(at(idx, w))) for w in range(nw)])
+    return [ctx.from_words(rtype, [ctx.emit(Op.Load, ctx.t_u32, ctx.workgroup.scratch_ptr(at(idx, w))) for w in range(nw)])
             for idx in indices]
 
 

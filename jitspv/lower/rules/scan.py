@@ -188,7 +188,7 @@ def _across_subgroups(ctx, op, s, lay, axis, reverse, incl, rows, reps, pos, gsi
     """Subgroup totals through workgroup memory. Returns per (row, rep) the carry of the
     subgroups before this one in scan order, a bool id saying there are any, and per (row, rep)
     the total over all subgroups. Small scans use words of their own (one barrier, or two in a
-    loop: see reduce._Plan); others go through the shared scratch in batches of repetitions that
+    loop: see reduce._OwnWords); others go through the shared scratch in batches of repetitions that
     fit _BATCH_WORDS (two barriers per batch)."""
     u32 = ctx.t_u32
     words = [ctx.word_count(t) for t in s.rtypes]
@@ -202,9 +202,9 @@ def _across_subgroups(ctx, op, s, lay, axis, reverse, incl, rows, reps, pos, gsi
         smem, lead = own
         batch = reps
     else:
-        smem, lead = ctx.smem_ptr, True
+        smem, lead = ctx.workgroup.scratch_ptr, True
         batch = max(1, min(reps, _BATCH_WORDS // (n_rows * groups * slot)))
-        ctx.smem_reserve(n_rows * batch * groups * slot)
+        ctx.workgroup.scratch(n_rows * batch * groups * slot, "subgroup totals")
     row_words = batch * groups * slot
     ostrides = [x * row_words for x in row_major(other_shape)]
     strides = tuple(ostrides[:axis] + [0] + ostrides[axis:])
