@@ -17,6 +17,7 @@ from __future__ import annotations
 from jitspv.lower.assign import assign_encodings
 from jitspv.lower.bounds import BoundsCheck
 from jitspv.lower.context import LoweringContext
+from jitspv.lower.dot_strategy import plan_dots
 from jitspv.lower.errors import LoweringError, OutOfResources
 from jitspv.lower.kernel import KernelArg, LoweredKernel, Target
 from jitspv.lower.pipeline import pipeline_dot_loops
@@ -55,8 +56,9 @@ def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: b
                              "maxComputeWorkGroupInvocations)")
     inline_calls(module, func)   # noinline helpers: one copy of the body per call site
     pipeline_dot_loops(func, num_stages)
-    encodings = assign_encodings(func, num_warps * 32)
-    ctx = LoweringContext(func, target, num_warps, encodings)
+    dot_plans = plan_dots(func, target, threads)
+    encodings = assign_encodings(func, threads, dot_plans)
+    ctx = LoweringContext(func, target, num_warps, encodings, dot_plans)
     ctx.fp_fusion = enable_fp_fusion
     uses_grid = any(op.name == "tt.get_num_programs" for op in func.walk())
     # Failure sites use the assert record: tl.device_assert, loops where the device limits them, and

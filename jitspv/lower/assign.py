@@ -29,7 +29,8 @@ def _elem_bytes(t):
     return max(1, bits(e) // 8)
 
 
-def assign_encodings(func, num_threads):
+def assign_encodings(func, num_threads, dot_plans):
+    """TTIR tensor value -> encoding; `dot_plans` (lower/dot_strategy.py) fix each dot's result."""
     enc = {}
     ops = []
     _collect(func.body.blocks[0], ops)
@@ -40,13 +41,12 @@ def assign_encodings(func, num_threads):
         enc[v] = e
         return True
 
-    # Dot results (and the loop-carried accumulators they feed) keep the dot encoding, so
+    # Dot results (and the loop-carried accumulators they feed) keep their plan's encoding, so
     # `acc += tl.dot(a, b)` stays in registers across iterations; a store of a value computed
     # from a dot result stores from that encoding instead of converting the whole tile.
     for op in ops:
         if op.name == "tt.dot":
-            r = op.results[0]
-            want(r, L.dot_encoding(tuple(r.type.shape), 8 if bits(r.type) == 64 else 4, num_threads))
+            want(op.results[0], dot_plans[op].encoding)
     for op in ops:
         if op.name == "scf.for":
             body = op.regions[0].blocks[0]

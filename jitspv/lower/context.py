@@ -42,11 +42,12 @@ class DTensor:
 
 
 class LoweringContext:
-    def __init__(self, func, target, num_warps, encodings):
+    def __init__(self, func, target, num_warps, encodings, dot_plans):
         self.func = func
         self.target = target
         self.num_threads = num_warps * 32
         self.enc = encodings               # TTIR value -> encoding (from jitspv.lower.assign)
+        self.dot_plans = dot_plans          # tt.dot op -> its strategy's plan (lower/dot_strategy.py)
         self.axis = AxisAnalysis(func)
         self.values = {}
         self.loc = None
