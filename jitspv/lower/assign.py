@@ -10,16 +10,8 @@ from the one an op needs, the lowering converts it (jitspv.lower.context.convert
 from __future__ import annotations
 
 from jitspv.lower import layout as L
+from jitspv.lower.op_facts import SAME_ENCODING, has
 from jitspv.lower.ttir_access import attr, bits
-
-# Ops whose tensor operands and results all share one encoding.
-_SAME = {"tt.load", "tt.store", "tt.addptr", "arith.select", "tt.splat", "tt.atomic_rmw", "tt.atomic_cas",
-         "tt.clampf", "tt.precise_sqrt", "tt.precise_divf", "tt.fp_to_fp", "tt.bitcast", "tt.int_to_ptr",
-         "tt.ptr_to_int", "tt.extern_elementwise", "tt.mulhiui", "tt.scan"}
-
-
-def _is_elementwise(name):
-    return name.startswith("arith.") or name.startswith("math.") or name in _SAME
 
 
 def _elem_bytes(t):
@@ -73,7 +65,7 @@ def assign_encodings(func, num_threads, dot_plans):
         tens = [v for v in list(op.operands) + list(op.results) if v.type.is_tensor]
         if not tens:
             return False
-        if _is_elementwise(name) or name == "tt.broadcast":
+        if has(name, SAME_ENCODING) or name == "tt.broadcast":
             known = next((enc[v] for v in tens if v in enc), None)
             for v in tens:
                 changed |= want(v, known)
@@ -142,7 +134,7 @@ def _dot_source(value, enc, seen=None):
     if name == "scf.for":
         y = op.regions[0].blocks[0].operations[-1].operands[value.index]
         return _dot_source(y, enc, seen)
-    if name and _is_elementwise(name) and name not in ("tt.load", "tt.splat"):
+    if name and has(name, SAME_ENCODING) and name not in ("tt.load", "tt.splat"):
         for v in op.operands:
             if v.type.is_tensor and tuple(v.type.shape) == tuple(value.type.shape):
                 e = _dot_source(v, enc, seen)
@@ -158,7 +150,7 @@ def _claim_tile(value, e, want):
         return
     op = value.owner
     name = getattr(op, "name", None)
-    if name and _is_elementwise(name) and name not in ("tt.load", "tt.splat"):
+    if name and has(name, SAME_ENCODING) and name not in ("tt.load", "tt.splat"):
         for v in op.operands:
             if v.type.is_tensor and tuple(v.type.shape) == tuple(value.type.shape):
                 _claim_tile(v, e, want)

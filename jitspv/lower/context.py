@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from jitspv.lower import layout as L
 from jitspv.lower.axis_info import AxisAnalysis
 from jitspv.lower.errors import LoweringError
+from jitspv.lower.op_facts import REMATERIALIZE, has
 from jitspv.lower.registry import LOWERINGS
 from jitspv.lower.ttir_access import type_name
 from jitspv.lower.workgroup import WorkgroupMemory
@@ -25,11 +26,6 @@ from jitspv.lower.spirv.grammar import (
 
 SEM_WORKGROUP_ACQREL = 0x8 | 0x100   # AcquireRelease | WorkgroupMemory
 _NON_PRIVATE = {StorageClass.PhysicalStorageBuffer, StorageClass.Workgroup}
-# Single-result ops recomputed in the wanted encoding rather than converted (LoweringContext.tensor).
-_REMATERIALIZE = {"tt.broadcast", "tt.splat", "tt.expand_dims", "tt.make_range", "arith.constant", "tt.addptr",
-                  "arith.addi", "arith.subi", "arith.muli", "arith.andi", "arith.ori", "arith.xori",
-                  "arith.cmpi", "arith.select", "arith.extsi", "arith.extui", "arith.trunci",
-                  "arith.minsi", "arith.maxsi"}
 
 
 class DTensor:
@@ -192,7 +188,7 @@ class LoweringContext:
             return DTensor(enc, lay, [v] * len(lay.regs))
         if v.enc == enc:
             return v
-        if getattr(value.owner, "name", None) in _REMATERIALIZE:
+        if has(getattr(value.owner, "name", ""), REMATERIALIZE):
             return self._rematerialize(value, enc)
         return self.convert(v, enc, shape, value.type)
 

@@ -3,13 +3,8 @@ from __future__ import annotations
 
 from jitspv.lower.context import DTensor
 from jitspv.lower.spirv.grammar import Op
+from jitspv.lower.op_facts import BF16_EXACT, has
 from jitspv.lower.ttir_access import type_name
-
-# Ops whose bf16 result is already a bf16 value (selection, sign, exact casts): not rounded again.
-BF16_EXACT = {"arith.select", "arith.negf", "math.absf", "arith.maxnumf", "arith.minnumf",
-              "arith.maximumf", "arith.minimumf", "tt.clampf", "math.floor", "math.ceil", "math.trunc",
-              "math.round", "math.roundeven", "math.copysign", "arith.truncf", "tt.fp_to_fp",
-              "arith.bitcast", "tt.bitcast", "arith.constant"}
 
 
 def elementwise(ctx, op, fn):
@@ -19,7 +14,7 @@ def elementwise(ctx, op, fn):
     bf16 arithmetic would round it."""
     res = op.results[0]
     rtype = ctx.stype(res.type)
-    if type_name(res.type) == "bf16" and op.name not in BF16_EXACT:
+    if type_name(res.type) == "bf16" and not has(op.name, BF16_EXACT):
         inner = fn
 
         def fn(rtype, *xs):
