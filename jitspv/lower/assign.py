@@ -5,7 +5,7 @@ for its shape and element size (each invocation owns 16 contiguous bytes). Encod
 through ops that do not move data (elementwise ops share one; broadcast keeps it; expand_dims
 and reductions turn it into / from a slice), forward and backward, until nothing changes.
 Values nothing reaches get the default for their shape. Where an operand's encoding differs
-from the one an op needs, the lowering converts it (jitspv.lower.context.convert).
+from the one an op needs, the lowering converts it (jitspv.lower.movement.convert).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Helpers shared by the rules: map a per-register function over an op's operands."""
 from __future__ import annotations
 
-from jitspv.lower.context import DTensor
+from jitspv.lower.values import DTensor
 from jitspv.lower.spirv.grammar import Op
 from jitspv.lower.op_facts import BF16_EXACT, has
 from jitspv.lower.ttir_access import type_name

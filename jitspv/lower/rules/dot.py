@@ -17,7 +17,7 @@ i32 or f64. `maxNumImpreciseAcc` has no meaning here and is ignored.
 from __future__ import annotations
 
 from jitspv.lower import layout as L
-from jitspv.lower.context import DTensor
+from jitspv.lower.values import DTensor
 from jitspv.lower.dot_strategy import STRATEGIES
 from jitspv.lower.errors import LoweringError
 from jitspv.lower.registry import register

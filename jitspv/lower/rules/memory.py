@@ -14,7 +14,8 @@ from __future__ import annotations
 from math import gcd
 
 from jitspv.lower import layout as L
-from jitspv.lower.context import DTensor, aligned, row_major
+from jitspv.lower.movement import row_major
+from jitspv.lower.values import DTensor, aligned
 from jitspv.lower.registry import register
 from jitspv.lower.ttir_access import attr, bits, type_name
 from jitspv.lower.spirv.grammar import Op, StorageClass, Capability, MemorySemantics, Scope

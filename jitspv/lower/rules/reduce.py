@@ -8,7 +8,8 @@ the reduction's own when small (one barrier, see _OwnWords), else the shared scr
 from __future__ import annotations
 
 from jitspv.lower import layout as L
-from jitspv.lower.context import DTensor, row_major, _numel
+from jitspv.lower.movement import numel, row_major
+from jitspv.lower.values import DTensor
 from jitspv.lower.registry import register
 from jitspv.lower.ttir_access import attr
 from jitspv.lower.spirv.grammar import Op, Scope, StorageClass
@@ -78,7 +79,7 @@ def _partial_words(ctx, op):
     axis = int(attr(op, "axis"))
     lay = L.layout_of(ctx.encoding_of(op.operands[0]), tuple(op.operands[0].type.shape))
     slot = sum(ctx.word_count(ctx.stype(v.type)) for v in op.operands)
-    n_out = _numel(lay.shape[:axis] + lay.shape[axis + 1:])
+    n_out = numel(lay.shape[:axis] + lay.shape[axis + 1:])
     for term in lay.terms[axis]:
         span, lo = term.stride * term.count, max(term.stride, ctx.target.subgroup_size)
         if span > lo:
@@ -153,7 +154,7 @@ def _reduce(ctx, op):
 
 
 def _across_subgroups(ctx, op, region, rtypes, accs, out_lay, out_shape, lo, count):
-    n_out = _numel(out_shape)
+    n_out = numel(out_shape)
     words = [ctx.word_count(t) for t in rtypes]
     slot_words = sum(words)
     total = n_out * count * slot_words

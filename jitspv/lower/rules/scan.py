@@ -13,7 +13,8 @@ The combine is applied as combine(earlier, later) in scan order, so it need only
 """
 from __future__ import annotations
 
-from jitspv.lower.context import DTensor, row_major
+from jitspv.lower.movement import row_major
+from jitspv.lower.values import DTensor
 from jitspv.lower.registry import register
 from jitspv.lower import layout as L
 from jitspv.lower.rules.reduce import OWN_WORDS, own_words, shuffle

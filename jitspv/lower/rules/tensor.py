@@ -3,7 +3,8 @@ reshape, trans, join, split, cat."""
 from __future__ import annotations
 
 from jitspv.lower import layout as L
-from jitspv.lower.context import DTensor, row_major, _numel
+from jitspv.lower.movement import numel, row_major
+from jitspv.lower.values import DTensor
 from jitspv.lower.registry import register
 from jitspv.lower.ttir_access import attr
 from jitspv.lower.spirv.grammar import Op, BuiltIn
@@ -70,8 +71,8 @@ def _expand_dims(ctx, op):
 
 def _through_memory(ctx, op, sources, dests):
     rtype = ctx.stype(op.results[0].type)
-    numel = sum(_numel(tuple(v.type.shape)) for v in op.results)
-    return ctx.exchange(sources, dests, rtype, numel)
+    elements = sum(numel(tuple(v.type.shape)) for v in op.results)
+    return ctx.exchange(sources, dests, rtype, elements)
 
 
 @register("tt.reshape")
@@ -129,6 +130,6 @@ def _cat(ctx, op):
     shape = tuple(res.type.shape)
     strides = row_major(shape)
     out, = _through_memory(ctx, op, [(ctx.tensor(a), strides, 0),
-                                     (ctx.tensor(b), strides, _numel(tuple(a.type.shape)))],
+                                     (ctx.tensor(b), strides, numel(tuple(a.type.shape)))],
                            [(ctx.encoding_of(res), shape, strides, 0)])
     ctx.set(res, out)

@@ -54,6 +54,7 @@ from __future__ import annotations
 import struct
 import sys
 from array import array
+from contextlib import contextmanager
 from typing import NamedTuple
 
 from jitspv.lower.spirv.grammar import (
@@ -528,6 +529,17 @@ class Function:
     def begin_block(self, label: int) -> None:
         self._cur = _words()
         self._blocks.append((label, [], self._cur))
+
+    @contextmanager
+    def in_block(self, label: int):
+        """Emit at the end of the earlier block `label` for a while (values that must dominate
+        code emitted before them, such as the entry block's), then where emission was."""
+        saved = self._cur
+        self._cur = next(words for block, _, words in self._blocks if block == label)
+        try:
+            yield
+        finally:
+            self._cur = saved
 
     def variable(self, ptr_type: int, init=None) -> int:
         info = self.module._check_type(ptr_type, "Function.variable")
