@@ -193,11 +193,21 @@ def test_warmup_and_asm():
     assert "void main()" in glsl
 
 
+@jitspv.kernel
+def dumped_kernel(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    tl.store(out_ptr + offs, tl.load(x_ptr + offs, mask=offs < n), mask=offs < n)
+
+
 def test_dump_dir(tmp_path, monkeypatch):
+    # A cold compile (this kernel is compiled nowhere else) also writes the TTIR after each of
+    # jitspv's own rewrites.
     monkeypatch.setenv("JITSPV_DUMP", str(tmp_path))
-    add_kernel.warmup(np.float32, np.float32, np.float32, 1000, grid=(1,), BLOCK=16)
-    names = sorted(p.suffix for p in tmp_path.iterdir())
-    assert names == [".json", ".spv", ".spvasm", ".ttir"]
+    dumped_kernel.warmup(np.float32, np.float32, 1000, grid=(1,), BLOCK=16)
+    names = sorted(p.name.split(".", 1)[1] for p in tmp_path.iterdir())
+    assert names == ["inline.ttir", "json", "prefetch.ttir", "spv", "spvasm", "ttir"]
+    inlined = next(tmp_path.glob("*.inline.ttir")).read_text()
+    assert "dumped_kernel" in inlined and "tt.load" in inlined
 
 
 def test_compile_error_has_file_and_line_and_process_survives():

@@ -20,7 +20,7 @@ from jitspv.lower.context import LoweringContext
 from jitspv.lower.dot_strategy import plan_dots
 from jitspv.lower.errors import LoweringError, OutOfResources
 from jitspv.lower.kernel import KernelArg, LoweredKernel, Target
-from jitspv.lower.pipeline import pipeline_dot_loops
+from jitspv.lower.prefetch import pipeline_dot_loops
 from jitspv.lower import rules  # noqa: F401  (registers every lowering)
 from jitspv.lower.spirv.grammar import Op, StorageClass, Decoration, MemoryAccess
 from jitspv.lower.spirv.tools import SPIRV_VAL_TARGET, rejected_id, validate, validate_cold_compiles
@@ -28,6 +28,7 @@ from jitspv.errors import InvalidSpirv
 from jitspv.lower.stored_args import stored_arguments
 from jitspv.lower.ttir_access import type_name
 from jitspv.ttir.inline import inline_calls
+from jitspv.ttir.printer import print_module
 
 __all__ = ["lower_module", "LoweredKernel", "KernelArg", "Target", "LoweringError"]
 
@@ -42,9 +43,18 @@ _ARG_FORMATS = {"ptr": "Q", "i1": "I", "i8": "i", "i16": "i", "i32": "i", "i64":
 _FMT_SIZE = {"Q": 8, "q": 8, "d": 8, "I": 4, "i": 4, "f": 4}
 _LOOPS = ("scf.for", "scf.while", "tt.dot")   # ops that may lower to a loop
 
+# jitspv's own rewrites of the TTIR, in order: (name, fn(module, kernel function, num_stages)).
+REWRITES = (
+    ("inline", lambda module, func, num_stages: inline_calls(module, func)),   # one body per call site
+    ("prefetch", lambda module, func, num_stages: pipeline_dot_loops(func, num_stages)),
+)
+
 
 def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: bool = True,
-                 num_stages: int = 3, bounds_check: bool = False) -> LoweredKernel:
+                 num_stages: int = 3, bounds_check: bool = False, stages: dict | None = None) -> LoweredKernel:
+    """Stages, in order: jitspv's TTIR rewrites (REWRITES), a strategy for each tt.dot
+    (dot_strategy.py), an encoding for each tensor (assign.py), then emission, one rule per op.
+    `stages`, where given, receives the TTIR text after each rewrite, by its name (JITSPV_DUMP)."""
     kernels = [f for f in module.functions if f.visibility == "public"]
     if len(kernels) != 1:
         raise LoweringError(f"expected one public kernel function in the TTIR module, found {len(kernels)}")
@@ -54,8 +64,10 @@ def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: b
         raise OutOfResources(threads, target.max_workgroup_invocations,
                              f"workgroup invocations of num_warps={num_warps} (32 per warp; the device's "
                              "maxComputeWorkGroupInvocations)")
-    inline_calls(module, func)   # noinline helpers: one copy of the body per call site
-    pipeline_dot_loops(func, num_stages)
+    for name, rewrite in REWRITES:
+        rewrite(module, func, num_stages)
+        if stages is not None:
+            stages[name] = print_module(module)
     dot_plans = plan_dots(func, target, threads)
     encodings = assign_encodings(func, threads, dot_plans)
     ctx = LoweringContext(func, target, num_warps, encodings, dot_plans)

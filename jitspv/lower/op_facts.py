@@ -4,7 +4,7 @@ SAME_ENCODING  tensor operands and results share one encoding (assign.py propaga
 REMATERIALIZE  cheap and pure, single result: recomputed in the wanted encoding rather than moved
                through workgroup memory (LoweringContext.tensor)
 PURE           no side effects and no regions: may be computed again for the next loop iteration
-               (prefetch.py)
+               (prefetch.py, the software pipelining of dot K loops)
 BF16_EXACT     a bf16 result is already a bf16 value (selection, sign, exact casts): not rounded
                again (rules/common.elementwise)
 
