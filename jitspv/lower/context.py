@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 
+from jitspv.errors import JitspvError
 from jitspv.lower.axis_info import AxisAnalysis
 from jitspv.lower.errors import LoweringError
 from jitspv.lower.movement import DataMovement
@@ -91,6 +92,12 @@ class LoweringContext(Values, Threads, DataMovement, StructuredControl):
         self.id_origins.append((self.m.bound, op))
         try:
             rule(self, op)
+        except (LoweringError, JitspvError):
+            raise
+        except Exception as e:   # a bug in a rule: said with the op and the kernel line it was lowering
+            types = ", ".join(str(v.type) for v in op.operands)
+            raise LoweringError(f"internal: {type(e).__name__}: {e}, while lowering '{op.name}' with operands "
+                                f"({types}); this is a jitspv bug", self.loc) from e
         finally:
             self.loc, self.op = saved, outer
             self.id_origins.append((self.m.bound, outer))
