@@ -46,9 +46,10 @@ class WorkgroupMemory:
     def scratch_ptr(self, index):
         """Pointer to u32 word `index` (an id) of the scratch."""
         ctx = self._ctx
+        ptr_type = ctx.m.type_pointer(_WG, ctx.t_u32)
         if self._scratch_var is None:
             self._scratch_var = ctx.m.new_id()
-        return ctx.emit(Op.AccessChain, ctx.m.type_pointer(_WG, ctx.t_u32), self._scratch_var, index)
+        return ctx.emit(Op.AccessChain, ptr_type, self._scratch_var, index)
 
     @property
     def total_bytes(self):
