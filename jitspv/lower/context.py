@@ -69,10 +69,8 @@ class LoweringContext(Values, Threads, DataMovement, StructuredControl):
         self._builtins = {}
         self.workgroup = WorkgroupMemory(self)
         self.plans = {}                     # per-kernel plans rules make on first need, by class
-        self.uses_grid = False
         self.loop_passes = None             # u32 Function variable: loop passes so far (rules/control.py)
         self.bounds = None                  # lower/bounds.py BoundsCheck in bounds debug mode
-        self.arg_fields = []                # (name, ttir index, spirv type, struct fmt, size)
 
     # ---- errors ------------------------------------------------------------------------------
     def error(self, message):

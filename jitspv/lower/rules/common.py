@@ -1,7 +1,6 @@
 """Helpers shared by the rules: map a per-register function over an op's operands."""
 from __future__ import annotations
 
-from jitspv.lower.values import DTensor
 from jitspv.lower.spirv.grammar import Op
 from jitspv.lower.op_facts import BF16_EXACT, has
 from jitspv.lower.ttir_access import type_name
@@ -26,17 +25,6 @@ def elementwise(ctx, op, fn):
         ctx.set(res, ctx.make(res, regs, enc))
     else:
         ctx.set(res, fn(rtype, *(ctx.scalar(v) for v in op.operands)))
-
-
-def operand_stype(ctx, op, i=0):
-    return ctx.stype(op.operands[i].type)
-
-
-def regs_of(ctx, value, enc):
-    v = ctx.get(value)
-    if isinstance(v, DTensor) or value.type.is_tensor:
-        return ctx.tensor(value, enc).regs
-    return None
 
 
 def round_bf16(ctx, x):
