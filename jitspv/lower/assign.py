@@ -11,14 +11,7 @@ from __future__ import annotations
 
 from jitspv.lower import layout as L
 from jitspv.lower.op_facts import SAME_ENCODING, has
-from jitspv.lower.ttir_access import attr, bits
-
-
-def _elem_bytes(t):
-    e = t.element if t.is_tensor else t
-    if e.is_pointer:
-        e = e.pointee
-    return max(1, bits(e) // 8)
+from jitspv.lower.ttir_access import attr, elem_bytes, pointee
 
 
 def assign_encodings(func, num_threads, dot_plans):
@@ -57,7 +50,7 @@ def assign_encodings(func, num_threads, dot_plans):
         if op.name in ("tt.load", "tt.store", "tt.atomic_rmw", "tt.atomic_cas"):
             ptr = op.operands[0]
             if ptr.type.is_tensor:
-                want(ptr, L.default_blocked(tuple(ptr.type.shape), _elem_bytes(ptr.type), num_threads))
+                want(ptr, L.default_blocked(tuple(ptr.type.shape), elem_bytes(pointee(ptr.type)), num_threads))
 
     def propagate(op):
         changed = False

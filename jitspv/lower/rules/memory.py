@@ -17,28 +17,17 @@ from jitspv.lower import layout as L
 from jitspv.lower.movement import row_major
 from jitspv.lower.values import DTensor, aligned
 from jitspv.lower.registry import register
-from jitspv.lower.ttir_access import attr, bits, type_name
+from jitspv.lower.ttir_access import attr, bits, elem_bytes, pointee, type_name
 from jitspv.lower.spirv.grammar import Op, StorageClass, Capability, MemorySemantics, Scope
 
 PSB = StorageClass.PhysicalStorageBuffer
 MAX_ACCESS_BYTES = 16
 
 
-def _pointee(t):
-    p = t.element if t.is_tensor else t
-    return p.pointee
-
-
-def _elem_bytes(ctx, pointee):
-    if pointee.is_pointer:
-        return 8
-    return max(1, bits(pointee) // 8)
-
-
 @register("tt.addptr")
 def _addptr(ctx, op):
     res = op.results[0]
-    esize = _elem_bytes(ctx, _pointee(res.type))
+    esize = elem_bytes(pointee(res.type))
     off_type = ctx.stype(op.operands[1].type)
     widen = ctx.m.type_info(off_type).width < 64
 
@@ -62,12 +51,12 @@ def _ptr_int(ctx, op):
 class _Access:
     """How registers of one TTIR element type travel to and from memory."""
 
-    def __init__(self, ctx, pointee):
+    def __init__(self, ctx, elem_type):
         self.ctx = ctx
         m = ctx.m
-        self.reg_type = ctx.stype(pointee)
-        self.esize = _elem_bytes(ctx, pointee)
-        name = type_name(pointee)
+        self.reg_type = ctx.stype(elem_type)
+        self.esize = elem_bytes(elem_type)
+        name = type_name(elem_type)
         self.kind = name
         if name in ("i1", "i8"):
             ctx.m.capability(Capability.StorageBuffer8BitAccess)
@@ -204,7 +193,7 @@ def _checked(ctx, op, ptr, addr, nbytes, access, skipped):
 def _load(ctx, op):
     res = op.results[0]
     ptr = op.operands[0]
-    acc = _Access(ctx, _pointee(ptr.type))
+    acc = _Access(ctx, pointee(ptr.type))
     if not res.type.is_tensor:
         addr, other = ctx.scalar(ptr), None
         if len(op.operands) > 1:
@@ -239,7 +228,7 @@ def _load(ctx, op):
 @register("tt.store")
 def _store(ctx, op):
     ptr, val = op.operands[0], op.operands[1]
-    acc = _Access(ctx, _pointee(ptr.type))
+    acc = _Access(ctx, pointee(ptr.type))
     if not ptr.type.is_tensor:
         # Every invocation holds the scalar; one stores it (Triton's semantics: once per program).
         p, x = ctx.scalar(ptr), ctx.scalar(val)
@@ -294,13 +283,13 @@ class _Atomic:
     Exchange and compare-exchange of floats run on the same-width unsigned int (bit patterns), so
     they need no float-atomics feature; float add needs SPV_EXT_shader_atomic_float_add."""
 
-    def __init__(self, ctx, op, pointee, kind):
+    def __init__(self, ctx, op, elem_type, kind):
         self.ctx = ctx
         m = ctx.m
-        name = type_name(pointee)
+        name = type_name(elem_type)
         what = f"{op.name} {kind}" if kind else op.name
-        self.reg_type = ctx.stype(pointee)
-        width = bits(pointee) if not pointee.is_pointer else 64
+        self.reg_type = ctx.stype(elem_type)
+        width = bits(elem_type)
         info = m.type_info(self.reg_type)
         if width not in (32, 64) or name == "i1":
             ctx.error(f"{what} on {name} is not supported (atomics need 32- or 64-bit elements)")
@@ -378,7 +367,7 @@ def _share_from(ctx, cond, indices, regs, rtype, numel):
 
 def _lower_atomic(ctx, op, kind, ptr, values, comparators, mask):
     res = op.results[0]
-    atomic = _Atomic(ctx, op, _pointee(ptr.type), kind)
+    atomic = _Atomic(ctx, op, pointee(ptr.type), kind)
     zero = ctx.m.const_null(atomic.reg_type)
     used = _is_used(ctx, res)
     if not ptr.type.is_tensor:
