@@ -21,7 +21,7 @@ from jitspv.lower.values import DTensor
 from jitspv.lower.dot_strategy import STRATEGIES
 from jitspv.lower.errors import LoweringError
 from jitspv.lower.registry import register
-from jitspv.lower.rules.control import check_limit, count_pass, loop_control
+from jitspv.lower.rules.control import counted_loop
 from jitspv.lower.ttir_access import bits, type_name
 from jitspv.lower.spirv.grammar import Op, StorageClass, GLSL
 
@@ -236,31 +236,11 @@ def _accumulate(ctx, pool, plan, lay, ct, acc):
     if unroll == plan.k:
         return steps(acc, 0, plan.k, None, None)
 
-    # for (kk = 0; kk < K; kk += unroll): acc = steps(acc, kk .. kk + unroll)
-    header, body, cont, merge = (ctx.new_label() for _ in range(4))
-    pre = ctx.label
-    ctx.branch(header)
-    ctx.start_block(header)
-    kk = ctx.f.phi(ctx.t_u32, (ctx.u32(0), pre))
-    phis = [ctx.f.phi(ct, (x, pre)) for x in acc]
-    count_pass(ctx)
-    cond = ctx.emit(Op.ULessThan, ctx.t_bool, kk, ctx.u32(plan.k))
-    ctx.emit(Op.LoopMerge, None, merge, cont, loop_control(ctx))
-    ctx.emit(Op.BranchConditional, None, cond, body, merge)
-    ctx.start_block(body)
-    kvec_a = ctx.emit(Op.IMul, ctx.t_u32, kk, ctx.u32(plan.a_row // 4))
-    kvec_b = ctx.emit(Op.IMul, ctx.t_u32, kk, ctx.u32(plan.b_row // 4))
-    new = steps(phis, 0, unroll, kvec_a, kvec_b)
-    ctx.branch(cont)
-    ctx.start_block(cont)
-    nxt = ctx.emit(Op.IAdd, ctx.t_u32, kk, ctx.u32(unroll))
-    ctx.branch(header)
-    ctx.f.add_incoming(kk, nxt, cont)
-    for p, y in zip(phis, new):
-        ctx.f.add_incoming(p, y, cont)
-    ctx.start_block(merge)
-    check_limit(ctx)
-    return phis
+    def k_steps(kk, acc):   # kk .. kk + unroll
+        kvec_a = ctx.emit(Op.IMul, ctx.t_u32, kk, ctx.u32(plan.a_row // 4))
+        kvec_b = ctx.emit(Op.IMul, ctx.t_u32, kk, ctx.u32(plan.b_row // 4))
+        return steps(acc, 0, unroll, kvec_a, kvec_b)
+    return counted_loop(ctx, ctx.t_u32, ctx.u32(0), ctx.u32(plan.k), ctx.u32(unroll), acc, k_steps, signed=False)
 
 
 def _vec_part(ctx, lay, strides):
