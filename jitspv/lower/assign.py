@@ -9,7 +9,7 @@ from the one an op needs, the lowering converts it (jitspv.lower.movement.conver
 """
 from __future__ import annotations
 
-from jitspv.lower import layout as L
+from jitspv.lower.layout import Slice, default_blocked, expand_encoding
 from jitspv.lower.op_facts import SAME_ENCODING, has
 from jitspv.lower.ttir_access import attr, elem_bytes, pointee
 
@@ -50,7 +50,7 @@ def assign_encodings(func, num_threads, dot_plans):
         if op.name in ("tt.load", "tt.store", "tt.atomic_rmw", "tt.atomic_cas"):
             ptr = op.operands[0]
             if ptr.type.is_tensor:
-                want(ptr, L.default_blocked(tuple(ptr.type.shape), elem_bytes(pointee(ptr.type)), num_threads))
+                want(ptr, default_blocked(tuple(ptr.type.shape), elem_bytes(pointee(ptr.type)), num_threads))
 
     def propagate(op):
         changed = False
@@ -66,9 +66,9 @@ def assign_encodings(func, num_threads, dot_plans):
             x, y = op.operands[0], op.results[0]
             d = int(attr(op, "axis"))
             if y in enc:
-                changed |= want(x, L.Slice(enc[y], d))
+                changed |= want(x, Slice(enc[y], d))
             if x in enc:
-                changed |= want(y, L.expand_encoding(enc[x], d))
+                changed |= want(y, expand_encoding(enc[x], d))
         elif name == "tt.reduce":
             axis = int(attr(op, "axis"))
             ins = [v for v in op.operands if v.type.is_tensor]
@@ -77,9 +77,9 @@ def assign_encodings(func, num_threads, dot_plans):
                 changed |= want(v, known)
             if known is not None:
                 for r in op.results:
-                    changed |= want(r, L.Slice(known, axis))
+                    changed |= want(r, Slice(known, axis))
             for r in op.results:
-                if r in enc and isinstance(enc[r], L.Slice) and enc[r].dim == axis:
+                if r in enc and isinstance(enc[r], Slice) and enc[r].dim == axis:
                     for v in ins:
                         changed |= want(v, enc[r].parent)
         elif name in ("scf.for", "scf.if", "scf.while", "scf.yield", "scf.condition"):
@@ -109,7 +109,7 @@ def assign_encodings(func, num_threads, dot_plans):
     for op in ops:
         for v in list(op.results) + [a for r in op.regions for b in r.blocks for a in b.arguments]:
             if v.type.is_tensor and v not in enc:
-                enc[v] = L.default_blocked(tuple(v.type.shape), 4, num_threads)
+                enc[v] = default_blocked(tuple(v.type.shape), 4, num_threads)
     return enc
 
 

@@ -3,7 +3,7 @@ moves registers between invocations (barriers, values split into u32 words, layo
 Where the words live is lower/workgroup.py's business."""
 from __future__ import annotations
 
-from jitspv.lower import layout as L
+from jitspv.lower.layout import layout_of, same_distribution
 from jitspv.lower.values import DTensor
 from jitspv.lower.spirv.grammar import Op, MemorySemantics, Scope
 
@@ -61,10 +61,10 @@ class DataMovement:
     def convert(self, t: DTensor, enc, shape, ttype):
         """Move a tensor to another encoding: renaming registers when both place elements in the
         same invocations, else through workgroup memory (barrier, write, barrier, read)."""
-        dst = L.layout_of(enc, shape)
+        dst = layout_of(enc, shape)
         if t.regs and all(x == t.regs[0] for x in t.regs) and self.m.is_constant(t.regs[0]):
             return DTensor(enc, dst, [t.regs[0]] * len(dst.regs))   # a splat constant is everywhere
-        if L.same_distribution(t.layout, dst):
+        if same_distribution(t.layout, dst):
             index = t.layout.register_index()
             regs = [t.regs[index[tuple(0 if t.layout.shape[d] == 1 else r[d] for d in range(len(r)))]]
                     for r in dst.regs]
@@ -88,7 +88,7 @@ class DataMovement:
         self.barrier()
         out = []
         for enc, shape, strides, base in dests:
-            lay = L.layout_of(enc, shape)
+            lay = layout_of(enc, shape)
             regs = []
             for idx in self.linear_indices(lay, strides, base):
                 words = [self.emit(Op.Load, self.t_u32, self.workgroup.scratch_ptr(

@@ -8,7 +8,7 @@ and emits instructions.
 """
 from __future__ import annotations
 
-from jitspv.lower import layout as L
+from jitspv.lower.layout import layout_of
 from jitspv.lower.op_facts import REMATERIALIZE, has
 from jitspv.lower.ttir_access import type_name
 from jitspv.lower.spirv.grammar import Op, StorageClass, MemoryAccess, MemorySemantics
@@ -121,7 +121,7 @@ class Values:
             enc = self.enc[value]
         shape = tuple(value.type.shape)
         if not isinstance(v, DTensor):   # a scalar used as a tensor: every register holds it
-            lay = L.layout_of(enc, shape)
+            lay = layout_of(enc, shape)
             return DTensor(enc, lay, [v] * len(lay.regs))
         if v.enc == enc:
             return v
@@ -143,7 +143,7 @@ class Values:
 
     def make(self, value, regs, enc=None):
         enc = self.enc[value] if enc is None else enc
-        return DTensor(enc, L.layout_of(enc, tuple(value.type.shape)), regs)
+        return DTensor(enc, layout_of(enc, tuple(value.type.shape)), regs)
 
 
 def aligned(nbytes):

@@ -16,7 +16,7 @@ i32 or f64. `maxNumImpreciseAcc` has no meaning here and is ignored.
 """
 from __future__ import annotations
 
-from jitspv.lower import layout as L
+from jitspv.lower.layout import dot_encoding, layout_of
 from jitspv.lower.values import DTensor
 from jitspv.lower.dot_strategy import STRATEGIES
 from jitspv.lower.errors import LoweringError
@@ -51,7 +51,7 @@ class FmaPlan:
         self.b_row = _round4(self.n * self.we)
         self.a_words = self.batch * self.k * self.a_row
         self.words = self.a_words + self.batch * self.k * self.b_row
-        self.encoding = L.dot_encoding(shape, 8 if self.wide else 4, num_threads)
+        self.encoding = dot_encoding(shape, 8 if self.wide else 4, num_threads)
 
     def lower(self, ctx, op):
         _lower_fma(ctx, op, self)
@@ -110,7 +110,7 @@ def _lower_fma(ctx, op, plan):
     else:
         ct = ctx.t_f32
     enc = plan.encoding
-    lay = L.layout_of(enc, shape)
+    lay = layout_of(enc, shape)
     acc = [_to_compute(ctx, x, plan.r_kind, ct) for x in ctx.tensor(op.operands[2], enc).regs]
     pool = _pool(ctx)
 

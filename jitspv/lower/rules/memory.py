@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from math import gcd
 
-from jitspv.lower import layout as L
+from jitspv.lower.layout import Blocked
 from jitspv.lower.movement import row_major
 from jitspv.lower.values import DTensor, aligned
 from jitspv.lower.registry import register
@@ -146,7 +146,7 @@ def _f32_to_bf16_bits(ctx, x, u16):
 
 
 def _fast_dim(enc):
-    if isinstance(enc, L.Blocked):
+    if isinstance(enc, Blocked):
         return enc.order[0]
     inner = _fast_dim(enc.parent)
     if inner is None or inner == enc.dim:

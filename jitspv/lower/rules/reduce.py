@@ -7,7 +7,7 @@ the reduction's own when small (one barrier, see _OwnWords), else the shared scr
 """
 from __future__ import annotations
 
-from jitspv.lower import layout as L
+from jitspv.lower.layout import Slice, layout_of
 from jitspv.lower.movement import numel, row_major
 from jitspv.lower.values import DTensor
 from jitspv.lower.registry import register
@@ -77,7 +77,7 @@ def _in_loop(owner_of, block):
 def _partial_words(ctx, op):
     """u32 words of cross-subgroup partials `op` (a tt.reduce) needs; 0 when none."""
     axis = int(attr(op, "axis"))
-    lay = L.layout_of(ctx.encoding_of(op.operands[0]), tuple(op.operands[0].type.shape))
+    lay = layout_of(ctx.encoding_of(op.operands[0]), tuple(op.operands[0].type.shape))
     slot = sum(ctx.word_count(ctx.stype(v.type)) for v in op.operands)
     n_out = numel(lay.shape[:axis] + lay.shape[axis + 1:])
     for term in lay.terms[axis]:
@@ -111,9 +111,9 @@ def _reduce(ctx, op):
     ins = [ctx.tensor(v, enc) for v in op.operands]
     lay = ins[0].layout
     rtypes = [ctx.stype(v.type) for v in op.operands]
-    out_enc = L.Slice(enc, axis)
+    out_enc = Slice(enc, axis)
     out_shape = lay.shape[:axis] + lay.shape[axis + 1:]
-    out_lay = L.layout_of(out_enc, out_shape)
+    out_lay = layout_of(out_enc, out_shape)
 
     # 1. Fold registers that differ only along the axis, in order along the axis.
     groups = {}
@@ -237,6 +237,6 @@ def _histogram(ctx, op):
         ctx.if_then(ok, count)
     ctx.barrier()
     enc = ctx.encoding_of(res)
-    lay = L.layout_of(enc, (bins,))
+    lay = layout_of(enc, (bins,))
     regs = [ctx.emit(Op.Load, u32, ctx.workgroup.scratch_ptr(i)) for i in ctx.linear_indices(lay, (1,))]
     ctx.set(res, DTensor(enc, lay, regs))

@@ -16,7 +16,7 @@ from __future__ import annotations
 from jitspv.lower.movement import row_major
 from jitspv.lower.values import DTensor
 from jitspv.lower.registry import register
-from jitspv.lower import layout as L
+from jitspv.lower.layout import layout_of
 from jitspv.lower.rules.reduce import OWN_WORDS, own_words, shuffle
 from jitspv.lower.ttir_access import attr
 from jitspv.lower.spirv.grammar import Op, Capability
@@ -260,7 +260,7 @@ def _across_subgroups(ctx, op, s, lay, axis, reverse, incl, rows, reps, pos, gsi
 def _scan_words(ctx, op):
     """u32 words of subgroup totals `op` (a tt.scan) needs; 0 when none."""
     axis = int(attr(op, "axis"))
-    lay = L.layout_of(ctx.encoding_of(op.results[0]), tuple(op.results[0].type.shape))
+    lay = layout_of(ctx.encoding_of(op.results[0]), tuple(op.results[0].type.shape))
     if not lay.terms[axis]:
         return 0
     term = lay.terms[axis][0]

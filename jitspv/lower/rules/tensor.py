@@ -2,7 +2,7 @@
 reshape, trans, join, split, cat."""
 from __future__ import annotations
 
-from jitspv.lower import layout as L
+from jitspv.lower.layout import Slice, layout_of
 from jitspv.lower.movement import numel, row_major
 from jitspv.lower.values import DTensor
 from jitspv.lower.registry import register
@@ -34,7 +34,7 @@ def _num_programs(ctx, op):
 def _make_range(ctx, op):
     res = op.results[0]
     enc = ctx.encoding_of(res)
-    lay = L.layout_of(enc, tuple(res.type.shape))
+    lay = layout_of(enc, tuple(res.type.shape))
     ctx.set(res, DTensor(enc, lay, ctx.linear_indices(lay, (1,), int(attr(op, "start")))))
 
 
@@ -43,7 +43,7 @@ def _splat(ctx, op):
     res = op.results[0]
     x = ctx.scalar(op.operands[0])
     enc = ctx.encoding_of(res)
-    lay = L.layout_of(enc, tuple(res.type.shape))
+    lay = layout_of(enc, tuple(res.type.shape))
     ctx.set(res, DTensor(enc, lay, [x] * len(lay.regs)))
 
 
@@ -52,7 +52,7 @@ def _broadcast(ctx, op):
     res = op.results[0]
     enc = ctx.encoding_of(res)
     src = ctx.tensor(op.operands[0], enc)
-    dst = L.layout_of(enc, tuple(res.type.shape))
+    dst = layout_of(enc, tuple(res.type.shape))
     index = src.layout.register_index()
     shape = src.layout.shape
     regs = [src.regs[index[tuple(0 if shape[d] == 1 else r[d] for d in range(len(r)))]] for r in dst.regs]
@@ -64,9 +64,9 @@ def _expand_dims(ctx, op):
     res = op.results[0]
     enc = ctx.encoding_of(res)
     d = int(attr(op, "axis"))
-    src = ctx.tensor(op.operands[0], L.Slice(enc, d))
+    src = ctx.tensor(op.operands[0], Slice(enc, d))
     # A slice's registers are its parent's over the shape with size 1 at d, in the same order.
-    ctx.set(res, DTensor(enc, L.layout_of(enc, tuple(res.type.shape)), src.regs))
+    ctx.set(res, DTensor(enc, layout_of(enc, tuple(res.type.shape)), src.regs))
 
 
 def _through_memory(ctx, op, sources, dests):
