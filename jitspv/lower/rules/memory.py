@@ -17,6 +17,7 @@ from jitspv.lower.layout import Blocked
 from jitspv.lower.movement import row_major
 from jitspv.lower.values import DTensor, aligned
 from jitspv.lower.registry import register
+from jitspv.lower.rules.common import bf16_bits, elementwise
 from jitspv.lower.ttir_access import attr, bits, elem_bytes, pointee, type_name
 from jitspv.lower.spirv.grammar import Op, StorageClass, Capability, MemorySemantics, Scope
 
@@ -37,13 +38,11 @@ def _addptr(ctx, op):
         if esize != 1:
             off = ctx.emit(Op.IMul, ctx.t_u64, off, ctx.m.const(ctx.t_u64, esize))
         return ctx.emit(Op.IAdd, ctx.t_u64, p, off)
-    from jitspv.lower.rules.common import elementwise
     elementwise(ctx, op, fn)
 
 
 @register("tt.int_to_ptr", "tt.ptr_to_int")
 def _ptr_int(ctx, op):
-    from jitspv.lower.rules.common import elementwise
     elementwise(ctx, op, lambda rtype, x: x if rtype == ctx.m.type_of(x) else ctx.emit(Op.UConvert, rtype, x))
 
 
@@ -84,7 +83,8 @@ class _Access:
         if self.kind == "i1":
             return ctx.emit(Op.Select, self.mem_type, x, ctx.m.const(self.mem_type, 1), ctx.m.const(self.mem_type, 0))
         if self.kind == "bf16":
-            return _f32_to_bf16_bits(ctx, x, self.mem_type)
+            high = ctx.emit(Op.ShiftRightLogical, ctx.t_u32, bf16_bits(ctx, x), ctx.u32(16))
+            return ctx.emit(Op.UConvert, self.mem_type, high)
         return x
 
     def load(self, addr, v):
@@ -132,17 +132,6 @@ class _Access:
         val = ctx.emit(Op.CompositeConstruct, vt, *words) if n > 1 else words[0]
         p = ctx.emit(Op.ConvertUToPtr, m.type_pointer(PSB, vt), addr)
         ctx.emit(Op.Store, None, p, val, *aligned(nbytes))
-
-
-def _f32_to_bf16_bits(ctx, x, u16):
-    """Round-to-nearest-even f32 -> bf16 bit pattern; NaN stays a (quiet) NaN."""
-    u = ctx.t_u32
-    bits = ctx.emit(Op.Bitcast, u, x)
-    lsb = ctx.emit(Op.BitwiseAnd, u, ctx.emit(Op.ShiftRightLogical, u, bits, ctx.u32(16)), ctx.u32(1))
-    rounded = ctx.emit(Op.IAdd, u, bits, ctx.emit(Op.IAdd, u, lsb, ctx.u32(0x7FFF)))
-    nan = ctx.emit(Op.IsNan, ctx.t_bool, x)
-    rounded = ctx.emit(Op.Select, u, nan, ctx.emit(Op.BitwiseOr, u, bits, ctx.u32(0x400000)), rounded)
-    return ctx.emit(Op.UConvert, u16, ctx.emit(Op.ShiftRightLogical, u, rounded, ctx.u32(16)))
 
 
 def _fast_dim(enc):
