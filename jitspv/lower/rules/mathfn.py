@@ -194,7 +194,8 @@ def _exp(e, x):
     # Cody-Waite: n = round(x log2 e), r = x - n ln2_hi - n ln2_lo (the first product exact).
     # Max 1 ulp measured over [-104, 89].
     n = e.glsl(GLSL.RoundEven, e.exact(Op.FMul, x, e.const(1.4426950408889634)))
-    r = e.exact(Op.FSub, e.exact(Op.FSub, x, e.exact(Op.FMul, n, e.const(LN2[0]))), e.exact(Op.FMul, n, e.const(LN2[1])))
+    r = e.exact(Op.FSub, e.exact(Op.FSub, x, e.exact(Op.FMul, n, e.const(LN2[0]))),
+                e.exact(Op.FMul, n, e.const(LN2[1])))
     big = e.op(Op.FOrdGreaterThan, e.glsl(GLSL.FAbs, x), e.const(200.0), t=e.t_bool)
     # |x| > 200: n alone decides (0 or inf); keeps n's conversion to an integer in range.
     return _scale_exp(e, e.sel(big, e.op(Op.FMul, x, e.const(1.5)), n), e.sel(big, e.const(0.0), r))
@@ -263,7 +264,8 @@ def _tanh(e, x):
     x2 = e.exact(Op.FMul, x, x)
     small = e.fma(e.exact(Op.FMul, x, x2), e.poly(x2, TANH_Q), x)
     a2 = e.exact(Op.FMul, ax, e.const(2.0))
-    w = e.exact(Op.FAdd, _exp(e, e.sel(e.op(Op.FOrdGreaterThan, a2, e.const(40.0), t=e.t_bool), e.const(40.0), a2)), e.const(1.0))
+    w = e.exact(Op.FAdd, _exp(e, e.sel(e.op(Op.FOrdGreaterThan, a2, e.const(40.0), t=e.t_bool), e.const(40.0), a2)),
+                e.const(1.0))
     y0 = e.op(Op.FDiv, e.const(1.0), w)
     y = e.fma(e.fma(e.op(Op.FNegate, w), y0, e.const(1.0)), y0, y0)
     large = _copysign(e, e.fma(e.const(-2.0), y, e.const(1.0)), x)
@@ -432,7 +434,8 @@ def _pow(e, x, y, core):
     zero = e.eq(ax, e.const(0.0))
     r = e.sel(zero, e.sel(e.lt(y, e.const(0.0)), e.const(float("inf")), e.const(0.0)), r)
     neg = e.lt(x, e.const(0.0))
-    neg = e.op(Op.LogicalOr, neg, e.op(Op.LogicalAnd, zero, e.lt(_copysign(e, e.const(1.0), x), e.const(0.0)), t=e.t_bool), t=e.t_bool)
+    neg = e.op(Op.LogicalOr, neg, e.op(Op.LogicalAnd, zero, e.lt(_copysign(e, e.const(1.0), x), e.const(0.0)), t=e.t_bool),
+               t=e.t_bool)
     r = e.sel(e.op(Op.LogicalAnd, neg, y_odd, t=e.t_bool), e.op(Op.FNegate, r), r)
     bad = e.op(Op.LogicalAnd, e.lt(x, e.const(0.0)), e.op(Op.LogicalNot, y_int, t=e.t_bool), t=e.t_bool)
     bad = e.op(Op.LogicalAnd, bad, e.finite(x), t=e.t_bool)

@@ -350,7 +350,8 @@ def _share_from(ctx, cond, indices, regs, rtype, numel):
     ctx.barrier()
     ctx.if_then(cond, write)
     ctx.barrier(device=True)   # readers also see what the atomic's acquire made visible
-    return [ctx.from_words(rtype, [ctx.emit(Op.Load, ctx.t_u32, ctx.workgroup.scratch_ptr(at(idx, w))) for w in range(nw)])
+    return [ctx.from_words(rtype, [ctx.emit(Op.Load, ctx.t_u32, ctx.workgroup.scratch_ptr(at(idx, w)))
+                                   for w in range(nw)])
             for idx in indices]
 
 
