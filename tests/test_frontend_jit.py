@@ -168,8 +168,8 @@ def test_constexpr_zeros_of_other_sign_are_other_kernels():
 
 
 def test_constexpr_negative_zero_is_stored_as_such(request):
-    from jitspv.frontend.device import current_target
-    if current_target().vendor_id == 0x10DE:   # strict: a pass there will say the bug is gone
+    from jitspv.vk import get_device
+    if get_device().properties.vendor_id == 0x10DE:   # strict: a pass there will say the bug is gone
         request.applymarker(pytest.mark.xfail(strict=True, reason=(
             "NVIDIA driver 580 stores a constant -0.0 as +0.0 (H200, 2026-12-01); asking for "
             "SignedZeroInfNanPreserve did not help and broke -(+0.0) instead")))
@@ -206,11 +206,21 @@ def test_warmup_and_asm():
     assert "void main()" in glsl
 
 
+@jitspv.kernel
+def dumped_kernel(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    tl.store(out_ptr + offs, tl.load(x_ptr + offs, mask=offs < n), mask=offs < n)
+
+
 def test_dump_dir(tmp_path, monkeypatch):
+    # A cold compile (this kernel is compiled nowhere else) also writes the TTIR after each of
+    # jitspv's own rewrites.
     monkeypatch.setenv("JITSPV_DUMP", str(tmp_path))
-    add_kernel.warmup(np.float32, np.float32, np.float32, 1000, grid=(1,), BLOCK=16)
-    names = sorted(p.suffix for p in tmp_path.iterdir())
-    assert names == [".json", ".spv", ".spvasm", ".ttir"]
+    dumped_kernel.warmup(np.float32, np.float32, 1000, grid=(1,), BLOCK=16)
+    names = sorted(p.name.split(".", 1)[1] for p in tmp_path.iterdir())
+    assert names == ["inline.ttir", "json", "prefetch.ttir", "spv", "spvasm", "structure.ttir", "ttir"]
+    inlined = next(tmp_path.glob("*.inline.ttir")).read_text()
+    assert "dumped_kernel" in inlined and "tt.load" in inlined
 
 
 def test_compile_error_has_file_and_line_and_process_survives():

@@ -491,3 +491,32 @@ def test_math_accuracy_wide_f32(num_warps, block):
                 bound = 3 + 2 * np.abs(x.astype(np.float64)) * (1.45 if name == "exp" else 1.0)
             bound[~np.isfinite(bound)] = 0
         assert np.all(err <= bound), (name, np.max(err), x[np.argmax(err - bound)], y[np.argmax(err - bound)])
+
+
+@jitspv.jit
+def f32_through_bf16(x_ptr, o_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offs, mask=offs < n)
+    tl.store(o_ptr + offs, x.to(tl.bfloat16).to(tl.float32), mask=offs < n)
+
+
+def test_bf16_rounding_keeps_nans_nans_with_bf16_bits():
+    # A bf16 value held in an f32 register has a zero low half, NaNs included: f32 NaNs whose payload
+    # is in the low half come back as quiet NaNs there too, as a bf16 store would make them.
+    n = 37
+    payloads = np.array([0x7FC00001, 0xFFC0ABCD, 0x7F800001, 0x7FBFFFFF, 0xFF80FFFF], np.uint32)
+    bits = rng.integers(0, 2**32, n, dtype=np.uint32)
+    bits[rng.choice(n, payloads.size, replace=False)] = payloads
+    x = bits.view(np.float32)
+    o = np.full(n, 1.5, np.float32)
+    f32_through_bf16[(1,)](x, o, n, BLOCK=64)
+    ob = o.view(np.uint32)
+    nan = np.isnan(x)
+    assert np.all(np.isnan(o) == nan) and np.all(ob & 0xFFFF == 0)
+    assert np.all(ob[nan] & 0x00400000)                          # quiet
+    assert np.all((ob[nan] ^ bits[nan]) & 0x80000000 == 0)       # sign kept
+    # Finite and infinite values: round to nearest even on the high half.
+    fin = ~nan
+    lsb = (bits[fin] >> 16) & 1
+    want = ((bits[fin].astype(np.uint64) + 0x7FFF + lsb) & 0xFFFF0000).astype(np.uint32)
+    np.testing.assert_array_equal(ob[fin], want)

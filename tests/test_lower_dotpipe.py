@@ -1,4 +1,4 @@
-"""Software-pipelined tt.dot K loops (jitspv/lower/pipeline.py): the next K tile's loads are
+"""Software-pipelined tt.dot K loops (jitspv/lower/prefetch.py): the next K tile's loads are
 peeled into the prologue and issued one iteration ahead. Checked on lavapipe against float64
 numpy and against num_stages=1 (no pipelining, bit-identical sums): masked ragged K, K smaller
 than BLOCK_K, zero-trip loops, unmasked loads (the pass adds the "next iteration exists" mask),
@@ -9,7 +9,7 @@ import triton
 import triton.language as tl
 
 import jitspv
-from jitspv.lower.pipeline import pipeline_dot_loops
+from jitspv.lower.prefetch import pipeline_dot_loops
 from jitspv.ttir.parser import parse
 
 rng = np.random.default_rng()

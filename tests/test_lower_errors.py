@@ -126,4 +126,29 @@ def test_op_unknown_to_the_parser_is_refused_at_its_line():
     assert "jitspv does not support the operation 'tt.elementwise_inline_asm' yet" in msg
     line = inline_asm.fn.__code__.co_firstlineno + 3
     assert f"test_lower_errors.py:{line}:" in msg and "tl.inline_asm_elementwise(" in msg
+
+
+@jitspv.jit
+def scaled_copy(x_ptr, o_ptr, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    tl.store(o_ptr + offs, tl.load(x_ptr + offs) * 3.0)
+
+
+def test_a_bug_in_a_rule_names_the_op_its_operands_and_the_line(monkeypatch):
+    # Any exception a rule raises other than a LoweringError comes out as one, with the op.
+    from jitspv.lower.registry import LOWERINGS
+
+    def broken(ctx, op):
+        raise ZeroDivisionError("boom")
+    x = rng.standard_normal(16).astype(np.float32)
+    with monkeypatch.context() as patch:
+        patch.setitem(LOWERINGS, "arith.mulf", broken)
+        with pytest.raises(CompilationError) as info:
+            scaled_copy[(1,)](x, np.full(16, np.nan, np.float32), BLOCK=16)
+    msg = str(info.value)
+    assert "ZeroDivisionError: boom" in msg and "'arith.mulf'" in msg and "tensor<16xf32>" in msg
+    assert "test_lower_errors.py:" in msg and "tl.load(x_ptr + offs) * 3.0" in msg
+    o = np.full(16, np.nan, np.float32)
+    scaled_copy[(1,)](x, o, BLOCK=16)   # the real rule again: compiles and runs
+    np.testing.assert_array_equal(o, x * np.float32(3.0))
     _still_works()

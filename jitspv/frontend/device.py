@@ -32,20 +32,16 @@ def target_for_device(device) -> Target:
         subgroup_size=props.subgroup_size,
         max_shared_memory=props.max_compute_shared_memory_size,
         max_push_constants=props.max_push_constants_size,
-        max_workgroup_count=tuple(props.max_compute_workgroup_count),
         max_workgroup_invocations=min(props.max_compute_workgroup_invocations, props.max_compute_workgroup_size[0]),
-        has_int64=feats.int64,
         has_float16=feats.float16 and feats.storage_buffer_16bit,
         has_float64=feats.float64,
         # 8/16-bit element types are only usable when they can also be loaded and stored.
         has_int8=feats.int8 and feats.storage_buffer_8bit,
         has_int16=feats.int16 and feats.storage_buffer_16bit,
         has_float32_atomic_add=feats.float32_atomic_add,
-        has_float32_atomic_minmax=feats.float32_atomic_minmax,
         has_float64_atomic_add=feats.float64_atomic_add,
         has_int64_atomics=feats.int64_atomics,
         vulkan_memory_model=feats.vulkan_memory_model and feats.vulkan_memory_model_device_scope,
-        vendor_id=props.vendor_id,
         loop_pass_limit=loop_pass_limit(props.driver_name, props.driver_info),
     )
 

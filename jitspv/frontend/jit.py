@@ -156,6 +156,7 @@ class Kernel(JITFunction):
         }
         key = disk_cache.hash_key(ingredients)
         timings = {}
+        stages = {} if dump_dir() else None   # TTIR after each of jitspv's rewrites, for the dump
         entry = disk_cache.load(key)
         if entry is not None:
             lowered = LoweredKernel.from_json(entry.lowered_json, entry.spirv)
@@ -169,7 +170,7 @@ class Kernel(JITFunction):
             timings["frontend"] = ttir_result.frontend_seconds
             ttir = ttir_result.text
             start = time.perf_counter()
-            lowered = lower_ttir(ttir, target, options)
+            lowered = lower_ttir(ttir, target, options, stages)
             timings["lowering"] = time.perf_counter() - start
             disk_cache.store(ingredients, lowered.spirv, lowered.to_json(), ttir, name=self.__name__)
         start = time.perf_counter()
@@ -179,6 +180,8 @@ class Kernel(JITFunction):
                                   from_disk=entry is not None, signature=signature)
         if dump_dir():
             compiled.dump(dump_dir())
+            for name, text in (stages or {}).items():
+                (Path(dump_dir()) / f"{compiled.name}-{key[:12]}.{name}.ttir").write_text(text)
         return compiled
 
     def cache_clear(self):
@@ -189,8 +192,8 @@ class Kernel(JITFunction):
         return f"jitspv.Kernel({self.fn.__module__}:{self.fn.__qualname__})"
 
 
-def lower_ttir(ttir_text: str, target, options: TtirOptions):
-    """TTIR text -> LoweredKernel (jitspv's IR, then SPIR-V)."""
+def lower_ttir(ttir_text: str, target, options: TtirOptions, stages=None):
+    """TTIR text -> LoweredKernel (jitspv's IR, then SPIR-V); `stages` as for lower_module."""
     from jitspv.ttir.parser import TtirParseError, parse
     from jitspv.lower import LoweringError, lower_module
     try:
@@ -200,7 +203,7 @@ def lower_ttir(ttir_text: str, target, options: TtirOptions):
         raise LoweringError(e.message if e.loc else str(e), e.loc) from None
     return lower_module(module, target, num_warps=options.num_warps,
                         enable_fp_fusion=options.enable_fp_fusion, num_stages=options.num_stages,
-                        bounds_check=options.bounds_check)
+                        bounds_check=options.bounds_check, stages=stages)
 
 
 _DEBUG_MODES = frozenset({"bounds"})

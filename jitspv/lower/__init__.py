@@ -17,9 +17,10 @@ from __future__ import annotations
 from jitspv.lower.assign import assign_encodings
 from jitspv.lower.bounds import BoundsCheck
 from jitspv.lower.context import LoweringContext
+from jitspv.lower.dot_strategy import plan_dots
 from jitspv.lower.errors import LoweringError, OutOfResources
 from jitspv.lower.kernel import KernelArg, LoweredKernel, Target
-from jitspv.lower.pipeline import pipeline_dot_loops
+from jitspv.lower.prefetch import pipeline_dot_loops
 from jitspv.lower import rules  # noqa: F401  (registers every lowering)
 from jitspv.lower.spirv.grammar import Op, StorageClass, Decoration, MemoryAccess
 from jitspv.lower.spirv.tools import SPIRV_VAL_TARGET, rejected_id, validate, validate_cold_compiles
@@ -27,6 +28,7 @@ from jitspv.errors import InvalidSpirv
 from jitspv.lower.stored_args import stored_arguments
 from jitspv.lower.ttir_access import type_name
 from jitspv.ttir.inline import inline_calls
+from jitspv.ttir.printer import print_module
 from jitspv.ttir.structure import UnstructuredControlFlow, structure_control_flow
 
 __all__ = ["lower_module", "LoweredKernel", "KernelArg", "Target", "LoweringError"]
@@ -42,9 +44,27 @@ _ARG_FORMATS = {"ptr": "Q", "i1": "I", "i8": "i", "i16": "i", "i32": "i", "i64":
 _FMT_SIZE = {"Q": 8, "q": 8, "d": 8, "I": 4, "i": 4, "f": 4}
 _LOOPS = ("scf.for", "scf.while", "tt.dot")   # ops that may lower to a loop
 
+# jitspv's own rewrites of the TTIR, in order: (name, fn(module, kernel function, num_stages)).
+def _structure(module, func, num_stages):
+    """Early returns (cf.cond_br/cf.br) become scf.if: the lowering emits structured control flow."""
+    try:
+        structure_control_flow(module)
+    except UnstructuredControlFlow as e:
+        raise LoweringError(f"jitspv cannot lower this control flow: {e}", func.location) from None
+
+
+REWRITES = (
+    ("structure", _structure),
+    ("inline", lambda module, func, num_stages: inline_calls(module, func)),   # one body per call site
+    ("prefetch", lambda module, func, num_stages: pipeline_dot_loops(func, num_stages)),
+)
+
 
 def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: bool = True,
-                 num_stages: int = 3, bounds_check: bool = False) -> LoweredKernel:
+                 num_stages: int = 3, bounds_check: bool = False, stages: dict | None = None) -> LoweredKernel:
+    """Stages, in order: jitspv's TTIR rewrites (REWRITES), a strategy for each tt.dot
+    (dot_strategy.py), an encoding for each tensor (assign.py), then emission, one rule per op.
+    `stages`, where given, receives the TTIR text after each rewrite, by its name (JITSPV_DUMP)."""
     kernels = [f for f in module.functions if f.visibility == "public"]
     if len(kernels) != 1:
         raise LoweringError(f"expected one public kernel function in the TTIR module, found {len(kernels)}")
@@ -54,14 +74,13 @@ def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: b
         raise OutOfResources(threads, target.max_workgroup_invocations,
                              f"workgroup invocations of num_warps={num_warps} (32 per warp; the device's "
                              "maxComputeWorkGroupInvocations)")
-    try:
-        structure_control_flow(module)   # early returns: branches become scf.if
-    except UnstructuredControlFlow as e:
-        raise LoweringError(f"jitspv cannot lower this control flow: {e}", func.location) from None
-    inline_calls(module, func)   # noinline helpers: one copy of the body per call site
-    pipeline_dot_loops(func, num_stages)
-    encodings = assign_encodings(func, num_warps * 32)
-    ctx = LoweringContext(func, target, num_warps, encodings)
+    for name, rewrite in REWRITES:
+        rewrite(module, func, num_stages)
+        if stages is not None:
+            stages[name] = print_module(module)
+    dot_plans = plan_dots(func, target, threads)
+    encodings = assign_encodings(func, threads, dot_plans)
+    ctx = LoweringContext(func, target, num_warps, encodings, dot_plans)
     ctx.fp_fusion = enable_fp_fusion
     uses_grid = any(op.name == "tt.get_num_programs" for op in func.walk())
     # Failure sites use the assert record: tl.device_assert, loops where the device limits them, and
@@ -81,7 +100,7 @@ def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: b
     verdict = _validate(ctx, spirv) if validate_cold_compiles() else ""
     return LoweredKernel(spirv=spirv, local_size=(ctx.num_threads, 1, 1), args=args,
                          arg_block_size=size, args_in_buffer=in_buffer, grid_in_args=uses_grid,
-                         shared_bytes=ctx.smem_words * 4 + ctx.smem_other_bytes, notes={"kernel": func.sym_name},
+                         shared_bytes=ctx.workgroup.total_bytes, notes={"kernel": func.sym_name},
                          asserts=ctx.asserts,
                          # a kernel whose loops needed no counter after all: the member stays, unused
                          assert_offset=assert_offset if ctx.asserts else -1,

@@ -5,31 +5,17 @@ for its shape and element size (each invocation owns 16 contiguous bytes). Encod
 through ops that do not move data (elementwise ops share one; broadcast keeps it; expand_dims
 and reductions turn it into / from a slice), forward and backward, until nothing changes.
 Values nothing reaches get the default for their shape. Where an operand's encoding differs
-from the one an op needs, the lowering converts it (jitspv.lower.context.convert).
+from the one an op needs, the lowering converts it (jitspv.lower.movement.convert).
 """
 from __future__ import annotations
 
-from jitspv.lower import layout as L
-from jitspv.lower.ttir_access import attr, bits
-
-# Ops whose tensor operands and results all share one encoding.
-_SAME = {"tt.load", "tt.store", "tt.addptr", "arith.select", "tt.splat", "tt.atomic_rmw", "tt.atomic_cas",
-         "tt.clampf", "tt.precise_sqrt", "tt.precise_divf", "tt.fp_to_fp", "tt.bitcast", "tt.int_to_ptr",
-         "tt.ptr_to_int", "tt.extern_elementwise", "tt.mulhiui", "tt.scan"}
+from jitspv.lower.layout import Slice, default_blocked, expand_encoding
+from jitspv.lower.op_facts import SAME_ENCODING, has
+from jitspv.lower.ttir_access import attr, elem_bytes, pointee
 
 
-def _is_elementwise(name):
-    return name.startswith("arith.") or name.startswith("math.") or name in _SAME
-
-
-def _elem_bytes(t):
-    e = t.element if t.is_tensor else t
-    if e.is_pointer:
-        e = e.pointee
-    return max(1, bits(e) // 8)
-
-
-def assign_encodings(func, num_threads):
+def assign_encodings(func, num_threads, dot_plans):
+    """TTIR tensor value -> encoding; `dot_plans` (lower/dot_strategy.py) fix each dot's result."""
     enc = {}
     ops = []
     _collect(func.body.blocks[0], ops)
@@ -40,13 +26,12 @@ def assign_encodings(func, num_threads):
         enc[v] = e
         return True
 
-    # Dot results (and the loop-carried accumulators they feed) keep the dot encoding, so
+    # Dot results (and the loop-carried accumulators they feed) keep their plan's encoding, so
     # `acc += tl.dot(a, b)` stays in registers across iterations; a store of a value computed
     # from a dot result stores from that encoding instead of converting the whole tile.
     for op in ops:
         if op.name == "tt.dot":
-            r = op.results[0]
-            want(r, L.dot_encoding(tuple(r.type.shape), 8 if bits(r.type) == 64 else 4, num_threads))
+            want(op.results[0], dot_plans[op].encoding)
     for op in ops:
         if op.name == "scf.for":
             body = op.regions[0].blocks[0]
@@ -65,7 +50,7 @@ def assign_encodings(func, num_threads):
         if op.name in ("tt.load", "tt.store", "tt.atomic_rmw", "tt.atomic_cas"):
             ptr = op.operands[0]
             if ptr.type.is_tensor:
-                want(ptr, L.default_blocked(tuple(ptr.type.shape), _elem_bytes(ptr.type), num_threads))
+                want(ptr, default_blocked(tuple(ptr.type.shape), elem_bytes(pointee(ptr.type)), num_threads))
 
     def propagate(op):
         changed = False
@@ -73,7 +58,7 @@ def assign_encodings(func, num_threads):
         tens = [v for v in list(op.operands) + list(op.results) if v.type.is_tensor]
         if not tens:
             return False
-        if _is_elementwise(name) or name == "tt.broadcast":
+        if has(name, SAME_ENCODING) or name == "tt.broadcast":
             known = next((enc[v] for v in tens if v in enc), None)
             for v in tens:
                 changed |= want(v, known)
@@ -81,9 +66,9 @@ def assign_encodings(func, num_threads):
             x, y = op.operands[0], op.results[0]
             d = int(attr(op, "axis"))
             if y in enc:
-                changed |= want(x, L.Slice(enc[y], d))
+                changed |= want(x, Slice(enc[y], d))
             if x in enc:
-                changed |= want(y, L.expand_encoding(enc[x], d))
+                changed |= want(y, expand_encoding(enc[x], d))
         elif name == "tt.reduce":
             axis = int(attr(op, "axis"))
             ins = [v for v in op.operands if v.type.is_tensor]
@@ -92,9 +77,9 @@ def assign_encodings(func, num_threads):
                 changed |= want(v, known)
             if known is not None:
                 for r in op.results:
-                    changed |= want(r, L.Slice(known, axis))
+                    changed |= want(r, Slice(known, axis))
             for r in op.results:
-                if r in enc and isinstance(enc[r], L.Slice) and enc[r].dim == axis:
+                if r in enc and isinstance(enc[r], Slice) and enc[r].dim == axis:
                     for v in ins:
                         changed |= want(v, enc[r].parent)
         elif name == "tt.gather":   # the result has the index's shape: one encoding, no conversion
@@ -129,7 +114,7 @@ def assign_encodings(func, num_threads):
     for op in ops:
         for v in list(op.results) + [a for r in op.regions for b in r.blocks for a in b.arguments]:
             if v.type.is_tensor and v not in enc:
-                enc[v] = L.default_blocked(tuple(v.type.shape), 4, num_threads)
+                enc[v] = default_blocked(tuple(v.type.shape), 4, num_threads)
     return enc
 
 
@@ -147,7 +132,7 @@ def _dot_source(value, enc, seen=None):
     if name == "scf.for":
         y = op.regions[0].blocks[0].operations[-1].operands[value.index]
         return _dot_source(y, enc, seen)
-    if name and _is_elementwise(name) and name not in ("tt.load", "tt.splat"):
+    if name and has(name, SAME_ENCODING) and name not in ("tt.load", "tt.splat"):
         for v in op.operands:
             if v.type.is_tensor and tuple(v.type.shape) == tuple(value.type.shape):
                 e = _dot_source(v, enc, seen)
@@ -163,7 +148,7 @@ def _claim_tile(value, e, want):
         return
     op = value.owner
     name = getattr(op, "name", None)
-    if name and _is_elementwise(name) and name not in ("tt.load", "tt.splat"):
+    if name and has(name, SAME_ENCODING) and name not in ("tt.load", "tt.splat"):
         for v in op.operands:
             if v.type.is_tensor and tuple(v.type.shape) == tuple(value.type.shape):
                 _claim_tile(v, e, want)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import gcd
 
-from jitspv.lower.ttir_access import attr, bits, value_of
+from jitspv.lower.ttir_access import attr, elem_bytes, pointee, value_of
 
 MAX_DIV = 1 << 30
 
@@ -39,11 +39,6 @@ def pow2_divisor(v: int) -> int:
 
 def _shape(t):
     return tuple(t.shape) if t.is_tensor else (1,)
-
-
-def _elem_bytes_of_pointer(t):
-    pt = t.element if t.is_tensor else t
-    return max(1, bits(pt.pointee) // 8)
 
 
 def _splat_info(scalar: AxisInfo, shape):
@@ -147,7 +142,7 @@ def _add(a, op):
     x, y = a.get(op.operands[0]), a.get(op.operands[1])
     scale = 1
     if op.name == "tt.addptr":
-        scale = _elem_bytes_of_pointer(op.results[0].type)
+        scale = elem_bytes(pointee(op.results[0].type))
     ydiv = tuple(min(MAX_DIV, d * scale) for d in y.divisibility)
     contig = tuple(max(gcd(xc, yk), gcd(xk, yc)) for xc, xk, yc, yk in
                    zip(x.contiguity, x.constancy, y.contiguity, y.constancy))

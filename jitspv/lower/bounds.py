@@ -12,7 +12,7 @@ yields its `other` (or zero). The host raises at the next sync (frontend/compile
 """
 from __future__ import annotations
 
-from jitspv.lower.context import aligned
+from jitspv.lower.values import aligned
 from jitspv.lower.kernel import BOUNDS_HEADER_WORDS
 from jitspv.lower.rules.assert_ import add_site, record_failure
 from jitspv.lower.spirv.grammar import Op, StorageClass

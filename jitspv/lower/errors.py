@@ -25,9 +25,16 @@ class LoweringError(CompilationError):
 
 class OutOfResources(JitspvOutOfResources, TritonOutOfResources):
     """A kernel needs more of a device resource than the target has: jitspv's error (jitspv.autotune
-    skips such configs) and Triton's (code written for Triton catches it), with jitspv's message."""
+    skips such configs) and Triton's (code written for Triton catches it), with jitspv's message.
+    `needs`: (who, amount) pairs that make up `required`, named in the message."""
 
     __str__ = Exception.__str__
 
+    def __init__(self, required: int, limit: int, name: str, needs=()):
+        super().__init__(required, limit, name)
+        self.needs = tuple(needs)
+        if self.needs:
+            Exception.__init__(self, f"{self.args[0]} ({', '.join(f'{who}: {n}' for who, n in self.needs)})")
+
     def __reduce__(self):
-        return type(self), (self.required, self.limit, self.name)
+        return type(self), (self.required, self.limit, self.name, self.needs)

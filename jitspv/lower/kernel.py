@@ -40,22 +40,18 @@ class Target:
     subgroup_size: int = 32
     max_shared_memory: int = 48 * 1024
     max_push_constants: int = 128
-    max_workgroup_count: tuple = (65535, 65535, 65535)
     max_workgroup_invocations: int = 1024   # of one workgroup (x size and total: local_size is (n, 1, 1))
-    has_int64: bool = True
     has_float16: bool = False
     has_float64: bool = False
     has_int8: bool = False
     has_int16: bool = False
     has_float32_atomic_add: bool = False
-    has_float32_atomic_minmax: bool = False
     has_float64_atomic_add: bool = False
     has_int64_atomics: bool = False
     vulkan_memory_model: bool = False   # the Vulkan memory model with device scope
     # Lavapipe before Mesa 25 ends every loop of an invocation once all its loops together made this
     # many passes (Mesa's LP_MAX_TGSI_LOOP_ITERATIONS); 0: no such limit.
     loop_pass_limit: int = 0
-    vendor_id: int = 0
 
     def key(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

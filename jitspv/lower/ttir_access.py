@@ -61,3 +61,13 @@ def bits(t) -> int:
     if t.is_pointer:
         return 64
     return t.width
+
+
+def elem_bytes(t) -> int:
+    """Bytes of one element of scalar type `t` (of a tensor's elements): pointers 8, i1 1."""
+    return max(1, bits(t) // 8)
+
+
+def pointee(t):
+    """What a pointer type (a tensor of pointers) points to."""
+    return (t.element if t.is_tensor else t).pointee

@@ -1,15 +1,9 @@
 """Helpers shared by the rules: map a per-register function over an op's operands."""
 from __future__ import annotations
 
-from jitspv.lower.context import DTensor
 from jitspv.lower.spirv.grammar import Op
+from jitspv.lower.op_facts import BF16_EXACT, has
 from jitspv.lower.ttir_access import type_name
-
-# Ops whose bf16 result is already a bf16 value (selection, sign, exact casts): not rounded again.
-BF16_EXACT = {"arith.select", "arith.negf", "math.absf", "arith.maxnumf", "arith.minnumf",
-              "arith.maximumf", "arith.minimumf", "tt.clampf", "math.floor", "math.ceil", "math.trunc",
-              "math.round", "math.roundeven", "math.copysign", "arith.truncf", "tt.fp_to_fp",
-              "arith.bitcast", "tt.bitcast", "arith.constant"}
 
 
 def elementwise(ctx, op, fn):
@@ -19,7 +13,7 @@ def elementwise(ctx, op, fn):
     bf16 arithmetic would round it."""
     res = op.results[0]
     rtype = ctx.stype(res.type)
-    if type_name(res.type) == "bf16" and op.name not in BF16_EXACT:
+    if type_name(res.type) == "bf16" and not has(op.name, BF16_EXACT):
         inner = fn
 
         def fn(rtype, *xs):
@@ -33,24 +27,20 @@ def elementwise(ctx, op, fn):
         ctx.set(res, fn(rtype, *(ctx.scalar(v) for v in op.operands)))
 
 
-def operand_stype(ctx, op, i=0):
-    return ctx.stype(op.operands[i].type)
-
-
-def regs_of(ctx, value, enc):
-    v = ctx.get(value)
-    if isinstance(v, DTensor) or value.type.is_tensor:
-        return ctx.tensor(value, enc).regs
-    return None
-
-
-def round_bf16(ctx, x):
-    """f32 register -> the nearest bf16 value (ties to even), still in an f32 register; NaN stays
-    NaN, infinities stay. 8 instructions."""
+def bf16_bits(ctx, x):
+    """f32 register -> u32 whose high half is the nearest bf16 (ties to even); infinities stay, a
+    NaN stays a NaN of the same sign, made quiet so that dropping the low half cannot turn it into
+    an infinity. The low half is not cleared."""
     u = ctx.t_u32
     bits = ctx.emit(Op.Bitcast, u, x)
     lsb = ctx.emit(Op.BitwiseAnd, u, ctx.emit(Op.ShiftRightLogical, u, bits, ctx.u32(16)), ctx.u32(1))
     rounded = ctx.emit(Op.IAdd, u, bits, ctx.emit(Op.IAdd, u, lsb, ctx.u32(0x7FFF)))
-    rounded = ctx.emit(Op.BitwiseAnd, u, rounded, ctx.u32(0xFFFF0000))
     nan = ctx.emit(Op.IsNan, ctx.t_bool, x)
-    return ctx.emit(Op.Select, ctx.t_f32, nan, x, ctx.emit(Op.Bitcast, ctx.t_f32, rounded))
+    return ctx.emit(Op.Select, u, nan, ctx.emit(Op.BitwiseOr, u, bits, ctx.u32(0x400000)), rounded)
+
+
+def round_bf16(ctx, x):
+    """f32 register -> the nearest bf16 value, still in an f32 register (its low half zero, as a
+    bf16 converted to f32 has it)."""
+    high = ctx.emit(Op.BitwiseAnd, ctx.t_u32, bf16_bits(ctx, x), ctx.u32(0xFFFF0000))
+    return ctx.emit(Op.Bitcast, ctx.t_f32, high)

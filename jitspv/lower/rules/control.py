@@ -109,7 +109,24 @@ def _for(ctx, op):
     carried = body.arguments[1:]
     encs = _encodings(ctx, carried)
     inits = _flatten_all(ctx, op.operands[3:], encs)
-    ity = ctx.stype(op.operands[0].type)
+
+    def lower_body(iv, phis):
+        ctx.set(body.arguments[0], iv)
+        for v, x in zip(carried, _split(ctx, carried, encs, phis)):
+            ctx.set(v, x)
+        for inner in body.operations[:-1]:
+            ctx.lower_op(inner)
+        return _flatten_all(ctx, body.operations[-1].operands, encs)
+    phis = counted_loop(ctx, ctx.stype(op.operands[0].type), lb, ub, step, inits, lower_body,
+                        signed=not attr(op, "unsignedCmp", None))
+    for res, x in zip(op.results, _split(ctx, op.results, encs, phis)):
+        ctx.set(res, x)
+
+
+def counted_loop(ctx, ity, lb, ub, step, inits, body, signed=True):
+    """for (iv = lb; iv < ub; iv += step), ids of integer type `ity`, carrying the ids `inits`:
+    `body(iv, carried)` emits one pass and returns the ids carried into the next. Returns the
+    carried ids after the loop (the header's phis, which dominate the merge block)."""
     header, body_l, cont, merge = (ctx.new_label() for _ in range(4))
     pre = ctx.label
     ctx.branch(header)
@@ -117,18 +134,12 @@ def _for(ctx, op):
     iv = ctx.f.phi(ity, (lb, pre))
     phis = [ctx.f.phi(ctx.m.type_of(x), (x, pre)) for x in inits]
     count_pass(ctx)
-    less = Op.ULessThan if attr(op, "unsignedCmp", None) else Op.SLessThan
-    cond = ctx.emit(less, ctx.t_bool, iv, ub)
+    cond = ctx.emit(Op.SLessThan if signed else Op.ULessThan, ctx.t_bool, iv, ub)
     ctx.emit(Op.LoopMerge, None, merge, cont, loop_control(ctx))
     ctx.emit(Op.BranchConditional, None, cond, body_l, merge)
 
     ctx.start_block(body_l)
-    ctx.set(body.arguments[0], iv)
-    for v, x in zip(carried, _split(ctx, carried, encs, phis)):
-        ctx.set(v, x)
-    for inner in body.operations[:-1]:
-        ctx.lower_op(inner)
-    yielded = _flatten_all(ctx, body.operations[-1].operands, encs)
+    yielded = body(iv, phis)
     ctx.branch(cont)
 
     ctx.start_block(cont)
@@ -140,8 +151,7 @@ def _for(ctx, op):
 
     ctx.start_block(merge)
     check_limit(ctx)
-    for res, x in zip(op.results, _split(ctx, op.results, encs, phis)):
-        ctx.set(res, x)
+    return phis
 
 
 def _region_yields(ctx, region, encs):

@@ -1,4 +1,5 @@
-"""tt.dot on CUDA cores: register-tiled FMA through workgroup memory (the classic SGEMM).
+"""tt.dot on CUDA cores, the FMA strategy (lower/dot_strategy.py): register-tiled FMA through workgroup
+memory (the classic SGEMM).
 
 The result lives in `layout.dot_encoding`: each invocation owns a register tile of C made of
 v x v chunks (v = 4 for 32-bit, 2 for 64-bit compute types). A dot writes its operands to a
@@ -15,12 +16,12 @@ i32 or f64. `maxNumImpreciseAcc` has no meaning here and is ignored.
 """
 from __future__ import annotations
 
-import weakref
-
-from jitspv.lower import layout as L
-from jitspv.lower.context import DTensor
+from jitspv.lower.layout import dot_encoding, layout_of
+from jitspv.lower.values import DTensor
+from jitspv.lower.dot_strategy import STRATEGIES
+from jitspv.lower.errors import LoweringError
 from jitspv.lower.registry import register
-from jitspv.lower.rules.control import check_limit, count_pass, loop_control
+from jitspv.lower.rules.control import counted_loop
 from jitspv.lower.ttir_access import bits, type_name
 from jitspv.lower.spirv.grammar import Op, StorageClass, GLSL
 
@@ -28,13 +29,12 @@ _FLOATS = ("f16", "bf16", "f32", "f64")
 _INTS = ("i8", "i16", "i32")
 # Most FMAs emitted straight-line per k-loop iteration (larger dots loop over k in steps).
 _UNROLL_FMAS = 2048
-_POOLS = weakref.WeakKeyDictionary()   # LoweringContext -> id of its uvec4 operand pool
 
 
-class _Plan:
-    """Shapes, compute type and workgroup-memory placement of one tt.dot."""
+class FmaPlan:
+    """Shapes, compute type, result encoding and workgroup-memory placement of one tt.dot on FMAs."""
 
-    def __init__(self, op):
+    def __init__(self, op, num_threads):
         a, b = op.operands[0], op.operands[1]
         res = op.results[0]
         shape = tuple(res.type.shape)
@@ -51,45 +51,55 @@ class _Plan:
         self.b_row = _round4(self.n * self.we)
         self.a_words = self.batch * self.k * self.a_row
         self.words = self.a_words + self.batch * self.k * self.b_row
+        self.encoding = dot_encoding(shape, 8 if self.wide else 4, num_threads)
+
+    def lower(self, ctx, op):
+        _lower_fma(ctx, op, self)
 
 
 def _round4(x):
     return -(-x // 4) * 4
 
 
-def _check(ctx, plan):
+def _plan_fma(op, target, num_threads):
+    """The FMA strategy, the fallback: every supported dot, else a LoweringError saying why not."""
+    plan = FmaPlan(op, num_threads)
     kinds = (plan.a_kind, plan.b_kind)
     if plan.r_kind in ("f32", "f16", "bf16", "f64"):
         if not all(k in _FLOATS for k in kinds):
-            ctx.error(f"tl.dot of {plan.a_kind} x {plan.b_kind} -> {plan.r_kind} is not supported "
-                      "(fp8 and mixed int/float operands are not supported yet)")
+            _refuse(op, f"tl.dot of {plan.a_kind} x {plan.b_kind} -> {plan.r_kind} is not supported "
+                    "(fp8 and mixed int/float operands are not supported yet)")
         if plan.wide != all(k == "f64" for k in kinds):
-            ctx.error(f"tl.dot of {plan.a_kind} x {plan.b_kind} -> {plan.r_kind}: f64 needs f64 operands and result")
+            _refuse(op, f"tl.dot of {plan.a_kind} x {plan.b_kind} -> {plan.r_kind}: f64 needs f64 operands and result")
     elif plan.r_kind == "i32":
         if not all(k in _INTS for k in kinds):
-            ctx.error(f"tl.dot of {plan.a_kind} x {plan.b_kind} -> i32 needs integer operands")
+            _refuse(op, f"tl.dot of {plan.a_kind} x {plan.b_kind} -> i32 needs integer operands")
     else:
-        ctx.error(f"tl.dot with a {plan.r_kind} result is not supported")
+        _refuse(op, f"tl.dot with a {plan.r_kind} result is not supported")
+    return plan
+
+
+STRATEGIES.append(_plan_fma)
+
+
+def _refuse(op, message):
+    raise LoweringError(message, op.location)
 
 
 def _pool(ctx):
-    """The uvec4 workgroup array every dot of the kernel shares (sized for the largest one)."""
-    if ctx not in _POOLS:
-        words = max(_Plan(op).words for op in ctx.func.walk() if op.name == "tt.dot")
-        m = ctx.m
-        vec = m.type_vector(ctx.t_u32, 4)
-        var = m.variable(m.type_pointer(StorageClass.Workgroup, m.type_array(vec, words // 4)),
-                         StorageClass.Workgroup)
-        ctx.smem_other_bytes += words * 4
-        ctx.smem_reserve(ctx.smem_words)      # checks the limit with the pool included
-        _POOLS[ctx] = var
-    return _POOLS[ctx]
+    """The uvec4 workgroup array every FMA dot of the kernel shares (sized for the largest one)."""
+    words = max(p.words for p in ctx.dot_plans.values() if isinstance(p, FmaPlan))
+    return ctx.workgroup.variable("tt.dot operands", ctx.m.type_vector(ctx.t_u32, 4), words // 4,
+                                  "tt.dot operands")
 
 
 @register("tt.dot")
 def _dot(ctx, op):
-    plan = _Plan(op)
-    _check(ctx, plan)
+    """Lowered as the strategy chosen for it before encodings were assigned (lower/dot_strategy.py)."""
+    ctx.dot_plans[op].lower(ctx, op)
+
+
+def _lower_fma(ctx, op, plan):
     res = op.results[0]
     shape = tuple(res.type.shape)
     m = ctx.m
@@ -99,8 +109,8 @@ def _dot(ctx, op):
         ct = m.type_float(64)
     else:
         ct = ctx.t_f32
-    enc = L.dot_encoding(shape, 8 if plan.wide else 4, ctx.num_threads)
-    lay = L.layout_of(enc, shape)
+    enc = plan.encoding
+    lay = layout_of(enc, shape)
     acc = [_to_compute(ctx, x, plan.r_kind, ct) for x in ctx.tensor(op.operands[2], enc).regs]
     pool = _pool(ctx)
 
@@ -226,31 +236,11 @@ def _accumulate(ctx, pool, plan, lay, ct, acc):
     if unroll == plan.k:
         return steps(acc, 0, plan.k, None, None)
 
-    # for (kk = 0; kk < K; kk += unroll): acc = steps(acc, kk .. kk + unroll)
-    header, body, cont, merge = (ctx.new_label() for _ in range(4))
-    pre = ctx.label
-    ctx.branch(header)
-    ctx.start_block(header)
-    kk = ctx.f.phi(ctx.t_u32, (ctx.u32(0), pre))
-    phis = [ctx.f.phi(ct, (x, pre)) for x in acc]
-    count_pass(ctx)
-    cond = ctx.emit(Op.ULessThan, ctx.t_bool, kk, ctx.u32(plan.k))
-    ctx.emit(Op.LoopMerge, None, merge, cont, loop_control(ctx))
-    ctx.emit(Op.BranchConditional, None, cond, body, merge)
-    ctx.start_block(body)
-    kvec_a = ctx.emit(Op.IMul, ctx.t_u32, kk, ctx.u32(plan.a_row // 4))
-    kvec_b = ctx.emit(Op.IMul, ctx.t_u32, kk, ctx.u32(plan.b_row // 4))
-    new = steps(phis, 0, unroll, kvec_a, kvec_b)
-    ctx.branch(cont)
-    ctx.start_block(cont)
-    nxt = ctx.emit(Op.IAdd, ctx.t_u32, kk, ctx.u32(unroll))
-    ctx.branch(header)
-    ctx.f.add_incoming(kk, nxt, cont)
-    for p, y in zip(phis, new):
-        ctx.f.add_incoming(p, y, cont)
-    ctx.start_block(merge)
-    check_limit(ctx)
-    return phis
+    def k_steps(kk, acc):   # kk .. kk + unroll
+        kvec_a = ctx.emit(Op.IMul, ctx.t_u32, kk, ctx.u32(plan.a_row // 4))
+        kvec_b = ctx.emit(Op.IMul, ctx.t_u32, kk, ctx.u32(plan.b_row // 4))
+        return steps(acc, 0, unroll, kvec_a, kvec_b)
+    return counted_loop(ctx, ctx.t_u32, ctx.u32(0), ctx.u32(plan.k), ctx.u32(unroll), acc, k_steps, signed=False)
 
 
 def _vec_part(ctx, lay, strides):

@@ -28,22 +28,22 @@ class _Emit:
     def __init__(self, ctx, t):
         self.ctx, self.t = ctx, t
         self.info = ctx.m.type_info(t)
-        self.b = ctx.t_bool
+        self.t_bool = ctx.t_bool
 
     def op(self, spv, *xs, t=None):
         return self.ctx.emit(spv, self.t if t is None else t, *xs)
 
-    def g(self, inst, *xs, t=None):
+    def glsl(self, inst, *xs, t=None):
         return self.ctx.f.glsl(self.t if t is None else t, inst, *xs)
 
-    def c(self, v, t=None):
+    def const(self, v, t=None):
         return self.ctx.const(self.t if t is None else t, v)
 
     def sel(self, cond, a, b, t=None):
         return self.op(Op.Select, cond, a, b, t=t)
 
     def fma(self, a, b, c):
-        r = self.g(GLSL.Fma, a, b, c)
+        r = self.glsl(GLSL.Fma, a, b, c)
         self.ctx.m.decorate(r, Decoration.NoContraction)
         return r
 
@@ -55,9 +55,9 @@ class _Emit:
 
     def poly(self, x, coeffs):
         """Horner in FMA form, coefficients low degree first."""
-        p = self.c(coeffs[-1])
+        p = self.const(coeffs[-1])
         for k in reversed(coeffs[:-1]):
-            p = self.fma(p, x, self.c(k))
+            p = self.fma(p, x, self.const(k))
         return p
 
     def ucast(self, x):
@@ -67,17 +67,17 @@ class _Emit:
         return self.op(Op.Bitcast, x, t=self.ctx.t_f32)
 
     def lt(self, a, b):
-        return self.op(Op.FOrdLessThan, a, b, t=self.b)
+        return self.op(Op.FOrdLessThan, a, b, t=self.t_bool)
 
     def eq(self, a, b):
-        return self.op(Op.FOrdEqual, a, b, t=self.b)
+        return self.op(Op.FOrdEqual, a, b, t=self.t_bool)
 
     def isnan(self, x):
-        return self.op(Op.IsNan, x, t=self.b)
+        return self.op(Op.IsNan, x, t=self.t_bool)
 
     def finite(self, x):
-        bad = self.op(Op.LogicalOr, self.isnan(x), self.op(Op.IsInf, x, t=self.b), t=self.b)
-        return self.op(Op.LogicalNot, bad, t=self.b)
+        bad = self.op(Op.LogicalOr, self.isnan(x), self.op(Op.IsInf, x, t=self.t_bool), t=self.t_bool)
+        return self.op(Op.LogicalNot, bad, t=self.t_bool)
 
     def uint(self):
         return self.ctx.m.type_int(self.info.width, False)
@@ -93,14 +93,14 @@ def _glsl32(inst):
         if e.info.width == 16:
             f32 = e.ctx.t_f32
             wide = [e.op(Op.FConvert, x, t=f32) for x in xs]
-            return e.op(Op.FConvert, e.g(inst, *wide, t=f32))
-        return e.g(inst, *xs)
+            return e.op(Op.FConvert, e.glsl(inst, *wide, t=f32))
+        return e.glsl(inst, *xs)
     fn.transcendental = True
     return fn
 
 
 def _glsl(inst):
-    return lambda e, *xs: e.g(inst, *xs)
+    return lambda e, *xs: e.glsl(inst, *xs)
 
 
 # ---- accurate fp32 sequences (coefficients: tools/math_coeffs.py, float32, low degree first) ----
@@ -130,7 +130,7 @@ SINCOS_MAX = 105615.0   # |x| up to which the sequence is used (as CUDA's sinf f
 def _two_product(e, a, b):
     """(p, err) with p = a*b rounded and a*b = p + err exactly (Dekker; |a|, |b| < 2^115)."""
     def split(v):
-        c = e.exact(Op.FMul, v, e.c(4097.0))
+        c = e.exact(Op.FMul, v, e.const(4097.0))
         hi = e.exact(Op.FSub, c, e.exact(Op.FSub, c, v))
         return hi, e.exact(Op.FSub, v, hi)
     p = e.exact(Op.FMul, a, b)
@@ -164,19 +164,19 @@ def _exp2_df(e, hi, lo=None, p=None):
     f = hi - round(hi) is exact; 2^f = 1 + f q(f) on [-1/2, 1/2]; 2^n is applied as two exact
     power-of-two factors so that subnormal results round once."""
     u = e.ctx.t_u32
-    n = e.g(GLSL.RoundEven, hi)
+    n = e.glsl(GLSL.RoundEven, hi)
     if p is None:
         f = e.exact(Op.FSub, hi, n)
         if lo is not None:
             f = e.exact(Op.FAdd, f, lo)
-        p = e.fma(f, e.poly(f, EXP2_Q), e.c(1.0))
+        p = e.fma(f, e.poly(f, EXP2_Q), e.const(1.0))
     ni = e.op(Op.ConvertFToS, n, t=u)
     n1 = e.op(Op.ShiftRightArithmetic, ni, e.ctx.u32(1), t=u)
     n2 = e.op(Op.ISub, ni, n1, t=u)
     r = e.exact(Op.FMul, e.exact(Op.FMul, p, _pow2i(e, n1)), _pow2i(e, n2))
     # Outside [-151, 129] the result is 0 or inf (also where hi = +-inf makes lo NaN); NaN passes.
-    r = e.sel(e.op(Op.FOrdGreaterThan, hi, e.c(129.0), t=e.b), e.c(float("inf")), r)
-    return e.sel(e.lt(hi, e.c(-151.0)), e.c(0.0), r)
+    r = e.sel(e.op(Op.FOrdGreaterThan, hi, e.const(129.0), t=e.t_bool), e.const(float("inf")), r)
+    return e.sel(e.lt(hi, e.const(-151.0)), e.const(0.0), r)
 
 
 def _exp2(e, x):
@@ -186,57 +186,58 @@ def _exp2(e, x):
 
 def _scale_exp(e, n, r):
     """2^n e^r for integral n (an f32) and |r| <= 0.35: e^r = 1 + r + r^2 q(r)."""
-    p = e.exact(Op.FAdd, e.c(1.0), e.fma(e.exact(Op.FMul, r, r), e.poly(r, EXP_Q), r))
+    p = e.exact(Op.FAdd, e.const(1.0), e.fma(e.exact(Op.FMul, r, r), e.poly(r, EXP_Q), r))
     return _exp2_df(e, n, None, p)
 
 
 def _exp(e, x):
     # Cody-Waite: n = round(x log2 e), r = x - n ln2_hi - n ln2_lo (the first product exact).
     # Max 1 ulp measured over [-104, 89].
-    n = e.g(GLSL.RoundEven, e.exact(Op.FMul, x, e.c(1.4426950408889634)))
-    r = e.exact(Op.FSub, e.exact(Op.FSub, x, e.exact(Op.FMul, n, e.c(LN2[0]))), e.exact(Op.FMul, n, e.c(LN2[1])))
-    big = e.op(Op.FOrdGreaterThan, e.g(GLSL.FAbs, x), e.c(200.0), t=e.b)
+    n = e.glsl(GLSL.RoundEven, e.exact(Op.FMul, x, e.const(1.4426950408889634)))
+    r = e.exact(Op.FSub, e.exact(Op.FSub, x, e.exact(Op.FMul, n, e.const(LN2[0]))),
+                e.exact(Op.FMul, n, e.const(LN2[1])))
+    big = e.op(Op.FOrdGreaterThan, e.glsl(GLSL.FAbs, x), e.const(200.0), t=e.t_bool)
     # |x| > 200: n alone decides (0 or inf); keeps n's conversion to an integer in range.
-    return _scale_exp(e, e.sel(big, e.op(Op.FMul, x, e.c(1.5)), n), e.sel(big, e.c(0.0), r))
+    return _scale_exp(e, e.sel(big, e.op(Op.FMul, x, e.const(1.5)), n), e.sel(big, e.const(0.0), r))
 
 
 def _exp10(e, x):
     # n = round(x log2 10), r = x - n log10(2) in two parts, 10^x = 2^n e^(r ln 10). Max 1.5 ulp.
-    n = e.g(GLSL.RoundEven, e.exact(Op.FMul, x, e.c(3.321928094887362)))
-    r = e.exact(Op.FSub, e.exact(Op.FSub, x, e.exact(Op.FMul, n, e.c(LOG10_2[0]))),
-                e.exact(Op.FMul, n, e.c(LOG10_2[1])))
-    big = e.op(Op.FOrdGreaterThan, e.g(GLSL.FAbs, x), e.c(60.0), t=e.b)
-    return _scale_exp(e, e.sel(big, e.op(Op.FMul, x, e.c(4.0)), n),
-                      e.sel(big, e.c(0.0), e.exact(Op.FMul, r, e.c(LN10))))
+    n = e.glsl(GLSL.RoundEven, e.exact(Op.FMul, x, e.const(3.321928094887362)))
+    r = e.exact(Op.FSub, e.exact(Op.FSub, x, e.exact(Op.FMul, n, e.const(LOG10_2[0]))),
+                e.exact(Op.FMul, n, e.const(LOG10_2[1])))
+    big = e.op(Op.FOrdGreaterThan, e.glsl(GLSL.FAbs, x), e.const(60.0), t=e.t_bool)
+    return _scale_exp(e, e.sel(big, e.op(Op.FMul, x, e.const(4.0)), n),
+                      e.sel(big, e.const(0.0), e.exact(Op.FMul, r, e.const(LN10))))
 
 
 def _log_parts(e, x):
     """x > 0 finite -> (k, f, t) with x = 2^k (1 + f), 1 + f in [sqrt(1/2), sqrt(2)) and
     log(1 + f) = f + t, t = f^2 (-1/2 + f q(f)). Subnormal x is scaled by 2^23 first."""
     u = e.ctx.t_u32
-    sub = e.lt(x, e.c(2.0**-126))
-    xs = e.sel(sub, e.exact(Op.FMul, x, e.c(2.0**23)), x)
+    sub = e.lt(x, e.const(2.0**-126))
+    xs = e.sel(sub, e.exact(Op.FMul, x, e.const(2.0**23)), x)
     bits = e.ucast(xs)
     # The exponent of x relative to sqrt(1/2) (0x3F3504F3): the mantissa lands in [sqrt(1/2), sqrt(2)).
     k = e.op(Op.ShiftRightArithmetic, e.op(Op.ISub, bits, e.ctx.u32(0x3F3504F3), t=u), e.ctx.u32(23), t=u)
     m = e.fcast(e.op(Op.ISub, bits, e.op(Op.ShiftLeftLogical, k, e.ctx.u32(23), t=u), t=u))
-    kf = e.exact(Op.FSub, e.op(Op.ConvertSToF, k), e.sel(sub, e.c(23.0), e.c(0.0)))
-    f = e.exact(Op.FSub, m, e.c(1.0))
-    t = e.exact(Op.FMul, e.exact(Op.FMul, f, f), e.fma(f, e.poly(f, LOG_Q), e.c(-0.5)))
+    kf = e.exact(Op.FSub, e.op(Op.ConvertSToF, k), e.sel(sub, e.const(23.0), e.const(0.0)))
+    f = e.exact(Op.FSub, m, e.const(1.0))
+    t = e.exact(Op.FMul, e.exact(Op.FMul, f, f), e.fma(f, e.poly(f, LOG_Q), e.const(-0.5)))
     return kf, f, t
 
 
 def _log_specials(e, x, r):
-    r = e.sel(e.eq(x, e.c(float("inf"))), x, r)
-    r = e.sel(e.eq(x, e.c(0.0)), e.c(float("-inf")), r)
-    return e.sel(e.op(Op.FUnordLessThan, x, e.c(0.0), t=e.b), e.c(float("nan")), r)
+    r = e.sel(e.eq(x, e.const(float("inf"))), x, r)
+    r = e.sel(e.eq(x, e.const(0.0)), e.const(float("-inf")), r)
+    return e.sel(e.op(Op.FUnordLessThan, x, e.const(0.0), t=e.t_bool), e.const(float("nan")), r)
 
 
 def _log(e, x):
     # k ln2 + log1p(f), ln2 as hi + lo: max 1 ulp measured (subnormals to FLT_MAX).
     k, f, t = _log_parts(e, x)
-    r = e.exact(Op.FAdd, e.exact(Op.FMul, k, e.c(LN2[0])),
-                e.exact(Op.FAdd, f, e.exact(Op.FAdd, e.exact(Op.FMul, k, e.c(LN2[1])), t)))
+    r = e.exact(Op.FAdd, e.exact(Op.FMul, k, e.const(LN2[0])),
+                e.exact(Op.FAdd, f, e.exact(Op.FAdd, e.exact(Op.FMul, k, e.const(LN2[1])), t)))
     return _log_specials(e, x, r)
 
 
@@ -246,29 +247,30 @@ def _log2(e, x):
     k, f, t = _log_parts(e, x)
     fh = e.fcast(e.op(Op.BitwiseAnd, e.ucast(f), e.ctx.u32(0xFFFFF000), t=e.ctx.t_u32))
     fl = e.exact(Op.FSub, f, fh)
-    tail = e.exact(Op.FAdd, e.exact(Op.FMul, fl, e.c(LOG2E[0])), e.exact(Op.FMul, f, e.c(LOG2E[1])))
-    tail = e.exact(Op.FAdd, tail, e.exact(Op.FMul, t, e.c(1.4426950408889634)))
-    lg = e.exact(Op.FAdd, e.exact(Op.FMul, fh, e.c(LOG2E[0])), tail)
+    tail = e.exact(Op.FAdd, e.exact(Op.FMul, fl, e.const(LOG2E[0])), e.exact(Op.FMul, f, e.const(LOG2E[1])))
+    tail = e.exact(Op.FAdd, tail, e.exact(Op.FMul, t, e.const(1.4426950408889634)))
+    lg = e.exact(Op.FAdd, e.exact(Op.FMul, fh, e.const(LOG2E[0])), tail)
     return _log_specials(e, x, e.exact(Op.FAdd, k, lg))
 
 
 def _log10(e, x):
-    return e.exact(Op.FMul, _log2(e, x), e.c(0.30102999566398120))
+    return e.exact(Op.FMul, _log2(e, x), e.const(0.30102999566398120))
 
 
 def _tanh(e, x):
     # |x| < 0.75: x + x^3 q(x^2); else sign(x) (1 - 2 / (e^{2|x|} + 1)) with a refined
     # reciprocal (2|x| capped at 40, where the result is 1 in fp32). Max 2 ulp measured.
-    ax = e.g(GLSL.FAbs, x)
+    ax = e.glsl(GLSL.FAbs, x)
     x2 = e.exact(Op.FMul, x, x)
     small = e.fma(e.exact(Op.FMul, x, x2), e.poly(x2, TANH_Q), x)
-    a2 = e.exact(Op.FMul, ax, e.c(2.0))
-    w = e.exact(Op.FAdd, _exp(e, e.sel(e.op(Op.FOrdGreaterThan, a2, e.c(40.0), t=e.b), e.c(40.0), a2)), e.c(1.0))
-    y0 = e.op(Op.FDiv, e.c(1.0), w)
-    y = e.fma(e.fma(e.op(Op.FNegate, w), y0, e.c(1.0)), y0, y0)
-    large = _copysign(e, e.fma(e.c(-2.0), y, e.c(1.0)), x)
+    a2 = e.exact(Op.FMul, ax, e.const(2.0))
+    w = e.exact(Op.FAdd, _exp(e, e.sel(e.op(Op.FOrdGreaterThan, a2, e.const(40.0), t=e.t_bool), e.const(40.0), a2)),
+                e.const(1.0))
+    y0 = e.op(Op.FDiv, e.const(1.0), w)
+    y = e.fma(e.fma(e.op(Op.FNegate, w), y0, e.const(1.0)), y0, y0)
+    large = _copysign(e, e.fma(e.const(-2.0), y, e.const(1.0)), x)
     # NaN explicitly: NVIDIA's conversions and min/max turn it into numbers inside the sequence.
-    return e.sel(e.op(Op.IsNan, x, t=e.b), x, e.sel(e.lt(ax, e.c(0.75)), small, large))
+    return e.sel(e.op(Op.IsNan, x, t=e.t_bool), x, e.sel(e.lt(ax, e.const(0.75)), small, large))
 
 
 def _sincos(e, x, cos):
@@ -281,29 +283,29 @@ def _sincos(e, x, cos):
         d = e.ctx.m.type_float(64)
         ed = _Emit(e.ctx, d)
         xd = e.op(Op.FConvert, x, t=d)
-        kd = ed.g(GLSL.RoundEven, ed.exact(Op.FMul, xd, ed.c(0.6366197723675814)))
-        rd = ed.exact(Op.FSub, ed.exact(Op.FSub, xd, ed.exact(Op.FMul, kd, ed.c(PIO2_F64[0]))),
-                      ed.exact(Op.FMul, kd, ed.c(PIO2_F64[1])))
+        kd = ed.glsl(GLSL.RoundEven, ed.exact(Op.FMul, xd, ed.const(0.6366197723675814)))
+        rd = ed.exact(Op.FSub, ed.exact(Op.FSub, xd, ed.exact(Op.FMul, kd, ed.const(PIO2_F64[0]))),
+                      ed.exact(Op.FMul, kd, ed.const(PIO2_F64[1])))
         k, r = ed.op(Op.FConvert, kd, t=e.t), ed.op(Op.FConvert, rd, t=e.t)
     else:
         # 3-constant Cody-Waite in FMA form: exact where the device fuses Fma (NVIDIA).
-        k = e.g(GLSL.RoundEven, e.exact(Op.FMul, x, e.c(0.6366197466850281)))
+        k = e.glsl(GLSL.RoundEven, e.exact(Op.FMul, x, e.const(0.6366197466850281)))
         nk = e.op(Op.FNegate, k)
-        r = e.fma(nk, e.c(PIO2[2]), e.fma(nk, e.c(PIO2[1]), e.fma(nk, e.c(PIO2[0]), x)))
-    r = e.sel(e.eq(k, e.c(0.0)), x, r)   # keeps sin(-0) = -0
+        r = e.fma(nk, e.const(PIO2[2]), e.fma(nk, e.const(PIO2[1]), e.fma(nk, e.const(PIO2[0]), x)))
+    r = e.sel(e.eq(k, e.const(0.0)), x, r)   # keeps sin(-0) = -0
     r2 = e.exact(Op.FMul, r, r)
     s = e.fma(e.exact(Op.FMul, r, r2), e.poly(r2, SIN_Q), r)
-    c = e.fma(e.exact(Op.FMul, r2, r2), e.poly(r2, COS_Q), e.fma(e.c(-0.5), r2, e.c(1.0)))
+    c = e.fma(e.exact(Op.FMul, r2, r2), e.poly(r2, COS_Q), e.fma(e.const(-0.5), r2, e.const(1.0)))
     q = e.op(Op.ConvertFToS, k, t=u)
     if cos:
         q = e.op(Op.IAdd, q, e.ctx.u32(1), t=u)
-    odd = e.op(Op.INotEqual, e.op(Op.BitwiseAnd, q, e.ctx.u32(1), t=u), e.ctx.u32(0), t=e.b)
-    neg = e.op(Op.INotEqual, e.op(Op.BitwiseAnd, q, e.ctx.u32(2), t=u), e.ctx.u32(0), t=e.b)
+    odd = e.op(Op.INotEqual, e.op(Op.BitwiseAnd, q, e.ctx.u32(1), t=u), e.ctx.u32(0), t=e.t_bool)
+    neg = e.op(Op.INotEqual, e.op(Op.BitwiseAnd, q, e.ctx.u32(2), t=u), e.ctx.u32(0), t=e.t_bool)
     v = e.sel(odd, c, s)
     v = e.sel(neg, e.op(Op.FNegate, v), v)
-    near = e.op(Op.FOrdLessThanEqual, e.g(GLSL.FAbs, x), e.c(SINCOS_MAX), t=e.b)
-    far = e.g(GLSL.Cos if cos else GLSL.Sin, x)
-    far = e.sel(e.op(Op.IsInf, x, t=e.b), e.c(float("nan")), far)
+    near = e.op(Op.FOrdLessThanEqual, e.glsl(GLSL.FAbs, x), e.const(SINCOS_MAX), t=e.t_bool)
+    far = e.glsl(GLSL.Cos if cos else GLSL.Sin, x)
+    far = e.sel(e.op(Op.IsInf, x, t=e.t_bool), e.const(float("nan")), far)
     return e.sel(near, v, far)
 
 
@@ -317,16 +319,16 @@ def _pow_f64(e, ax, y):
     u64 = ctx.t_u64
     ed = _Emit(ctx, d)
     k, f, _ = _log_parts(e, ax)
-    m = ed.op(Op.FConvert, e.exact(Op.FAdd, f, e.c(1.0)), t=d)
-    s = ed.op(Op.FDiv, ed.exact(Op.FSub, m, ed.c(1.0)), ed.exact(Op.FAdd, m, ed.c(1.0)))
+    m = ed.op(Op.FConvert, e.exact(Op.FAdd, f, e.const(1.0)), t=d)
+    s = ed.op(Op.FDiv, ed.exact(Op.FSub, m, ed.const(1.0)), ed.exact(Op.FAdd, m, ed.const(1.0)))
     s2 = ed.exact(Op.FMul, s, s)
     series = ed.poly(s2, [1.0 / (2 * i + 1) for i in range(7)])
-    log2m = ed.exact(Op.FMul, ed.exact(Op.FMul, s, series), ed.c(2.8853900817779268))   # 2 / ln 2
+    log2m = ed.exact(Op.FMul, ed.exact(Op.FMul, s, series), ed.const(2.8853900817779268))   # 2 / ln 2
     t = ed.exact(Op.FMul, ed.op(Op.FConvert, y, t=d), ed.exact(Op.FAdd, ed.op(Op.FConvert, k, t=d), log2m))
-    t = ed.sel(ed.op(Op.FOrdGreaterThan, t, ed.c(200.0), t=ctx.t_bool), ed.c(200.0), t)
-    t = ed.sel(ed.lt(t, ed.c(-200.0)), ed.c(-200.0), t)
-    n = ed.g(GLSL.RoundEven, t)
-    g = ed.exact(Op.FMul, ed.exact(Op.FSub, t, n), ed.c(0.6931471805599453))
+    t = ed.sel(ed.op(Op.FOrdGreaterThan, t, ed.const(200.0), t=ctx.t_bool), ed.const(200.0), t)
+    t = ed.sel(ed.lt(t, ed.const(-200.0)), ed.const(-200.0), t)
+    n = ed.glsl(GLSL.RoundEven, t)
+    g = ed.exact(Op.FMul, ed.exact(Op.FSub, t, n), ed.const(0.6931471805599453))
     fact = [1.0]
     for i in range(1, 12):
         fact.append(fact[-1] / i)
@@ -359,59 +361,59 @@ def _precise_div(e, a, b):
     # by 2^(ea - eb) in two exact factors. Zero, infinite or NaN operands take the plain quotient.
     if e.info.width != 32:
         q = e.op(Op.FDiv, a, b)
-        r = e.op(Op.FDiv, e.c(1.0), b)
+        r = e.op(Op.FDiv, e.const(1.0), b)
         res = e.fma(e.op(Op.FNegate, b), q, a)
-        use = e.op(Op.LogicalAnd, e.finite(res), e.op(Op.FOrdNotEqual, res, e.c(0.0), t=e.b), t=e.b)
+        use = e.op(Op.LogicalAnd, e.finite(res), e.op(Op.FOrdNotEqual, res, e.const(0.0), t=e.t_bool), t=e.t_bool)
         return e.sel(use, e.fma(res, r, q), q)
     u = e.ctx.t_u32
 
     def exponent(v):   # biased exponent, clamped so that 2^(127 - it) is a normal float
         biased = e.op(Op.BitwiseAnd, e.op(Op.ShiftRightLogical, e.ucast(v), e.ctx.u32(23), t=u), e.ctx.u32(255), t=u)
-        return e.g(GLSL.UClamp, biased, e.ctx.u32(1), e.ctx.u32(253), t=u)
+        return e.glsl(GLSL.UClamp, biased, e.ctx.u32(1), e.ctx.u32(253), t=u)
 
     ea, eb = exponent(a), exponent(b)
     sa, sb = (e.fcast(e.op(Op.ShiftLeftLogical, e.op(Op.ISub, e.ctx.u32(254), v, t=u), e.ctx.u32(23), t=u))
               for v in (ea, eb))
     an, bn = e.exact(Op.FMul, a, sa), e.exact(Op.FMul, b, sb)   # both in [2^-23, 4)
     q = e.op(Op.FDiv, an, bn)
-    y0 = e.op(Op.FDiv, e.c(1.0), bn)
-    y = e.fma(e.fma(e.op(Op.FNegate, bn), y0, e.c(1.0)), y0, y0)
+    y0 = e.op(Op.FDiv, e.const(1.0), bn)
+    y = e.fma(e.fma(e.op(Op.FNegate, bn), y0, e.const(1.0)), y0, y0)
     q1 = e.fma(_residual(e, an, bn, q), y, q)
     q2 = e.fma(_residual(e, an, bn, q1), y, q1)
     d = e.op(Op.ISub, ea, eb, t=u)
     d1 = e.op(Op.ShiftRightArithmetic, d, e.ctx.u32(1), t=u)
     r = e.exact(Op.FMul, e.exact(Op.FMul, q2, _pow2i(e, d1)), _pow2i(e, e.op(Op.ISub, d, d1, t=u)))
-    regular = e.op(Op.LogicalAnd, e.finite(a), e.finite(b), t=e.b)
-    nonzero = e.op(Op.LogicalAnd, e.op(Op.FOrdNotEqual, a, e.c(0.0), t=e.b),
-                   e.op(Op.FOrdNotEqual, b, e.c(0.0), t=e.b), t=e.b)
-    return e.sel(e.op(Op.LogicalAnd, regular, nonzero, t=e.b), r, e.op(Op.FDiv, a, b))
+    regular = e.op(Op.LogicalAnd, e.finite(a), e.finite(b), t=e.t_bool)
+    nonzero = e.op(Op.LogicalAnd, e.op(Op.FOrdNotEqual, a, e.const(0.0), t=e.t_bool),
+                   e.op(Op.FOrdNotEqual, b, e.const(0.0), t=e.t_bool), t=e.t_bool)
+    return e.sel(e.op(Op.LogicalAnd, regular, nonzero, t=e.t_bool), r, e.op(Op.FDiv, a, b))
 
 
 def _precise_sqrt(e, x):
-    s = e.g(GLSL.Sqrt, x)
+    s = e.glsl(GLSL.Sqrt, x)
     if e.info.width == 32:   # exact residual x - s^2 (Dekker: Fma need not be fused)
         p, err = _two_product(e, s, s)
         res = e.exact(Op.FSub, e.exact(Op.FSub, x, p), err)
     else:
         res = e.fma(e.op(Op.FNegate, s), s, x)
-    use = e.op(Op.LogicalAnd, e.finite(res), e.op(Op.FOrdNotEqual, res, e.c(0.0), t=e.b), t=e.b)
-    use = e.op(Op.LogicalAnd, use, e.op(Op.FOrdGreaterThan, s, e.c(0.0), t=e.b), t=e.b)
+    use = e.op(Op.LogicalAnd, e.finite(res), e.op(Op.FOrdNotEqual, res, e.const(0.0), t=e.t_bool), t=e.t_bool)
+    use = e.op(Op.LogicalAnd, use, e.op(Op.FOrdGreaterThan, s, e.const(0.0), t=e.t_bool), t=e.t_bool)
     step = e.op(Op.FDiv, res, e.op(Op.FAdd, s, s))
     return e.sel(use, e.op(Op.FAdd, s, step), s)
 
 
 def _round_half_away(e, x):
     # GLSL Round leaves the direction of .5 to the implementation; C round() goes away from 0.
-    t = e.g(GLSL.Trunc, x)
-    frac = e.g(GLSL.FAbs, e.op(Op.FSub, x, t))
-    away = e.op(Op.FOrdGreaterThanEqual, frac, e.c(0.5), t=e.b)
-    return e.sel(away, e.op(Op.FAdd, t, e.g(GLSL.FSign, x)), t)
+    t = e.glsl(GLSL.Trunc, x)
+    frac = e.glsl(GLSL.FAbs, e.op(Op.FSub, x, t))
+    away = e.op(Op.FOrdGreaterThanEqual, frac, e.const(0.5), t=e.t_bool)
+    return e.sel(away, e.op(Op.FAdd, t, e.glsl(GLSL.FSign, x)), t)
 
 
 def _copysign(e, x, y):
     u = e.uint()
-    sign = e.c(1 << (e.info.width - 1), u)
-    mag = e.op(Op.BitwiseAnd, e.op(Op.Bitcast, x, t=u), e.c((1 << (e.info.width - 1)) - 1, u), t=u)
+    sign = e.const(1 << (e.info.width - 1), u)
+    mag = e.op(Op.BitwiseAnd, e.op(Op.Bitcast, x, t=u), e.const((1 << (e.info.width - 1)) - 1, u), t=u)
     s = e.op(Op.BitwiseAnd, e.op(Op.Bitcast, y, t=u), sign, t=u)
     return e.op(Op.Bitcast, e.op(Op.BitwiseOr, mag, s, t=u))
 
@@ -423,29 +425,30 @@ def _pow_with(core):
 def _pow(e, x, y, core):
     # GLSL Pow is undefined for x < 0 and for x = 0, y <= 0: compute |x|^y and fix the sign and
     # the special cases as C pow does.
-    ax = e.g(GLSL.FAbs, x)
+    ax = e.glsl(GLSL.FAbs, x)
     r = core(e, ax, y)
-    r = e.sel(e.eq(ax, e.c(1.0)), e.c(1.0), r)   # (-1)^+-inf = 1, as C pow
-    y_int = e.eq(e.g(GLSL.Trunc, y), y)
-    half = e.op(Op.FMul, y, e.c(0.5))
-    y_odd = e.op(Op.LogicalAnd, y_int, e.op(Op.FOrdNotEqual, e.g(GLSL.Trunc, half), half, t=e.b), t=e.b)
-    zero = e.eq(ax, e.c(0.0))
-    r = e.sel(zero, e.sel(e.lt(y, e.c(0.0)), e.c(float("inf")), e.c(0.0)), r)
-    neg = e.lt(x, e.c(0.0))
-    neg = e.op(Op.LogicalOr, neg, e.op(Op.LogicalAnd, zero, e.lt(_copysign(e, e.c(1.0), x), e.c(0.0)), t=e.b), t=e.b)
-    r = e.sel(e.op(Op.LogicalAnd, neg, y_odd, t=e.b), e.op(Op.FNegate, r), r)
-    bad = e.op(Op.LogicalAnd, e.lt(x, e.c(0.0)), e.op(Op.LogicalNot, y_int, t=e.b), t=e.b)
-    bad = e.op(Op.LogicalAnd, bad, e.finite(x), t=e.b)
-    r = e.sel(bad, e.c(float("nan")), r)
-    one = e.op(Op.LogicalOr, e.eq(y, e.c(0.0)), e.eq(x, e.c(1.0)), t=e.b)
-    return e.sel(one, e.c(1.0), r)
+    r = e.sel(e.eq(ax, e.const(1.0)), e.const(1.0), r)   # (-1)^+-inf = 1, as C pow
+    y_int = e.eq(e.glsl(GLSL.Trunc, y), y)
+    half = e.op(Op.FMul, y, e.const(0.5))
+    y_odd = e.op(Op.LogicalAnd, y_int, e.op(Op.FOrdNotEqual, e.glsl(GLSL.Trunc, half), half, t=e.t_bool), t=e.t_bool)
+    zero = e.eq(ax, e.const(0.0))
+    r = e.sel(zero, e.sel(e.lt(y, e.const(0.0)), e.const(float("inf")), e.const(0.0)), r)
+    neg = e.lt(x, e.const(0.0))
+    neg = e.op(Op.LogicalOr, neg, e.op(Op.LogicalAnd, zero, e.lt(_copysign(e, e.const(1.0), x), e.const(0.0)), t=e.t_bool),
+               t=e.t_bool)
+    r = e.sel(e.op(Op.LogicalAnd, neg, y_odd, t=e.t_bool), e.op(Op.FNegate, r), r)
+    bad = e.op(Op.LogicalAnd, e.lt(x, e.const(0.0)), e.op(Op.LogicalNot, y_int, t=e.t_bool), t=e.t_bool)
+    bad = e.op(Op.LogicalAnd, bad, e.finite(x), t=e.t_bool)
+    r = e.sel(bad, e.const(float("nan")), r)
+    one = e.op(Op.LogicalOr, e.eq(y, e.const(0.0)), e.eq(x, e.const(1.0)), t=e.t_bool)
+    return e.sel(one, e.const(1.0), r)
 
 
 def _accurate_pow(e, ax, y):
     r = _pow_f64(e, ax, y) if e.ctx.target.has_float64 else _pow_f32(e, ax, y)
     # The exponent extraction sees inf and NaN as large finite numbers.
-    r = e.sel(e.eq(ax, e.c(float("inf"))), e.sel(e.lt(y, e.c(0.0)), e.c(0.0), ax), r)
-    return e.sel(e.op(Op.LogicalOr, e.isnan(ax), e.isnan(y), t=e.b), e.c(float("nan")), r)
+    r = e.sel(e.eq(ax, e.const(float("inf"))), e.sel(e.lt(y, e.const(0.0)), e.const(0.0), ax), r)
+    return e.sel(e.op(Op.LogicalOr, e.isnan(ax), e.isnan(y), t=e.t_bool), e.const(float("nan")), r)
 
 
 def _powi(e, x, n):
@@ -455,37 +458,37 @@ def _powi(e, x, n):
 
 def _log1p(e, x):
     # log(u) * x / (u - 1) with u = 1 + x corrects the rounding of 1 + x (Goldberg's trick).
-    u = e.exact(Op.FAdd, e.c(1.0), x)
-    d = e.exact(Op.FSub, u, e.c(1.0))
+    u = e.exact(Op.FAdd, e.const(1.0), x)
+    d = e.exact(Op.FSub, u, e.const(1.0))
     lg = _log(e, u)
     r = e.op(Op.FMul, lg, e.op(Op.FDiv, x, d))
-    return e.sel(e.eq(d, e.c(0.0)), x, e.sel(e.finite(u), r, lg))
+    return e.sel(e.eq(d, e.const(0.0)), x, e.sel(e.finite(u), r, lg))
 
 
 def _expm1(e, x):
     # (u - 1) * x / log(u) with u = exp(x) (Kahan's trick); exact x where u rounds to 1.
     u = _exp(e, x)
-    d = e.exact(Op.FSub, u, e.c(1.0))
+    d = e.exact(Op.FSub, u, e.const(1.0))
     lg = _log(e, u)
     r = e.op(Op.FMul, d, e.op(Op.FDiv, x, lg))
-    r = e.sel(e.eq(u, e.c(1.0)), x, r)
-    return e.sel(e.op(Op.LogicalOr, e.eq(d, e.c(-1.0)), e.op(Op.IsInf, u, t=e.b), t=e.b), d, r)
+    r = e.sel(e.eq(u, e.const(1.0)), x, r)
+    return e.sel(e.op(Op.LogicalOr, e.eq(d, e.const(-1.0)), e.op(Op.IsInf, u, t=e.t_bool), t=e.t_bool), d, r)
 
 
 def _fast_log10(e, x):
-    return e.op(Op.FMul, _glsl32(GLSL.Log2)(e, x), e.c(0.30102999566398120))
+    return e.op(Op.FMul, _glsl32(GLSL.Log2)(e, x), e.const(0.30102999566398120))
 
 
 def _fast_exp10(e, x):
-    return _glsl32(GLSL.Exp2)(e, e.op(Op.FMul, x, e.c(3.3219280948873623)))
+    return _glsl32(GLSL.Exp2)(e, e.op(Op.FMul, x, e.const(3.3219280948873623)))
 
 
 def _cbrt(e, x):
     # |x|^(1/3) with the sign restored, then one Newton step r -= (r^3 - x) / (3 r^2).
-    r = _copysign(e, _glsl32(GLSL.Pow)(e, e.g(GLSL.FAbs, x), e.c(1.0 / 3.0)), x)
+    r = _copysign(e, _glsl32(GLSL.Pow)(e, e.glsl(GLSL.FAbs, x), e.const(1.0 / 3.0)), x)
     r2 = e.op(Op.FMul, r, r)
-    step = e.op(Op.FDiv, e.fma(r2, r, e.op(Op.FNegate, x)), e.op(Op.FMul, r2, e.c(3.0)))
-    ok = e.op(Op.LogicalAnd, e.finite(step), e.op(Op.FOrdNotEqual, r, e.c(0.0), t=e.b), t=e.b)
+    step = e.op(Op.FDiv, e.fma(r2, r, e.op(Op.FNegate, x)), e.op(Op.FMul, r2, e.const(3.0)))
+    ok = e.op(Op.LogicalAnd, e.finite(step), e.op(Op.FOrdNotEqual, r, e.const(0.0), t=e.t_bool), t=e.t_bool)
     return e.sel(ok, e.op(Op.FSub, r, step), r)
 
 
@@ -500,23 +503,23 @@ def _erf(e, x):
     coeffs = [-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806,
               0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277]
     taylor = [1.0, -1.0 / 3, 1.0 / 10, -1.0 / 42, 1.0 / 216, -1.0 / 1320]
-    ax = e.g(GLSL.FAbs, x)
-    t = e.op(Op.FDiv, e.c(1.0), e.fma(e.c(0.5), ax, e.c(1.0)))
-    p = e.c(coeffs[-1])
+    ax = e.glsl(GLSL.FAbs, x)
+    t = e.op(Op.FDiv, e.const(1.0), e.fma(e.const(0.5), ax, e.const(1.0)))
+    p = e.const(coeffs[-1])
     for k in reversed(coeffs[:-1]):
-        p = e.fma(p, t, e.c(k))
+        p = e.fma(p, t, e.const(k))
     erfc = e.op(Op.FMul, t, _exp(e, e.op(Op.FSub, p, e.op(Op.FMul, ax, ax))))
-    big = _copysign(e, e.op(Op.FSub, e.c(1.0), erfc), x)
+    big = _copysign(e, e.op(Op.FSub, e.const(1.0), erfc), x)
     x2 = e.op(Op.FMul, x, x)
-    s = e.c(taylor[-1])
+    s = e.const(taylor[-1])
     for k in reversed(taylor[:-1]):
-        s = e.fma(s, x2, e.c(k))
-    small = e.op(Op.FMul, e.op(Op.FMul, x, e.c(1.1283791670955126)), s)
-    return e.sel(e.lt(ax, e.c(0.5)), small, big)
+        s = e.fma(s, x2, e.const(k))
+    small = e.op(Op.FMul, e.op(Op.FMul, x, e.const(1.1283791670955126)), s)
+    return e.sel(e.lt(ax, e.const(0.5)), small, big)
 
 
 def _saturate(e, x):
-    return e.sel(e.isnan(x), e.c(0.0), e.g(GLSL.FClamp, x, e.c(0.0), e.c(1.0)))
+    return e.sel(e.isnan(x), e.const(0.0), e.glsl(GLSL.FClamp, x, e.const(0.0), e.const(1.0)))
 
 
 # ---- integer bit functions (GLSL FindUMsb/FindILsb and OpBitCount are 32-bit only) ------------
@@ -535,10 +538,10 @@ def _clz(e, x):
     u = e.ctx.t_u32
     parts = _to_u32_parts(e, x)
     # 31 - FindUMsb(v) counts v's leading zeros in 32 bits (FindUMsb(0) = -1 gives 32).
-    counts = [e.op(Op.ISub, e.ctx.u32(31), e.g(GLSL.FindUMsb, p, t=u), t=u) for p in parts]
+    counts = [e.op(Op.ISub, e.ctx.u32(31), e.glsl(GLSL.FindUMsb, p, t=u), t=u) for p in parts]
     n = counts[0]
     if len(parts) == 2:
-        hi_zero = e.op(Op.IEqual, parts[1], e.ctx.u32(0), t=e.b)
+        hi_zero = e.op(Op.IEqual, parts[1], e.ctx.u32(0), t=e.t_bool)
         n = e.sel(hi_zero, e.op(Op.IAdd, counts[0], e.ctx.u32(32), t=u), counts[1], t=u)
     elif e.info.width < 32:
         n = e.op(Op.ISub, n, e.ctx.u32(32 - e.info.width), t=u)
@@ -551,10 +554,10 @@ def _ctz(e, x):
     w = min(32, e.info.width)
 
     def one(p, width):
-        lsb = e.g(GLSL.FindILsb, p, t=u)
-        return e.sel(e.op(Op.IEqual, p, e.ctx.u32(0), t=e.b), e.ctx.u32(width), lsb, t=u)
+        lsb = e.glsl(GLSL.FindILsb, p, t=u)
+        return e.sel(e.op(Op.IEqual, p, e.ctx.u32(0), t=e.t_bool), e.ctx.u32(width), lsb, t=u)
     if len(parts) == 2:
-        lo_zero = e.op(Op.IEqual, parts[0], e.ctx.u32(0), t=e.b)
+        lo_zero = e.op(Op.IEqual, parts[0], e.ctx.u32(0), t=e.t_bool)
         return e.sel(lo_zero, e.op(Op.IAdd, one(parts[1], 32), e.ctx.u32(32), t=u), one(parts[0], 32), t=u)
     return one(parts[0], w)
 
@@ -574,7 +577,7 @@ def _mulhi(signed):
 
 
 def _iabs(e, x):
-    return e.g(GLSL.SAbs, x)
+    return e.glsl(GLSL.SAbs, x)
 
 
 FUNCS = {
@@ -585,7 +588,7 @@ FUNCS = {
     "fast_exp": _glsl32(GLSL.Exp), "fast_log": _glsl32(GLSL.Log),
     # tl.exp / tl.exp2 on fp32: what Triton's CUDA backend emits (ex2.approx of x * log2(e)), so
     # kernels like softmax cost what they cost there; libdevice's exp/exp2 above stay accurate.
-    "exp_approx": _f32(lambda e, x: e.g(GLSL.Exp2, e.op(Op.FMul, x, e.c(1.4426950408889634)))),
+    "exp_approx": _f32(lambda e, x: e.glsl(GLSL.Exp2, e.op(Op.FMul, x, e.const(1.4426950408889634)))),
     "exp2_approx": _glsl32(GLSL.Exp2),
     "fast_log2": _glsl32(GLSL.Log2), "fast_sin": _glsl32(GLSL.Sin), "fast_cos": _glsl32(GLSL.Cos),
     "fast_log10": _fast_log10, "fast_exp10": _fast_exp10,
@@ -603,7 +606,7 @@ FUNCS = {
     "fmod": lambda e, a, b: e.op(Op.FRem, a, b), "saturate": _saturate,
     "div_rn": _precise_div, "sqrt_rn": _precise_sqrt,
     "fast_div": lambda e, a, b: e.op(Op.FDiv, a, b),
-    "rcp_rn": lambda e, x: _precise_div(e, e.c(1.0), x),
+    "rcp_rn": lambda e, x: _precise_div(e, e.const(1.0), x),
     "clz": _clz, "ctz": _ctz, "popc": _popc, "umulhi": _mulhi(False), "mulhi": _mulhi(True),
     "abs": _iabs,
 }
@@ -681,9 +684,9 @@ def _classify(ctx, op, base):
         if base.startswith("isnan"):
             b = e.isnan(x)
         elif base.startswith("isinf"):
-            b = e.op(Op.IsInf, x, t=e.b)
+            b = e.op(Op.IsInf, x, t=e.t_bool)
         elif base.startswith("signbit"):
-            b = e.lt(_copysign(e, e.c(1.0), x), e.c(0.0))
+            b = e.lt(_copysign(e, e.const(1.0), x), e.const(0.0))
         else:
             b = e.finite(x)
         return ctx.emit(Op.Select, rtype, b, ctx.const(rtype, 1), ctx.const(rtype, 0))
@@ -697,6 +700,6 @@ def _clampf(ctx, op):
     def fn(rtype, x, lo, hi):
         e = _Emit(ctx, rtype)
         # NMin/NMax: a NaN x gives a bound, as Triton's clamp with propagate_nan=NONE does.
-        r = e.g(GLSL.NMin, e.g(GLSL.NMax, x, lo), hi)
+        r = e.glsl(GLSL.NMin, e.glsl(GLSL.NMax, x, lo), hi)
         return e.sel(e.isnan(x), x, r) if propagate else r
     elementwise(ctx, op, fn)

@@ -13,31 +13,22 @@ from __future__ import annotations
 
 from math import gcd
 
-from jitspv.lower import layout as L
-from jitspv.lower.context import DTensor, aligned, row_major
+from jitspv.lower.layout import Blocked
+from jitspv.lower.movement import row_major
+from jitspv.lower.values import DTensor, aligned
 from jitspv.lower.registry import register
-from jitspv.lower.ttir_access import attr, bits, type_name
+from jitspv.lower.rules.common import bf16_bits, elementwise
+from jitspv.lower.ttir_access import attr, bits, elem_bytes, pointee, type_name
 from jitspv.lower.spirv.grammar import Op, StorageClass, Capability, MemorySemantics, Scope
 
 PSB = StorageClass.PhysicalStorageBuffer
 MAX_ACCESS_BYTES = 16
 
 
-def _pointee(t):
-    p = t.element if t.is_tensor else t
-    return p.pointee
-
-
-def _elem_bytes(ctx, pointee):
-    if pointee.is_pointer:
-        return 8
-    return max(1, bits(pointee) // 8)
-
-
 @register("tt.addptr")
 def _addptr(ctx, op):
     res = op.results[0]
-    esize = _elem_bytes(ctx, _pointee(res.type))
+    esize = elem_bytes(pointee(res.type))
     off_type = ctx.stype(op.operands[1].type)
     widen = ctx.m.type_info(off_type).width < 64
 
@@ -47,13 +38,11 @@ def _addptr(ctx, op):
         if esize != 1:
             off = ctx.emit(Op.IMul, ctx.t_u64, off, ctx.m.const(ctx.t_u64, esize))
         return ctx.emit(Op.IAdd, ctx.t_u64, p, off)
-    from jitspv.lower.rules.common import elementwise
     elementwise(ctx, op, fn)
 
 
 @register("tt.int_to_ptr", "tt.ptr_to_int")
 def _ptr_int(ctx, op):
-    from jitspv.lower.rules.common import elementwise
     elementwise(ctx, op, lambda rtype, x: x if rtype == ctx.m.type_of(x) else ctx.emit(Op.UConvert, rtype, x))
 
 
@@ -61,12 +50,12 @@ def _ptr_int(ctx, op):
 class _Access:
     """How registers of one TTIR element type travel to and from memory."""
 
-    def __init__(self, ctx, pointee):
+    def __init__(self, ctx, elem_type):
         self.ctx = ctx
         m = ctx.m
-        self.reg_type = ctx.stype(pointee)
-        self.esize = _elem_bytes(ctx, pointee)
-        name = type_name(pointee)
+        self.reg_type = ctx.stype(elem_type)
+        self.esize = elem_bytes(elem_type)
+        name = type_name(elem_type)
         self.kind = name
         if name in ("i1", "i8"):
             ctx.m.capability(Capability.StorageBuffer8BitAccess)
@@ -94,7 +83,8 @@ class _Access:
         if self.kind == "i1":
             return ctx.emit(Op.Select, self.mem_type, x, ctx.m.const(self.mem_type, 1), ctx.m.const(self.mem_type, 0))
         if self.kind == "bf16":
-            return _f32_to_bf16_bits(ctx, x, self.mem_type)
+            high = ctx.emit(Op.ShiftRightLogical, ctx.t_u32, bf16_bits(ctx, x), ctx.u32(16))
+            return ctx.emit(Op.UConvert, self.mem_type, high)
         return x
 
     def load(self, addr, v):
@@ -144,19 +134,8 @@ class _Access:
         ctx.emit(Op.Store, None, p, val, *aligned(nbytes))
 
 
-def _f32_to_bf16_bits(ctx, x, u16):
-    """Round-to-nearest-even f32 -> bf16 bit pattern; NaN stays a (quiet) NaN."""
-    u = ctx.t_u32
-    bits = ctx.emit(Op.Bitcast, u, x)
-    lsb = ctx.emit(Op.BitwiseAnd, u, ctx.emit(Op.ShiftRightLogical, u, bits, ctx.u32(16)), ctx.u32(1))
-    rounded = ctx.emit(Op.IAdd, u, bits, ctx.emit(Op.IAdd, u, lsb, ctx.u32(0x7FFF)))
-    nan = ctx.emit(Op.IsNan, ctx.t_bool, x)
-    rounded = ctx.emit(Op.Select, u, nan, ctx.emit(Op.BitwiseOr, u, bits, ctx.u32(0x400000)), rounded)
-    return ctx.emit(Op.UConvert, u16, ctx.emit(Op.ShiftRightLogical, u, rounded, ctx.u32(16)))
-
-
 def _fast_dim(enc):
-    if isinstance(enc, L.Blocked):
+    if isinstance(enc, Blocked):
         return enc.order[0]
     inner = _fast_dim(enc.parent)
     if inner is None or inner == enc.dim:
@@ -203,7 +182,7 @@ def _checked(ctx, op, ptr, addr, nbytes, access, skipped):
 def _load(ctx, op):
     res = op.results[0]
     ptr = op.operands[0]
-    acc = _Access(ctx, _pointee(ptr.type))
+    acc = _Access(ctx, pointee(ptr.type))
     if not res.type.is_tensor:
         addr, other = ctx.scalar(ptr), None
         if len(op.operands) > 1:
@@ -238,7 +217,7 @@ def _load(ctx, op):
 @register("tt.store")
 def _store(ctx, op):
     ptr, val = op.operands[0], op.operands[1]
-    acc = _Access(ctx, _pointee(ptr.type))
+    acc = _Access(ctx, pointee(ptr.type))
     if not ptr.type.is_tensor:
         # Every invocation holds the scalar; one stores it (Triton's semantics: once per program).
         p, x = ctx.scalar(ptr), ctx.scalar(val)
@@ -293,13 +272,13 @@ class _Atomic:
     Exchange and compare-exchange of floats run on the same-width unsigned int (bit patterns), so
     they need no float-atomics feature; float add needs SPV_EXT_shader_atomic_float_add."""
 
-    def __init__(self, ctx, op, pointee, kind):
+    def __init__(self, ctx, op, elem_type, kind):
         self.ctx = ctx
         m = ctx.m
-        name = type_name(pointee)
+        name = type_name(elem_type)
         what = f"{op.name} {kind}" if kind else op.name
-        self.reg_type = ctx.stype(pointee)
-        width = bits(pointee) if not pointee.is_pointer else 64
+        self.reg_type = ctx.stype(elem_type)
+        width = bits(elem_type)
         info = m.type_info(self.reg_type)
         if width not in (32, 64) or name == "i1":
             ctx.error(f"{what} on {name} is not supported (atomics need 32- or 64-bit elements)")
@@ -359,7 +338,7 @@ def _share_from(ctx, cond, indices, regs, rtype, numel):
     """Every invocation gets the registers that the invocations where `cond` holds computed:
     those write them to workgroup memory at `indices`, all read back (barrier before and after)."""
     nw = ctx.word_count(rtype)
-    ctx.smem_reserve(numel * nw)
+    ctx.workgroup.scratch(numel * nw, "atomic result sharing")
 
     def at(idx, w):
         return idx if w == 0 else ctx.emit(Op.IAdd, ctx.t_u32, idx, ctx.u32(w * numel))
@@ -367,17 +346,18 @@ def _share_from(ctx, cond, indices, regs, rtype, numel):
     def write():
         for idx, x in zip(indices, regs):
             for w, word in enumerate(ctx.to_words(rtype, x)):
-                ctx.emit(Op.Store, None, ctx.smem_ptr(at(idx, w)), word)
+                ctx.emit(Op.Store, None, ctx.workgroup.scratch_ptr(at(idx, w)), word)
     ctx.barrier()
     ctx.if_then(cond, write)
     ctx.barrier(device=True)   # readers also see what the atomic's acquire made visible
-    return [ctx.from_words(rtype, [ctx.emit(Op.Load, ctx.t_u32, ctx.smem_ptr(at(idx, w))) for w in range(nw)])
+    return [ctx.from_words(rtype, [ctx.emit(Op.Load, ctx.t_u32, ctx.workgroup.scratch_ptr(at(idx, w)))
+                                   for w in range(nw)])
             for idx in indices]
 
 
 def _lower_atomic(ctx, op, kind, ptr, values, comparators, mask):
     res = op.results[0]
-    atomic = _Atomic(ctx, op, _pointee(ptr.type), kind)
+    atomic = _Atomic(ctx, op, pointee(ptr.type), kind)
     zero = ctx.m.const_null(atomic.reg_type)
     used = _is_used(ctx, res)
     if not ptr.type.is_tensor:

@@ -12,7 +12,7 @@ no barrier, no workgroup memory.
 """
 from __future__ import annotations
 
-from jitspv.lower.context import row_major
+from jitspv.lower.movement import row_major
 from jitspv.lower.kernel import PRINT_CAPACITY, PRINT_HEADER_BYTES, PRINT_RECORD_WORDS
 from jitspv.lower.registry import register
 from jitspv.lower.spirv.grammar import BuiltIn, MemoryAccess, Op, StorageClass, Scope

@@ -3,18 +3,18 @@
 Three levels, as on CUDA: registers of one invocation are folded first; then invocations along
 the axis that share a subgroup exchange partials with subgroup shuffles (butterfly, so every
 lane ends with the total); partials of different subgroups meet in workgroup memory: words of
-the reduction's own when small (one barrier, see _Plan), else the shared scratch (two barriers).
+the reduction's own when small (one barrier, see _OwnWords), else the shared scratch (two barriers).
 """
 from __future__ import annotations
 
-import weakref
-
-from jitspv.lower import layout as L
-from jitspv.lower.context import DTensor, row_major, _numel
+from jitspv.lower.layout import Slice, layout_of
+from jitspv.lower.movement import numel, row_major
+from jitspv.lower.values import DTensor
 from jitspv.lower.registry import register
 from jitspv.lower.ttir_access import attr
 from jitspv.lower.spirv.grammar import Op, Scope, StorageClass
 from jitspv.ttir import ir
+from jitspv.lower.workgroup import describe
 
 
 def _combine(ctx, region, acc, other):
@@ -61,7 +61,7 @@ def shuffle(ctx, opcode, rtype, x, arg):
 _OWN_WORDS_MAX = 1024
 
 
-class _Plan:
+class _OwnWords:
     """Per kernel: the reductions and scans that meet across subgroups in workgroup words of their
     own (`own`: op -> Workgroup variable), and those of them that need no barrier before writing
     (`unguarded`).
@@ -82,13 +82,9 @@ class _Plan:
         for o in ctx.func.walk():
             words = OWN_WORDS[o.name](ctx, o) if o.name in OWN_WORDS else 0
             if 0 < words <= _OWN_WORDS_MAX:
-                m = ctx.m
-                self.own[o] = m.variable(m.type_pointer(StorageClass.Workgroup, m.type_array(ctx.t_u32, words)),
-                                         StorageClass.Workgroup)
-                ctx.smem_other_bytes += words * 4
+                self.own[o] = ctx.workgroup.variable(("own words", o), ctx.t_u32, words,
+                                                     f"partials of {describe(o)}")
                 by_block.setdefault(o.parent, []).append(o)
-        if self.own:
-            ctx.smem_reserve(ctx.smem_words)      # checks the limit with these words included
         for block, ops in by_block.items():
             for o in ops:
                 if len(ops) > 1 or not _in_loop(owner_of, block):
@@ -107,9 +103,9 @@ def _in_loop(owner_of, block):
 def _partial_words(ctx, op):
     """u32 words of cross-subgroup partials `op` (a tt.reduce) needs; 0 when none."""
     axis = int(attr(op, "axis"))
-    lay = L.layout_of(ctx.encoding_of(op.operands[0]), tuple(op.operands[0].type.shape))
+    lay = layout_of(ctx.encoding_of(op.operands[0]), tuple(op.operands[0].type.shape))
     slot = sum(ctx.word_count(ctx.stype(v.type)) for v in op.operands)
-    n_out = _numel(lay.shape[:axis] + lay.shape[axis + 1:])
+    n_out = numel(lay.shape[:axis] + lay.shape[axis + 1:])
     for term in lay.terms[axis]:
         span, lo = term.stride * term.count, max(term.stride, ctx.target.subgroup_size)
         if span > lo:
@@ -119,23 +115,18 @@ def _partial_words(ctx, op):
 
 # op name -> fn(ctx, op): u32 words of cross-subgroup partials the op needs (0: none).
 OWN_WORDS = {"tt.reduce": _partial_words}
-_PLANS = weakref.WeakKeyDictionary()
 
 
 def own_words(ctx, op):
     """(accessor index -> pointer, leading barrier needed) for an op with words of its own, else None."""
-    plan = plan_of(ctx)
+    if _OwnWords not in ctx.plans:
+        ctx.plans[_OwnWords] = _OwnWords(ctx)
+    plan = ctx.plans[_OwnWords]
     if op not in plan.own:
         return None
     var = plan.own[op]
     ptr_type = ctx.m.type_pointer(StorageClass.Workgroup, ctx.t_u32)
     return (lambda i: ctx.emit(Op.AccessChain, ptr_type, var, i)), op not in plan.unguarded
-
-
-def plan_of(ctx):
-    if ctx not in _PLANS:
-        _PLANS[ctx] = _Plan(ctx)
-    return _PLANS[ctx]
 
 
 @register("tt.reduce")
@@ -146,9 +137,9 @@ def _reduce(ctx, op):
     ins = [ctx.tensor(v, enc) for v in op.operands]
     lay = ins[0].layout
     rtypes = [ctx.stype(v.type) for v in op.operands]
-    out_enc = L.Slice(enc, axis)
+    out_enc = Slice(enc, axis)
     out_shape = lay.shape[:axis] + lay.shape[axis + 1:]
-    out_lay = L.layout_of(out_enc, out_shape)
+    out_lay = layout_of(out_enc, out_shape)
 
     # 1. Fold registers that differ only along the axis, in order along the axis.
     groups = {}
@@ -189,7 +180,7 @@ def _reduce(ctx, op):
 
 
 def _across_subgroups(ctx, op, region, rtypes, accs, out_lay, out_shape, lo, count):
-    n_out = _numel(out_shape)
+    n_out = numel(out_shape)
     words = [ctx.word_count(t) for t in rtypes]
     slot_words = sum(words)
     total = n_out * count * slot_words
@@ -197,8 +188,8 @@ def _across_subgroups(ctx, op, region, rtypes, accs, out_lay, out_shape, lo, cou
     if own:
         smem, lead = own
     else:
-        ctx.smem_reserve(total)
-        smem, lead = ctx.smem_ptr, True
+        ctx.workgroup.scratch(total, "cross-subgroup partials")
+        smem, lead = ctx.workgroup.scratch_ptr, True
     strides = tuple(s * count * slot_words for s in row_major(out_shape)) if out_shape else ()
     base = ctx.linear_indices(out_lay, strides) if out_shape else [ctx.u32(0)]
     u32 = ctx.t_u32
@@ -245,14 +236,14 @@ def _histogram(ctx, op):
     x = ctx.tensor(op.operands[0])
     mask = ctx.tensor(op.operands[1], x.enc).regs if len(op.operands) > 1 else [None] * len(x.regs)
     u32 = ctx.t_u32
-    ctx.smem_reserve(bins)
+    ctx.workgroup.scratch(bins, "histogram bins")
     tid = ctx.tid()
     ctx.barrier()
     for start in range(0, bins, ctx.num_threads):
         at = ctx.emit(Op.IAdd, u32, tid, ctx.u32(start)) if start else tid
 
         def zero(at=at):
-            ctx.emit(Op.Store, None, ctx.smem_ptr(at), ctx.u32(0))
+            ctx.emit(Op.Store, None, ctx.workgroup.scratch_ptr(at), ctx.u32(0))
         if start + ctx.num_threads > bins:
             ctx.if_then(ctx.emit(Op.ULessThan, ctx.t_bool, at, ctx.u32(bins)), zero)
         else:
@@ -268,10 +259,10 @@ def _histogram(ctx, op):
                 ok = ctx.emit(Op.LogicalAnd, ctx.t_bool, ok, extra)
 
         def count(v=v):
-            ctx.emit(Op.AtomicIAdd, u32, ctx.smem_ptr(v), scope, relaxed, ctx.u32(1))
+            ctx.emit(Op.AtomicIAdd, u32, ctx.workgroup.scratch_ptr(v), scope, relaxed, ctx.u32(1))
         ctx.if_then(ok, count)
     ctx.barrier()
     enc = ctx.encoding_of(res)
-    lay = L.layout_of(enc, (bins,))
-    regs = [ctx.emit(Op.Load, u32, ctx.smem_ptr(i)) for i in ctx.linear_indices(lay, (1,))]
+    lay = layout_of(enc, (bins,))
+    regs = [ctx.emit(Op.Load, u32, ctx.workgroup.scratch_ptr(i)) for i in ctx.linear_indices(lay, (1,))]
     ctx.set(res, DTensor(enc, lay, regs))

@@ -13,9 +13,10 @@ The combine is applied as combine(earlier, later) in scan order, so it need only
 """
 from __future__ import annotations
 
-from jitspv.lower.context import DTensor, row_major
+from jitspv.lower.movement import row_major
+from jitspv.lower.values import DTensor
 from jitspv.lower.registry import register
-from jitspv.lower import layout as L
+from jitspv.lower.layout import layout_of
 from jitspv.lower.rules.reduce import OWN_WORDS, own_words, shuffle
 from jitspv.lower.ttir_access import attr
 from jitspv.lower.spirv.grammar import Op, Capability
@@ -188,7 +189,7 @@ def _across_subgroups(ctx, op, s, lay, axis, reverse, incl, rows, reps, pos, gsi
     """Subgroup totals through workgroup memory. Returns per (row, rep) the carry of the
     subgroups before this one in scan order, a bool id saying there are any, and per (row, rep)
     the total over all subgroups. Small scans use words of their own (one barrier, or two in a
-    loop: see reduce._Plan); others go through the shared scratch in batches of repetitions that
+    loop: see reduce._OwnWords); others go through the shared scratch in batches of repetitions that
     fit _BATCH_WORDS (two barriers per batch)."""
     u32 = ctx.t_u32
     words = [ctx.word_count(t) for t in s.rtypes]
@@ -202,9 +203,9 @@ def _across_subgroups(ctx, op, s, lay, axis, reverse, incl, rows, reps, pos, gsi
         smem, lead = own
         batch = reps
     else:
-        smem, lead = ctx.smem_ptr, True
+        smem, lead = ctx.workgroup.scratch_ptr, True
         batch = max(1, min(reps, _BATCH_WORDS // (n_rows * groups * slot)))
-        ctx.smem_reserve(n_rows * batch * groups * slot)
+        ctx.workgroup.scratch(n_rows * batch * groups * slot, "subgroup totals")
     row_words = batch * groups * slot
     ostrides = [x * row_words for x in row_major(other_shape)]
     strides = tuple(ostrides[:axis] + [0] + ostrides[axis:])
@@ -259,7 +260,7 @@ def _across_subgroups(ctx, op, s, lay, axis, reverse, incl, rows, reps, pos, gsi
 def _scan_words(ctx, op):
     """u32 words of subgroup totals `op` (a tt.scan) needs; 0 when none."""
     axis = int(attr(op, "axis"))
-    lay = L.layout_of(ctx.encoding_of(op.results[0]), tuple(op.results[0].type.shape))
+    lay = layout_of(ctx.encoding_of(op.results[0]), tuple(op.results[0].type.shape))
     if not lay.terms[axis]:
         return 0
     term = lay.terms[axis][0]

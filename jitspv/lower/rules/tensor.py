@@ -2,8 +2,9 @@
 reshape, trans, join, split, cat, gather."""
 from __future__ import annotations
 
-from jitspv.lower import layout as L
-from jitspv.lower.context import DTensor, row_major, _numel
+from jitspv.lower.layout import Slice, layout_of
+from jitspv.lower.movement import numel, row_major
+from jitspv.lower.values import DTensor
 from jitspv.lower.registry import register
 from jitspv.lower.ttir_access import attr
 from jitspv.lower.spirv.grammar import Op, BuiltIn
@@ -33,7 +34,7 @@ def _num_programs(ctx, op):
 def _make_range(ctx, op):
     res = op.results[0]
     enc = ctx.encoding_of(res)
-    lay = L.layout_of(enc, tuple(res.type.shape))
+    lay = layout_of(enc, tuple(res.type.shape))
     ctx.set(res, DTensor(enc, lay, ctx.linear_indices(lay, (1,), int(attr(op, "start")))))
 
 
@@ -42,7 +43,7 @@ def _splat(ctx, op):
     res = op.results[0]
     x = ctx.scalar(op.operands[0])
     enc = ctx.encoding_of(res)
-    lay = L.layout_of(enc, tuple(res.type.shape))
+    lay = layout_of(enc, tuple(res.type.shape))
     ctx.set(res, DTensor(enc, lay, [x] * len(lay.regs)))
 
 
@@ -51,7 +52,7 @@ def _broadcast(ctx, op):
     res = op.results[0]
     enc = ctx.encoding_of(res)
     src = ctx.tensor(op.operands[0], enc)
-    dst = L.layout_of(enc, tuple(res.type.shape))
+    dst = layout_of(enc, tuple(res.type.shape))
     index = src.layout.register_index()
     shape = src.layout.shape
     regs = [src.regs[index[tuple(0 if shape[d] == 1 else r[d] for d in range(len(r)))]] for r in dst.regs]
@@ -63,15 +64,15 @@ def _expand_dims(ctx, op):
     res = op.results[0]
     enc = ctx.encoding_of(res)
     d = int(attr(op, "axis"))
-    src = ctx.tensor(op.operands[0], L.Slice(enc, d))
+    src = ctx.tensor(op.operands[0], Slice(enc, d))
     # A slice's registers are its parent's over the shape with size 1 at d, in the same order.
-    ctx.set(res, DTensor(enc, L.layout_of(enc, tuple(res.type.shape)), src.regs))
+    ctx.set(res, DTensor(enc, layout_of(enc, tuple(res.type.shape)), src.regs))
 
 
 def _through_memory(ctx, op, sources, dests):
     rtype = ctx.stype(op.results[0].type)
-    numel = sum(_numel(tuple(v.type.shape)) for v in op.results)
-    return ctx.exchange(sources, dests, rtype, numel)
+    elements = sum(numel(tuple(v.type.shape)) for v in op.results)
+    return ctx.exchange(sources, dests, rtype, elements)
 
 
 @register("tt.reshape")
@@ -129,7 +130,7 @@ def _cat(ctx, op):
     shape = tuple(res.type.shape)
     strides = row_major(shape)
     out, = _through_memory(ctx, op, [(ctx.tensor(a), strides, 0),
-                                     (ctx.tensor(b), strides, _numel(tuple(a.type.shape)))],
+                                     (ctx.tensor(b), strides, numel(tuple(a.type.shape)))],
                            [(ctx.encoding_of(res), shape, strides, 0)])
     ctx.set(res, out)
 
@@ -144,11 +145,11 @@ def _gather(ctx, op):
     axis = int(attr(op, "axis"))
     src_shape, shape = tuple(src.type.shape), tuple(res.type.shape)
     rtype = ctx.stype(res.type)
-    numel = _numel(src_shape)
+    elements = numel(src_shape)
     enc = ctx.encoding_of(res)
-    lay = L.layout_of(enc, shape)
+    lay = layout_of(enc, shape)
     indices = ctx.tensor(index, enc).regs   # before src fills workgroup memory: this may go through it
-    ctx.exchange([(ctx.tensor(src), row_major(src_shape), 0)], [], rtype, numel)
+    ctx.exchange([(ctx.tensor(src), row_major(src_shape), 0)], [], rtype, elements)
     strides = list(row_major(src_shape))
     axis_stride, strides[axis] = strides[axis], 0
     bits = ctx.m.type_info(ctx.stype(index.type)).width
@@ -160,5 +161,5 @@ def _gather(ctx, op):
         i = ctx.emit(Op.Select, ctx.t_u32, ctx.emit(Op.ULessThan, ctx.t_bool, i, last), i, last)
         if axis_stride != 1:
             i = ctx.emit(Op.IMul, ctx.t_u32, i, ctx.u32(axis_stride))
-        regs.append(ctx.smem_load(rtype, ctx.emit(Op.IAdd, ctx.t_u32, base, i), numel))
+        regs.append(ctx.scratch_load(rtype, ctx.emit(Op.IAdd, ctx.t_u32, base, i), elements))
     ctx.set(res, DTensor(enc, lay, regs))

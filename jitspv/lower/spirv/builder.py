@@ -17,7 +17,7 @@ Module (all methods return result ids where SPIR-V has one):
     m.decorate(id, dec, *literals); m.member_decorate(struct_id, index, dec, *literals)  de-duplicated
   types (cached, except structs, which carry their own decorations):
     m.type_void(); m.type_bool(); m.type_int(width, signed); m.type_float(width)
-    m.type_vector(elem, n); m.type_array(elem, length, stride=None); m.type_runtime_array(elem, stride=None)
+    m.type_vector(elem, n); m.type_array(elem, length, stride=None)
     m.type_struct(members, offsets=None)          offsets: decorates each member's Offset
     m.type_pointer(storage_class, pointee, array_stride=None, forward=None)
     m.type_forward_pointer(storage_class) -> id   defined later by type_pointer(..., forward=id)
@@ -54,6 +54,7 @@ from __future__ import annotations
 import struct
 import sys
 from array import array
+from contextlib import contextmanager
 from typing import NamedTuple
 
 from jitspv.lower.spirv.grammar import (
@@ -109,7 +110,7 @@ def _append(words, op, operands):
 
 
 class TypeInfo(NamedTuple):
-    """What a type id stands for. kind: void, bool, int, float, vector, array, runtime_array,
+    """What a type id stands for. kind: void, bool, int, float, vector, array,
     struct, pointer, function. Vectors repeat their component's width/signed; `elem` is the
     element, pointee or return type; `count` the vector size or array length; `members` the
     struct members or function parameters."""
@@ -303,16 +304,6 @@ class Module:
             self._check_type(elem, "type_array")
             n = self.const(self.type_int(32, False), length)
             tid = self._type(key, TypeInfo("array", elem=elem, count=length), Op.TypeArray, elem, n)
-            if stride is not None:
-                self.decorate(tid, Decoration.ArrayStride, stride)
-        return tid
-
-    def type_runtime_array(self, elem: int, stride=None) -> int:
-        key = ("rtarray", elem, stride)
-        tid = self._type_cache.get(key)
-        if tid is None:
-            self._check_type(elem, "type_runtime_array")
-            tid = self._type(key, TypeInfo("runtime_array", elem=elem), Op.TypeRuntimeArray, elem)
             if stride is not None:
                 self.decorate(tid, Decoration.ArrayStride, stride)
         return tid
@@ -528,6 +519,17 @@ class Function:
     def begin_block(self, label: int) -> None:
         self._cur = _words()
         self._blocks.append((label, [], self._cur))
+
+    @contextmanager
+    def in_block(self, label: int):
+        """Emit at the end of the earlier block `label` for a while (values that must dominate
+        code emitted before them, such as the entry block's), then where emission was."""
+        saved = self._cur
+        self._cur = next(words for block, _, words in self._blocks if block == label)
+        try:
+            yield
+        finally:
+            self._cur = saved
 
     def variable(self, ptr_type: int, init=None) -> int:
         info = self.module._check_type(ptr_type, "Function.variable")

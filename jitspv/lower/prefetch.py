@@ -23,10 +23,9 @@ step) measured slower on every config (128x128x16, 4 warps: 42.4 -> 26.2) and ar
 """
 from __future__ import annotations
 
+from jitspv.lower.op_facts import PURE, has
 from jitspv.ttir import ir
 
-_PURE_TT = {"tt.splat", "tt.broadcast", "tt.expand_dims", "tt.addptr", "tt.make_range",
-            "tt.get_program_id", "tt.get_num_programs", "tt.int_to_ptr", "tt.ptr_to_int", "tt.bitcast"}
 _I1 = ir.IntType(1)
 
 
@@ -41,7 +40,7 @@ def pipeline_dot_loops(func, num_stages: int):
 
 
 def _pure(op):
-    return not op.regions and (op.name.startswith("arith.") or op.name in _PURE_TT)
+    return not op.regions and has(op.name, PURE)
 
 
 def _slice(values, body, ops_in_body):
