@@ -60,9 +60,9 @@ def test_events_measure_device_time():
     n = 1 << 20
     a = jitspv.asarray(np.random.default_rng(0).standard_normal(n, dtype=np.float32))
     out = jitspv.empty(n)
-    p = Pipeline(vector_add_f32(128), 28)
+    p = Pipeline(get_device(), vector_add_f32(128), 28)
     args = struct.pack("<QQQI", a.data_ptr(), a.data_ptr(), out.data_ptr(), n)
-    start, mid, end = Event(), Event(), Event()
+    start, mid, end = (Event(get_device()) for _ in range(3))
     start.record()
     p.launch((n // 128,), args)
     mid.record()
@@ -77,7 +77,7 @@ def test_do_bench_returns_positive_finite_milliseconds():
     n = 4097
     a = jitspv.asarray(np.random.default_rng(1).standard_normal(n, dtype=np.float32))
     out = jitspv.empty(n)
-    p = Pipeline(vector_add_f32(128), 28)
+    p = Pipeline(get_device(), vector_add_f32(128), 28)
     args = struct.pack("<QQQI", a.data_ptr(), a.data_ptr(), out.data_ptr(), n)
 
     def fn():

@@ -122,11 +122,11 @@ class JitspvLauncher:
 @functools.cache
 def _device_interface():
     """What triton.testing asks of `torch.cuda`: synchronize and timing events (Vulkan timestamps)."""
-    from jitspv.vk import Event, synchronize
+    from jitspv.vk import Event, get_device, synchronize
 
     class TimingEvent(Event):
         def __init__(self, enable_timing=True, blocking=False, interprocess=False):
-            super().__init__()
+            super().__init__(get_device())
 
     class DeviceInterface:
         Event = TimingEvent

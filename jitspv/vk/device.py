@@ -15,6 +15,9 @@ from dataclasses import dataclass, fields
 
 from jitspv.errors import DeviceNotSupported, JitspvError
 from jitspv.vk.binding import NULL, DeviceFunctions, check, ffi, instance_function, lib
+from jitspv.vk.memory import MemoryManager
+from jitspv.vk.pipeline import PipelineCache
+from jitspv.vk.stream import QueryPools, Stream
 
 _TYPE_NAMES = {0: "other", 1: "integrated GPU", 2: "discrete GPU", 3: "virtual GPU", 4: "CPU"}
 _TYPE_RANK = {2: 0, 1: 1, 3: 2, 4: 3, 0: 4}  # discrete > integrated > virtual > CPU (lavapipe) > other
@@ -448,13 +451,10 @@ class Device:
         self.memory_properties = ffi.new("VkPhysicalDeviceMemoryProperties*")
         L.vkGetPhysicalDeviceMemoryProperties(physical.handle, self.memory_properties)
 
-        # Imported here: these modules need a Device type to exist, and stay out of `import jitspv.vk`.
-        from jitspv.vk.memory import MemoryManager
-        from jitspv.vk.pipeline import PipelineCache
-        from jitspv.vk.stream import Stream
         self.stream = Stream(self)
         self.memory = MemoryManager(self)
         self.pipeline_cache = PipelineCache(self)
+        self.query_pools = QueryPools(self)   # timestamp slots of Events; no Vulkan object until the first
 
     @staticmethod
     def _relink(chain):

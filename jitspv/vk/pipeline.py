@@ -106,16 +106,15 @@ class PipelineCache:
 class Pipeline:
     """A compute pipeline: `launch(grid, args)` records a dispatch with the packed argument bytes.
 
-    push_constant_size: bytes of the argument block. Above the device's maxPushConstantsSize this raises
+    device: the Device it runs on. push_constant_size: bytes of the argument block. Above the device's maxPushConstantsSize this raises
     OutOfResources unless args_in_buffer=True, in which case the shader reads its arguments through
     one uint64 push constant: the device address of a buffer holding the argument block.
     """
 
-    def __init__(self, spirv: bytes, push_constant_size: int, entry: str = "main", args_in_buffer: bool = False,
-                 device=None, local_size=None, validated: bool = False):
-        from jitspv.vk.device import get_device
+    def __init__(self, device, spirv: bytes, push_constant_size: int, entry: str = "main", args_in_buffer: bool = False,
+                 local_size=None, validated: bool = False):
         L = lib()
-        self.device = device = device or get_device()
+        self.device = device
         self.arg_size = push_constant_size
         self.args_in_buffer = args_in_buffer
         limit = device.properties.max_push_constants_size

@@ -283,8 +283,9 @@ class Stream:
             self.recorded()
 
 
-class _QueryPools:
-    """Timestamp query slots, handed out one at a time and returned when their Event dies."""
+class QueryPools:
+    """Timestamp query slots of one device (`device.query_pools`), handed out one at a time and
+    returned when their Event dies."""
 
     POOL_SIZE = 1024
 
@@ -310,17 +311,15 @@ class _QueryPools:
 
 
 class Event:
-    """A GPU timestamp in stream order, like torch.cuda.Event(enable_timing=True)."""
+    """A GPU timestamp in stream order on `device`, like torch.cuda.Event(enable_timing=True)."""
 
-    def __init__(self, device=None):
-        from jitspv.vk.device import get_device
-        self.device = device or get_device()
-        if self.device.properties.timestamp_valid_bits == 0:
-            raise RuntimeError(f"{self.device.name}: the compute queue has no timestamp support")
-        with self.device.lock:
-            pools = self.device.__dict__.setdefault("_query_pools", _QueryPools(self.device))
-            self._pools = pools
-            self._slot = pools.acquire()
+    def __init__(self, device):
+        self.device = device
+        if device.properties.timestamp_valid_bits == 0:
+            raise RuntimeError(f"{device.name}: the compute queue has no timestamp support")
+        with device.lock:
+            self._pools = device.query_pools
+            self._slot = self._pools.acquire()
         self.serial = None
 
     def record(self):
