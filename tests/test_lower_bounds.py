@@ -274,7 +274,7 @@ def test_pointer_of_unknown_origin_checked_against_live_allocations():
 
 def test_off_by_default_and_spirv_unchanged():
     from jitspv.lower import lower_module
-    from jitspv.frontend.device import current_target
+    from jitspv.frontend.runtime import current_target
     from jitspv.ttir.parser import parse
     x = jitspv.empty(64, np.float32)
     off = scale_unmasked_store.warmup(x, x, 64, BLOCK=64, grid=(1,))
