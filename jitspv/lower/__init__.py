@@ -155,8 +155,9 @@ def _scalars(fmt, offset):
 
 
 def _member_type(ctx, fmt):
-    return {"Q": ctx.t_u64, "q": ctx.t_u64, "I": ctx.t_u32, "i": ctx.t_u32,
-            "f": ctx.t_f32, "d": ctx.m.type_float(64)}[fmt]
+    if fmt == "d":   # declared only when used: it needs the Float64 capability (shaderFloat64)
+        return ctx.m.type_float(64)
+    return {"Q": ctx.t_u64, "q": ctx.t_u64, "I": ctx.t_u32, "i": ctx.t_u32, "f": ctx.t_f32}[fmt]
 
 
 def _narrow(ctx, ttype, fmt, x):

@@ -5,13 +5,15 @@ Environment:
   JITSPV_VALIDATION  1: VK_LAYER_KHRONOS_validation + a debug messenger recording every warning and
                      error (read them with `validation_messages()`); "sync": also synchronization
                      validation. GPU-assisted validation stays off.
+  JITSPV_DEVICE_LIMITS comma-separated: run as if the device lacked a feature ("no-fp64", see
+                     _REMOVABLE_FEATURES) or had a smaller limit ("shared=16384", see _SHRINKABLE_LIMITS)
 """
 from __future__ import annotations
 
 import atexit
 import os
 import threading
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 from jitspv.errors import DeviceNotSupported, JitspvError
 from jitspv.vk.binding import NULL, DeviceFunctions, check, ffi, instance_function, lib
@@ -339,6 +341,54 @@ _EXTRA_ENABLES = [("v12", "shaderSharedInt64Atomics"), ("af", "shaderSharedFloat
                   ("af2", "shaderBufferFloat16Atomics"), ("af2", "shaderBufferFloat16AtomicMinMax")]
 
 
+# JITSPV_DEVICE_LIMITS "no-NAME": the Vulkan feature members it clears from what the device reports
+# (so that they are neither enabled nor used: the validation layer then flags any use). Atomics of
+# a type go with it.
+_FLOAT64_ATOMICS = [("af", "shaderBufferFloat64Atomics"), ("af", "shaderBufferFloat64AtomicAdd"),
+                    ("af", "shaderSharedFloat64Atomics"), ("af", "shaderSharedFloat64AtomicAdd"),
+                    ("af2", "shaderBufferFloat64AtomicMinMax"), ("af2", "shaderSharedFloat64AtomicMinMax")]
+_FLOAT16_ATOMICS = [("af2", "shaderBufferFloat16Atomics"), ("af2", "shaderBufferFloat16AtomicAdd"),
+                    ("af2", "shaderBufferFloat16AtomicMinMax"), ("af2", "shaderSharedFloat16Atomics"),
+                    ("af2", "shaderSharedFloat16AtomicAdd"), ("af2", "shaderSharedFloat16AtomicMinMax")]
+_FLOAT32_ATOMICS = [("af", "shaderBufferFloat32Atomics"), ("af", "shaderBufferFloat32AtomicAdd"),
+                    ("af", "shaderSharedFloat32Atomics"), ("af", "shaderSharedFloat32AtomicAdd"),
+                    ("af2", "shaderBufferFloat32AtomicMinMax"), ("af2", "shaderSharedFloat32AtomicMinMax")]
+_INT64_ATOMICS = [("v12", "shaderBufferInt64Atomics"), ("v12", "shaderSharedInt64Atomics")]
+_REMOVABLE_FEATURES = {
+    "fp64": [("core", "shaderFloat64")] + _FLOAT64_ATOMICS,
+    "fp16": [("v12", "shaderFloat16")] + _FLOAT16_ATOMICS,
+    "int64": [("core", "shaderInt64")] + _INT64_ATOMICS,
+    "int16": [("core", "shaderInt16")],
+    "int8": [("v12", "shaderInt8")],
+    "int64-atomics": _INT64_ATOMICS,
+    "float-atomics": _FLOAT32_ATOMICS + _FLOAT64_ATOMICS + _FLOAT16_ATOMICS,
+    "subgroup-size-control": [("v13", "subgroupSizeControl"), ("v13", "computeFullSubgroups")],
+    "vulkan-memory-model": [("v12", "vulkanMemoryModel"), ("v12", "vulkanMemoryModelDeviceScope")],
+}
+# JITSPV_DEVICE_LIMITS "NAME=N": the DeviceProperties field it lowers to N (never raises it).
+_SHRINKABLE_LIMITS = {"shared": "max_compute_shared_memory_size", "push": "max_push_constants_size",
+                      "invocations": "max_compute_workgroup_invocations"}
+# Below these jitspv cannot work at all: the argument buffer's address, one warp.
+_LIMIT_MINIMUM = {"push": 8, "invocations": 32}
+
+
+def device_limits(text: str) -> tuple:
+    """JITSPV_DEVICE_LIMITS parsed: (names of the features to remove, {limit name: value})."""
+    removed, limits = [], {}
+    for item in (part.strip() for part in text.split(",")):
+        name, _, value = item.partition("=")
+        if item.startswith("no-") and item[3:] in _REMOVABLE_FEATURES:
+            removed.append(item[3:])
+        elif value and name in _SHRINKABLE_LIMITS and value.isdigit() and int(value) >= _LIMIT_MINIMUM.get(name, 0):
+            limits[name] = int(value)
+        elif item:
+            raise ValueError(
+                f"JITSPV_DEVICE_LIMITS={text!r}: cannot use {item!r}; expected comma-separated "
+                + ", ".join("no-" + n for n in _REMOVABLE_FEATURES) + " or "
+                + ", ".join(f"{n}=N (N >= {_LIMIT_MINIMUM.get(n, 0)})" for n in _SHRINKABLE_LIMITS))
+    return removed, limits
+
+
 def _feature_chain(api: tuple, extensions: set):
     """Zeroed VkPhysicalDeviceFeatures2 chain of the structs this device understands: {key: cdata}."""
     vk = lib()
@@ -368,8 +418,13 @@ def _feature_chain(api: tuple, extensions: set):
     return chain
 
 
+def _struct(chain, key):
+    """The feature struct of `chain` that `key` names ("core": VkPhysicalDeviceFeatures), or None."""
+    return chain["f2"].features if key == "core" else chain.get(key)
+
+
 def _member(chain, key, name):
-    struct = chain["f2"].features if key == "core" else chain.get(key)
+    struct = _struct(chain, key)
     return bool(struct is not None and getattr(struct, name))
 
 
@@ -392,12 +447,24 @@ class Device:
         self.extensions = extensions
         supported = _feature_chain(api, extensions)
         vk.vkGetPhysicalDeviceFeatures2(physical.handle, supported["f2"])
+        self.limits_text = os.environ.get("JITSPV_DEVICE_LIMITS", "").strip()
+        removed, limits = device_limits(self.limits_text)
+        for name in removed:
+            for key, member in _REMOVABLE_FEATURES[name]:
+                if _struct(supported, key) is not None:
+                    setattr(_struct(supported, key), member, 0)
         if not supported["v12"].bufferDeviceAddress:
             raise DeviceNotSupported(f"{self.name} lacks bufferDeviceAddress (Vulkan 1.2), which jitspv needs: "
                                      "kernel pointers are buffer device addresses")
+        if not supported["f2"].features.shaderInt64:
+            why = " (JITSPV_DEVICE_LIMITS removed it)" if "int64" in removed else ""
+            raise DeviceNotSupported(f"{self.name} lacks shaderInt64{why}, which jitspv needs: kernel pointers are "
+                                     "64-bit integers")
 
         self.queue_family, timestamp_bits = self._compute_queue_family()
-        self.properties = self._properties(api, timestamp_bits)
+        props = self._properties(api, timestamp_bits)
+        shrunk = {_SHRINKABLE_LIMITS[name]: value for name, value in limits.items()}
+        self.properties = replace(props, **{f: min(value, getattr(props, f)) for f, value in shrunk.items()})
 
         enable = _feature_chain(api, extensions)
         enable.pop("cm", None), enable.pop("cm2", None)  # queried only: not enabled until the lowering uses them
@@ -406,15 +473,13 @@ class Device:
         for field_name, key, member in _FEATURE_MAP:
             on = _member(supported, key, member)
             if on:
-                target = enable["f2"].features if key == "core" else enable[key]
-                setattr(target, member, 1)
+                setattr(_struct(enable, key), member, 1)
             flags[field_name] = on
         for key, member in _EXTRA_ENABLES:
             if _member(supported, key, member):
                 setattr(enable[key], member, 1)
         flags["cooperative_matrix_khr"] = _member(supported, "cm", "cooperativeMatrix")
         flags["cooperative_matrix2_nv"] = _member(supported, "cm2", "cooperativeMatrixFlexibleDimensions")
-        self.features = DeviceFeatures(**flags)
 
         device_extensions = []
         if "af" in enable and any(_member(supported, "af", m) for m in ("shaderBufferFloat32AtomicAdd",
@@ -422,10 +487,16 @@ class Device:
             device_extensions.append(b"VK_EXT_shader_atomic_float")
         else:
             self._unlink(enable, "af")
-        if "af2" in enable:
+        # VK_EXT_shader_atomic_float2 requires VK_EXT_shader_atomic_float enabled too.
+        if "af2" in enable and b"VK_EXT_shader_atomic_float" in device_extensions:
             device_extensions.append(b"VK_EXT_shader_atomic_float2")
+        else:
+            self._unlink(enable, "af2")
         if "VK_KHR_portability_subset" in extensions:  # required whenever advertised
             device_extensions.append(b"VK_KHR_portability_subset")
+        for field_name, key, _ in _FEATURE_MAP:   # a struct left out of the chain enables nothing
+            flags[field_name] = flags[field_name] and (key == "core" or key in enable)
+        self.features = DeviceFeatures(**flags)
 
         priority = ffi.new("float[1]", [1.0])
         queue_info = ffi.new("VkDeviceQueueCreateInfo*", {
