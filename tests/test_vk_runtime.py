@@ -119,3 +119,14 @@ def test_completion_callbacks_all_run_before_an_error_is_raised():
         device.synchronize()
     assert ran == [True]
     assert (x.numpy() == 0).all()  # the stream stays usable
+
+
+def test_lavapipe_subgroup_size_follows_lp_native_vector_width():
+    """scripts/test.sh runs reductions, scans, dots and shape ops again at LP_NATIVE_VECTOR_WIDTH=128
+    and 512: this proves those runs had the subgroup size they were meant to have (4 and 16)."""
+    from jitspv.frontend.runtime import current_target
+    props = get_device().properties
+    if props.driver_name != "llvmpipe":
+        pytest.skip("not lavapipe")
+    width = int(os.environ.get("LP_NATIVE_VECTOR_WIDTH", "256"))
+    assert props.subgroup_size == width // 32 == current_target().subgroup_size
