@@ -19,7 +19,7 @@ import triton.language as tl  # noqa: E402
 
 import jitspv  # noqa: E402
 from jitspv.lower.spirv.samples import vector_add_f32  # noqa: E402
-from jitspv.vk import Pipeline  # noqa: E402
+from jitspv.vk import Pipeline, get_device  # noqa: E402
 from common import cuda_available, header, table  # noqa: E402
 
 N_ASYNC, N_SYNC, N = 2000, 300, 128
@@ -56,7 +56,7 @@ def main():
     x, y, out = (jitspv.asarray(np.random.rand(N).astype(np.float32)) for _ in range(3))
     rows = []
 
-    pipe = Pipeline(vector_add_f32(128), 32)
+    pipe = Pipeline(get_device(), vector_add_f32(128), 32)
     args = struct.pack("<QQQI4x", x.data_ptr(), y.data_ptr(), out.data_ptr(), N)
     rows.append(["jitspv runtime: Pipeline.launch", per_launch_us(lambda: pipe.launch((1, 1, 1), args), jitspv.synchronize, N_ASYNC),
                  per_sync_launch_us(lambda: pipe.launch((1, 1, 1), args), jitspv.synchronize, N_SYNC)])

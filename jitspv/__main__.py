@@ -16,6 +16,8 @@ def _info(args) -> int:
     p, f = device.properties, device.features
     kib = 1024
     print(f"\nChosen device: {device.physical.index}: {p.name}  (JITSPV_DEVICE picks by index or name)")
+    if device.limits_text:
+        print(f"  JITSPV_DEVICE_LIMITS   {device.limits_text} (applied to the limits and features below)")
     print(f"  driver                 {p.driver_name} {p.driver_info} (version {p.driver_version:#x})")
     print(f"  API version            {'.'.join(map(str, p.api_version))}; vendor {p.vendor_id:#06x}")
     print(f"  shared memory          {p.max_compute_shared_memory_size // kib} KiB per workgroup")

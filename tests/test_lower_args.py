@@ -1,10 +1,16 @@
 """Kernel arguments that do not fit in push constants travel in a device buffer whose address is
 the only push constant (lavapipe has 128 bytes of push constants: 17 pointers need 136)."""
+import dataclasses
+import struct
+
 import numpy as np
 import pytest
 import triton.language as tl
 
 import jitspv
+from jitspv.frontend import runtime as rt
+from jitspv.frontend.jit import lower_ttir
+from jitspv.frontend.triton_bridge import TtirOptions
 
 
 @jitspv.jit
@@ -39,3 +45,27 @@ def test_arguments_beyond_push_constant_limit():
     base = sum((k + 1) * a for k, a in enumerate(ins))
     for out, scale in zip(outs, scales):
         np.testing.assert_array_equal(out.numpy(), base * scale)
+
+
+@jitspv.jit
+def small_dot(a, b, c, M: tl.constexpr):
+    r = tl.arange(0, M)
+    x = tl.load(a + r[:, None] * M + r[None, :])
+    y = tl.load(b + r[:, None] * M + r[None, :])
+    tl.store(c + r[:, None] * M + r[None, :], tl.dot(x, y))
+
+
+def test_assert_record_member_a_kernel_did_not_need_stays_padding():
+    """Where the device limits loop passes, a tl.dot reserves the assert record's member; a dot small
+    enough to need no loop leaves it unused: the block keeps it as padding, the runtime fills nothing."""
+    m = 16
+    ttir = small_dot.warmup(np.float32, np.float32, np.float32, M=m, grid=(1,)).asm["ttir"]
+    target = dataclasses.replace(rt.current_target(), loop_pass_limit=65535)
+    lowered = lower_ttir(ttir, target, TtirOptions(num_warps=4))
+    assert lowered.asserts == [] and lowered.hidden == {}
+    assert lowered.arg_format == "<QQQ8x" and lowered.arg_block_size == 32
+    x, y = (np.random.rand(m, m).astype(np.float32) for _ in range(2))
+    dx, dy, out = jitspv.asarray(x), jitspv.asarray(y), jitspv.full((m, m), np.nan, np.float32)
+    rt.make_pipeline(lowered).launch((1, 1, 1), struct.pack(lowered.arg_format, dx.data_ptr(), dy.data_ptr(),
+                                                            out.data_ptr()))
+    np.testing.assert_allclose(out.numpy(), x.astype(np.float64) @ y, rtol=1e-5, atol=1e-5)

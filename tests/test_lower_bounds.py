@@ -274,19 +274,19 @@ def test_pointer_of_unknown_origin_checked_against_live_allocations():
 
 def test_off_by_default_and_spirv_unchanged():
     from jitspv.lower import lower_module
-    from jitspv.frontend.device import current_target
+    from jitspv.frontend.runtime import current_target
     from jitspv.ttir.parser import parse
     x = jitspv.empty(64, np.float32)
     off = scale_unmasked_store.warmup(x, x, 64, BLOCK=64, grid=(1,))
     on = scale_unmasked_store.warmup(x, x, 64, BLOCK=64, grid=(1,), bounds_check=True)
-    assert off.lowered.bounds_offset == -1 and off.lowered.asserts == [] and off.key != on.key
+    assert "bounds_table" not in off.lowered.hidden and off.lowered.asserts == [] and off.key != on.key
     # Byte-identical to the lowering that knows nothing of the mode; the mode adds two hidden u64s.
     plain = lower_module(parse(off.asm["ttir"]), current_target(), num_warps=4)
     assert off.lowered.spirv == plain.spirv and off.lowered.arg_format == "<QQi4x"
     assert on.lowered.arg_format == "<QQi4xQQ" and on.lowered.spirv != off.lowered.spirv
     assert [s["access"] for s in on.lowered.asserts] == ["load", "store"]
     again = type(on.lowered).from_json(on.lowered.to_json(), on.lowered.spirv)   # the disk cache's form
-    assert again.bounds_offset == on.lowered.bounds_offset and again.asserts == on.lowered.asserts
+    assert again.hidden == on.lowered.hidden and again.asserts == on.lowered.asserts
 
 
 _ENV = """

@@ -106,14 +106,14 @@ def test_kernels_without_asserts_unchanged():
     x = np.random.rand(5).astype(np.float32)
     plain = no_asserts.warmup(x, x, 5, BLOCK=16, grid=(1,)).lowered
     checked = asserts.warmup(x, x, 5, BLOCK=16, grid=(1,)).lowered
-    assert plain.asserts == [] and plain.assert_offset == -1
+    assert plain.asserts == [] and plain.hidden == {"grid": 20}
     # pointer, pointer, i32, then the grid: no hidden argument, no atomic in the shader
     assert plain.arg_format == "<QQi3I" and plain.arg_block_size == 32
     assert b"AtomicCompareExchange" not in jitspv.frontend.compiled.KernelAsm("", plain.spirv)["spvasm"].encode()
     messages = [a["message"] for a in checked.asserts]   # debug=True also adds Triton's overflow checks
     assert messages[0] == "n must be positive" and messages[-1] == "negative input"
     assert all(m.startswith("int32 overflow") for m in messages[1:-1])
-    assert checked.arg_format == "<QQi4xQ4x3I" and checked.assert_offset == 24 and checked.arg_block_size == 48
+    assert checked.arg_format == "<QQi4xQ4x3I" and checked.hidden == {"assert_record": 24, "grid": 36} and checked.arg_block_size == 48
     again = type(checked).from_json(checked.to_json(), checked.spirv)
     assert again.asserts == checked.asserts and again.arg_format == checked.arg_format
 

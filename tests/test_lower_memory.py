@@ -7,7 +7,7 @@ import triton.language as tl
 from triton.compiler.errors import CompilationError
 
 import jitspv
-from jitspv.frontend.device import current_target
+from jitspv.frontend.runtime import current_target
 
 rng = np.random.default_rng()
 

@@ -10,7 +10,7 @@ import pytest
 import triton.language as tl
 
 import jitspv
-from jitspv.frontend import device as rt
+from jitspv.frontend import runtime as rt
 from jitspv.frontend.jit import lower_ttir
 
 rng = np.random.default_rng()

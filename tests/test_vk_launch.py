@@ -17,7 +17,7 @@ LOCAL = 128
 
 @pytest.fixture(scope="module")
 def vadd():
-    return Pipeline(vector_add_f32(LOCAL), VECTOR_ADD_F32_PUSH_CONSTANT_SIZE)
+    return Pipeline(get_device(), vector_add_f32(LOCAL), VECTOR_ADD_F32_PUSH_CONSTANT_SIZE)
 
 
 def launch_add(pipeline, a_ptr, b_ptr, out_ptr, n):
@@ -79,7 +79,7 @@ def test_large_grid_split_into_dispatch_base(vadd, monkeypatch):
 def test_oversized_push_constants_raise_out_of_resources(vadd):
     limit = get_device().properties.max_push_constants_size
     with pytest.raises(OutOfResources) as info:
-        Pipeline(vector_add_f32(LOCAL), limit + 4)
+        Pipeline(get_device(), vector_add_f32(LOCAL), limit + 4)
     assert info.value.required == limit + 4 and info.value.limit == limit and "push constants" in str(info.value)
     # The runtime stays usable.
     test_vector_add(vadd, 129)
@@ -88,11 +88,11 @@ def test_oversized_push_constants_raise_out_of_resources(vadd):
 def test_bad_spirv_is_rejected_and_runtime_survives(vadd):
     good = vector_add_f32(LOCAL)
     with pytest.raises(InvalidSpirv):
-        Pipeline(b"\x01\x02\x03", 28)  # not even words
+        Pipeline(get_device(), b"\x01\x02\x03", 28)  # not even words
     words = bytearray(good)
     words[20:24] = struct.pack("<I", 0xFFFF)  # first instruction: unknown opcode
     with pytest.raises(InvalidSpirv, match="spirv-val"):
-        Pipeline(bytes(words), 28)
+        Pipeline(get_device(), bytes(words), 28)
     test_vector_add(vadd, 7)
 
 
@@ -102,16 +102,16 @@ import numpy as np
 import jitspv
 from jitspv.errors import InvalidSpirv
 from jitspv.lower.spirv.samples import vector_add_f32
-from jitspv.vk import Pipeline
+from jitspv.vk import Pipeline, get_device
 words = bytearray(vector_add_f32(128))
 words[20:24] = struct.pack("<I", 0xFFFF)
 try:
-    Pipeline(bytes(words), 28)
+    Pipeline(get_device(), bytes(words), 28)
 except InvalidSpirv as e:
     print("REJECTED:", e)
 a = np.random.default_rng(0).standard_normal(300, dtype=np.float32)
 A, out = jitspv.asarray(a), jitspv.full(300, np.nan)
-Pipeline(vector_add_f32(128), 28).launch((3, 1, 1), struct.pack("<QQQI", A.data_ptr(), A.data_ptr(), out.data_ptr(), 300))
+Pipeline(get_device(), vector_add_f32(128), 28).launch((3, 1, 1), struct.pack("<QQQI", A.data_ptr(), A.data_ptr(), out.data_ptr(), 300))
 print("USABLE:", bool((out.numpy() == 2 * a).all()))
 """
 

@@ -60,9 +60,9 @@ def test_events_measure_device_time():
     n = 1 << 20
     a = jitspv.asarray(np.random.default_rng(0).standard_normal(n, dtype=np.float32))
     out = jitspv.empty(n)
-    p = Pipeline(vector_add_f32(128), 28)
+    p = Pipeline(get_device(), vector_add_f32(128), 28)
     args = struct.pack("<QQQI", a.data_ptr(), a.data_ptr(), out.data_ptr(), n)
-    start, mid, end = Event(), Event(), Event()
+    start, mid, end = (Event(get_device()) for _ in range(3))
     start.record()
     p.launch((n // 128,), args)
     mid.record()
@@ -77,7 +77,7 @@ def test_do_bench_returns_positive_finite_milliseconds():
     n = 4097
     a = jitspv.asarray(np.random.default_rng(1).standard_normal(n, dtype=np.float32))
     out = jitspv.empty(n)
-    p = Pipeline(vector_add_f32(128), 28)
+    p = Pipeline(get_device(), vector_add_f32(128), 28)
     args = struct.pack("<QQQI", a.data_ptr(), a.data_ptr(), out.data_ptr(), n)
 
     def fn():
@@ -119,3 +119,14 @@ def test_completion_callbacks_all_run_before_an_error_is_raised():
         device.synchronize()
     assert ran == [True]
     assert (x.numpy() == 0).all()  # the stream stays usable
+
+
+def test_lavapipe_subgroup_size_follows_lp_native_vector_width():
+    """scripts/test.sh runs reductions, scans, dots and shape ops again at LP_NATIVE_VECTOR_WIDTH=128
+    and 512: this proves those runs had the subgroup size they were meant to have (4 and 16)."""
+    from jitspv.frontend.runtime import current_target
+    props = get_device().properties
+    if props.driver_name != "llvmpipe":
+        pytest.skip("not lavapipe")
+    width = int(os.environ.get("LP_NATIVE_VECTOR_WIDTH", "256"))
+    assert props.subgroup_size == width // 32 == current_target().subgroup_size

@@ -48,7 +48,7 @@ def long_launch(rng, iters=ITERS):
 def long_iters():
     """Loop passes that make long_launch run about 2 s on this device (a multiple of 16, as ITERS, so
     that it is the specialization short_chunks compiled); ITERS where the loop limit caps them."""
-    from jitspv.frontend.device import current_target
+    from jitspv.frontend.runtime import current_target
     if current_target().loop_pass_limit:
         return ITERS
     rng, iters = np.random.default_rng(), ITERS

@@ -14,7 +14,7 @@ import numpy as np
 from triton.runtime.jit import MockTensor, TensorWrapper
 
 from jitspv.frontend import specialize as spec
-from jitspv.frontend.device import device_array_type
+from jitspv.frontend.runtime import device_array_type
 from jitspv.frontend.host_arrays import HostTransfers, is_host_array
 
 

@@ -11,8 +11,8 @@ import struct
 from collections.abc import Mapping
 from pathlib import Path
 
-from jitspv.lower.kernel import (ASSERT_RECORD_WORDS, LoweredKernel, PRINT_BUFFER_BYTES, PRINT_CAPACITY,
-                                 PRINT_HEADER_BYTES, PRINT_RECORD_WORDS)
+from jitspv.lower.kernel import (ASSERT_RECORD_WORDS, HIDDEN_ARGS, LoweredKernel, PRINT_BUFFER_BYTES,
+                                 PRINT_CAPACITY, PRINT_HEADER_BYTES, PRINT_RECORD_WORDS)
 
 
 # What each argument-block format holds (lower/__init__.py _ARG_FORMATS), for errors.
@@ -311,11 +311,13 @@ class CompiledKernel:
         self._assert_record = None   # made at the first launch of a kernel with asserts
         self._print_buffer = None    # made at the first launch of a kernel with prints
         self._bounds = None          # bounds mode: made at the first launch
-        if lowered.bounds_offset >= 0:
+        if "bounds_table" in lowered.hidden:
             self.launch = self._launch_bounds_checked
             self._signature = signature   # parameter name -> Triton type, in parameter order
-        # (buffer, completion check) per debug buffer, in argument-block order; () without any.
-        self._debug_checks = None if lowered.asserts or lowered.prints else ()
+        # (buffer, completion check) per hidden member filled from a debug buffer, in argument-block
+        # order; () without any.
+        self._debug_checks = None if any(name in _DEBUG_BUFFERS for name in lowered.hidden) else ()
+        self._grid_in_args = "grid" in lowered.hidden
         self.metadata = {"name": name, "num_warps": lowered.local_size[0] // 32, "local_size": lowered.local_size,
                          "shared": lowered.shared_bytes, "arg_block_size": lowered.arg_block_size,
                          "args_in_buffer": lowered.args_in_buffer, **lowered.notes}
@@ -325,16 +327,10 @@ class CompiledKernel:
         if self._debug_checks is None:
             with self.pipeline.device.lock:   # one set of debug buffers, whichever thread launches first
                 if self._debug_checks is None:
-                    checks = []
-                    if self.lowered.asserts:
-                        checks.append((self.assert_record, self._check_asserts))
-                    if self.lowered.prints:
-                        checks.append((self.print_buffer, self._emit_prints))
-                    if self.lowered.bounds_offset >= 0:
-                        checks.append((self._bounds, self._bounds.release_completed))
-                    self._debug_checks = tuple(checks)
+                    self._debug_checks = tuple(_DEBUG_BUFFERS[name](self) for name in HIDDEN_ARGS
+                                               if name in _DEBUG_BUFFERS and name in self.lowered.hidden)
         vals.extend(buffer.address for buffer, _ in self._debug_checks)
-        if self.lowered.grid_in_args:
+        if self._grid_in_args:   # the last hidden member
             vals.extend(grid)
         try:
             return self._pack(*vals)
@@ -441,6 +437,15 @@ class CompiledKernel:
 
     def __repr__(self):
         return f"<jitspv.CompiledKernel {self.name} local_size={self.lowered.local_size}>"
+
+
+# Hidden argument-block members (lower/kernel.py HIDDEN_ARGS) filled with a debug buffer's address:
+# (the buffer, the check run once a submission holding a launch completed).
+_DEBUG_BUFFERS = {
+    "assert_record": lambda k: (k.assert_record, k._check_asserts),
+    "print_buffer": lambda k: (k.print_buffer, k._emit_prints),
+    "bounds_table": lambda k: (k._bounds, k._bounds.release_completed),
+}
 
 
 def dump_dir() -> str | None:

@@ -99,7 +99,7 @@ class HostTransfers:
         return found
 
     def _upload(self):
-        from jitspv.frontend.device import upload_bytes
+        from jitspv.frontend.runtime import upload_bytes
         found = []   # (object, first element address, dtype, writable, lo, hi)
         self._address = {}
         for v in self._values:
@@ -142,7 +142,7 @@ class HostTransfers:
 
     def download(self):
         """Copy every writable buffer back to the host (waits for the device)."""
-        from jitspv.frontend.device import download_bytes
+        from jitspv.frontend.runtime import download_bytes
         for host, device, writable in self._buffers:
             if writable:
                 download_bytes(device, host)

@@ -25,7 +25,7 @@ from jitspv.frontend.compiled import CompiledKernel, dump_dir
 from jitspv.frontend.host_arrays import HostTransfers
 from jitspv.frontend.options import IGNORED_OPTIONS
 from jitspv.frontend.triton_bridge import TRITON_VERSION, TtirOptions, kernel_source_hash, make_ttir
-from jitspv.frontend import device as rt
+from jitspv.frontend import runtime as rt
 from jitspv.lower.kernel import LoweredKernel
 from jitspv.lower.spirv.tools import SPIRV_VAL_TARGET, validate, validate_cold_compiles
 

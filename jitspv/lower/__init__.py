@@ -14,12 +14,14 @@ the only push constant), laid out as `LoweredKernel.args` says.
 """
 from __future__ import annotations
 
+import struct
+
 from jitspv.lower.assign import assign_encodings
 from jitspv.lower.bounds import BoundsCheck
 from jitspv.lower.context import LoweringContext
 from jitspv.lower.dot_strategy import plan_dots
 from jitspv.lower.errors import LoweringError, OutOfResources
-from jitspv.lower.kernel import KernelArg, LoweredKernel, Target
+from jitspv.lower.kernel import HIDDEN_ARGS, KernelArg, LoweredKernel, Target, arg_block_layout
 from jitspv.lower.prefetch import pipeline_dot_loops
 from jitspv.lower import rules  # noqa: F401  (registers every lowering)
 from jitspv.lower.spirv.grammar import Op, StorageClass, Decoration, MemoryAccess
@@ -41,7 +43,6 @@ _ACCESSES = frozenset({"tt.load", "tt.store", "tt.atomic_rmw", "tt.atomic_cas"})
 # travel widened to 32 bits (push-constant members of 8/16 bits need extra device features).
 _ARG_FORMATS = {"ptr": "Q", "i1": "I", "i8": "i", "i16": "i", "i32": "i", "i64": "q",
                 "f16": "f", "bf16": "f", "f32": "f", "f64": "d"}
-_FMT_SIZE = {"Q": 8, "q": 8, "d": 8, "I": 4, "i": 4, "f": 4}
 _LOOPS = ("scf.for", "scf.while", "tt.dot")   # ops that may lower to a loop
 
 # jitspv's own rewrites of the TTIR, in order: (name, fn(module, kernel function, num_stages)).
@@ -82,29 +83,29 @@ def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: b
     encodings = assign_encodings(func, threads, dot_plans)
     ctx = LoweringContext(func, target, num_warps, encodings, dot_plans)
     ctx.fp_fusion = enable_fp_fusion
-    uses_grid = any(op.name == "tt.get_num_programs" for op in func.walk())
     # Failure sites use the assert record: tl.device_assert, loops where the device limits them, and
     # the accesses bounds mode checks.
     limited = _LOOPS if target.loop_pass_limit else ()
     uses_bounds = bounds_check and any(op.name in _ACCESSES for op in func.walk())
-    uses_assert = uses_bounds or any(op.name == "tt.assert" or op.name in limited for op in func.walk())
-    uses_print = any(op.name == "tt.print" for op in func.walk())
+    hidden = {"assert_record": uses_bounds or any(op.name == "tt.assert" or op.name in limited for op in func.walk()),
+              "print_buffer": any(op.name == "tt.print" for op in func.walk()),
+              "bounds_table": uses_bounds,
+              "grid": any(op.name == "tt.get_num_programs" for op in func.walk())}
     ctx.asserts = []   # filled by the tt.assert rule and the bounds checks, one entry per site
     ctx.prints = []    # filled by the tt.print rule, one entry per printed operand
-    args, size, in_buffer, (assert_offset, print_offset, bounds_offset) = _load_arguments(
-        ctx, func, uses_grid, (uses_assert, uses_print, uses_bounds))
+    args, size, in_buffer, hidden_offsets = _load_arguments(ctx, func, [name for name, used in hidden.items() if used])
     if uses_bounds:
         ctx.bounds = BoundsCheck(ctx, func, ctx.bounds_table)
     ctx.lower_block(func.body.blocks[0])
     spirv = ctx.finish()
     verdict = _validate(ctx, spirv) if validate_cold_compiles() else ""
     return LoweredKernel(spirv=spirv, local_size=(ctx.num_threads, 1, 1), args=args,
-                         arg_block_size=size, args_in_buffer=in_buffer, grid_in_args=uses_grid,
+                         arg_block_size=size, args_in_buffer=in_buffer,
+                         # a kernel whose loops needed no counter after all: the record's member stays, unfilled
+                         hidden={name: offset for name, offset in hidden_offsets.items()
+                                 if name != "assert_record" or ctx.asserts},
                          shared_bytes=ctx.workgroup.total_bytes, notes={"kernel": func.sym_name},
-                         asserts=ctx.asserts,
-                         # a kernel whose loops needed no counter after all: the member stays, unused
-                         assert_offset=assert_offset if ctx.asserts else -1,
-                         prints=ctx.prints, print_offset=print_offset, bounds_offset=bounds_offset,
+                         asserts=ctx.asserts, prints=ctx.prints,
                          spirv_val=verdict, stored_args=stored_arguments(func))
 
 
@@ -123,48 +124,27 @@ def _validate(ctx, spirv):
     return SPIRV_VAL_TARGET
 
 
-def _load_arguments(ctx, func, uses_grid, uses_debug):
-    """Lay out the argument block, declare it, and load every argument in the prologue.
-    Hidden u64s follow the arguments, for what `uses_debug` says a kernel uses: its assert record's
-    address (tl.device_assert, or bounds mode), its print buffer's (tl.device_print), the launch's
-    bounds table (bounds mode). Returns (args, size, in_buffer, hidden offsets, -1 where unused)."""
+def _load_arguments(ctx, func, hidden):
+    """Declare the argument block (laid out by kernel.arg_block_layout: the kernel's arguments, then
+    the HIDDEN_ARGS named in `hidden`) and load every member in the prologue; each hidden value goes
+    to the ctx attribute of its name. Returns (args, size, in_buffer, {hidden name: offset})."""
     m = ctx.m
-    fields = []   # (ttir index, name, fmt, spirv member type)
+    formats = []
     for i, arg in enumerate(func.arguments):
         tname = type_name(arg.type)
         if arg.type.is_tensor or tname not in _ARG_FORMATS:
             ctx.error(f"kernel argument {i} has type {arg.type}, which jitspv cannot pass yet")
-        fmt = _ARG_FORMATS[tname]
-        fields.append((i, fmt))
-    offset, args, members, offsets = 0, [], [], []
-    for i, fmt in fields:
-        size = _FMT_SIZE[fmt]
-        offset = -(-offset // size) * size
-        args.append(KernelArg(name=f"arg{i}", ttir_index=i, offset=offset, fmt=fmt))
-        members.append(_member_type(ctx, fmt))
-        offsets.append(offset)
-        offset += size
-    debug_offsets = []   # where the runtime puts the assert record's / print buffer's / table's address
-    for used in uses_debug:
-        if used:
-            offset = -(-offset // 8) * 8
-            debug_offsets.append(offset)
-            members.append(ctx.t_u64)
-            offsets.append(offset)
-            offset += 8
-        else:
-            debug_offsets.append(-1)
-    if uses_grid:
-        # The grid's three u32 end the block (LoweredKernel.arg_format puts them at size - 12).
-        offset += 4 if offset % 8 == 0 else 0
-        for _ in range(3):
-            members.append(ctx.t_u32)
-            offsets.append(offset)
-            offset += 4
-    size = max(8, -(-offset // 8) * 8)
+        formats.append(_ARG_FORMATS[tname])
+    offsets, hidden_offsets, size = arg_block_layout(formats, hidden)
+    args = [KernelArg(name=f"arg{i}", ttir_index=i, offset=offset, fmt=fmt)
+            for i, (fmt, offset) in enumerate(zip(formats, offsets))]
+    # One struct member per scalar: a hidden "3I" is three u32 members.
+    groups = [_scalars(fmt, offset) for fmt, offset in zip(formats, offsets)]
+    groups += [_scalars(HIDDEN_ARGS[name], offset) for name, offset in hidden_offsets.items()]
+    members = [(_member_type(ctx, fmt), offset) for group in groups for fmt, offset in group]
     in_buffer = size > ctx.target.max_push_constants
 
-    block = m.type_struct(members, offsets=offsets)
+    block = m.type_struct([t for t, _ in members], offsets=[off for _, off in members])
     m.decorate(block, Decoration.Block)
     with ctx.prologue():
         if in_buffer:
@@ -179,25 +159,29 @@ def _load_arguments(ctx, func, uses_grid, uses_debug):
             base = m.variable(m.type_pointer(StorageClass.PushConstant, block), StorageClass.PushConstant)
             storage = StorageClass.PushConstant
         loaded = []
-        for k, (t, off) in enumerate(zip(members, offsets)):
+        for k, (t, _) in enumerate(members):
             p = ctx.emit(Op.AccessChain, m.type_pointer(storage, t), base, ctx.u32(k))
             extra = (MemoryAccess.Aligned, 8 if m.type_info(t).width == 64 else 4) if in_buffer else ()
             loaded.append(ctx.emit(Op.Load, t, p, *extra))
-        for (i, fmt), x in zip(fields, loaded):
-            arg = func.arguments[i]
-            ctx.set(arg, _narrow(ctx, arg.type, fmt, x))
-        hidden = loaded[len(fields):]
-        for name, used in zip(("assert_record", "print_buffer", "bounds_table"), uses_debug):
-            if used:
-                setattr(ctx, name, hidden[0])
-                hidden = hidden[1:]
-        ctx.grid = hidden
-    return args, size, in_buffer, tuple(debug_offsets)
+        values = iter(loaded)
+        for arg, fmt in zip(func.arguments, formats):
+            ctx.set(arg, _narrow(ctx, arg.type, fmt, next(values)))
+        for name, group in zip(hidden_offsets, groups[len(formats):]):
+            loaded_group = [next(values) for _ in group]
+            setattr(ctx, name, loaded_group[0] if len(group) == 1 else loaded_group)
+    return args, size, in_buffer, hidden_offsets
+
+
+def _scalars(fmt, offset):
+    """(format char, offset) of each scalar of an argument-block member: "3I" at 36 -> I at 36, 40, 44."""
+    count, char = int(fmt[:-1] or 1), fmt[-1]
+    return [(char, offset + k * struct.calcsize("<" + char)) for k in range(count)]
 
 
 def _member_type(ctx, fmt):
-    return {"Q": ctx.t_u64, "q": ctx.t_u64, "I": ctx.t_u32, "i": ctx.t_u32,
-            "f": ctx.t_f32, "d": ctx.m.type_float(64)}[fmt]
+    if fmt == "d":   # declared only when used: it needs the Float64 capability (shaderFloat64)
+        return ctx.m.type_float(64)
+    return {"Q": ctx.t_u64, "q": ctx.t_u64, "I": ctx.t_u32, "i": ctx.t_u32, "f": ctx.t_f32}[fmt]
 
 
 def _narrow(ctx, ttype, fmt, x):

@@ -3,10 +3,10 @@
 `lower_module(ttir_module, target) -> LoweredKernel` (in jitspv/lower/__init__.py) produces one of
 these; the frontend caches it (in memory and, serialized with `to_json`/`from_json` plus the
 SPIR-V bytes, on disk) and launches it: it packs the launch's runtime arguments with `arg_format`
-in the order of `args`, then the assert record's address when `asserts`, then the print buffer's
-address when `prints`, then the launch's bounds table when `bounds_offset >= 0`, then the grid when
-`grid_in_args`, and hands the bytes to the Vulkan pipeline, which passes them as push constants
-or, when `args_in_buffer`, through a device buffer whose address is the only push constant.
+in the order of `args`, then a value for each member of `hidden` in HIDDEN_ARGS order, and hands the
+bytes to the Vulkan pipeline, which passes them as push constants or, when `args_in_buffer`,
+through a device buffer whose address is the only push constant. `arg_block_layout` decides where
+every member lies; the lowering and `arg_format` both read it.
 """
 from __future__ import annotations
 
@@ -31,6 +31,33 @@ ASSERT_RECORD_WORDS = 8
 # array each pointer argument points into, in argument order ((0, 0): none), then n live ranges
 # (start, bytes) sorted by start, the first a (0, 0) sentinel so that a search always lands on one.
 BOUNDS_HEADER_WORDS = 2
+
+# Hidden members of the argument block, after the kernel's own arguments in this order, each there
+# only when the kernel uses it: the address of its assert record (tl.device_assert, loops the device
+# limits, bounds checks), of its print buffer (tl.device_print), of the launch's bounds table (bounds
+# mode), and the launch's grid (tl.num_programs; vkCmdDispatchBase pieces make NumWorkgroups
+# unreliable). Name -> struct format; the names are also the LoweringContext attributes that hold
+# the loaded values.
+HIDDEN_ARGS = {"assert_record": "Q", "print_buffer": "Q", "bounds_table": "Q", "grid": "3I"}
+
+
+def arg_block_layout(formats, hidden) -> tuple:
+    """The argument block's layout, decided here only: (byte offset of each kernel argument, whose
+    struct formats are `formats`; {name: byte offset} of the HIDDEN_ARGS named in `hidden`; the
+    block's size, a multiple of 8 and at least 8). Each member ends on a multiple of min(its size,
+    8): scalars lie on their size, and the grid's three u32 end on 8 bytes."""
+    offset, offsets, hidden_offsets = 0, [], {}
+    members = [(None, fmt) for fmt in formats] + [(name, fmt) for name, fmt in HIDDEN_ARGS.items() if name in hidden]
+    for name, fmt in members:
+        size = struct.calcsize("<" + fmt)
+        end = -(-(offset + size) // min(size, 8)) * min(size, 8)
+        offset = end - size
+        if name is None:
+            offsets.append(offset)
+        else:
+            hidden_offsets[name] = offset
+        offset = end
+    return offsets, hidden_offsets, max(8, -(-offset // 8) * 8)
 
 
 @dataclass(frozen=True)
@@ -64,7 +91,7 @@ class KernelArg:
     name: str
     ttir_index: int   # index among the TTIR function's arguments
     offset: int       # byte offset in the argument block
-    fmt: str          # struct format char: "Q" pointer, "i"/"I"/"q"/"Q" ints, "f"/"d" floats, "B" bool
+    fmt: str          # struct format char: "Q" pointer, "i"/"I"/"q"/"Q" ints, "f"/"d" floats
 
 
 @dataclass
@@ -72,53 +99,43 @@ class LoweredKernel:
     spirv: bytes
     local_size: tuple            # (num_warps * 32, 1, 1)
     args: list                   # list[KernelArg], in argument-block order
-    arg_block_size: int          # bytes, 8-aligned, grid included when grid_in_args
+    arg_block_size: int          # bytes, 8-aligned, hidden members included
     args_in_buffer: bool         # True: arguments travel in a device buffer (too big for push constants)
-    grid_in_args: bool           # True: three uint32 grid sizes end the block (tl.num_programs)
+    # HIDDEN_ARGS the runtime fills: name -> byte offset. A member the block holds but the kernel
+    # turned out not to need (an assert record for loops that needed no counter) is not listed:
+    # it stays as zero padding.
+    hidden: dict = field(default_factory=dict)
     shared_bytes: int = 0        # workgroup memory used
     entry: str = "main"
     notes: dict = field(default_factory=dict)  # free-form facts for dumps (vector widths, layouts)
     # tl.device_assert sites, in site order: {"message", "file", "line", "function"}, and in bounds mode
     # also checked accesses: {"kind": "bounds", "access", "bytes", "arg", "file", "line", "function"}
     # ("arg": the pointer argument the address derives from, or None). When there are
-    # any, a hidden u64 (the address of the kernel's assert record) follows `args` at assert_offset.
+    # any, the address of the kernel's assert record is the hidden member "assert_record".
     asserts: list = field(default_factory=list)
-    assert_offset: int = -1
     # tl.device_print sites, one per printed operand in site order: {"prefix", "hex", "signed",
     # "type", "shape", "operand", "operands"} (operand -1: a print without operands). When there are
-    # any, a hidden u64 (the address of the kernel's print buffer) follows at print_offset.
+    # any, the address of the kernel's print buffer is the hidden member "print_buffer".
     prints: list = field(default_factory=list)
-    print_offset: int = -1
     # The target environment spirv-val accepted the module for when it was compiled; "" when it
     # was not validated (JITSPV_SPIRV_VAL=0, or spirv-val not installed).
     spirv_val: str = ""
-    # Bounds debug mode (lower/bounds.py): a hidden u64 at bounds_offset, the address of the launch's
-    # table of live ranges (BOUNDS_*); its violations are `asserts` sites of kind "bounds".
-    bounds_offset: int = -1
+    # Bounds debug mode (lower/bounds.py): the hidden member "bounds_table" is the address of the
+    # launch's table of live ranges (BOUNDS_*); its violations are `asserts` sites of kind "bounds".
     # TTIR indices of the pointer arguments a store or atomic may write through (lower/stored_args.py).
     stored_args: list = field(default_factory=list)
 
     @property
     def arg_format(self) -> str:
-        """struct format packing the arguments (and grid) with explicit padding."""
+        """struct format packing the arguments, then the hidden members, with explicit padding."""
+        members = [(a.offset, a.fmt) for a in self.args]
+        members += [(offset, HIDDEN_ARGS[name]) for name, offset in self.hidden.items()]
         fmt, pos = "<", 0
-        for a in self.args:
-            if a.offset > pos:
-                fmt += f"{a.offset - pos}x"
-            fmt += a.fmt
-            pos = a.offset + struct.calcsize("<" + a.fmt)
-        for offset in (self.assert_offset, self.print_offset, self.bounds_offset):
-            if offset >= 0:
-                if offset > pos:
-                    fmt += f"{offset - pos}x"
-                fmt += "Q"
-                pos = offset + 8
-        if self.grid_in_args:
-            grid_offset = self.arg_block_size - 12
-            if grid_offset > pos:
-                fmt += f"{grid_offset - pos}x"
-            fmt += "3I"
-            pos = grid_offset + 12
+        for offset, member in sorted(members):
+            if offset > pos:
+                fmt += f"{offset - pos}x"
+            fmt += member
+            pos = offset + struct.calcsize("<" + member)
         if self.arg_block_size > pos:
             fmt += f"{self.arg_block_size - pos}x"
         return fmt

@@ -81,7 +81,7 @@ class JitspvBackend(BaseBackend):
         return module
 
     def _make_spv(self, module, metadata, options) -> bytes:
-        from jitspv.frontend import device as rt
+        from jitspv.frontend import runtime as rt
         from jitspv.frontend.jit import lower_ttir
         target = rt.current_target()
         if target_arch(target) != self.target.arch:

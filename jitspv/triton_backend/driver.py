@@ -89,7 +89,7 @@ class JitspvLauncher:
             TensorWrapper, array_address, HostTransfers, grid3)
 
     def _load(self, binary: _Binary):
-        from jitspv.frontend import device as rt
+        from jitspv.frontend import runtime as rt
         from jitspv.frontend.compiled import CompiledKernel
         from jitspv.lower.kernel import LoweredKernel
         lowered = LoweredKernel.from_json(self.metadata.jitspv_kernel, binary.spirv)
@@ -122,11 +122,11 @@ class JitspvLauncher:
 @functools.cache
 def _device_interface():
     """What triton.testing asks of `torch.cuda`: synchronize and timing events (Vulkan timestamps)."""
-    from jitspv.vk import Event, synchronize
+    from jitspv.vk import Event, get_device, synchronize
 
     class TimingEvent(Event):
         def __init__(self, enable_timing=True, blocking=False, interprocess=False):
-            super().__init__()
+            super().__init__(get_device())
 
     class DeviceInterface:
         Event = TimingEvent
@@ -171,7 +171,7 @@ class JitspvDriver(DriverBase):
         return 0
 
     def get_current_target(self):
-        from jitspv.frontend import device as rt
+        from jitspv.frontend import runtime as rt
         return GPUTarget(BACKEND_NAME, target_arch(rt.current_target()), 32)
 
     def get_active_torch_device(self):

@@ -5,16 +5,21 @@ Environment:
   JITSPV_VALIDATION  1: VK_LAYER_KHRONOS_validation + a debug messenger recording every warning and
                      error (read them with `validation_messages()`); "sync": also synchronization
                      validation. GPU-assisted validation stays off.
+  JITSPV_DEVICE_LIMITS comma-separated: run as if the device lacked a feature ("no-fp64", see
+                     _REMOVABLE_FEATURES) or had a smaller limit ("shared=16384", see _SHRINKABLE_LIMITS)
 """
 from __future__ import annotations
 
 import atexit
 import os
 import threading
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 from jitspv.errors import DeviceNotSupported, JitspvError
 from jitspv.vk.binding import NULL, DeviceFunctions, check, ffi, instance_function, lib
+from jitspv.vk.memory import MemoryManager
+from jitspv.vk.pipeline import PipelineCache
+from jitspv.vk.stream import QueryPools, Stream
 
 _TYPE_NAMES = {0: "other", 1: "integrated GPU", 2: "discrete GPU", 3: "virtual GPU", 4: "CPU"}
 _TYPE_RANK = {2: 0, 1: 1, 3: 2, 4: 3, 0: 4}  # discrete > integrated > virtual > CPU (lavapipe) > other
@@ -73,12 +78,12 @@ def validation_messages(clear: bool = True) -> list[str]:
 
 def _messenger_info():
     info = ffi.new("VkDebugUtilsMessengerCreateInfoEXT*")
-    L = lib()
-    info.sType = L.VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT
-    info.messageSeverity = (L.VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT
-                            | L.VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT)
-    info.messageType = (L.VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT | L.VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT
-                        | L.VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT)
+    vk = lib()
+    info.sType = vk.VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT
+    info.messageSeverity = (vk.VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT
+                            | vk.VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT)
+    info.messageType = (vk.VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT | vk.VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT
+                        | vk.VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT)
     info.pfnUserCallback = _c_callback()
     return info
 
@@ -91,11 +96,11 @@ class Instance:
     """A VkInstance (one per process) and the physical devices it sees."""
 
     def __init__(self):
-        L = lib()
+        vk = lib()
         self.validation = os.environ.get("JITSPV_VALIDATION", "0").strip().lower() not in ("", "0", "false", "no")
         sync_validation = os.environ.get("JITSPV_VALIDATION", "").strip().lower() == "sync"
         version = ffi.new("uint32_t*")
-        check("vkEnumerateInstanceVersion", L.vkEnumerateInstanceVersion(version))
+        check("vkEnumerateInstanceVersion", vk.vkEnumerateInstanceVersion(version))
         if _version(version[0])[:2] < (1, 2):
             raise DeviceNotSupported(f"the Vulkan loader supports only {'.'.join(map(str, _version(version[0])))};"
                                      " jitspv needs Vulkan 1.2 or newer")
@@ -107,7 +112,7 @@ class Instance:
         flags = 0
         if b"VK_KHR_portability_enumeration" in available:
             extensions.append(b"VK_KHR_portability_enumeration")
-            flags |= L.VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR
+            flags |= vk.VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR
         layers = []
         pnext = NULL
         if self.validation:
@@ -123,14 +128,14 @@ class Instance:
             pnext = messenger  # also catches messages from vkCreateInstance/vkDestroyInstance
             if sync_validation:
                 enables = ffi.new("VkValidationFeatureEnableEXT[1]",
-                                  [L.VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT])
+                                  [vk.VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT])
                 features = ffi.new("VkValidationFeaturesEXT*", {
-                    "sType": L.VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT, "pNext": messenger,
+                    "sType": vk.VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT, "pNext": messenger,
                     "enabledValidationFeatureCount": 1, "pEnabledValidationFeatures": enables})
                 keep += [enables, features]
                 pnext = features
         app = ffi.new("VkApplicationInfo*", {
-            "sType": L.VK_STRUCTURE_TYPE_APPLICATION_INFO, "apiVersion": self.api_version,
+            "sType": vk.VK_STRUCTURE_TYPE_APPLICATION_INFO, "apiVersion": self.api_version,
             "applicationVersion": 1, "engineVersion": 1})
         keep.append(app)
         app.pApplicationName = app_name = ffi.new("char[]", b"jitspv")
@@ -140,11 +145,11 @@ class Instance:
         ext_ptrs = ffi.new("char*[]", ext_array)
         layer_ptrs = ffi.new("char*[]", layer_array)
         info = ffi.new("VkInstanceCreateInfo*", {
-            "sType": L.VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO, "pNext": pnext, "flags": flags,
+            "sType": vk.VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO, "pNext": pnext, "flags": flags,
             "pApplicationInfo": app, "enabledLayerCount": len(layers), "ppEnabledLayerNames": layer_ptrs,
             "enabledExtensionCount": len(extensions), "ppEnabledExtensionNames": ext_ptrs})
         handle = ffi.new("VkInstance*")
-        check("vkCreateInstance", L.vkCreateInstance(info, NULL, handle))
+        check("vkCreateInstance", vk.vkCreateInstance(info, NULL, handle))
         self.handle = handle[0]
         self.messenger = None
         if self.validation:
@@ -156,32 +161,32 @@ class Instance:
 
     @staticmethod
     def _instance_extensions() -> set:
-        L = lib()
+        vk = lib()
         count = ffi.new("uint32_t*")
-        check("vkEnumerateInstanceExtensionProperties", L.vkEnumerateInstanceExtensionProperties(NULL, count, NULL))
+        check("vkEnumerateInstanceExtensionProperties", vk.vkEnumerateInstanceExtensionProperties(NULL, count, NULL))
         props = ffi.new("VkExtensionProperties[]", count[0])
-        check("vkEnumerateInstanceExtensionProperties", L.vkEnumerateInstanceExtensionProperties(NULL, count, props))
+        check("vkEnumerateInstanceExtensionProperties", vk.vkEnumerateInstanceExtensionProperties(NULL, count, props))
         return {ffi.string(props[i].extensionName) for i in range(count[0])}
 
     @staticmethod
     def _layers() -> set:
-        L = lib()
+        vk = lib()
         count = ffi.new("uint32_t*")
-        check("vkEnumerateInstanceLayerProperties", L.vkEnumerateInstanceLayerProperties(count, NULL))
+        check("vkEnumerateInstanceLayerProperties", vk.vkEnumerateInstanceLayerProperties(count, NULL))
         props = ffi.new("VkLayerProperties[]", count[0])
-        check("vkEnumerateInstanceLayerProperties", L.vkEnumerateInstanceLayerProperties(count, props))
+        check("vkEnumerateInstanceLayerProperties", vk.vkEnumerateInstanceLayerProperties(count, props))
         return {ffi.string(props[i].layerName) for i in range(count[0])}
 
     def _physical_devices(self) -> list:
-        L = lib()
+        vk = lib()
         count = ffi.new("uint32_t*")
-        check("vkEnumeratePhysicalDevices", L.vkEnumeratePhysicalDevices(self.handle, count, NULL))
+        check("vkEnumeratePhysicalDevices", vk.vkEnumeratePhysicalDevices(self.handle, count, NULL))
         handles = ffi.new("VkPhysicalDevice[]", count[0])
-        check("vkEnumeratePhysicalDevices", L.vkEnumeratePhysicalDevices(self.handle, count, handles))
+        check("vkEnumeratePhysicalDevices", vk.vkEnumeratePhysicalDevices(self.handle, count, handles))
         out = []
         for i in range(count[0]):
             props = ffi.new("VkPhysicalDeviceProperties*")
-            L.vkGetPhysicalDeviceProperties(handles[i], props)
+            vk.vkGetPhysicalDeviceProperties(handles[i], props)
             out.append(PhysicalDevice(i, handles[i], _string(props.deviceName), props.deviceType,
                                       _version(props.apiVersion)))
         return out
@@ -220,11 +225,11 @@ class PhysicalDevice:
         return _TYPE_NAMES.get(self.device_type, "unknown")
 
     def extensions(self) -> set:
-        L = lib()
+        vk = lib()
         count = ffi.new("uint32_t*")
-        check("vkEnumerateDeviceExtensionProperties", L.vkEnumerateDeviceExtensionProperties(self.handle, NULL, count, NULL))
+        check("vkEnumerateDeviceExtensionProperties", vk.vkEnumerateDeviceExtensionProperties(self.handle, NULL, count, NULL))
         props = ffi.new("VkExtensionProperties[]", count[0])
-        check("vkEnumerateDeviceExtensionProperties", L.vkEnumerateDeviceExtensionProperties(self.handle, NULL, count, props))
+        check("vkEnumerateDeviceExtensionProperties", vk.vkEnumerateDeviceExtensionProperties(self.handle, NULL, count, props))
         return {ffi.string(props[i].extensionName).decode() for i in range(count[0])}
 
 
@@ -336,25 +341,73 @@ _EXTRA_ENABLES = [("v12", "shaderSharedInt64Atomics"), ("af", "shaderSharedFloat
                   ("af2", "shaderBufferFloat16Atomics"), ("af2", "shaderBufferFloat16AtomicMinMax")]
 
 
+# JITSPV_DEVICE_LIMITS "no-NAME": the Vulkan feature members it clears from what the device reports
+# (so that they are neither enabled nor used: the validation layer then flags any use). Atomics of
+# a type go with it.
+_FLOAT64_ATOMICS = [("af", "shaderBufferFloat64Atomics"), ("af", "shaderBufferFloat64AtomicAdd"),
+                    ("af", "shaderSharedFloat64Atomics"), ("af", "shaderSharedFloat64AtomicAdd"),
+                    ("af2", "shaderBufferFloat64AtomicMinMax"), ("af2", "shaderSharedFloat64AtomicMinMax")]
+_FLOAT16_ATOMICS = [("af2", "shaderBufferFloat16Atomics"), ("af2", "shaderBufferFloat16AtomicAdd"),
+                    ("af2", "shaderBufferFloat16AtomicMinMax"), ("af2", "shaderSharedFloat16Atomics"),
+                    ("af2", "shaderSharedFloat16AtomicAdd"), ("af2", "shaderSharedFloat16AtomicMinMax")]
+_FLOAT32_ATOMICS = [("af", "shaderBufferFloat32Atomics"), ("af", "shaderBufferFloat32AtomicAdd"),
+                    ("af", "shaderSharedFloat32Atomics"), ("af", "shaderSharedFloat32AtomicAdd"),
+                    ("af2", "shaderBufferFloat32AtomicMinMax"), ("af2", "shaderSharedFloat32AtomicMinMax")]
+_INT64_ATOMICS = [("v12", "shaderBufferInt64Atomics"), ("v12", "shaderSharedInt64Atomics")]
+_REMOVABLE_FEATURES = {
+    "fp64": [("core", "shaderFloat64")] + _FLOAT64_ATOMICS,
+    "fp16": [("v12", "shaderFloat16")] + _FLOAT16_ATOMICS,
+    "int64": [("core", "shaderInt64")] + _INT64_ATOMICS,
+    "int16": [("core", "shaderInt16")],
+    "int8": [("v12", "shaderInt8")],
+    "int64-atomics": _INT64_ATOMICS,
+    "float-atomics": _FLOAT32_ATOMICS + _FLOAT64_ATOMICS + _FLOAT16_ATOMICS,
+    "subgroup-size-control": [("v13", "subgroupSizeControl"), ("v13", "computeFullSubgroups")],
+    "vulkan-memory-model": [("v12", "vulkanMemoryModel"), ("v12", "vulkanMemoryModelDeviceScope")],
+}
+# JITSPV_DEVICE_LIMITS "NAME=N": the DeviceProperties field it lowers to N (never raises it).
+_SHRINKABLE_LIMITS = {"shared": "max_compute_shared_memory_size", "push": "max_push_constants_size",
+                      "invocations": "max_compute_workgroup_invocations"}
+# Below these jitspv cannot work at all: the argument buffer's address, one warp.
+_LIMIT_MINIMUM = {"push": 8, "invocations": 32}
+
+
+def device_limits(text: str) -> tuple:
+    """JITSPV_DEVICE_LIMITS parsed: (names of the features to remove, {limit name: value})."""
+    removed, limits = [], {}
+    for item in (part.strip() for part in text.split(",")):
+        name, _, value = item.partition("=")
+        if item.startswith("no-") and item[3:] in _REMOVABLE_FEATURES:
+            removed.append(item[3:])
+        elif value and name in _SHRINKABLE_LIMITS and value.isdigit() and int(value) >= _LIMIT_MINIMUM.get(name, 0):
+            limits[name] = int(value)
+        elif item:
+            raise ValueError(
+                f"JITSPV_DEVICE_LIMITS={text!r}: cannot use {item!r}; expected comma-separated "
+                + ", ".join("no-" + n for n in _REMOVABLE_FEATURES) + " or "
+                + ", ".join(f"{n}=N (N >= {_LIMIT_MINIMUM.get(n, 0)})" for n in _SHRINKABLE_LIMITS))
+    return removed, limits
+
+
 def _feature_chain(api: tuple, extensions: set):
     """Zeroed VkPhysicalDeviceFeatures2 chain of the structs this device understands: {key: cdata}."""
-    L = lib()
-    chain = {"f2": ffi.new("VkPhysicalDeviceFeatures2*", {"sType": L.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2})}
-    order = [("v11", "VkPhysicalDeviceVulkan11Features", L.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES, True),
-             ("v12", "VkPhysicalDeviceVulkan12Features", L.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES, True),
-             ("v13", "VkPhysicalDeviceVulkan13Features", L.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES,
+    vk = lib()
+    chain = {"f2": ffi.new("VkPhysicalDeviceFeatures2*", {"sType": vk.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2})}
+    order = [("v11", "VkPhysicalDeviceVulkan11Features", vk.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES, True),
+             ("v12", "VkPhysicalDeviceVulkan12Features", vk.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES, True),
+             ("v13", "VkPhysicalDeviceVulkan13Features", vk.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES,
               api >= (1, 3)),
              ("af", "VkPhysicalDeviceShaderAtomicFloatFeaturesEXT",
-              L.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_ATOMIC_FLOAT_FEATURES_EXT,
+              vk.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_ATOMIC_FLOAT_FEATURES_EXT,
               "VK_EXT_shader_atomic_float" in extensions),
              ("af2", "VkPhysicalDeviceShaderAtomicFloat2FeaturesEXT",
-              L.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_ATOMIC_FLOAT_2_FEATURES_EXT,
+              vk.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_ATOMIC_FLOAT_2_FEATURES_EXT,
               "VK_EXT_shader_atomic_float2" in extensions),
              ("cm", "VkPhysicalDeviceCooperativeMatrixFeaturesKHR",
-              L.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_KHR,
+              vk.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_KHR,
               "VK_KHR_cooperative_matrix" in extensions),
              ("cm2", "VkPhysicalDeviceCooperativeMatrix2FeaturesNV",
-              L.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_2_FEATURES_NV,
+              vk.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_2_FEATURES_NV,
               "VK_NV_cooperative_matrix2" in extensions)]
     prev = chain["f2"]
     for key, ctype, stype, present in order:
@@ -365,8 +418,13 @@ def _feature_chain(api: tuple, extensions: set):
     return chain
 
 
+def _struct(chain, key):
+    """The feature struct of `chain` that `key` names ("core": VkPhysicalDeviceFeatures), or None."""
+    return chain["f2"].features if key == "core" else chain.get(key)
+
+
 def _member(chain, key, name):
-    struct = chain["f2"].features if key == "core" else chain.get(key)
+    struct = _struct(chain, key)
     return bool(struct is not None and getattr(struct, name))
 
 
@@ -378,7 +436,7 @@ class Device:
     """A logical device with one compute queue, its memory allocator, command stream and pipeline cache."""
 
     def __init__(self, instance: Instance, physical: PhysicalDevice):
-        L = lib()
+        vk = lib()
         self.instance = instance
         self.physical = physical
         self.name = physical.name
@@ -388,13 +446,25 @@ class Device:
         extensions = physical.extensions()
         self.extensions = extensions
         supported = _feature_chain(api, extensions)
-        L.vkGetPhysicalDeviceFeatures2(physical.handle, supported["f2"])
+        vk.vkGetPhysicalDeviceFeatures2(physical.handle, supported["f2"])
+        self.limits_text = os.environ.get("JITSPV_DEVICE_LIMITS", "").strip()
+        removed, limits = device_limits(self.limits_text)
+        for name in removed:
+            for key, member in _REMOVABLE_FEATURES[name]:
+                if _struct(supported, key) is not None:
+                    setattr(_struct(supported, key), member, 0)
         if not supported["v12"].bufferDeviceAddress:
             raise DeviceNotSupported(f"{self.name} lacks bufferDeviceAddress (Vulkan 1.2), which jitspv needs: "
                                      "kernel pointers are buffer device addresses")
+        if not supported["f2"].features.shaderInt64:
+            why = " (JITSPV_DEVICE_LIMITS removed it)" if "int64" in removed else ""
+            raise DeviceNotSupported(f"{self.name} lacks shaderInt64{why}, which jitspv needs: kernel pointers are "
+                                     "64-bit integers")
 
         self.queue_family, timestamp_bits = self._compute_queue_family()
-        self.properties = self._properties(api, timestamp_bits)
+        props = self._properties(api, timestamp_bits)
+        shrunk = {_SHRINKABLE_LIMITS[name]: value for name, value in limits.items()}
+        self.properties = replace(props, **{f: min(value, getattr(props, f)) for f, value in shrunk.items()})
 
         enable = _feature_chain(api, extensions)
         enable.pop("cm", None), enable.pop("cm2", None)  # queried only: not enabled until the lowering uses them
@@ -403,15 +473,13 @@ class Device:
         for field_name, key, member in _FEATURE_MAP:
             on = _member(supported, key, member)
             if on:
-                target = enable["f2"].features if key == "core" else enable[key]
-                setattr(target, member, 1)
+                setattr(_struct(enable, key), member, 1)
             flags[field_name] = on
         for key, member in _EXTRA_ENABLES:
             if _member(supported, key, member):
                 setattr(enable[key], member, 1)
         flags["cooperative_matrix_khr"] = _member(supported, "cm", "cooperativeMatrix")
         flags["cooperative_matrix2_nv"] = _member(supported, "cm2", "cooperativeMatrixFlexibleDimensions")
-        self.features = DeviceFeatures(**flags)
 
         device_extensions = []
         if "af" in enable and any(_member(supported, "af", m) for m in ("shaderBufferFloat32AtomicAdd",
@@ -419,42 +487,45 @@ class Device:
             device_extensions.append(b"VK_EXT_shader_atomic_float")
         else:
             self._unlink(enable, "af")
-        if "af2" in enable:
+        # VK_EXT_shader_atomic_float2 requires VK_EXT_shader_atomic_float enabled too.
+        if "af2" in enable and b"VK_EXT_shader_atomic_float" in device_extensions:
             device_extensions.append(b"VK_EXT_shader_atomic_float2")
+        else:
+            self._unlink(enable, "af2")
         if "VK_KHR_portability_subset" in extensions:  # required whenever advertised
             device_extensions.append(b"VK_KHR_portability_subset")
+        for field_name, key, _ in _FEATURE_MAP:   # a struct left out of the chain enables nothing
+            flags[field_name] = flags[field_name] and (key == "core" or key in enable)
+        self.features = DeviceFeatures(**flags)
 
         priority = ffi.new("float[1]", [1.0])
         queue_info = ffi.new("VkDeviceQueueCreateInfo*", {
-            "sType": L.VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, "queueFamilyIndex": self.queue_family,
+            "sType": vk.VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, "queueFamilyIndex": self.queue_family,
             "queueCount": 1, "pQueuePriorities": priority})
         ext_strings = [ffi.new("char[]", e) for e in device_extensions]
         ext_ptrs = ffi.new("char*[]", ext_strings)
         info = ffi.new("VkDeviceCreateInfo*", {
-            "sType": L.VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, "pNext": enable["f2"], "queueCreateInfoCount": 1,
+            "sType": vk.VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, "pNext": enable["f2"], "queueCreateInfoCount": 1,
             "pQueueCreateInfos": queue_info, "enabledExtensionCount": len(device_extensions),
             "ppEnabledExtensionNames": ext_ptrs})
         handle = ffi.new("VkDevice*")
-        check("vkCreateDevice", L.vkCreateDevice(physical.handle, info, NULL, handle))
+        check("vkCreateDevice", vk.vkCreateDevice(physical.handle, info, NULL, handle))
         self.handle = handle[0]
         self.enabled_extensions = [e.decode() for e in device_extensions]
         queue = ffi.new("VkQueue*")
-        L.vkGetDeviceQueue(self.handle, self.queue_family, 0, queue)
+        vk.vkGetDeviceQueue(self.handle, self.queue_family, 0, queue)
         self.queue = queue[0]
         self.fn = DeviceFunctions(self.handle)
         # Guards the queue, the command stream and the allocator (see stream.py): re-entrant, since
         # allocator and stream call each other.
         self.lock = threading.RLock()
         self.memory_properties = ffi.new("VkPhysicalDeviceMemoryProperties*")
-        L.vkGetPhysicalDeviceMemoryProperties(physical.handle, self.memory_properties)
+        vk.vkGetPhysicalDeviceMemoryProperties(physical.handle, self.memory_properties)
 
-        # Imported here: these modules need a Device type to exist, and stay out of `import jitspv.vk`.
-        from jitspv.vk.memory import MemoryManager
-        from jitspv.vk.pipeline import PipelineCache
-        from jitspv.vk.stream import Stream
         self.stream = Stream(self)
         self.memory = MemoryManager(self)
         self.pipeline_cache = PipelineCache(self)
+        self.query_pools = QueryPools(self)   # timestamp slots of Events; no Vulkan object until the first
 
     @staticmethod
     def _relink(chain):
@@ -469,12 +540,12 @@ class Device:
             self._relink(chain)
 
     def _compute_queue_family(self):
-        L = lib()
+        vk = lib()
         count = ffi.new("uint32_t*")
-        L.vkGetPhysicalDeviceQueueFamilyProperties(self.physical.handle, count, NULL)
+        vk.vkGetPhysicalDeviceQueueFamilyProperties(self.physical.handle, count, NULL)
         families = ffi.new("VkQueueFamilyProperties[]", count[0])
-        L.vkGetPhysicalDeviceQueueFamilyProperties(self.physical.handle, count, families)
-        candidates = [i for i in range(count[0]) if families[i].queueFlags & L.VK_QUEUE_COMPUTE_BIT]
+        vk.vkGetPhysicalDeviceQueueFamilyProperties(self.physical.handle, count, families)
+        candidates = [i for i in range(count[0]) if families[i].queueFlags & vk.VK_QUEUE_COMPUTE_BIT]
         if not candidates:
             raise DeviceNotSupported(f"{self.name} has no compute queue")
         # Prefer a family with timestamps; among those the first (usually the universal queue).
@@ -482,19 +553,19 @@ class Device:
         return best, families[best].timestampValidBits
 
     def _properties(self, api, timestamp_bits) -> DeviceProperties:
-        L = lib()
-        p2 = ffi.new("VkPhysicalDeviceProperties2*", {"sType": L.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2})
+        vk = lib()
+        p2 = ffi.new("VkPhysicalDeviceProperties2*", {"sType": vk.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2})
         p11 = ffi.new("VkPhysicalDeviceVulkan11Properties*",
-                      {"sType": L.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_PROPERTIES})
+                      {"sType": vk.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_PROPERTIES})
         p12 = ffi.new("VkPhysicalDeviceVulkan12Properties*",
-                      {"sType": L.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_PROPERTIES})
+                      {"sType": vk.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_PROPERTIES})
         p2.pNext, p11.pNext = p11, p12
         p13 = None
         if api >= (1, 3):
             p13 = ffi.new("VkPhysicalDeviceVulkan13Properties*",
-                          {"sType": L.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_PROPERTIES})
+                          {"sType": vk.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_PROPERTIES})
             p12.pNext = p13
-        L.vkGetPhysicalDeviceProperties2(self.physical.handle, p2)
+        vk.vkGetPhysicalDeviceProperties2(self.physical.handle, p2)
         p, lim = p2.properties, p2.properties.limits
         return DeviceProperties(
             name=_string(p.deviceName), device_type=_TYPE_NAMES.get(p.deviceType, "unknown"),

@@ -245,44 +245,44 @@ class Heap:
         self.device.stream.defer(lambda: self._destroy_block(block))
 
     def _new_block(self, size: int) -> Block:
-        L = lib()
+        vk = lib()
         dev = self.device.handle
         buffer_info = ffi.new("VkBufferCreateInfo*", {
-            "sType": L.VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, "size": size, "usage": buffer_usage(),
-            "sharingMode": L.VK_SHARING_MODE_EXCLUSIVE})
+            "sType": vk.VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, "size": size, "usage": buffer_usage(),
+            "sharingMode": vk.VK_SHARING_MODE_EXCLUSIVE})
         buffer = ffi.new("VkBuffer*")
-        check("vkCreateBuffer", L.vkCreateBuffer(dev, buffer_info, NULL, buffer))
+        check("vkCreateBuffer", vk.vkCreateBuffer(dev, buffer_info, NULL, buffer))
         reqs = ffi.new("VkMemoryRequirements*")
-        L.vkGetBufferMemoryRequirements(dev, buffer[0], reqs)
+        vk.vkGetBufferMemoryRequirements(dev, buffer[0], reqs)
         max_allocation = self.device.properties.max_memory_allocation_size
         if reqs.size > max_allocation:   # the driver padded the buffer past the limit
-            L.vkDestroyBuffer(dev, buffer[0], NULL)
+            vk.vkDestroyBuffer(dev, buffer[0], NULL)
             raise self._too_large(reqs.size, max_allocation, "maxMemoryAllocationSize")
         flags = ffi.new("VkMemoryAllocateFlagsInfo*", {
-            "sType": L.VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO, "flags": L.VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT})
+            "sType": vk.VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO, "flags": vk.VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT})
         alloc_info = ffi.new("VkMemoryAllocateInfo*", {
-            "sType": L.VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, "pNext": flags, "allocationSize": reqs.size,
+            "sType": vk.VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, "pNext": flags, "allocationSize": reqs.size,
             "memoryTypeIndex": self.type_index})
         memory = ffi.new("VkDeviceMemory*")
         result = self.device.fn.vkAllocateMemory(dev, alloc_info, NULL, memory)
         if result < 0:
-            L.vkDestroyBuffer(dev, buffer[0], NULL)
-            if result in (L.VK_ERROR_OUT_OF_DEVICE_MEMORY, L.VK_ERROR_OUT_OF_HOST_MEMORY):
+            vk.vkDestroyBuffer(dev, buffer[0], NULL)
+            if result in (vk.VK_ERROR_OUT_OF_DEVICE_MEMORY, vk.VK_ERROR_OUT_OF_HOST_MEMORY):
                 raise _Exhausted(result)
             check("vkAllocateMemory", result)
         try:
-            check("vkBindBufferMemory", L.vkBindBufferMemory(dev, buffer[0], memory[0], 0))
+            check("vkBindBufferMemory", vk.vkBindBufferMemory(dev, buffer[0], memory[0], 0))
             address_info = ffi.new("VkBufferDeviceAddressInfo*", {
-                "sType": L.VK_STRUCTURE_TYPE_BUFFER_DEVICE_ADDRESS_INFO, "buffer": buffer[0]})
-            address = L.vkGetBufferDeviceAddress(dev, address_info)
+                "sType": vk.VK_STRUCTURE_TYPE_BUFFER_DEVICE_ADDRESS_INFO, "buffer": buffer[0]})
+            address = vk.vkGetBufferDeviceAddress(dev, address_info)
             host_ptr = None
             if self.mapped:
                 ptr = ffi.new("void**")
-                check("vkMapMemory", L.vkMapMemory(dev, memory[0], 0, reqs.size, 0, ptr))
+                check("vkMapMemory", vk.vkMapMemory(dev, memory[0], 0, reqs.size, 0, ptr))
                 host_ptr = int(ffi.cast("uintptr_t", ptr[0]))
         except VulkanError:
-            L.vkDestroyBuffer(dev, buffer[0], NULL)
-            L.vkFreeMemory(dev, memory[0], NULL)
+            vk.vkDestroyBuffer(dev, buffer[0], NULL)
+            vk.vkFreeMemory(dev, memory[0], NULL)
             raise
         block = Block(memory[0], buffer[0], size, address, host_ptr)
         self.blocks.append(block)
@@ -290,34 +290,34 @@ class Heap:
         return block
 
     def _destroy_block(self, block: Block):
-        L = lib()
-        L.vkDestroyBuffer(self.device.handle, block.buffer, NULL)
-        L.vkFreeMemory(self.device.handle, block.memory, NULL)  # implicitly unmaps
+        vk = lib()
+        vk.vkDestroyBuffer(self.device.handle, block.buffer, NULL)
+        vk.vkFreeMemory(self.device.handle, block.memory, NULL)  # implicitly unmaps
 
 
 def buffer_usage() -> int:
-    L = lib()
-    return (L.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | L.VK_BUFFER_USAGE_TRANSFER_SRC_BIT
-            | L.VK_BUFFER_USAGE_TRANSFER_DST_BIT | L.VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT)
+    vk = lib()
+    return (vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | vk.VK_BUFFER_USAGE_TRANSFER_SRC_BIT
+            | vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT | vk.VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT)
 
 
 def _choose_types(device):
     """(device type index, host-visible?, host-cached?), (staging type index or None)."""
-    L = lib()
+    vk = lib()
     mp = device.memory_properties
     types = [(i, mp.memoryTypes[i].propertyFlags, mp.memoryHeaps[mp.memoryTypes[i].heapIndex].size)
              for i in range(mp.memoryTypeCount)]
     # Which types a buffer with our usage may live in.
-    info = ffi.new("VkBufferCreateInfo*", {"sType": L.VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, "size": 4096,
-                                          "usage": buffer_usage(), "sharingMode": L.VK_SHARING_MODE_EXCLUSIVE})
+    info = ffi.new("VkBufferCreateInfo*", {"sType": vk.VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, "size": 4096,
+                                          "usage": buffer_usage(), "sharingMode": vk.VK_SHARING_MODE_EXCLUSIVE})
     probe = ffi.new("VkBuffer*")
-    check("vkCreateBuffer", L.vkCreateBuffer(device.handle, info, NULL, probe))
+    check("vkCreateBuffer", vk.vkCreateBuffer(device.handle, info, NULL, probe))
     reqs = ffi.new("VkMemoryRequirements*")
-    L.vkGetBufferMemoryRequirements(device.handle, probe[0], reqs)
-    L.vkDestroyBuffer(device.handle, probe[0], NULL)
+    vk.vkGetBufferMemoryRequirements(device.handle, probe[0], reqs)
+    vk.vkDestroyBuffer(device.handle, probe[0], NULL)
     allowed = [t for t in types if reqs.memoryTypeBits & (1 << t[0])]
-    DL, HV = L.VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, L.VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT
-    HC, HCO = L.VK_MEMORY_PROPERTY_HOST_CACHED_BIT, L.VK_MEMORY_PROPERTY_HOST_COHERENT_BIT
+    DL, HV = vk.VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, vk.VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT
+    HC, HCO = vk.VK_MEMORY_PROPERTY_HOST_CACHED_BIT, vk.VK_MEMORY_PROPERTY_HOST_COHERENT_BIT
 
     def device_rank(t):
         i, flags, heap = t

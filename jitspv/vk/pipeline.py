@@ -33,17 +33,17 @@ class PipelineCache:
     """
 
     def __init__(self, device):
-        L = lib()
+        vk = lib()
         self.device = device
         p = device.properties
         self.file_name = f"vkpipelines-{p.device_uuid.hex()}-{p.driver_version:x}.bin"
         initial = self._load()
         data = ffi.from_buffer(initial) if initial else NULL
         info = ffi.new("VkPipelineCacheCreateInfo*", {
-            "sType": L.VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO, "initialDataSize": len(initial),
+            "sType": vk.VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO, "initialDataSize": len(initial),
             "pInitialData": data})
         handle = ffi.new("VkPipelineCache*")
-        check("vkCreatePipelineCache", L.vkCreatePipelineCache(device.handle, info, NULL, handle))
+        check("vkCreatePipelineCache", vk.vkCreatePipelineCache(device.handle, info, NULL, handle))
         self.handle = handle[0]
         self.dirty = False
 
@@ -77,11 +77,11 @@ class PipelineCache:
     def save(self):
         if not self.dirty:
             return
-        L = lib()
+        vk = lib()
         size = ffi.new("size_t*")
-        check("vkGetPipelineCacheData", L.vkGetPipelineCacheData(self.device.handle, self.handle, size, NULL))
+        check("vkGetPipelineCacheData", vk.vkGetPipelineCacheData(self.device.handle, self.handle, size, NULL))
         buf = ffi.new("char[]", size[0])
-        check("vkGetPipelineCacheData", L.vkGetPipelineCacheData(self.device.handle, self.handle, size, buf))
+        check("vkGetPipelineCacheData", vk.vkGetPipelineCacheData(self.device.handle, self.handle, size, buf))
         data = ffi.buffer(buf, size[0])[:]
         import hashlib
         from jitspv.frontend.cache import trusted_root, warn_once
@@ -106,16 +106,15 @@ class PipelineCache:
 class Pipeline:
     """A compute pipeline: `launch(grid, args)` records a dispatch with the packed argument bytes.
 
-    push_constant_size: bytes of the argument block. Above the device's maxPushConstantsSize this raises
+    device: the Device it runs on. push_constant_size: bytes of the argument block. Above the device's maxPushConstantsSize this raises
     OutOfResources unless args_in_buffer=True, in which case the shader reads its arguments through
     one uint64 push constant: the device address of a buffer holding the argument block.
     """
 
-    def __init__(self, spirv: bytes, push_constant_size: int, entry: str = "main", args_in_buffer: bool = False,
-                 device=None, local_size=None, validated: bool = False):
-        from jitspv.vk.device import get_device
-        L = lib()
-        self.device = device = device or get_device()
+    def __init__(self, device, spirv: bytes, push_constant_size: int, entry: str = "main", args_in_buffer: bool = False,
+                 local_size=None, validated: bool = False):
+        vk = lib()
+        self.device = device
         self.arg_size = push_constant_size
         self.args_in_buffer = args_in_buffer
         limit = device.properties.max_push_constants_size
@@ -132,46 +131,46 @@ class Pipeline:
                 validate(spirv)
         dev = device.handle
         code = ffi.from_buffer("uint32_t[]", spirv)
-        info = ffi.new("VkShaderModuleCreateInfo*", {"sType": L.VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+        info = ffi.new("VkShaderModuleCreateInfo*", {"sType": vk.VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
                                                     "codeSize": len(spirv), "pCode": code})
         module = ffi.new("VkShaderModule*")
         try:
-            check("vkCreateShaderModule", L.vkCreateShaderModule(dev, info, NULL, module))
+            check("vkCreateShaderModule", vk.vkCreateShaderModule(dev, info, NULL, module))
         except VulkanError as e:
             raise InvalidSpirv(f"the driver rejected the SPIR-V module: {e}") from e
         try:
-            push_range = ffi.new("VkPushConstantRange*", {"stageFlags": L.VK_SHADER_STAGE_COMPUTE_BIT, "offset": 0,
+            push_range = ffi.new("VkPushConstantRange*", {"stageFlags": vk.VK_SHADER_STAGE_COMPUTE_BIT, "offset": 0,
                                                          "size": range_size})
             layout_info = ffi.new("VkPipelineLayoutCreateInfo*", {
-                "sType": L.VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+                "sType": vk.VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
                 "pushConstantRangeCount": 1 if range_size else 0, "pPushConstantRanges": push_range})
             layout = ffi.new("VkPipelineLayout*")
-            check("vkCreatePipelineLayout", L.vkCreatePipelineLayout(dev, layout_info, NULL, layout))
+            check("vkCreatePipelineLayout", vk.vkCreatePipelineLayout(dev, layout_info, NULL, layout))
             self.layout = layout[0]
             entry_name = ffi.new("char[]", entry.encode())
             stage_next, stage_flags = _subgroup_size_control(device, local_size)
             create = ffi.new("VkComputePipelineCreateInfo*", {
-                "sType": L.VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
-                "flags": L.VK_PIPELINE_CREATE_DISPATCH_BASE_BIT,
-                "stage": {"sType": L.VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, "pNext": stage_next,
-                          "flags": stage_flags, "stage": L.VK_SHADER_STAGE_COMPUTE_BIT, "module": module[0],
+                "sType": vk.VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+                "flags": vk.VK_PIPELINE_CREATE_DISPATCH_BASE_BIT,
+                "stage": {"sType": vk.VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, "pNext": stage_next,
+                          "flags": stage_flags, "stage": vk.VK_SHADER_STAGE_COMPUTE_BIT, "module": module[0],
                           "pName": entry_name},
                 "layout": self.layout, "basePipelineIndex": -1})
             pipeline = ffi.new("VkPipeline*")
-            result = L.vkCreateComputePipelines(dev, device.pipeline_cache.handle, 1, create, NULL, pipeline)
+            result = vk.vkCreateComputePipelines(dev, device.pipeline_cache.handle, 1, create, NULL, pipeline)
             if result < 0:
-                L.vkDestroyPipelineLayout(dev, self.layout, NULL)
+                vk.vkDestroyPipelineLayout(dev, self.layout, NULL)
                 self.layout = None
                 error = VulkanError("vkCreateComputePipelines", result, result_name(result))
                 raise InvalidSpirv(f"the driver rejected the SPIR-V module: {error}")
             self.handle = pipeline[0]
         finally:
-            L.vkDestroyShaderModule(dev, module[0], NULL)
+            vk.vkDestroyShaderModule(dev, module[0], NULL)
         device.pipeline_cache.dirty = True
         self._stream = device.stream
         self._fn = device.fn
-        self._bind_point = L.VK_PIPELINE_BIND_POINT_COMPUTE
-        self._stage = L.VK_SHADER_STAGE_COMPUTE_BIT
+        self._bind_point = vk.VK_PIPELINE_BIND_POINT_COMPUTE
+        self._stage = vk.VK_SHADER_STAGE_COMPUTE_BIT
         self._max_groups = device.properties.max_compute_workgroup_count
 
     def launch(self, grid, args: bytes = b""):
@@ -228,19 +227,19 @@ def _subgroup_size_control(device, local_size):
     it, and invocation indices are numbered subgroup by subgroup): where the device lets a pipeline
     choose (VK_EXT_subgroup_size_control, core in 1.3), require exactly that size and full
     subgroups. Returns (pNext, stage flags); the caller keeps pNext alive while creating."""
-    L = lib()
+    vk = lib()
     props, feats = device.properties, device.features
     if local_size is None or not feats.subgroup_size_control \
-            or not props.required_subgroup_size_stages & L.VK_SHADER_STAGE_COMPUTE_BIT:
+            or not props.required_subgroup_size_stages & vk.VK_SHADER_STAGE_COMPUTE_BIT:
         return NULL, 0
     size = props.subgroup_size
     invocations = local_size[0] * local_size[1] * local_size[2]
     if invocations > props.max_compute_workgroup_subgroups * size:
         return NULL, 0
     required = ffi.new("VkPipelineShaderStageRequiredSubgroupSizeCreateInfo*", {
-        "sType": L.VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_REQUIRED_SUBGROUP_SIZE_CREATE_INFO,
+        "sType": vk.VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_REQUIRED_SUBGROUP_SIZE_CREATE_INFO,
         "requiredSubgroupSize": size})
     flags = 0
     if feats.compute_full_subgroups and local_size[0] % size == 0:
-        flags = L.VK_PIPELINE_SHADER_STAGE_CREATE_REQUIRE_FULL_SUBGROUPS_BIT
+        flags = vk.VK_PIPELINE_SHADER_STAGE_CREATE_REQUIRE_FULL_SUBGROUPS_BIT
     return required, flags

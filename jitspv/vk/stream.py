@@ -52,7 +52,7 @@ def _sync_timeout():
 
 class Stream:
     def __init__(self, device):
-        L = lib()
+        vk = lib()
         self.device = device
         self.fn = device.fn
         self.lock = device.lock
@@ -61,20 +61,20 @@ class Stream:
         self.sync_timeout = _sync_timeout()
         self._spin = _SPIN_SECONDS if device.properties.device_type != "CPU" else 0.0
         pool_info = ffi.new("VkCommandPoolCreateInfo*", {
-            "sType": L.VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
-            "flags": L.VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT, "queueFamilyIndex": device.queue_family})
+            "sType": vk.VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+            "flags": vk.VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT, "queueFamilyIndex": device.queue_family})
         pool = ffi.new("VkCommandPool*")
-        check("vkCreateCommandPool", L.vkCreateCommandPool(device.handle, pool_info, NULL, pool))
+        check("vkCreateCommandPool", vk.vkCreateCommandPool(device.handle, pool_info, NULL, pool))
         self.pool = pool[0]
         alloc = ffi.new("VkCommandBufferAllocateInfo*", {
-            "sType": L.VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, "commandPool": self.pool,
-            "level": L.VK_COMMAND_BUFFER_LEVEL_PRIMARY, "commandBufferCount": RING_SIZE})
+            "sType": vk.VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, "commandPool": self.pool,
+            "level": vk.VK_COMMAND_BUFFER_LEVEL_PRIMARY, "commandBufferCount": RING_SIZE})
         self._cmds = ffi.new("VkCommandBuffer[]", RING_SIZE)
-        check("vkAllocateCommandBuffers", L.vkAllocateCommandBuffers(device.handle, alloc, self._cmds))
+        check("vkAllocateCommandBuffers", vk.vkAllocateCommandBuffers(device.handle, alloc, self._cmds))
         self._fences = ffi.new("VkFence[]", RING_SIZE)
-        fence_info = ffi.new("VkFenceCreateInfo*", {"sType": L.VK_STRUCTURE_TYPE_FENCE_CREATE_INFO})
+        fence_info = ffi.new("VkFenceCreateInfo*", {"sType": vk.VK_STRUCTURE_TYPE_FENCE_CREATE_INFO})
         for i in range(RING_SIZE):
-            check("vkCreateFence", L.vkCreateFence(device.handle, fence_info, NULL, self._fences + i))
+            check("vkCreateFence", vk.vkCreateFence(device.handle, fence_info, NULL, self._fences + i))
         self._slot_serial = [0] * RING_SIZE  # serial submitted from each slot, 0 = never
         self._slot = 0
         self.recording = False
@@ -86,20 +86,20 @@ class Stream:
         self._deferred = deque()    # (serial, callback) run once that serial completes
 
         self._begin_info = ffi.new("VkCommandBufferBeginInfo*", {
-            "sType": L.VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
-            "flags": L.VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT})
-        self.barrier_src = L.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | L.VK_PIPELINE_STAGE_TRANSFER_BIT
+            "sType": vk.VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+            "flags": vk.VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT})
+        self.barrier_src = vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | vk.VK_PIPELINE_STAGE_TRANSFER_BIT
         self.barrier = ffi.new("VkMemoryBarrier*", {
-            "sType": L.VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-            "srcAccessMask": L.VK_ACCESS_SHADER_WRITE_BIT | L.VK_ACCESS_TRANSFER_WRITE_BIT,
-            "dstAccessMask": (L.VK_ACCESS_SHADER_READ_BIT | L.VK_ACCESS_SHADER_WRITE_BIT
-                              | L.VK_ACCESS_TRANSFER_READ_BIT | L.VK_ACCESS_TRANSFER_WRITE_BIT)})
+            "sType": vk.VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+            "srcAccessMask": vk.VK_ACCESS_SHADER_WRITE_BIT | vk.VK_ACCESS_TRANSFER_WRITE_BIT,
+            "dstAccessMask": (vk.VK_ACCESS_SHADER_READ_BIT | vk.VK_ACCESS_SHADER_WRITE_BIT
+                              | vk.VK_ACCESS_TRANSFER_READ_BIT | vk.VK_ACCESS_TRANSFER_WRITE_BIT)})
         self._host_barrier = ffi.new("VkMemoryBarrier*", {
-            "sType": L.VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-            "srcAccessMask": L.VK_ACCESS_SHADER_WRITE_BIT | L.VK_ACCESS_TRANSFER_WRITE_BIT,
-            "dstAccessMask": L.VK_ACCESS_HOST_READ_BIT})
-        self._host_stage = L.VK_PIPELINE_STAGE_HOST_BIT
-        self._submit_info = ffi.new("VkSubmitInfo*", {"sType": L.VK_STRUCTURE_TYPE_SUBMIT_INFO,
+            "sType": vk.VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+            "srcAccessMask": vk.VK_ACCESS_SHADER_WRITE_BIT | vk.VK_ACCESS_TRANSFER_WRITE_BIT,
+            "dstAccessMask": vk.VK_ACCESS_HOST_READ_BIT})
+        self._host_stage = vk.VK_PIPELINE_STAGE_HOST_BIT
+        self._submit_info = ffi.new("VkSubmitInfo*", {"sType": vk.VK_STRUCTURE_TYPE_SUBMIT_INFO,
                                                       "commandBufferCount": 1})
 
     # -- recording ------------------------------------------------------------------------------
@@ -188,31 +188,31 @@ class Stream:
     def _wait_fence(self, slot, serial, timeout_ns):
         """Waits up to timeout_ns for the fence of `slot` (holding `serial`) with the lock released,
         as threading.Condition.wait releases its re-entrant lock, however deeply held."""
-        L = lib()
+        vk = lib()
         handle, fence = self.device.handle, self._fences + slot
         self._waiting_slot = slot
         saved = self.lock._release_save()
         try:
-            result = L.VK_TIMEOUT
+            result = vk.VK_TIMEOUT
             if self._spin:
                 deadline = time.perf_counter() + self._spin
-                while result != L.VK_SUCCESS and time.perf_counter() < deadline:
+                while result != vk.VK_SUCCESS and time.perf_counter() < deadline:
                     result = self.fn.vkGetFenceStatus(handle, fence[0])
                     if result < 0:
                         break
-            if result == L.VK_TIMEOUT or result == L.VK_NOT_READY:
+            if result == vk.VK_TIMEOUT or result == vk.VK_NOT_READY:
                 result = self.fn.vkWaitForFences(handle, 1, fence, 1, timeout_ns)
         finally:
             self.lock._acquire_restore(saved)
             self._waiting_slot = None
             self._fence_waited.notify_all()
-        if result == L.VK_SUCCESS:
+        if result == vk.VK_SUCCESS:
             self._completed(serial)
         elif result < 0:
             raise VulkanError("vkWaitForFences", result, result_name(result),
                               f"waiting for the device {self.device.name!r} to finish submitted work"
                               + (" (the device was lost: its work and memory contents are gone)"
-                                 if result == L.VK_ERROR_DEVICE_LOST else ""))
+                                 if result == vk.VK_ERROR_DEVICE_LOST else ""))
 
     def _completed(self, serial):
         if serial > self.completed_serial:
@@ -283,8 +283,9 @@ class Stream:
             self.recorded()
 
 
-class _QueryPools:
-    """Timestamp query slots, handed out one at a time and returned when their Event dies."""
+class QueryPools:
+    """Timestamp query slots of one device (`device.query_pools`), handed out one at a time and
+    returned when their Event dies."""
 
     POOL_SIZE = 1024
 
@@ -295,12 +296,12 @@ class _QueryPools:
 
     def acquire(self):
         if not self.free:
-            L = lib()
-            info = ffi.new("VkQueryPoolCreateInfo*", {"sType": L.VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
-                                                      "queryType": L.VK_QUERY_TYPE_TIMESTAMP,
+            vk = lib()
+            info = ffi.new("VkQueryPoolCreateInfo*", {"sType": vk.VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+                                                      "queryType": vk.VK_QUERY_TYPE_TIMESTAMP,
                                                       "queryCount": self.POOL_SIZE})
             pool = ffi.new("VkQueryPool*")
-            check("vkCreateQueryPool", L.vkCreateQueryPool(self.device.handle, info, NULL, pool))
+            check("vkCreateQueryPool", vk.vkCreateQueryPool(self.device.handle, info, NULL, pool))
             self.pools.append(pool[0])
             self.free.extend((pool[0], i) for i in reversed(range(self.POOL_SIZE)))
         return self.free.pop()
@@ -310,17 +311,15 @@ class _QueryPools:
 
 
 class Event:
-    """A GPU timestamp in stream order, like torch.cuda.Event(enable_timing=True)."""
+    """A GPU timestamp in stream order on `device`, like torch.cuda.Event(enable_timing=True)."""
 
-    def __init__(self, device=None):
-        from jitspv.vk.device import get_device
-        self.device = device or get_device()
-        if self.device.properties.timestamp_valid_bits == 0:
-            raise RuntimeError(f"{self.device.name}: the compute queue has no timestamp support")
-        with self.device.lock:
-            pools = self.device.__dict__.setdefault("_query_pools", _QueryPools(self.device))
-            self._pools = pools
-            self._slot = pools.acquire()
+    def __init__(self, device):
+        self.device = device
+        if device.properties.timestamp_valid_bits == 0:
+            raise RuntimeError(f"{device.name}: the compute queue has no timestamp support")
+        with device.lock:
+            self._pools = device.query_pools
+            self._slot = self._pools.acquire()
         self.serial = None
 
     def record(self):
@@ -340,9 +339,9 @@ class Event:
         self.device.stream.wait_serial(self.serial)
         pool, index = self._slot
         out = ffi.new("uint64_t[1]")
-        L = lib()
+        vk = lib()
         check("vkGetQueryPoolResults", self.device.fn.vkGetQueryPoolResults(
-            self.device.handle, pool, index, 1, 8, out, 8, L.VK_QUERY_RESULT_64_BIT | L.VK_QUERY_RESULT_WAIT_BIT))
+            self.device.handle, pool, index, 1, 8, out, 8, vk.VK_QUERY_RESULT_64_BIT | vk.VK_QUERY_RESULT_WAIT_BIT))
         bits = self.device.properties.timestamp_valid_bits
         return out[0] & ((1 << bits) - 1) if bits < 64 else out[0]
 

@@ -91,5 +91,4 @@ def vector_add_f32_kernel(local_size: int = 128) -> LoweredKernel:
         args=list(VECTOR_ADD_F32_ARGS),
         arg_block_size=32,
         args_in_buffer=False,
-        grid_in_args=False,
     )

@@ -1,0 +1,188 @@
+"""JITSPV_DEVICE_LIMITS: lavapipe run as if it lacked fp64, int64 atomics and float atomics and had
+16 KiB of shared memory and 64 bytes of push constants. The device reads the variable once, so the
+tests marked `limited` run in a child pytest (test_on_a_limited_device starts it, with the
+validation layer on: features removed are not enabled either, so any use of one is reported), and
+are skipped in the parent run."""
+import dataclasses
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import triton
+import triton.language as tl
+
+import jitspv
+from jitspv.errors import OutOfResources
+from jitspv.vk.device import device_limits
+
+LIMITS = "no-fp64,no-int64-atomics,no-float-atomics,shared=16384,push=64"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+rng = np.random.default_rng()
+limited = pytest.mark.skipif(os.environ.get("JITSPV_DEVICE_LIMITS") != LIMITS,
+                             reason="runs in the child pytest that test_on_a_limited_device starts")
+# Tests elsewhere whose path depends on the limits: the argument buffer.
+ELSEWHERE = ["tests/test_lower_args.py"]
+
+
+def test_on_a_limited_device():
+    if os.environ.get("JITSPV_DEVICE_LIMITS"):
+        pytest.skip("this is the child run")
+    env = dict(os.environ, JITSPV_DEVICE_LIMITS=LIMITS)
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", __file__,
+                           *ELSEWHERE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    summary = proc.stdout.strip().splitlines()[-1]
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    # Every limited test ran: the only skip is this test itself.
+    skipped = re.findall(r"SKIPPED \[\d+\] [^:]+:\d+: (.*)", proc.stdout)
+    assert skipped == ["this is the child run"], proc.stdout[-4000:]
+    assert re.search(r"\b(\d+) passed", summary) and "failed" not in summary, summary
+
+
+def test_limits_text_is_parsed_and_bad_items_refused():
+    assert device_limits("") == ([], {})
+    assert device_limits(" no-fp64 , shared=16384,push=128 ") == (["fp64"], {"shared": 16384, "push": 128})
+    for bad, needle in (("no-fp32", "'no-fp32'"), ("shared=16k", "'shared=16k'"), ("push=4", "push=N (N >= 8)"),
+                        ("fp64", "'fp64'")):
+        with pytest.raises(ValueError, match=re.escape(needle)) as err:
+            device_limits(bad)
+        assert "no-int64-atomics" in str(err.value)   # the message lists what is accepted
+
+
+def test_removing_a_required_feature_refuses_the_device():
+    code = "import jitspv.vk\ntry:\n    jitspv.vk.get_device()\nexcept jitspv.DeviceNotSupported as e:\n    print(e)"
+    proc = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, JITSPV_DEVICE_LIMITS="no-int64"),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "lacks shaderInt64 (JITSPV_DEVICE_LIMITS removed it), which jitspv needs" in proc.stdout
+
+
+@limited
+def test_the_lowering_and_the_runtime_see_the_same_limits():
+    from jitspv.frontend.runtime import current_target
+    from jitspv.vk import get_device
+    device, target = get_device(), current_target()
+    p, f = device.properties, device.features
+    assert (p.max_compute_shared_memory_size, p.max_push_constants_size) == (16384, 64)
+    assert (target.max_shared_memory, target.max_push_constants) == (16384, 64)
+    assert not (f.float64 or f.int64_atomics or f.float32_atomic_add or f.float32_atomic_minmax or f.float64_atomic_add)
+    assert not (target.has_float64 or target.has_int64_atomics or target.has_float32_atomic_add
+                or target.has_float64_atomic_add)
+    assert f.int64 and f.float16   # what was not named stays
+    out = subprocess.run([sys.executable, "-m", "jitspv", "info"], capture_output=True, text=True, timeout=120).stdout
+    assert f"JITSPV_DEVICE_LIMITS   {LIMITS}" in out and "push constants         64 bytes" in out
+    assert re.search(r"fp64 +no", out) and re.search(r"int64 atomics +no", out)
+
+
+@jitspv.jit
+def sum8(out, a0, a1, a2, a3, a4, a5, a6, a7, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    m = offs < n
+    acc = tl.load(a0 + offs, mask=m) + tl.load(a1 + offs, mask=m) * 2 + tl.load(a2 + offs, mask=m) * 3
+    acc += tl.load(a3 + offs, mask=m) * 4 + tl.load(a4 + offs, mask=m) * 5 + tl.load(a5 + offs, mask=m) * 6
+    acc += tl.load(a6 + offs, mask=m) * 7 + tl.load(a7 + offs, mask=m) * 8
+    tl.store(out + offs, acc, mask=m)
+
+
+def test_a_kernel_without_fp64_declares_no_fp64():
+    """Devices without shaderFloat64 reject a module that declares the Float64 capability."""
+    compiled = sum8.warmup(*[np.int32] * 9, 5, BLOCK=128, grid=(1,))
+    assert "Float64" not in compiled.asm["spvasm"]
+
+
+@limited
+def test_arguments_travel_in_a_buffer_when_push_constants_are_small():
+    from jitspv.frontend.jit import lower_ttir
+    from jitspv.frontend.runtime import current_target
+    from jitspv.frontend.triton_bridge import TtirOptions
+    n = 777
+    ins = [rng.integers(-50, 50, n).astype(np.int32) for _ in range(8)]
+    out = np.full(n, -7, np.int32)
+    sum8[(jitspv.cdiv(n, 128),)](out, *ins, n, BLOCK=128)
+    np.testing.assert_array_equal(out, sum((k + 1) * a for k, a in enumerate(ins)))
+    compiled = sum8.warmup(out, *ins, n, BLOCK=128, grid=(1,))
+    assert compiled.lowered.arg_block_size == 80 and compiled.lowered.args_in_buffer
+    # The same kernel on the device's real 128 bytes: push constants.
+    full = lower_ttir(compiled.asm["ttir"], dataclasses.replace(current_target(), max_push_constants=128),
+                      TtirOptions())
+    assert not full.args_in_buffer
+
+
+@jitspv.jit
+def matmul(a, b, c, M, N, K, BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr):
+    rm = tl.program_id(0) * BM + tl.arange(0, BM)
+    rn = tl.program_id(1) * BN + tl.arange(0, BN)
+    rk = tl.arange(0, BK)
+    acc = tl.zeros((BM, BN), tl.float32)
+    for k in range(0, K, BK):
+        x = tl.load(a + rm[:, None] * K + (k + rk)[None, :], mask=(rm[:, None] < M) & ((k + rk)[None, :] < K),
+                    other=0.0)
+        y = tl.load(b + (k + rk)[:, None] * N + rn[None, :], mask=((k + rk)[:, None] < K) & (rn[None, :] < N),
+                    other=0.0)
+        acc += tl.dot(x, y)
+    tl.store(c + rm[:, None] * N + rn[None, :], acc, mask=(rm[:, None] < M) & (rn[None, :] < N))
+
+
+# Both tiles time the same: the first wins unless it cannot run.
+tuned_matmul = jitspv.autotune([jitspv.Config({"BM": 64, "BN": 64, "BK": 32}),
+                                jitspv.Config({"BM": 32, "BN": 32, "BK": 32})],
+                               key=["M", "N", "K"], do_bench=lambda fn: fn() or 1.0)(matmul)
+
+
+def _matmul_case(m, n, k):
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    return a, b, np.full((m, n), np.nan, np.float32), a.astype(np.float64) @ b
+
+
+@limited
+def test_a_tile_beyond_the_shared_memory_limit_is_out_of_resources():
+    m, n, k = 70, 45, 67
+    a, b, c, want = _matmul_case(m, n, k)
+    # 64x64x32 fp32 tiles need 16896 bytes of workgroup memory: fine in lavapipe's 32 KiB, not in 16.
+    with pytest.raises(triton.runtime.errors.OutOfResources, match="shared memory") as err:
+        matmul[(2, 1)](a, b, c, m, n, k, BM=64, BN=64, BK=32)
+    assert isinstance(err.value, OutOfResources) and "16384" in str(err.value)
+    matmul[(3, 2)](a, b, c, m, n, k, BM=32, BN=32, BK=32)   # the process stays usable
+    np.testing.assert_allclose(c, want, rtol=1e-4, atol=1e-4)
+
+
+@limited
+def test_autotune_falls_back_to_tiles_that_fit():
+    m, n, k = 70, 45, 67
+    a, b, c, want = _matmul_case(m, n, k)
+    tuned_matmul[lambda meta: (jitspv.cdiv(m, meta["BM"]), jitspv.cdiv(n, meta["BN"]))](a, b, c, m, n, k)
+    assert tuned_matmul.best_config.kwargs == {"BM": 32, "BN": 32, "BK": 32}
+    np.testing.assert_allclose(c, want, rtol=1e-4, atol=1e-4)
+
+
+@jitspv.jit
+def scale_f64(x_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    tl.store(x_ptr + offs, tl.load(x_ptr + offs, mask=offs < n) * 2.0, mask=offs < n)
+
+
+@jitspv.jit
+def atomic_add_kernel(p, v, BLOCK: tl.constexpr):
+    tl.atomic_add(p + tl.arange(0, BLOCK) % 4, tl.full([BLOCK], 1, p.dtype.element_ty) * v)
+
+
+@limited
+@pytest.mark.parametrize("launch,feature,line", [
+    (lambda: scale_f64[(1,)](np.zeros(16), 16, BLOCK=16), "this device has no 64-bit float arithmetic (shaderFloat64)",
+     "tl.store(x_ptr + offs, tl.load(x_ptr + offs"),
+    (lambda: atomic_add_kernel[(1,)](np.zeros(4, np.int64), 3, BLOCK=16),
+     "this device has no 64-bit integer atomics (shaderBufferInt64Atomics)", "tl.atomic_add(p + tl.arange(0, BLOCK)"),
+    (lambda: atomic_add_kernel[(1,)](np.zeros(4, np.float32), 3.0, BLOCK=16),
+     "this device has no 32-bit float atomic add (VK_EXT_shader_atomic_float)", "tl.atomic_add(p + tl.arange(0, BLOCK)"),
+])
+def test_a_missing_feature_is_refused_naming_it_and_the_line(launch, feature, line):
+    with pytest.raises(triton.compiler.errors.CompilationError) as err:
+        launch()
+    assert feature in str(err.value) and line in str(err.value) and "test_device_limits.py:" in str(err.value)
+    # The 32-bit integer atomic needs none of them.
+    counts = np.zeros(4, np.int32)
+    atomic_add_kernel[(1,)](counts, 3, BLOCK=16)
+    np.testing.assert_array_equal(counts, [12] * 4)
