@@ -377,15 +377,13 @@ class CompiledKernel:
     @property
     def assert_record(self) -> _DebugBuffer:
         if self._assert_record is None:
-            from jitspv.vk.device import get_device
-            self._assert_record = _DebugBuffer(get_device())
+            self._assert_record = _DebugBuffer(self.pipeline.device)
         return self._assert_record
 
     @property
     def print_buffer(self) -> _DebugBuffer:
         if self._print_buffer is None:
-            from jitspv.vk.device import get_device
-            self._print_buffer = _DebugBuffer(get_device(), PRINT_BUFFER_BYTES)
+            self._print_buffer = _DebugBuffer(self.pipeline.device, PRINT_BUFFER_BYTES)
         return self._print_buffer
 
     def _emit_prints(self):
