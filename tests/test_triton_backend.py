@@ -182,6 +182,65 @@ assert torch.equal(add(x, y), output_torch)
 """, tmp_path)
 
 
+def test_host_tensor_descriptors_and_tuple_arguments(tmp_path):
+    run_program("""
+import torch
+import triton
+import triton.language as tl
+from triton.tools.tensor_descriptor import TensorDescriptor
+
+
+@triton.jit
+def scale_shift(in_desc, out_desc, coeffs, M, N, BM: tl.constexpr, BN: tl.constexpr):
+    pm = tl.program_id(0)
+    pn = tl.program_id(1)
+    (scale, (shift, unused)), FLIP = coeffs
+    x = in_desc.load([pm * BM, pn * BN])
+    y = x * scale + shift
+    if FLIP:
+        y = -y
+    out_desc.store([pm * BM, pn * BN], y)
+
+
+@triton.jit
+def padding_probe(in_desc, out_ptr, BM: tl.constexpr, BN: tl.constexpr):
+    # one block reaching past the tensor: the out-of-bounds elements are the descriptor's padding
+    x = in_desc.load([0, 0])
+    offs = tl.arange(0, BM)[:, None] * BN + tl.arange(0, BN)[None, :]
+    tl.store(out_ptr + offs, x)
+
+
+for M, N, flip in ((37, 24, False), (5, 100, True)):
+    x = torch.randn(M, N)
+    out = torch.full((M, N), float("nan"))
+    in_desc = TensorDescriptor.from_tensor(x, [16, 16])
+    out_desc = TensorDescriptor.from_tensor(out, [16, 16])
+    scale, shift = float(torch.randn(())), int(torch.randint(-9, 9, ()))
+    grid = (triton.cdiv(M, 16), triton.cdiv(N, 16))
+    scale_shift[grid](in_desc, out_desc, ((scale, (shift, 7)), flip), M, N, BM=16, BN=16)
+    want = x * torch.tensor(scale, dtype=torch.float32) + shift
+    torch.testing.assert_close(out, -want if flip else want, rtol=1e-6, atol=1e-6)
+
+# a view's strides: every other column of a wider tensor (strides in elements, 16-byte aligned)
+wide = torch.randn(20, 64)
+view = wide[:, ::1][:, 8:40]
+out = torch.full((20, 32), float("nan"))
+scale_shift[(2, 2)](TensorDescriptor.from_tensor(view, [16, 16]), TensorDescriptor.from_tensor(out, [16, 16]),
+                    ((1.0, (0, 0)), False), 20, 32, BM=16, BN=16)
+assert torch.equal(out, view)
+
+# padding is a launch value: zero, then NaN, through the same compiled kernel
+x = torch.randn(3, 4)
+for padding in ("zero", "nan"):
+    got = torch.full((8, 8), 5.0)
+    padding_probe[(1,)](TensorDescriptor(x, x.shape, x.stride(), [8, 8], padding=padding), got, BM=8, BN=8)
+    assert torch.equal(got[:3, :4], x)
+    rest = torch.cat([got[:3, 4:].flatten(), got[3:].flatten()])
+    assert (rest.isnan().all() if padding == "nan" else (rest == 0).all()), (padding, got)
+assert len(padding_probe.device_caches[0][0]) == 1
+""", tmp_path)
+
+
 SOFTMAX = """
 import torch
 import triton
