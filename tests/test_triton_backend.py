@@ -148,6 +148,8 @@ compiled._init_handles()
 assert compiled.n_regs > 0 and compiled.n_spills == 0 and compiled.metadata.shared >= 0
 assert compiled.metadata.num_warps == 4 and "tt.func" in compiled.asm["ttir"]
 assert compiled.asm["spv"][:4] == bytes.fromhex("03022307")
+from jitspv.lower.spirv import disassemble
+assert "OpEntryPoint GLCompute" in compiled.asm["spvasm"] and compiled.asm["spvasm"] == disassemble(compiled.asm["spv"])
 z = torch.full_like(x, math.nan)
 compiled[(triton.cdiv(size, 1024), 1, 1)](x, y, z, size, 1024)
 assert torch.equal(z, output_torch)
@@ -721,7 +723,9 @@ def test_a_second_process_hits_tritons_cache(tmp_path):
                         "print('compiled', len(compiles))\n", tmp_path, cache=cache)
     assert "compiled 1" in first
     second = run_program(_COUNT_COMPILES + VECTOR_ADD + "assert torch.equal(output_triton, output_torch)\n"
-                         "print('compiled', len(compiles))\n", tmp_path, cache=cache)
+                         "print('compiled', len(compiles))\n"
+                         "cached = add_kernel.warmup(x, y, output_triton, size, BLOCK_SIZE=1024, grid=(1,))\n"
+                         "assert 'OpEntryPoint GLCompute' in cached.asm['spvasm']\n", tmp_path, cache=cache)
     assert "compiled 0" in second
 
 
@@ -769,3 +773,10 @@ def test_backend_hash_and_options():
     assert "BLOCK" not in options.__dict__
     assert options.hash() != a.parse_options({"num_warps": 4}).hash()
     assert not JitspvBackend.supports_target(GPUTarget("cuda", 90, 32))
+
+
+def test_spvasm_says_why_without_spirv_dis(monkeypatch):
+    from jitspv.triton_backend.compiler import JitspvBackend
+    monkeypatch.setenv("PATH", "/nonexistent")
+    text = JitspvBackend._make_spvasm(bytes.fromhex("03022307"))
+    assert text.startswith("; no disassembly: spirv-dis not found on PATH") and "spirv-tools" in text
