@@ -717,6 +717,59 @@ JitspvBackend.add_stages = lambda self, *a, **k: (compiles.append(1), _add_stage
 """
 
 
+def test_seeded_dropout_tutorial_kernel(tmp_path):
+    # Tutorial 04's kernels: a mask tensor of int32, then tl.rand's Philox stream from a seed.
+    run_program("""
+import torch
+import triton
+import triton.language as tl
+
+DEVICE = triton.runtime.driver.active.get_current_target().backend   # "jitspv": tutorial 04 writes this
+
+
+@triton.jit
+def _dropout(x_ptr, x_keep_ptr, output_ptr, n_elements, p, BLOCK_SIZE: tl.constexpr):
+    offsets = tl.program_id(0) * BLOCK_SIZE + tl.arange(0, BLOCK_SIZE)
+    mask = offsets < n_elements
+    x = tl.load(x_ptr + offsets, mask=mask)
+    x_keep = tl.load(x_keep_ptr + offsets, mask=mask)
+    tl.store(output_ptr + offsets, tl.where(x_keep, x / (1 - p), 0.0), mask=mask)
+
+
+@triton.jit
+def _seeded_dropout(x_ptr, output_ptr, n_elements, p, seed, BLOCK_SIZE: tl.constexpr):
+    offsets = tl.program_id(0) * BLOCK_SIZE + tl.arange(0, BLOCK_SIZE)
+    mask = offsets < n_elements
+    x = tl.load(x_ptr + offsets, mask=mask)
+    random = tl.rand(seed, offsets)
+    tl.store(output_ptr + offsets, tl.where(random > p, x / (1 - p), 0.0), mask=mask)
+
+
+def seeded_dropout(x, p, seed):
+    output = torch.full_like(x, float("nan"))
+    _seeded_dropout[(triton.cdiv(x.numel(), 1024),)](x, output, x.numel(), p, seed, BLOCK_SIZE=1024)
+    return output
+
+
+assert DEVICE == "jitspv"
+n = 10007
+x = torch.randn(n) + 10   # never 0: a kept element is never 0
+p = 0.3
+keep = (torch.rand(n) > p).to(torch.int32)
+out = torch.full_like(x, float("nan"))
+_dropout[(triton.cdiv(n, 1024),)](x, keep, out, n, p, BLOCK_SIZE=1024)
+torch.testing.assert_close(out, torch.where(keep.bool(), x / (1 - p), 0.0))
+
+a, b, c = seeded_dropout(x, p, 123), seeded_dropout(x, p, 123), seeded_dropout(x, p, 512)
+assert torch.equal(a, b) and not torch.equal(a, c)
+for o in (a, c):
+    kept = o != 0
+    torch.testing.assert_close(o[kept], x[kept] / (1 - p))
+    assert abs(kept.float().mean().item() - (1 - p)) < 0.03, kept.float().mean()
+assert 0.5 < (a != 0).eq(c != 0).float().mean().item() < 0.66   # independent masks agree on p²+(1-p)² = 58%
+""", tmp_path)
+
+
 def test_a_second_process_hits_tritons_cache(tmp_path):
     cache = tmp_path / "shared-triton-cache"
     first = run_program(_COUNT_COMPILES + VECTOR_ADD + "assert torch.equal(output_triton, output_torch)\n"
