@@ -148,6 +148,8 @@ compiled._init_handles()
 assert compiled.n_regs > 0 and compiled.n_spills == 0 and compiled.metadata.shared >= 0
 assert compiled.metadata.num_warps == 4 and "tt.func" in compiled.asm["ttir"]
 assert compiled.asm["spv"][:4] == bytes.fromhex("03022307")
+from jitspv.lower.spirv import disassemble
+assert "OpEntryPoint GLCompute" in compiled.asm["spvasm"] and compiled.asm["spvasm"] == disassemble(compiled.asm["spv"])
 z = torch.full_like(x, math.nan)
 compiled[(triton.cdiv(size, 1024), 1, 1)](x, y, z, size, 1024)
 assert torch.equal(z, output_torch)
@@ -179,6 +181,65 @@ with pytest.raises(TypeError, match="device meta"):
 with pytest.raises(Exception, match="power of 2"):
     add_kernel[(1,)](a, a, torch.empty(10), 10, BLOCK_SIZE=16, num_warps=3)
 assert torch.equal(add(x, y), output_torch)
+""", tmp_path)
+
+
+def test_host_tensor_descriptors_and_tuple_arguments(tmp_path):
+    run_program("""
+import torch
+import triton
+import triton.language as tl
+from triton.tools.tensor_descriptor import TensorDescriptor
+
+
+@triton.jit
+def scale_shift(in_desc, out_desc, coeffs, M, N, BM: tl.constexpr, BN: tl.constexpr):
+    pm = tl.program_id(0)
+    pn = tl.program_id(1)
+    (scale, (shift, unused)), FLIP = coeffs
+    x = in_desc.load([pm * BM, pn * BN])
+    y = x * scale + shift
+    if FLIP:
+        y = -y
+    out_desc.store([pm * BM, pn * BN], y)
+
+
+@triton.jit
+def padding_probe(in_desc, out_ptr, BM: tl.constexpr, BN: tl.constexpr):
+    # one block reaching past the tensor: the out-of-bounds elements are the descriptor's padding
+    x = in_desc.load([0, 0])
+    offs = tl.arange(0, BM)[:, None] * BN + tl.arange(0, BN)[None, :]
+    tl.store(out_ptr + offs, x)
+
+
+for M, N, flip in ((37, 24, False), (5, 100, True)):
+    x = torch.randn(M, N)
+    out = torch.full((M, N), float("nan"))
+    in_desc = TensorDescriptor.from_tensor(x, [16, 16])
+    out_desc = TensorDescriptor.from_tensor(out, [16, 16])
+    scale, shift = float(torch.randn(())), int(torch.randint(-9, 9, ()))
+    grid = (triton.cdiv(M, 16), triton.cdiv(N, 16))
+    scale_shift[grid](in_desc, out_desc, ((scale, (shift, 7)), flip), M, N, BM=16, BN=16)
+    want = x * torch.tensor(scale, dtype=torch.float32) + shift
+    torch.testing.assert_close(out, -want if flip else want, rtol=1e-6, atol=1e-6)
+
+# a view's strides: every other column of a wider tensor (strides in elements, 16-byte aligned)
+wide = torch.randn(20, 64)
+view = wide[:, ::1][:, 8:40]
+out = torch.full((20, 32), float("nan"))
+scale_shift[(2, 2)](TensorDescriptor.from_tensor(view, [16, 16]), TensorDescriptor.from_tensor(out, [16, 16]),
+                    ((1.0, (0, 0)), False), 20, 32, BM=16, BN=16)
+assert torch.equal(out, view)
+
+# padding is a launch value: zero, then NaN, through the same compiled kernel
+x = torch.randn(3, 4)
+for padding in ("zero", "nan"):
+    got = torch.full((8, 8), 5.0)
+    padding_probe[(1,)](TensorDescriptor(x, x.shape, x.stride(), [8, 8], padding=padding), got, BM=8, BN=8)
+    assert torch.equal(got[:3, :4], x)
+    rest = torch.cat([got[:3, 4:].flatten(), got[3:].flatten()])
+    assert (rest.isnan().all() if padding == "nan" else (rest == 0).all()), (padding, got)
+assert len(padding_probe.device_caches[0][0]) == 1
 """, tmp_path)
 
 
@@ -656,13 +717,68 @@ JitspvBackend.add_stages = lambda self, *a, **k: (compiles.append(1), _add_stage
 """
 
 
+def test_seeded_dropout_tutorial_kernel(tmp_path):
+    # Tutorial 04's kernels: a mask tensor of int32, then tl.rand's Philox stream from a seed.
+    run_program("""
+import torch
+import triton
+import triton.language as tl
+
+DEVICE = triton.runtime.driver.active.get_current_target().backend   # "jitspv": tutorial 04 writes this
+
+
+@triton.jit
+def _dropout(x_ptr, x_keep_ptr, output_ptr, n_elements, p, BLOCK_SIZE: tl.constexpr):
+    offsets = tl.program_id(0) * BLOCK_SIZE + tl.arange(0, BLOCK_SIZE)
+    mask = offsets < n_elements
+    x = tl.load(x_ptr + offsets, mask=mask)
+    x_keep = tl.load(x_keep_ptr + offsets, mask=mask)
+    tl.store(output_ptr + offsets, tl.where(x_keep, x / (1 - p), 0.0), mask=mask)
+
+
+@triton.jit
+def _seeded_dropout(x_ptr, output_ptr, n_elements, p, seed, BLOCK_SIZE: tl.constexpr):
+    offsets = tl.program_id(0) * BLOCK_SIZE + tl.arange(0, BLOCK_SIZE)
+    mask = offsets < n_elements
+    x = tl.load(x_ptr + offsets, mask=mask)
+    random = tl.rand(seed, offsets)
+    tl.store(output_ptr + offsets, tl.where(random > p, x / (1 - p), 0.0), mask=mask)
+
+
+def seeded_dropout(x, p, seed):
+    output = torch.full_like(x, float("nan"))
+    _seeded_dropout[(triton.cdiv(x.numel(), 1024),)](x, output, x.numel(), p, seed, BLOCK_SIZE=1024)
+    return output
+
+
+assert DEVICE == "jitspv"
+n = 10007
+x = torch.randn(n) + 10   # never 0: a kept element is never 0
+p = 0.3
+keep = (torch.rand(n) > p).to(torch.int32)
+out = torch.full_like(x, float("nan"))
+_dropout[(triton.cdiv(n, 1024),)](x, keep, out, n, p, BLOCK_SIZE=1024)
+torch.testing.assert_close(out, torch.where(keep.bool(), x / (1 - p), 0.0))
+
+a, b, c = seeded_dropout(x, p, 123), seeded_dropout(x, p, 123), seeded_dropout(x, p, 512)
+assert torch.equal(a, b) and not torch.equal(a, c)
+for o in (a, c):
+    kept = o != 0
+    torch.testing.assert_close(o[kept], x[kept] / (1 - p))
+    assert abs(kept.float().mean().item() - (1 - p)) < 0.03, kept.float().mean()
+assert 0.5 < (a != 0).eq(c != 0).float().mean().item() < 0.66   # independent masks agree on p²+(1-p)² = 58%
+""", tmp_path)
+
+
 def test_a_second_process_hits_tritons_cache(tmp_path):
     cache = tmp_path / "shared-triton-cache"
     first = run_program(_COUNT_COMPILES + VECTOR_ADD + "assert torch.equal(output_triton, output_torch)\n"
                         "print('compiled', len(compiles))\n", tmp_path, cache=cache)
     assert "compiled 1" in first
     second = run_program(_COUNT_COMPILES + VECTOR_ADD + "assert torch.equal(output_triton, output_torch)\n"
-                         "print('compiled', len(compiles))\n", tmp_path, cache=cache)
+                         "print('compiled', len(compiles))\n"
+                         "cached = add_kernel.warmup(x, y, output_triton, size, BLOCK_SIZE=1024, grid=(1,))\n"
+                         "assert 'OpEntryPoint GLCompute' in cached.asm['spvasm']\n", tmp_path, cache=cache)
     assert "compiled 0" in second
 
 
@@ -710,3 +826,10 @@ def test_backend_hash_and_options():
     assert "BLOCK" not in options.__dict__
     assert options.hash() != a.parse_options({"num_warps": 4}).hash()
     assert not JitspvBackend.supports_target(GPUTarget("cuda", 90, 32))
+
+
+def test_spvasm_says_why_without_spirv_dis(monkeypatch):
+    from jitspv.triton_backend.compiler import JitspvBackend
+    monkeypatch.setenv("PATH", "/nonexistent")
+    text = JitspvBackend._make_spvasm(bytes.fromhex("03022307"))
+    assert text.startswith("; no disassembly: spirv-dis not found on PATH") and "spirv-tools" in text

@@ -73,6 +73,9 @@ class JitspvBackend(BaseBackend):
             raise NotImplementedError(f"jitspv compiles triton.language kernels, not {language.name.lower()}")
         stages["ttir"] = lambda src, metadata: self._make_ttir(src)
         stages["spv"] = lambda src, metadata: self._make_spv(src, metadata, options)
+        # After the binary, like CUDA's ptx/cubin pair the other way round: Triton keeps each
+        # stage's output in its cache and `.asm`, and finds the binary by its extension.
+        stages["spvasm"] = lambda src, metadata: self._make_spvasm(src)
 
     @staticmethod
     def _make_ttir(module):
@@ -92,3 +95,12 @@ class JitspvBackend(BaseBackend):
         metadata["shared"] = lowered.shared_bytes
         metadata["jitspv_kernel"] = lowered.to_json()
         return lowered.spirv
+
+    @staticmethod
+    def _make_spvasm(spirv: bytes) -> str:
+        """`.asm["spvasm"]`: spirv-dis's text, or why there is none (the tool is optional)."""
+        from jitspv.lower.spirv import SpirvToolMissing, disassemble
+        try:
+            return disassemble(spirv)
+        except SpirvToolMissing as e:
+            return f"; no disassembly: {e}\n"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 
 from triton.backends.compiler import GPUTarget
 from triton.backends.driver import DriverBase
@@ -65,19 +66,68 @@ class JitspvUtils:
         pass   # the pipeline goes with the launcher that holds it
 
 
+def _descriptor_rank(ty: str) -> tuple[str, int]:
+    """(element type, tensor rank) of a Triton host descriptor type, `tensordesc<fp32[16, 32]>`
+    (im2col ones add `,input_rank=4`)."""
+    found = re.match(r"tensordesc(?:_im2col)?<(\w+)\[([^\]]*)\](?:,input_rank=(\d+))?", ty)
+    if found is None:
+        raise NotImplementedError(f"jitspv's Triton backend does not know the tensor descriptor type {ty}")
+    return found[1], int(found[3] or found[2].count(",") + 1)
+
+
+def _flatten_parameter(name: str, ty, out: list) -> None:
+    """Appends (name, type) for each value parameter `name` is in the TTIR function: a tuple's
+    elements in order, a host tensor descriptor as Triton's descriptor-to-pointer rewrite passes it
+    (triton.backends.driver.decompose_descriptor: base, shape, strides, padding is NaN, round to
+    tf32, then shape and strides again)."""
+    if isinstance(ty, tuple):
+        for i, element in enumerate(ty):
+            _flatten_parameter(f"{name}.{i}", element, out)
+    elif ty.startswith("tensordesc"):
+        dtype, rank = _descriptor_rank(ty)
+        dims = range(rank)
+        out.append((name, "*" + dtype))
+        out.extend([(f"{name}.shape.{d}", "i64") for d in dims] + [(f"{name}.stride.{d}", "i64") for d in dims])
+        out.extend([(f"{name}.padding", "i1"), (f"{name}.roundF32ToTF32", "i1")])
+        out.extend([(f"{name}.shape.{d}.again", "i32") for d in dims] + [(f"{name}.stride.{d}.again", "i64") for d in dims])
+    else:
+        out.append((name, ty))
+
+
+def _flatten_arguments(signature: tuple, args) -> list:
+    """The launch values in `_flatten_parameter`'s order."""
+    from triton.backends.driver import decompose_descriptor
+    flat = []
+
+    def visit(ty, value):
+        if isinstance(ty, tuple):
+            for element_ty, element in zip(ty, value, strict=True):
+                visit(element_ty, element)
+        elif ty.startswith("tensordesc"):
+            flat.extend(decompose_descriptor(value))
+        else:
+            flat.append(value)
+    for ty, value in zip(signature, args, strict=True):
+        visit(ty, value)
+    return flat
+
+
 class JitspvLauncher:
     """Called by Triton for every launch, with every parameter's value in order (constexprs too)."""
 
     def __init__(self, src, metadata):
-        types = list(src.signature.values())
+        flat = []
         for name, ty in src.signature.items():
-            if not isinstance(ty, str) or ty.startswith("tensordesc"):
-                raise NotImplementedError(f"kernel {metadata.name}: parameter {name!r} of type {ty} "
-                                          "(tuples and host tensor descriptors) is not supported by jitspv's Triton backend yet")
-        self.names = tuple(src.signature)
-        self.signature = dict(src.signature)   # parameter name -> Triton type, for jitspv's CompiledKernel
+            _flatten_parameter(name, ty, flat)
+        types = [ty for _, ty in flat]
+        self.names = tuple(name for name, _ in flat)
+        self.signature = dict(flat)   # flat parameter name -> Triton type, for jitspv's CompiledKernel
         self.kept = tuple(i for i, ty in enumerate(types) if ty != "constexpr")
         self.arrays = tuple(i for i in self.kept if types[i].startswith("*"))
+        # Tuples and tensor descriptors are flattened at each launch, as Triton's own launchers do;
+        # None when every parameter is one value already (no per-launch cost then).
+        nested = len(flat) != len(src.signature)
+        self._nested_signature = tuple(src.signature.values()) if nested else None
         self.metadata = metadata
         self.kernel = None   # jitspv's CompiledKernel, made at the first launch
         # Bound once here (Triton is initialized by now), not looked up on every launch.
@@ -100,6 +150,8 @@ class JitspvLauncher:
     def __call__(self, gridX, gridY, gridZ, stream, function, packed_metadata, launch_metadata,
                  enter_hook, exit_hook, *args):
         kernel = self.kernel or self._load(function)
+        if self._nested_signature is not None:
+            args = _flatten_arguments(self._nested_signature, args)
         values = list(args)
         transfers = self._transfers(args)
         for i in self.arrays:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from jitspv.lower.spirv.grammar import Op
+from jitspv.lower.layout import layout_of
 from jitspv.lower.op_facts import BF16_EXACT, has
 from jitspv.lower.ttir_access import type_name
 
@@ -20,7 +21,9 @@ def elementwise(ctx, op, fn):
             return round_bf16(ctx, inner(rtype, *xs))
     if res.type.is_tensor:
         enc = ctx.encoding_of(res)
-        ins = [ctx.tensor(v, enc).regs for v in op.operands]
+        # A scalar operand (arith.select's i1 condition may be one) is the same in every register.
+        n = len(layout_of(enc, res.type.shape).regs)
+        ins = [ctx.tensor(v, enc).regs if v.type.is_tensor else [ctx.scalar(v)] * n for v in op.operands]
         regs = [fn(rtype, *xs) for xs in zip(*ins)]
         ctx.set(res, ctx.make(res, regs, enc))
     else:
