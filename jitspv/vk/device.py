@@ -277,8 +277,9 @@ class DeviceProperties:
 
 @dataclass(frozen=True)
 class DeviceFeatures:
-    """What was enabled on the logical device (cooperative_matrix_khr: only where JITSPV_COOPMAT=1
-    asked for it; cooperative_matrix2_nv: supported, not enabled yet)."""
+    """What was enabled on the logical device. Cooperative matrices: what the device supports;
+    VK_KHR_cooperative_matrix is enabled only with JITSPV_COOPMAT=1 (then
+    DeviceProperties.cooperative_matrix_shapes lists its shapes), VK_NV_cooperative_matrix2 never yet."""
 
     buffer_device_address: bool = False
     int64: bool = False
@@ -497,7 +498,7 @@ class Device:
         for key, member in _EXTRA_ENABLES:
             if _member(supported, key, member):
                 setattr(enable[key], member, 1)
-        flags["cooperative_matrix_khr"] = coopmat
+        flags["cooperative_matrix_khr"] = _member(supported, "cm", "cooperativeMatrix")
         flags["cooperative_matrix2_nv"] = _member(supported, "cm2", "cooperativeMatrixFlexibleDimensions")
 
         device_extensions = []

@@ -110,10 +110,10 @@ def _append(words, op, operands):
 
 
 class TypeInfo(NamedTuple):
-    """What a type id stands for. kind: void, bool, int, float, vector, array,
-    struct, pointer, function. Vectors repeat their component's width/signed; `elem` is the
-    element, pointee or return type; `count` the vector size or array length; `members` the
-    struct members or function parameters."""
+    """What a type id stands for. kind: void, bool, int, float, vector, array, struct, pointer,
+    function, coopmat. Vectors and cooperative matrices repeat their component's width/signed;
+    `elem` is the element (component), pointee or return type; `count` the vector size or array
+    length; `members` the struct members or function parameters."""
 
     kind: str
     width: int = 0
@@ -295,6 +295,16 @@ class Module:
         e = self._check_type(elem, "type_vector")
         return self._type(("vec", elem, n), TypeInfo("vector", e.width, e.signed, elem, n),
                           Op.TypeVector, elem, n)
+
+    def type_cooperative_matrix(self, component: int, scope: int, rows: int, cols: int, use: int) -> int:
+        """OpTypeCooperativeMatrixKHR (SPV_KHR_cooperative_matrix): `component` a scalar type;
+        `scope`, `rows`, `cols` and `use` (CooperativeMatrixUse) are u32 constant ids."""
+        e = self._check_type(component, "type_cooperative_matrix")
+        self.capability(Capability.CooperativeMatrixKHR)
+        self.extension("SPV_KHR_cooperative_matrix")
+        return self._type(("coopmat", component, scope, rows, cols, use),
+                          TypeInfo("coopmat", e.width, e.signed, component),
+                          Op.TypeCooperativeMatrixKHR, component, scope, rows, cols, use)
 
     def type_array(self, elem: int, length: int, stride=None) -> int:
         """Fixed-size array; `stride` decorates ArrayStride (explicit-layout storage only)."""
