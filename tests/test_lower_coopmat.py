@@ -60,10 +60,10 @@ _MATMUL_SIG = {"a_ptr": "*fp16", "b_ptr": "*fp16", "c_ptr": "*fp16", "M": "i32",
                **{c: "constexpr" for c in ("BLOCK_SIZE_M", "BLOCK_SIZE_N", "BLOCK_SIZE_K", "GROUP_SIZE_M", "ACTIVATION")}}
 
 
-def _matmul_ttir(bm, bn, bk, num_warps, num_stages=1):
+def _matmul_ttir(bm, bn, bk, num_warps, num_stages=1, operands="*fp16"):
     consts = {"BLOCK_SIZE_M": bm, "BLOCK_SIZE_N": bn, "BLOCK_SIZE_K": bk, "GROUP_SIZE_M": 8,
               "ACTIVATION": "leaky_relu"}
-    return make_ttir(matmul_example.matmul_kernel.fn, _MATMUL_SIG, consts,
+    return make_ttir(matmul_example.matmul_kernel.fn, dict(_MATMUL_SIG, a_ptr=operands, b_ptr=operands), consts,
                      options=TtirOptions(num_warps=num_warps, num_stages=num_stages)).text
 
 
@@ -86,10 +86,13 @@ def _count(asm, opname):
     return sum(1 for line in asm.splitlines() if line.split("=")[-1].split()[:1] == [opname])
 
 
+@pytest.mark.parametrize("operands", ["*fp16", "*bf16"])
 @pytest.mark.parametrize("bm,bn,bk,num_warps,num_stages", [(64, 64, 32, 4, 1), (64, 128, 32, 8, 2), (32, 64, 16, 2, 3)])
-def test_tutorial_03_matmul_lowers_to_cooperative_matrices(bm, bn, bk, num_warps, num_stages):
-    lowered, asm = _lower(_matmul_ttir(bm, bn, bk, num_warps, num_stages), H200, num_warps, num_stages)
+def test_tutorial_03_matmul_lowers_to_cooperative_matrices(bm, bn, bk, num_warps, num_stages, operands):
+    lowered, asm = _lower(_matmul_ttir(bm, bn, bk, num_warps, num_stages, operands), H200, num_warps, num_stages)
     assert "OpCapability CooperativeMatrixKHR" in asm and 'OpExtension "SPV_KHR_cooperative_matrix"' in asm
+    # bf16 operands are staged as SPV_KHR_bfloat16's bfloat16, whose matrices need a capability of their own.
+    assert ("OpCapability BFloat16CooperativeMatrixKHR" in asm) == (operands == "*bf16")
     # The largest shape that tiles, 16x16x16: (bm/16)(bn/16) result tiles over num_warps subgroups,
     # bk/16 K steps each, one tile store each (the K-tile prefetch of num_stages keeps one dot).
     tiles = bm // 16 * (bn // 16) // num_warps
@@ -120,23 +123,28 @@ def test_int8_and_fp16_accumulator_dots_lower_on_a_64_wide_subgroup():
     """Nothing assumes NVIDIA's subgroup of 32 or its shape list: a 64-wide subgroup and 16x16x32
     int8 (signed multiply-add operands), and f16 -> f16, which that list lacks, stays on FMAs."""
     def ttir(a, c, acc):
-        sig = {"a": a, "b": a, "c": c, "M": "constexpr", "ACC": "constexpr"}
-        return make_ttir(_square_dot, sig, {"M": 64, "ACC": acc}, options=TtirOptions(num_warps=4)).text
+        sig = {"a": a, "b": a, "c": c, "M": "constexpr", "ACC": "constexpr", "CAST": "constexpr"}
+        return make_ttir(_square_dot, sig, {"M": 64, "ACC": acc, "CAST": None}, options=TtirOptions(num_warps=4)).text
     _, asm = _lower(ttir("*i8", "*i32", tl.int32), WIDE, 4)
     # (64/16)^2 tiles of 16x16x32 over 128 / 64 = 2 subgroups, 64 / 32 K steps each.
     assert _count(asm, "OpCooperativeMatrixMulAddKHR") == (64 // 16) ** 2 // 2 * (64 // 32)
     assert "MatrixASignedComponentsKHR|MatrixBSignedComponentsKHR" in asm.replace(" ", "")
     _, asm = _lower(ttir("*fp16", "*fp16", tl.float16), WIDE, 4)
     assert "CooperativeMatrix" not in asm
+    _, asm = _lower(_matmul_ttir(64, 64, 32, 4, operands="*bf16"), WIDE, 4)   # no bf16 shape listed
+    assert "CooperativeMatrix" not in asm
     _, asm = _lower(ttir("*fp16", "*fp16", tl.float16), H200, 4)
     assert _count(asm, "OpCooperativeMatrixMulAddKHR") > 0
 
 
 @jitspv.jit
-def _square_dot(a, b, c, M: tl.constexpr, ACC: tl.constexpr):
+def _square_dot(a, b, c, M: tl.constexpr, ACC: tl.constexpr, CAST: tl.constexpr = None):
     r = tl.arange(0, M)
     x = tl.load(a + r[:, None] * M + r[None, :])
     y = tl.load(b + r[:, None] * M + r[None, :])
+    if CAST is not None:   # bf16 operands, made in the kernel (numpy has no bfloat16)
+        x = x.to(CAST)
+        y = y.to(CAST)
     tl.store(c + r[:, None] * M + r[None, :], tl.dot(x, y, out_dtype=ACC))
 
 
@@ -197,16 +205,21 @@ def test_gpu_tutorial_03_matmul(m, n, k, activation):
 
 
 @needs_coopmat
-@pytest.mark.parametrize("dtype,acc", [(np.float16, tl.float32), (np.float16, tl.float16), (np.int8, tl.int32)])
+@pytest.mark.parametrize("dtype,acc", [(np.float16, tl.float32), (np.float16, tl.float16), (np.int8, tl.int32),
+                                       ("bf16", tl.float32)])
 def test_gpu_square_dots(dtype, acc):
     out_dtype = {tl.float32: np.float32, tl.float16: np.float16, tl.int32: np.int32}[acc]
     if dtype == np.int8:
         a, b = (rng.integers(-128, 128, (64, 64)).astype(np.int8) for _ in range(2))
+    elif dtype == "bf16":   # bf16-exact values (8 significant bits), cast to bf16 in the kernel
+        a, b = (np.round(rng.standard_normal((64, 64)) * 64).astype(np.float32) / 64 for _ in range(2))
     else:
         a, b = (rng.standard_normal((64, 64)).astype(np.float16) for _ in range(2))
     c = jitspv.asarray(np.full((64, 64), -7, out_dtype))
-    _square_dot[(1,)](a, b, c, M=64, ACC=acc)
-    assert "OpCooperativeMatrixMulAddKHR" in _square_dot.warmup(a, b, c, M=64, ACC=acc, grid=(1,)).asm["spvasm"]
+    cast = tl.bfloat16 if dtype == "bf16" else None
+    _square_dot[(1,)](a, b, c, M=64, ACC=acc, CAST=cast)
+    assert "OpCooperativeMatrixMulAddKHR" in _square_dot.warmup(a, b, c, M=64, ACC=acc, CAST=cast,
+                                                                grid=(1,)).asm["spvasm"]
     ref = a.astype(np.float64) @ b
     if dtype == np.int8:
         np.testing.assert_array_equal(c.numpy(), ref.astype(np.int32))

@@ -423,7 +423,10 @@ def _feature_chain(api: tuple, extensions: set):
               "VK_KHR_cooperative_matrix" in extensions),
              ("cm2", "VkPhysicalDeviceCooperativeMatrix2FeaturesNV",
               vk.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_2_FEATURES_NV,
-              "VK_NV_cooperative_matrix2" in extensions)]
+              "VK_NV_cooperative_matrix2" in extensions),
+             ("bf16", "VkPhysicalDeviceShaderBfloat16FeaturesKHR",
+              vk.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_BFLOAT16_FEATURES_KHR,
+              "VK_KHR_shader_bfloat16" in extensions)]
     prev = chain["f2"]
     for key, ctype, stype, present in order:
         if present:
@@ -484,10 +487,17 @@ class Device:
         enable = _feature_chain(api, extensions)
         enable.pop("cm2", None)  # queried only: no lowering uses it
         coopmat = cooperative_matrix_requested() and bool(_member(supported, "cm", "cooperativeMatrix"))
+        # bf16 matrices need bf16 types in shaders too (VK_KHR_shader_bfloat16).
+        bf16_coopmat = coopmat and all(_member(supported, "bf16", m) for m in ("shaderBFloat16Type",
+                                                                              "shaderBFloat16CooperativeMatrix"))
         if coopmat:
             enable["cm"].cooperativeMatrix = 1
         else:
             enable.pop("cm", None)
+        if bf16_coopmat:
+            enable["bf16"].shaderBFloat16Type = enable["bf16"].shaderBFloat16CooperativeMatrix = 1
+        else:
+            enable.pop("bf16", None)
         self._relink(enable)
         flags = {}
         for field_name, key, member in _FEATURE_MAP:
@@ -516,7 +526,10 @@ class Device:
             device_extensions.append(b"VK_KHR_portability_subset")
         if coopmat:
             device_extensions.append(b"VK_KHR_cooperative_matrix")
-            self.properties = replace(self.properties, cooperative_matrix_shapes=self._cooperative_matrix_shapes())
+            if bf16_coopmat:
+                device_extensions.append(b"VK_KHR_shader_bfloat16")
+            self.properties = replace(self.properties,
+                                      cooperative_matrix_shapes=self._cooperative_matrix_shapes(bf16_coopmat))
         for field_name, key, _ in _FEATURE_MAP:   # a struct left out of the chain enables nothing
             flags[field_name] = flags[field_name] and (key == "core" or key in enable)
         self.features = DeviceFeatures(**flags)
@@ -552,7 +565,7 @@ class Device:
 
     @staticmethod
     def _relink(chain):
-        keys = [k for k in ("f2", "v11", "v12", "v13", "af", "af2", "cm") if k in chain]
+        keys = [k for k in ("f2", "v11", "v12", "v13", "af", "af2", "cm", "bf16") if k in chain]
         for a, b in zip(keys, keys[1:]):
             chain[a].pNext = chain[b]
         chain[keys[-1]].pNext = NULL
@@ -562,9 +575,10 @@ class Device:
             del chain[key]
             self._relink(chain)
 
-    def _cooperative_matrix_shapes(self) -> tuple:
+    def _cooperative_matrix_shapes(self, bfloat16: bool) -> tuple:
         """Subgroup-scope, non-saturating shapes of vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR
-        whose types all have names (see _COMPONENT_TYPES), in the driver's order."""
+        whose types all have names (see _COMPONENT_TYPES), bf16 ones only where `bfloat16` (its
+        shader types are enabled), in the driver's order."""
         vk = lib()
         query = instance_function(self.instance.handle, "vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR")
         count = ffi.new("uint32_t*")
@@ -576,7 +590,8 @@ class Device:
         shapes = []
         for p in props[0:count[0]]:
             types = [_COMPONENT_TYPES.get(t) for t in (p.AType, p.BType, p.CType, p.ResultType)]
-            if p.scope == vk.VK_SCOPE_SUBGROUP_KHR and not p.saturatingAccumulation and None not in types:
+            usable = None not in types and (bfloat16 or "bf16" not in types)
+            if p.scope == vk.VK_SCOPE_SUBGROUP_KHR and not p.saturatingAccumulation and usable:
                 shapes.append((p.MSize, p.NSize, p.KSize, *types))
         return tuple(shapes)
 

@@ -4,14 +4,15 @@ cooperative-matrix shapes (JITSPV_COOPMAT=1 on a device that has them) makes it 
 has not yet been run on hardware.
 
 Accepted, on a target with the Vulkan memory model (which SPIR-V requires with cooperative
-matrices): 2-D f16 x f16 -> f32 or f16 and i8 x i8 -> i32 dots where one of the device's shapes
+matrices): 2-D f16 x f16 -> f32 or f16, bf16 x bf16 -> f32 and i8 x i8 -> i32 dots where one of
+the device's shapes
 M x N x K tiles the dot (m % M == n % N == k % K == 0) and the (m/M)(n/N) result tiles divide evenly
 among the workgroup's subgroups; nothing assumes a particular shape or subgroup size. Anything else
-(bf16, batched, shapes that do not tile) stays on the FMA path.
+(fp32/tf32/fp64, batched, shapes that do not tile) stays on the FMA path.
 
 The dot's operands arrive as register tensors (masked tl.loads already happened), so ragged edges
 never read or write outside an array here. They are staged through workgroup memory in their own
-element type, row-major: A[m][k], B[k][n] and the accumulator C[m][n] in the result type. Subgroup s
+element type (bf16 registers, which hold f32, converted back: exact), row-major: A[m][k], B[k][n] and the accumulator C[m][n] in the result type. Subgroup s
 then takes result tiles s, s + S, ... (S subgroups): loads its C tile, for every K step loads an A
 and a B tile (OpCooperativeMatrixLoadKHR from Workgroup storage) and multiply-adds, and stores C
 back. Every tile offset and row stride is a multiple of a tile row (tk or tn elements, since the
@@ -31,7 +32,7 @@ from jitspv.lower.spirv.grammar import (Op, StorageClass, BuiltIn, Scope, Cooper
 
 # (A, B, result) TTIR types -> (operand, accumulator) component names of Target.cooperative_matrix_shapes.
 _TYPES = {("f16", "f16", "f32"): ("f16", "f32"), ("f16", "f16", "f16"): ("f16", "f16"),
-          ("i8", "i8", "i32"): ("s8", "s32")}
+          ("bf16", "bf16", "f32"): ("bf16", "f32"), ("i8", "i8", "i32"): ("s8", "s32")}
 _SIGNED = (CooperativeMatrixOperands.MatrixASignedComponentsKHR | CooperativeMatrixOperands.MatrixBSignedComponentsKHR
            | CooperativeMatrixOperands.MatrixCSignedComponentsKHR
            | CooperativeMatrixOperands.MatrixResultSignedComponentsKHR)
@@ -88,17 +89,20 @@ def _buffer(ctx, role, elem, count_of):
 
 
 def _stage(ctx, buf, elem, t, row):
-    """Store every register of the 2-D tensor `t` (any layout) at [r][c] of the row-major array `buf`."""
+    """Store every register of the 2-D tensor `t` (any layout) at [r][c] of the row-major array `buf`
+    (bf16: registers hold f32, converted to the array's bfloat16)."""
     ptr = ctx.m.type_pointer(StorageClass.Workgroup, elem)
+    bfloat = ctx.m.type_info(elem).kind == "bfloat16"
     for x, at in zip(t.regs, ctx.linear_indices(t.layout, (row, 1))):
-        ctx.emit(Op.Store, None, ctx.emit(Op.AccessChain, ptr, buf, at), x)
+        ctx.emit(Op.Store, None, ctx.emit(Op.AccessChain, ptr, buf, at), ctx.emit(Op.FConvert, elem, x) if bfloat else x)
 
 
 def _lower(ctx, op, plan):
     m = ctx.m
     a, b, c = op.operands[0], op.operands[1], op.operands[2]
     res = op.results[0]
-    elem, acc_t = ctx.stype(a.type), ctx.stype(res.type)
+    elem = m.type_bfloat16() if plan.operand_kind == "bf16" else ctx.stype(a.type)
+    acc_t = ctx.stype(res.type)
     a_buf = _buffer(ctx, "A", elem, lambda p: p.m * p.k)
     b_buf = _buffer(ctx, "B", elem, lambda p: p.k * p.n)
     c_buf = _buffer(ctx, "C", acc_t, lambda p: p.m * p.n)
