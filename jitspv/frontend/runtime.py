@@ -43,6 +43,7 @@ def target_for_device(device) -> Target:
         has_int64_atomics=feats.int64_atomics,
         vulkan_memory_model=feats.vulkan_memory_model and feats.vulkan_memory_model_device_scope,
         loop_pass_limit=loop_pass_limit(props.driver_name, props.driver_info),
+        cooperative_matrix_shapes=props.cooperative_matrix_shapes,
     )
 
 

@@ -4,9 +4,10 @@ are assigned. assign.py gives the dot's result the plan's encoding and the tt.do
 
 A strategy is a function `plan(op, target, num_threads) -> plan | None` (None: not for this dot);
 STRATEGIES are tried in order and the first plan wins. A plan has `encoding` (its result's, a
-jitspv.lower.layout encoding) and `lower(ctx, op)`, which emits the dot. Today there is the FMA
-strategy (rules/dot.py, the fallback, which refuses what no strategy can do with a clear error);
-a faster one (tensor cores, cooperative matrices) goes in front of it.
+jitspv.lower.layout encoding) and `lower(ctx, op)`, which emits the dot. rules/dot.py fills the
+list: cooperative matrices (rules/dot_coopmat.py; only where the Target lists their shapes, that is
+with JITSPV_COOPMAT=1), then the FMA strategy (the fallback, which refuses what no strategy can do
+with a clear error).
 """
 from __future__ import annotations
 

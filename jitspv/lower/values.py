@@ -14,6 +14,8 @@ from jitspv.lower.ttir_access import type_name
 from jitspv.lower.spirv.grammar import Op, StorageClass, MemoryAccess, MemorySemantics
 
 _NON_PRIVATE = {StorageClass.PhysicalStorageBuffer, StorageClass.Workgroup}
+# Memory accesses: opcode -> how many operands come before the optional memory operand (the pointer first).
+_MEMORY_OPERAND_AT = {Op.Load: 1, Op.Store: 2, Op.CooperativeMatrixLoadKHR: 3, Op.CooperativeMatrixStoreKHR: 4}
 
 
 class DTensor:
@@ -70,7 +72,7 @@ class Values:
         return self.m.const(self.t_u32, int(v) & 0xFFFFFFFF)
 
     def emit(self, op, rtype, *operands):
-        if self.vmm and (op == Op.Load or op == Op.Store):
+        if self.vmm and op in _MEMORY_OPERAND_AT:
             operands = self._non_private(op, operands)
         return self.f.emit(op, rtype, *operands)
 
@@ -80,7 +82,7 @@ class Values:
         sc = self.m.type_info(self.m.type_of(operands[0])).storage_class
         if sc not in _NON_PRIVATE:
             return operands
-        n = 1 if op == Op.Load else 2
+        n = _MEMORY_OPERAND_AT[op]
         if len(operands) > n:
             return operands[:n] + (operands[n] | MemoryAccess.NonPrivatePointer,) + operands[n + 1:]
         return operands + (MemoryAccess.NonPrivatePointer,)

@@ -270,11 +270,16 @@ class DeviceProperties:
     timestamp_valid_bits: int            # of the queue family in use; 0 = no timestamps
     non_coherent_atom_size: int
     min_storage_buffer_offset_alignment: int
+    # Subgroup-scope shapes of VK_KHR_cooperative_matrix, (M, N, K, A, B, C, result type), types
+    # named f16/bf16/f32/s8/u8/s32/u32; queried only where JITSPV_COOPMAT=1 enabled the feature.
+    cooperative_matrix_shapes: tuple = ()
 
 
 @dataclass(frozen=True)
 class DeviceFeatures:
-    """What was enabled on the logical device (cooperative matrix: supported, not enabled yet)."""
+    """What was enabled on the logical device. Cooperative matrices: what the device supports;
+    VK_KHR_cooperative_matrix is enabled only with JITSPV_COOPMAT=1 (then
+    DeviceProperties.cooperative_matrix_shapes lists its shapes), VK_NV_cooperative_matrix2 never yet."""
 
     buffer_device_address: bool = False
     int64: bool = False
@@ -368,6 +373,16 @@ _REMOVABLE_FEATURES = {
 # JITSPV_DEVICE_LIMITS "NAME=N": the DeviceProperties field it lowers to N (never raises it).
 _SHRINKABLE_LIMITS = {"shared": "max_compute_shared_memory_size", "push": "max_push_constants_size",
                       "invocations": "max_compute_workgroup_invocations"}
+# VkComponentTypeKHR -> the name DeviceProperties.cooperative_matrix_shapes uses; other types
+# (fp64, fp8, packed) are left out, no tl.dot maps to them.
+_COMPONENT_TYPES = {0: "f16", 1: "f32", 3: "s8", 5: "s32", 7: "u8", 9: "u32", 1000141000: "bf16"}
+
+
+def cooperative_matrix_requested() -> bool:
+    """JITSPV_COOPMAT=1: tl.dot may use cooperative matrices (experimental, unverified on hardware)."""
+    return os.environ.get("JITSPV_COOPMAT", "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
 # Below these jitspv cannot work at all: the argument buffer's address, one warp.
 _LIMIT_MINIMUM = {"push": 8, "invocations": 32}
 
@@ -408,7 +423,10 @@ def _feature_chain(api: tuple, extensions: set):
               "VK_KHR_cooperative_matrix" in extensions),
              ("cm2", "VkPhysicalDeviceCooperativeMatrix2FeaturesNV",
               vk.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_2_FEATURES_NV,
-              "VK_NV_cooperative_matrix2" in extensions)]
+              "VK_NV_cooperative_matrix2" in extensions),
+             ("bf16", "VkPhysicalDeviceShaderBfloat16FeaturesKHR",
+              vk.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_BFLOAT16_FEATURES_KHR,
+              "VK_KHR_shader_bfloat16" in extensions)]
     prev = chain["f2"]
     for key, ctype, stype, present in order:
         if present:
@@ -467,7 +485,19 @@ class Device:
         self.properties = replace(props, **{f: min(value, getattr(props, f)) for f, value in shrunk.items()})
 
         enable = _feature_chain(api, extensions)
-        enable.pop("cm", None), enable.pop("cm2", None)  # queried only: not enabled until the lowering uses them
+        enable.pop("cm2", None)  # queried only: no lowering uses it
+        coopmat = cooperative_matrix_requested() and bool(_member(supported, "cm", "cooperativeMatrix"))
+        # bf16 matrices need bf16 types in shaders too (VK_KHR_shader_bfloat16).
+        bf16_coopmat = coopmat and all(_member(supported, "bf16", m) for m in ("shaderBFloat16Type",
+                                                                              "shaderBFloat16CooperativeMatrix"))
+        if coopmat:
+            enable["cm"].cooperativeMatrix = 1
+        else:
+            enable.pop("cm", None)
+        if bf16_coopmat:
+            enable["bf16"].shaderBFloat16Type = enable["bf16"].shaderBFloat16CooperativeMatrix = 1
+        else:
+            enable.pop("bf16", None)
         self._relink(enable)
         flags = {}
         for field_name, key, member in _FEATURE_MAP:
@@ -494,6 +524,12 @@ class Device:
             self._unlink(enable, "af2")
         if "VK_KHR_portability_subset" in extensions:  # required whenever advertised
             device_extensions.append(b"VK_KHR_portability_subset")
+        if coopmat:
+            device_extensions.append(b"VK_KHR_cooperative_matrix")
+            if bf16_coopmat:
+                device_extensions.append(b"VK_KHR_shader_bfloat16")
+            self.properties = replace(self.properties,
+                                      cooperative_matrix_shapes=self._cooperative_matrix_shapes(bf16_coopmat))
         for field_name, key, _ in _FEATURE_MAP:   # a struct left out of the chain enables nothing
             flags[field_name] = flags[field_name] and (key == "core" or key in enable)
         self.features = DeviceFeatures(**flags)
@@ -529,7 +565,7 @@ class Device:
 
     @staticmethod
     def _relink(chain):
-        keys = [k for k in ("f2", "v11", "v12", "v13", "af", "af2") if k in chain]
+        keys = [k for k in ("f2", "v11", "v12", "v13", "af", "af2", "cm", "bf16") if k in chain]
         for a, b in zip(keys, keys[1:]):
             chain[a].pNext = chain[b]
         chain[keys[-1]].pNext = NULL
@@ -538,6 +574,26 @@ class Device:
         if key in chain:
             del chain[key]
             self._relink(chain)
+
+    def _cooperative_matrix_shapes(self, bfloat16: bool) -> tuple:
+        """Subgroup-scope, non-saturating shapes of vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR
+        whose types all have names (see _COMPONENT_TYPES), bf16 ones only where `bfloat16` (its
+        shader types are enabled), in the driver's order."""
+        vk = lib()
+        query = instance_function(self.instance.handle, "vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR")
+        count = ffi.new("uint32_t*")
+        check("vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR", query(self.physical.handle, count, NULL))
+        props = ffi.new("VkCooperativeMatrixPropertiesKHR[]", count[0])
+        for i in range(count[0]):
+            props[i].sType = vk.VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_PROPERTIES_KHR
+        check("vkGetPhysicalDeviceCooperativeMatrixPropertiesKHR", query(self.physical.handle, count, props))
+        shapes = []
+        for p in props[0:count[0]]:
+            types = [_COMPONENT_TYPES.get(t) for t in (p.AType, p.BType, p.CType, p.ResultType)]
+            usable = None not in types and (bfloat16 or "bf16" not in types)
+            if p.scope == vk.VK_SCOPE_SUBGROUP_KHR and not p.saturatingAccumulation and usable:
+                shapes.append((p.MSize, p.NSize, p.KSize, *types))
+        return tuple(shapes)
 
     def _compute_queue_family(self):
         vk = lib()

@@ -19,6 +19,7 @@ from __future__ import annotations
 from jitspv.lower.layout import dot_encoding, layout_of
 from jitspv.lower.values import DTensor
 from jitspv.lower.dot_strategy import STRATEGIES
+from jitspv.lower.rules.dot_coopmat import plan_cooperative_matrix
 from jitspv.lower.errors import LoweringError
 from jitspv.lower.registry import register
 from jitspv.lower.rules.control import counted_loop
@@ -79,7 +80,8 @@ def _plan_fma(op, target, num_threads):
     return plan
 
 
-STRATEGIES.append(_plan_fma)
+# Tried in this order: tensor cores where the target lists a shape that tiles the dot, else FMAs.
+STRATEGIES.extend([plan_cooperative_matrix, _plan_fma])
 
 
 def _refuse(op, message):

