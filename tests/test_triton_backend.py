@@ -830,6 +830,8 @@ def test_backend_hash_and_options():
 
 def test_spvasm_says_why_without_spirv_dis(monkeypatch):
     from jitspv.triton_backend.compiler import JitspvBackend
+    from jitspv.lower.spirv import tools
     monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setattr(tools, "_CMEEL_BIN", "/nonexistent")   # nor the ones PyPI's cmeel installed
     text = JitspvBackend._make_spvasm(bytes.fromhex("03022307"))
     assert text.startswith("; no disassembly: spirv-dis not found on PATH") and "spirv-tools" in text
