@@ -8,6 +8,7 @@ from triton.language.extra import libdevice
 from triton.runtime.jit import TensorWrapper
 
 import jitspv
+from jitspv.frontend.runtime import current_target
 
 rng = np.random.default_rng()
 CONFIGS = [(1, 32, 77), (4, 128, 1000), (8, 256, 301), (4, 64, 5)]   # num_warps, BLOCK, n
@@ -375,6 +376,9 @@ def test_math_accuracy_f32():
         if name == "fma":   # fp_fusion may contract; either the fused or the rounded-twice result
             two = (x * y + y).astype(np.float64)
             err = np.minimum(err, _ulp_error(got, two))
+        if name == "pow" and not current_target().has_float64:
+            # The fp32-only sequence's stated bound (mathfn._pow_f32): log2's error times |y log2 x|.
+            err = err / (1 + 0.7 * np.abs(yd * np.log2(xd)))
         assert np.max(err) <= MATH_ULPS[name], (name, np.max(err), report)
 
 
