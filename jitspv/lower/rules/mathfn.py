@@ -2,13 +2,14 @@
 tt.extern_elementwise's libdevice symbols (`__nv_expf`, `__nv_pow`, ...), all from one table of
 functions by name (FUNCS).
 
-Precision. fp32 exp, exp2, exp10, log, log2, log10, log1p, expm1, tanh, sin, cos, pow and erf are
+Precision. fp32 exp, exp2, exp10, log, log2, log10, log1p, expm1, tanh, sin, cos, pow, erf, asin,
+acos, atan, atan2, sinh and cosh are
 our own sequences (range reduction + float32 minimax polynomials in FMA form; coefficients from
 tools/math_coeffs.py), each within ~1-2 ulp (bounds measured on lavapipe, stated per function,
 checked by tests/test_lower_arith.py), like Triton's libdevice. The GLSL.std.450 instructions are
 not used for them: Vulkan promises little (exp: 3 + 2|x| ulp, log: 3 ulp outside [0.5, 2] and 2^-21
 absolute inside, sin/cos: 2^-11 absolute) and NVIDIA maps them to its approximate hardware units;
-they remain behind libdevice's `fast_*` functions and for tan/asin/sinh/... . fp16 computes in fp32
+they remain behind libdevice's `fast_*` functions and for tan, asinh, acosh, atanh. fp16 computes in fp32
 and rounds once; fp64 transcendentals are refused rather than computed in fp32. Results in the
 fp32 subnormal range may be flushed to zero by the device (Vulkan leaves it to the driver).
 tt.precise_divf / div_rn is correctly rounded (two Newton steps on a refined reciprocal) and
@@ -114,6 +115,12 @@ SIN_Q = [-0.1666666716337204, 0.008333329111337662, -0.00019839162996504456, 2.7
 COS_Q = [0.0416666679084301, -0.0013888883404433727, 2.4799295715638436e-05, -2.7192444918000547e-07]
 EXP_Q = [0.4999999403953552, 0.16666515171527863, 0.04166845604777336, 0.00836941134184599,
          0.001381315873004496]                                                  # rel. 2^-27.6
+ATAN_Q = [-0.33333298563957214, 0.19998548924922943, -0.14264240860939026, 0.10952180624008179,
+          -0.08403436094522476, 0.057957351207733154, -0.03117760643362999, 0.010914476588368416,
+          -0.0017935929354280233]                                                # rel. 2^-26.3 on [0, 1]
+ASIN_Q = [0.16666631400585175, 0.07502113282680511, 0.04423029348254204, 0.03402137756347656,
+          0.006714836694300175, 0.04751140624284744]                            # rel. 2^-28.2 on [0, 0.5625]
+SINH_Q = [0.1666666716337204, 0.008333349600434303, 0.0001983615948120132, 2.8169513370812638e-06]  # 2^-27.5, [0, 1]
 # Vulkan does not promise a fused Fma (lavapipe computes it as a multiply and an add), so no
 # sequence here relies on FMA exactness: constants are split hi + lo with hi short enough that its
 # products with the small integers met here are exact (Cody-Waite), other exact products use
@@ -123,6 +130,8 @@ LOG10_2 = (0.301025390625, 4.605039066518657e-06)         # hi: 16 bits
 LOG2E = (1.4423828125, 0.00031222839606925845)            # hi: 12 bits (times f's 12-bit head)
 LN10 = 2.3025851249694824
 PIO2_F64 = (1.5707963267341256, 6.077100506506192e-11)    # hi: 33 bits (k has at most 20)
+PIO2_F32 = (1.5707963705062866, -4.371138828673793e-08)   # pi/2 = hi + lo in float32
+PI_F32 = (3.1415927410125732, -8.742277657347586e-08)
 # pi/2 as a sum of float32 chunks of 7 significant bits (the last one 24), largest first: k has at
 # most 17 bits below SINCOS_MAX, so every k * chunk is exact (remainder of the sum ~2.7e-24).
 PIO2_CHUNKS = (1.578125, -0.00732421875, -4.470348358154297e-06, 1.5832483768463135e-08,
@@ -200,15 +209,103 @@ def _scale_exp(e, n, r):
     return _exp2_df(e, n, None, p)
 
 
-def _exp(e, x):
+def _exp(e, x, halved=False):
     # Cody-Waite: n = round(x log2 e), r = x - n ln2_hi - n ln2_lo (the first product exact).
-    # Max 1 ulp measured over [-104, 89].
+    # Max 1 ulp measured over [-104, 89]. halved: e^x / 2, finite up to x ~ 89.4 (sinh, cosh).
     n = e.glsl(GLSL.RoundEven, e.exact(Op.FMul, x, e.const(1.4426950408889634)))
     r = e.exact(Op.FSub, e.exact(Op.FSub, x, e.exact(Op.FMul, n, e.const(LN2[0]))),
                 e.exact(Op.FMul, n, e.const(LN2[1])))
     big = e.op(Op.FOrdGreaterThan, e.glsl(GLSL.FAbs, x), e.const(200.0), t=e.t_bool)
     # |x| > 200: n alone decides (0 or inf); keeps n's conversion to an integer in range.
-    return _scale_exp(e, e.sel(big, e.op(Op.FMul, x, e.const(1.5)), n), e.sel(big, e.const(0.0), r))
+    n = e.sel(big, e.op(Op.FMul, x, e.const(1.5)), n)
+    if halved:
+        n = e.exact(Op.FSub, n, e.const(1.0))
+    return _scale_exp(e, n, e.sel(big, e.const(0.0), r))
+
+
+def _odd_poly(e, x, coeffs):
+    """x + x^3 q(x^2)."""
+    x2 = e.exact(Op.FMul, x, x)
+    return e.fma(e.exact(Op.FMul, x, x2), e.poly(x2, coeffs), x)
+
+
+def _pio2_minus(e, p, times=1.0):
+    """pi/2 - times p (times 1 or 2: exact), pi/2 as hi + lo."""
+    return e.exact(Op.FAdd, e.exact(Op.FSub, e.const(PIO2_F32[0]), e.exact(Op.FMul, p, e.const(times))),
+                   e.const(PIO2_F32[1]))
+
+
+def _atan_unit(e, a):
+    """atan(a) for a >= 0 (inf and NaN included): the polynomial on [0, 1], pi/2 - atan(1/a) above."""
+    inv = e.op(Op.FOrdGreaterThan, a, e.const(1.0), t=e.t_bool)
+    t = e.sel(inv, e.op(Op.FDiv, e.const(1.0), a), a)
+    p = _odd_poly(e, t, ATAN_Q)
+    return e.sel(inv, _pio2_minus(e, p), p)
+
+
+def _atan(e, x):
+    # Max 1.5 ulp measured; odd, so -0 and the sign come from x.
+    return _copysign(e, _atan_unit(e, e.glsl(GLSL.FAbs, x)), x)
+
+
+def _atan2(e, y, x):
+    # atan(min/max) of the magnitudes, then the octant: pi/2 - it where |y| > |x|, pi - it where
+    # x is negative (-0 included), the sign of y. Both zero or both infinite: 0 or pi/4 before
+    # the octant (C's atan2). Max 2 ulp measured.
+    ax, ay = e.glsl(GLSL.FAbs, x), e.glsl(GLSL.FAbs, y)
+    mx, mn = e.glsl(GLSL.FMax, ax, ay), e.glsl(GLSL.FMin, ax, ay)
+    t = e.op(Op.FDiv, mn, mx)
+    t = e.sel(e.eq(mx, e.const(0.0)), e.const(0.0), t)
+    t = e.sel(e.op(Op.IsInf, mn, t=e.t_bool), e.const(1.0), t)
+    p = _odd_poly(e, t, ATAN_Q)
+    p = e.sel(e.op(Op.FOrdGreaterThan, ay, ax, t=e.t_bool), _pio2_minus(e, p), p)
+    x_neg = e.op(Op.INotEqual, e.op(Op.ShiftRightLogical, e.ucast(x), e.ctx.u32(31), t=e.ctx.t_u32),
+                 e.ctx.u32(0), t=e.t_bool)
+    pi_minus = e.exact(Op.FAdd, e.exact(Op.FSub, e.const(PI_F32[0]), p), e.const(PI_F32[1]))
+    p = _copysign(e, e.sel(x_neg, pi_minus, p), y)
+    nan = e.op(Op.LogicalOr, e.isnan(x), e.isnan(y), t=e.t_bool)
+    return e.sel(nan, e.op(Op.FAdd, x, y), p)
+
+
+def _asin_parts(e, a):
+    """a in [0, 1] -> (direct, p): asin(a) = direct below 0.5625, else pi/2 - 2 p with
+    p = asin(s), s = sqrt((1 - a) / 2) (exact argument: 1 - a is exact there)."""
+    direct = _odd_poly(e, a, ASIN_Q)
+    s = _precise_sqrt(e, e.exact(Op.FMul, e.exact(Op.FSub, e.const(1.0), a), e.const(0.5)))
+    return direct, _odd_poly(e, s, ASIN_Q)
+
+
+def _asin(e, x):
+    # Max 1.5 ulp measured; |x| > 1 and NaN give NaN.
+    a = e.glsl(GLSL.FAbs, x)
+    direct, p = _asin_parts(e, a)
+    r = e.sel(e.lt(a, e.const(0.5625)), direct, _pio2_minus(e, p, 2.0))
+    r = _copysign(e, r, x)
+    return e.sel(e.op(Op.FUnordGreaterThan, a, e.const(1.0), t=e.t_bool), e.const(float("nan")), r)
+
+
+def _acos(e, x):
+    # |x| < 0.5625: pi/2 - asin(x); x above: 2 asin(s); below: pi - 2 asin(s). Max 1.5 ulp measured.
+    a = e.glsl(GLSL.FAbs, x)
+    direct, p = _asin_parts(e, a)
+    mid = _pio2_minus(e, _copysign(e, direct, x))
+    two_p = e.exact(Op.FMul, p, e.const(2.0))
+    r = e.sel(e.lt(x, e.const(0.0)), e.exact(Op.FAdd, e.exact(Op.FSub, e.const(PI_F32[0]), two_p),
+                                                e.const(PI_F32[1])), two_p)
+    r = e.sel(e.lt(a, e.const(0.5625)), mid, r)
+    return e.sel(e.op(Op.FUnordGreaterThan, a, e.const(1.0), t=e.t_bool), e.const(float("nan")), r)
+
+
+def _sinh_cosh(e, x, cosh):
+    # |x| < 1 (sinh): x + x^3 q(x^2); |x| < 9: (e^|x| -+ e^-|x|) / 2; above, e^-|x| is below half
+    # an ulp: e^|x| / 2 (no overflow before the result's). Max 1.5 ulp measured.
+    a = e.glsl(GLSL.FAbs, x)
+    u = _exp(e, e.glsl(GLSL.FMin, a, e.const(9.0)))
+    mid = e.exact(Op.FMul, e.exact(Op.FAdd if cosh else Op.FSub, u, e.op(Op.FDiv, e.const(1.0), u)), e.const(0.5))
+    r = e.sel(e.lt(a, e.const(9.0)), mid, _exp(e, a, halved=True))
+    if cosh:
+        return r
+    return _copysign(e, e.sel(e.lt(a, e.const(1.0)), _odd_poly(e, a, SINH_Q), r), x)
 
 
 def _exp10(e, x):
@@ -614,9 +711,9 @@ FUNCS = {
     "fast_log2": _glsl32(GLSL.Log2), "fast_sin": _glsl32(GLSL.Sin), "fast_cos": _glsl32(GLSL.Cos),
     "fast_log10": _fast_log10, "fast_exp10": _fast_exp10,
     "fast_pow": _pow_with(lambda e, ax, y: _glsl32(GLSL.Pow)(e, ax, y)),
-    "tan": _glsl32(GLSL.Tan), "asin": _glsl32(GLSL.Asin), "acos": _glsl32(GLSL.Acos),
-    "atan": _glsl32(GLSL.Atan), "atan2": _glsl32(GLSL.Atan2), "sinh": _glsl32(GLSL.Sinh),
-    "cosh": _glsl32(GLSL.Cosh), "asinh": _glsl32(GLSL.Asinh),
+    "tan": _glsl32(GLSL.Tan), "asin": _f32(_asin), "acos": _f32(_acos),
+    "atan": _f32(_atan), "atan2": _f32(_atan2), "sinh": _f32(lambda e, x: _sinh_cosh(e, x, False)),
+    "cosh": _f32(lambda e, x: _sinh_cosh(e, x, True)), "asinh": _glsl32(GLSL.Asinh),
     "acosh": _glsl32(GLSL.Acosh), "atanh": _glsl32(GLSL.Atanh),
     "cbrt": _cbrt,
     "sqrt": _glsl(GLSL.Sqrt), "rsqrt": _glsl(GLSL.InverseSqrt), "floor": _glsl(GLSL.Floor),
