@@ -10,7 +10,8 @@ checked by tests/test_lower_arith.py), like Triton's libdevice. The GLSL.std.450
 not used for them: Vulkan promises little (exp: 3 + 2|x| ulp, log: 3 ulp outside [0.5, 2] and 2^-21
 absolute inside, sin/cos: 2^-11 absolute) and NVIDIA maps them to its approximate hardware units;
 they remain behind libdevice's `fast_*` functions and for tan, asinh, acosh, atanh. fp16 computes in fp32
-and rounds once; fp64 transcendentals are refused rather than computed in fp32. Results in the
+and rounds once; fp64 exp and log are fdlibm's sequences (1 ulp), other fp64 transcendentals are
+refused rather than computed in fp32. Results in the
 fp32 subnormal range may be flushed to zero by the device (Vulkan leaves it to the driver).
 tt.precise_divf / div_rn is correctly rounded (two Newton steps on a refined reciprocal) and
 tt.precise_sqrt / sqrt_rn refined with one FMA step.
@@ -160,10 +161,12 @@ def _two_sum(e, a, b):
     return s, e.exact(Op.FAdd, e.exact(Op.FSub, a, e.exact(Op.FSub, s, bb)), e.exact(Op.FSub, b, bb))
 
 
-def _f32(fn):
-    """An fp32 sequence: fp16 computes through it and rounds once; fp64 is refused."""
+def _f32(fn, f64=None):
+    """An fp32 sequence: fp16 computes through it and rounds once; fp64 takes `f64`, or is refused."""
     def wrapped(e, *xs):
         if e.info.width == 64:
+            if f64 is not None:
+                return f64(e, *xs)
             e.ctx.error("jitspv does not support this math function on fp64 yet")
         if e.info.width == 16:
             f32 = e.ctx.t_f32
@@ -221,6 +224,68 @@ def _exp(e, x, halved=False):
     if halved:
         n = e.exact(Op.FSub, n, e.const(1.0))
     return _scale_exp(e, n, e.sel(big, e.const(0.0), r))
+
+
+# fp64 exp and log: fdlibm's algorithms (e_exp.c, e_log.c) and Remez coefficients; no Fma.
+EXP_P64 = [1.66666666666666019037e-01, -2.77777777770155933842e-03, 6.61375632143793436117e-05,
+           -1.65339022054652515390e-06, 4.13813679705723846039e-08]
+LOG_LG64 = [6.666666666666735130e-01, 3.999999999940941908e-01, 2.857142874366239149e-01,
+            2.222219843214978396e-01, 1.818357216161805012e-01, 1.531383769920937332e-01,
+            1.479819860511658591e-01]
+LN2_F64 = (6.93147180369123816490e-01, 1.90821492927058770002e-10)   # hi: 32 bits (n has at most 11)
+
+
+def _pow2i_f64(e, n):
+    """2^n as f64 for a signed int n (u64 register) in [-1022, 1023]."""
+    u64 = e.uint()
+    return e.op(Op.Bitcast, e.op(Op.ShiftLeftLogical, e.op(Op.IAdd, n, e.const(1023, u64), t=u64),
+                                 e.const(52, u64), t=u64))
+
+
+def _exp_f64(e, x):
+    # n = round(x / ln2), r = hi - lo = x - n ln2 (n ln2_hi exact), then fdlibm's rational form
+    # e^r = 1 - ((lo - r c / (2 - c)) - hi), c = r - r^2 P(r^2); 2^n in two exact factors so that
+    # subnormal results round once. Max 1 ulp measured.
+    u64 = e.uint()
+    xc = e.glsl(GLSL.FClamp, x, e.const(-760.0), e.const(720.0))
+    n = e.glsl(GLSL.RoundEven, e.exact(Op.FMul, xc, e.const(1.4426950408889634)))
+    hi = e.exact(Op.FSub, xc, e.exact(Op.FMul, n, e.const(LN2_F64[0])))
+    lo = e.exact(Op.FMul, n, e.const(LN2_F64[1]))
+    r = e.exact(Op.FSub, hi, lo)
+    t = e.exact(Op.FMul, r, r)
+    c = e.exact(Op.FSub, r, e.exact(Op.FMul, t, e.poly(t, EXP_P64)))
+    frac = e.exact(Op.FDiv, e.exact(Op.FMul, r, c), e.exact(Op.FSub, e.const(2.0), c))
+    y = e.exact(Op.FSub, e.const(1.0), e.exact(Op.FSub, e.exact(Op.FSub, lo, frac), hi))
+    ni = e.op(Op.ConvertFToS, n, t=u64)
+    n1 = e.op(Op.ShiftRightArithmetic, ni, e.const(1, u64), t=u64)
+    y = e.exact(Op.FMul, e.exact(Op.FMul, y, _pow2i_f64(e, n1)), _pow2i_f64(e, e.op(Op.ISub, ni, n1, t=u64)))
+    y = e.sel(e.op(Op.FOrdGreaterThan, x, e.const(709.782712893384), t=e.t_bool), e.const(float("inf")), y)
+    y = e.sel(e.lt(x, e.const(-745.1332191019412)), e.const(0.0), y)
+    return e.sel(e.isnan(x), x, y)
+
+
+def _log_f64(e, x):
+    # x = 2^k (1 + f), 1 + f in [sqrt(1/2), sqrt(2)); s = f / (2 + f), log(1 + f) = f - (hfsq -
+    # s (hfsq + R(s^2))) with hfsq = f^2 / 2 (fdlibm); subnormal x scaled by 2^54. Max 1 ulp measured.
+    u64 = e.uint()
+    sub = e.lt(x, e.const(2.0**-1022))
+    xs = e.sel(sub, e.exact(Op.FMul, x, e.const(2.0**54)), x)
+    bits = e.op(Op.Bitcast, xs, t=u64)
+    k = e.op(Op.ShiftRightArithmetic, e.op(Op.ISub, bits, e.const(0x3FE6A09E667F3BCD, u64), t=u64),
+             e.const(52, u64), t=u64)
+    m = e.op(Op.Bitcast, e.op(Op.ISub, bits, e.op(Op.ShiftLeftLogical, k, e.const(52, u64), t=u64), t=u64))
+    kf = e.exact(Op.FSub, e.op(Op.ConvertSToF, k), e.sel(sub, e.const(54.0), e.const(0.0)))
+    f = e.exact(Op.FSub, m, e.const(1.0))
+    s = e.exact(Op.FDiv, f, e.exact(Op.FAdd, e.const(2.0), f))
+    z = e.exact(Op.FMul, s, s)
+    w = e.exact(Op.FMul, z, z)
+    big_r = e.exact(Op.FAdd, e.exact(Op.FMul, z, e.poly(w, LOG_LG64[0::2])),
+                    e.exact(Op.FMul, w, e.poly(w, LOG_LG64[1::2])))
+    hfsq = e.exact(Op.FMul, e.const(0.5), e.exact(Op.FMul, f, f))
+    inner = e.exact(Op.FAdd, e.exact(Op.FMul, s, e.exact(Op.FAdd, hfsq, big_r)), e.exact(Op.FMul, kf, e.const(LN2_F64[1])))
+    r = e.exact(Op.FSub, e.exact(Op.FMul, kf, e.const(LN2_F64[0])),
+                e.exact(Op.FSub, e.exact(Op.FSub, hfsq, inner), f))
+    return _log_specials(e, x, r)
 
 
 def _odd_poly(e, x, coeffs):
@@ -699,14 +764,15 @@ def _iabs(e, x):
 
 
 FUNCS = {
-    "exp": _f32(_exp), "exp2": _f32(_exp2), "log": _f32(_log), "log2": _f32(_log2),
+    "exp": _f32(_exp, _exp_f64), "exp2": _f32(_exp2), "log": _f32(_log, _log_f64), "log2": _f32(_log2),
     "sin": _f32(lambda e, x: _sincos(e, x, False)), "cos": _f32(lambda e, x: _sincos(e, x, True)),
     "tanh": _f32(_tanh), "log10": _f32(_log10), "exp10": _f32(_exp10), "log1p": _f32(_log1p),
     "expm1": _f32(_expm1), "pow": _f32(_pow_with(_accurate_pow)), "powi": _powi, "erf": _erf,
     "fast_exp": _glsl32(GLSL.Exp), "fast_log": _glsl32(GLSL.Log),
     # tl.exp / tl.exp2 on fp32: what Triton's CUDA backend emits (ex2.approx of x * log2(e)), so
     # kernels like softmax cost what they cost there; libdevice's exp/exp2 above stay accurate.
-    "exp_approx": _f32(lambda e, x: e.glsl(GLSL.Exp2, e.op(Op.FMul, x, e.const(1.4426950408889634)))),
+    # fp64 is accurate there too (the CUDA backend calls libdevice's exp for f64).
+    "exp_approx": _f32(lambda e, x: e.glsl(GLSL.Exp2, e.op(Op.FMul, x, e.const(1.4426950408889634))), _exp_f64),
     "exp2_approx": _glsl32(GLSL.Exp2),
     "fast_log2": _glsl32(GLSL.Log2), "fast_sin": _glsl32(GLSL.Sin), "fast_cos": _glsl32(GLSL.Cos),
     "fast_log10": _fast_log10, "fast_exp10": _fast_exp10,
