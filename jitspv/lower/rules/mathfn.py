@@ -10,8 +10,8 @@ checked by tests/test_lower_arith.py), like Triton's libdevice. The GLSL.std.450
 not used for them: Vulkan promises little (exp: 3 + 2|x| ulp, log: 3 ulp outside [0.5, 2] and 2^-21
 absolute inside, sin/cos: 2^-11 absolute) and NVIDIA maps them to its approximate hardware units;
 they remain behind libdevice's `fast_*` functions and for tan, asinh, acosh, atanh. fp16 computes in fp32
-and rounds once; fp64 exp and log are fdlibm's sequences (1 ulp), other fp64 transcendentals are
-refused rather than computed in fp32. Results in the
+and rounds once; fp64 exp, log, sin and cos are fdlibm's sequences (1 ulp), other fp64
+transcendentals are refused rather than computed in fp32. Results in the
 fp32 subnormal range may be flushed to zero by the device (Vulkan leaves it to the driver).
 tt.precise_divf / div_rn is correctly rounded (two Newton steps on a refined reciprocal) and
 tt.precise_sqrt / sqrt_rn refined with one FMA step.
@@ -286,6 +286,56 @@ def _log_f64(e, x):
     r = e.exact(Op.FSub, e.exact(Op.FMul, kf, e.const(LN2_F64[0])),
                 e.exact(Op.FSub, e.exact(Op.FSub, hfsq, inner), f))
     return _log_specials(e, x, r)
+
+
+SIN_S64 = [-1.66666666666666324348e-01, 8.33333333332248946124e-03, -1.98412698298579493134e-04,
+           2.75573137070700676789e-06, -2.50507602534068634195e-08, 1.58969099521155010221e-10]
+COS_C64 = [4.16666666666666019037e-02, -1.38888888888741095749e-03, 2.48015872894767294178e-05,
+           -2.75573143513906633035e-07, 2.08757232129817482790e-09, -1.13596475577881948265e-11]
+# pi/2 in three 33-bit parts, each with its tail (fdlibm's e_rem_pio2.c: k * part exact for k < 2^20).
+PIO2_PARTS64 = ((1.57079632673412561417e+00, 6.07710050650619224932e-11),
+                (6.07710050630396597660e-11, 2.02226624879595063154e-21),
+                (2.02226624871116645580e-21, 8.47842766036889956997e-32))
+SINCOS_MAX64 = 1.6e6   # |x| up to which the reduction is exact (k < 2^20); beyond it: NaN
+
+
+def _sincos_f64(e, x, cos):
+    # x = k pi/2 + (y0 + y1) with fdlibm's three-round Cody-Waite (every round, not only after
+    # cancellation), then __kernel_sin/__kernel_cos (FreeBSD's forms) by quadrant. Max 1 ulp
+    # measured for |x| <= SINCOS_MAX64; larger |x| (no Payne-Hanek reduction), inf and NaN give NaN.
+    u64 = e.uint()
+    near = e.op(Op.FOrdLessThanEqual, e.glsl(GLSL.FAbs, x), e.const(SINCOS_MAX64), t=e.t_bool)
+    xc = e.sel(near, x, e.const(0.0))
+    k = e.glsl(GLSL.RoundEven, e.exact(Op.FMul, xc, e.const(6.36619772367581382433e-01)))
+    r = e.exact(Op.FSub, xc, e.exact(Op.FMul, k, e.const(PIO2_PARTS64[0][0])))
+    w = e.exact(Op.FMul, k, e.const(PIO2_PARTS64[0][1]))
+    for hi, lo in PIO2_PARTS64[1:]:
+        t, w = r, e.exact(Op.FMul, k, e.const(hi))
+        r = e.exact(Op.FSub, t, w)
+        w = e.exact(Op.FSub, e.exact(Op.FMul, k, e.const(lo)), e.exact(Op.FSub, e.exact(Op.FSub, t, r), w))
+    y0 = e.exact(Op.FSub, r, w)
+    y1 = e.exact(Op.FSub, e.exact(Op.FSub, r, y0), w)
+    z = e.exact(Op.FMul, y0, y0)
+    v = e.exact(Op.FMul, z, y0)
+    # sin(y0 + y1) = y0 - ((z (y1/2 - v q) - y1) - v S1)
+    q = e.poly(z, SIN_S64[1:])
+    s = e.exact(Op.FSub, e.exact(Op.FMul, e.const(0.5), y1), e.exact(Op.FMul, v, q))
+    s = e.exact(Op.FSub, y0, e.exact(Op.FSub, e.exact(Op.FSub, e.exact(Op.FMul, z, s), y1),
+                                      e.exact(Op.FMul, v, e.const(SIN_S64[0]))))
+    # cos(y0 + y1) = w + (((1 - w) - z/2) + (z r - y0 y1)), w = 1 - z/2, r = z C(z)
+    hz = e.exact(Op.FMul, e.const(0.5), z)
+    w1 = e.exact(Op.FSub, e.const(1.0), hz)
+    zr = e.exact(Op.FMul, z, e.exact(Op.FMul, z, e.poly(z, COS_C64)))
+    c = e.exact(Op.FAdd, w1, e.exact(Op.FAdd, e.exact(Op.FSub, e.exact(Op.FSub, e.const(1.0), w1), hz),
+                                      e.exact(Op.FSub, zr, e.exact(Op.FMul, y0, y1))))
+    quad = e.op(Op.ConvertFToS, k, t=u64)
+    if cos:
+        quad = e.op(Op.IAdd, quad, e.const(1, u64), t=u64)
+    odd = e.op(Op.INotEqual, e.op(Op.BitwiseAnd, quad, e.const(1, u64), t=u64), e.const(0, u64), t=e.t_bool)
+    neg = e.op(Op.INotEqual, e.op(Op.BitwiseAnd, quad, e.const(2, u64), t=u64), e.const(0, u64), t=e.t_bool)
+    val = e.sel(odd, c, s)
+    val = e.sel(neg, e.op(Op.FNegate, val), val)
+    return e.sel(near, val, e.const(float("nan")))
 
 
 def _odd_poly(e, x, coeffs):
@@ -765,7 +815,8 @@ def _iabs(e, x):
 
 FUNCS = {
     "exp": _f32(_exp, _exp_f64), "exp2": _f32(_exp2), "log": _f32(_log, _log_f64), "log2": _f32(_log2),
-    "sin": _f32(lambda e, x: _sincos(e, x, False)), "cos": _f32(lambda e, x: _sincos(e, x, True)),
+    "sin": _f32(lambda e, x: _sincos(e, x, False), lambda e, x: _sincos_f64(e, x, False)),
+    "cos": _f32(lambda e, x: _sincos(e, x, True), lambda e, x: _sincos_f64(e, x, True)),
     "tanh": _f32(_tanh), "log10": _f32(_log10), "exp10": _f32(_exp10), "log1p": _f32(_log1p),
     "expm1": _f32(_expm1), "pow": _f32(_pow_with(_accurate_pow)), "powi": _powi, "erf": _erf,
     "fast_exp": _glsl32(GLSL.Exp), "fast_log": _glsl32(GLSL.Log),
