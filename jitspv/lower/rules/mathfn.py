@@ -10,8 +10,8 @@ checked by tests/test_lower_arith.py), like Triton's libdevice. The GLSL.std.450
 not used for them: Vulkan promises little (exp: 3 + 2|x| ulp, log: 3 ulp outside [0.5, 2] and 2^-21
 absolute inside, sin/cos: 2^-11 absolute) and NVIDIA maps them to its approximate hardware units;
 they remain behind libdevice's `fast_*` functions and for tan, asinh, acosh, atanh. fp16 computes in fp32
-and rounds once; fp64 exp, log, sin and cos are fdlibm's sequences (1 ulp), other fp64
-transcendentals are refused rather than computed in fp32. Results in the
+and rounds once; fp64 exp, exp2, log, sin and cos are fdlibm's sequences (1 ulp), log2/log10
+scale log's (2 ulp); other fp64 transcendentals are refused rather than computed in fp32. Results in the
 fp32 subnormal range may be flushed to zero by the device (Vulkan leaves it to the driver).
 tt.precise_divf / div_rn is correctly rounded (two Newton steps on a refined reciprocal) and
 tt.precise_sqrt / sqrt_rn refined with one FMA step.
@@ -141,9 +141,9 @@ SINCOS_MAX = 105615.0   # |x| up to which the sequence is used (as CUDA's sinf f
 
 
 def _two_product(e, a, b):
-    """(p, err) with p = a*b rounded and a*b = p + err exactly (Dekker; |a|, |b| < 2^115)."""
-    def split(v):
-        c = e.exact(Op.FMul, v, e.const(4097.0))
+    """(p, err) with p = a*b rounded and a*b = p + err exactly (Dekker; fp32 |a|, |b| < 2^115)."""
+    def split(v):   # Veltkamp: 2^12 + 1 splits a float32, 2^27 + 1 a float64
+        c = e.exact(Op.FMul, v, e.const(4097.0 if e.info.width == 32 else 134217729.0))
         hi = e.exact(Op.FSub, c, e.exact(Op.FSub, c, v))
         return hi, e.exact(Op.FSub, v, hi)
     p = e.exact(Op.FMul, a, b)
@@ -246,11 +246,32 @@ def _exp_f64(e, x):
     # n = round(x / ln2), r = hi - lo = x - n ln2 (n ln2_hi exact), then fdlibm's rational form
     # e^r = 1 - ((lo - r c / (2 - c)) - hi), c = r - r^2 P(r^2); 2^n in two exact factors so that
     # subnormal results round once. Max 1 ulp measured.
-    u64 = e.uint()
     xc = e.glsl(GLSL.FClamp, x, e.const(-760.0), e.const(720.0))
     n = e.glsl(GLSL.RoundEven, e.exact(Op.FMul, xc, e.const(1.4426950408889634)))
     hi = e.exact(Op.FSub, xc, e.exact(Op.FMul, n, e.const(LN2_F64[0])))
-    lo = e.exact(Op.FMul, n, e.const(LN2_F64[1]))
+    y = _exp_f64_core(e, n, hi, e.exact(Op.FMul, n, e.const(LN2_F64[1])))
+    y = e.sel(e.op(Op.FOrdGreaterThan, x, e.const(709.782712893384), t=e.t_bool), e.const(float("inf")), y)
+    y = e.sel(e.lt(x, e.const(-745.1332191019412)), e.const(0.0), y)
+    return e.sel(e.isnan(x), x, y)
+
+
+def _exp2_f64(e, x):
+    # n = round(x), f = x - n (exact), f ln2 = hi - lo as a double-double (Dekker product, ln2 in
+    # two parts), then exp's core. Max 1 ulp measured.
+    xc = e.glsl(GLSL.FClamp, x, e.const(-1100.0), e.const(1100.0))
+    n = e.glsl(GLSL.RoundEven, xc)
+    f = e.exact(Op.FSub, xc, n)
+    hi, err = _two_product(e, f, e.const(0.6931471805599453))
+    lo = e.op(Op.FNegate, e.exact(Op.FAdd, err, e.exact(Op.FMul, f, e.const(2.3190468138462996e-17))))
+    y = _exp_f64_core(e, n, hi, lo)
+    y = e.sel(e.op(Op.FOrdGreaterThanEqual, x, e.const(1024.0), t=e.t_bool), e.const(float("inf")), y)
+    y = e.sel(e.lt(x, e.const(-1075.0)), e.const(0.0), y)
+    return e.sel(e.isnan(x), x, y)
+
+
+def _exp_f64_core(e, n, hi, lo):
+    """2^n e^(hi - lo) for integral n and |hi - lo| <= ~0.35 (fdlibm's rational form)."""
+    u64 = e.uint()
     r = e.exact(Op.FSub, hi, lo)
     t = e.exact(Op.FMul, r, r)
     c = e.exact(Op.FSub, r, e.exact(Op.FMul, t, e.poly(t, EXP_P64)))
@@ -258,13 +279,10 @@ def _exp_f64(e, x):
     y = e.exact(Op.FSub, e.const(1.0), e.exact(Op.FSub, e.exact(Op.FSub, lo, frac), hi))
     ni = e.op(Op.ConvertFToS, n, t=u64)
     n1 = e.op(Op.ShiftRightArithmetic, ni, e.const(1, u64), t=u64)
-    y = e.exact(Op.FMul, e.exact(Op.FMul, y, _pow2i_f64(e, n1)), _pow2i_f64(e, e.op(Op.ISub, ni, n1, t=u64)))
-    y = e.sel(e.op(Op.FOrdGreaterThan, x, e.const(709.782712893384), t=e.t_bool), e.const(float("inf")), y)
-    y = e.sel(e.lt(x, e.const(-745.1332191019412)), e.const(0.0), y)
-    return e.sel(e.isnan(x), x, y)
+    return e.exact(Op.FMul, e.exact(Op.FMul, y, _pow2i_f64(e, n1)), _pow2i_f64(e, e.op(Op.ISub, ni, n1, t=u64)))
 
 
-def _log_f64(e, x):
+def _log_f64(e, x, scale=None):
     # x = 2^k (1 + f), 1 + f in [sqrt(1/2), sqrt(2)); s = f / (2 + f), log(1 + f) = f - (hfsq -
     # s (hfsq + R(s^2))) with hfsq = f^2 / 2 (fdlibm); subnormal x scaled by 2^54. Max 1 ulp measured.
     u64 = e.uint()
@@ -282,7 +300,12 @@ def _log_f64(e, x):
     big_r = e.exact(Op.FAdd, e.exact(Op.FMul, z, e.poly(w, LOG_LG64[0::2])),
                     e.exact(Op.FMul, w, e.poly(w, LOG_LG64[1::2])))
     hfsq = e.exact(Op.FMul, e.const(0.5), e.exact(Op.FMul, f, f))
-    inner = e.exact(Op.FAdd, e.exact(Op.FMul, s, e.exact(Op.FAdd, hfsq, big_r)), e.exact(Op.FMul, kf, e.const(LN2_F64[1])))
+    corr = e.exact(Op.FMul, s, e.exact(Op.FAdd, hfsq, big_r))   # log(1 + f) = f - (hfsq - corr)
+    if scale is not None:
+        # log_b x = k log_b 2 + log(1 + f) / ln b (a rounded product and sum: 2 ulp measured)
+        lg = e.exact(Op.FMul, e.exact(Op.FSub, f, e.exact(Op.FSub, hfsq, corr)), e.const(scale[1]))
+        return _log_specials(e, x, e.exact(Op.FAdd, e.exact(Op.FMul, kf, e.const(scale[0])), lg))
+    inner = e.exact(Op.FAdd, corr, e.exact(Op.FMul, kf, e.const(LN2_F64[1])))
     r = e.exact(Op.FSub, e.exact(Op.FMul, kf, e.const(LN2_F64[0])),
                 e.exact(Op.FSub, e.exact(Op.FSub, hfsq, inner), f))
     return _log_specials(e, x, r)
@@ -366,7 +389,7 @@ def _atan(e, x):
 def _atan2(e, y, x):
     # atan(min/max) of the magnitudes, then the octant: pi/2 - it where |y| > |x|, pi - it where
     # x is negative (-0 included), the sign of y. Both zero or both infinite: 0 or pi/4 before
-    # the octant (C's atan2). Max 2 ulp measured.
+    # the octant (C's atan2). Max 1.5 ulp measured.
     ax, ay = e.glsl(GLSL.FAbs, x), e.glsl(GLSL.FAbs, y)
     mx, mn = e.glsl(GLSL.FMax, ax, ay), e.glsl(GLSL.FMin, ax, ay)
     t = e.op(Op.FDiv, mn, mx)
@@ -814,17 +837,18 @@ def _iabs(e, x):
 
 
 FUNCS = {
-    "exp": _f32(_exp, _exp_f64), "exp2": _f32(_exp2), "log": _f32(_log, _log_f64), "log2": _f32(_log2),
+    "exp": _f32(_exp, _exp_f64), "exp2": _f32(_exp2, _exp2_f64), "log": _f32(_log, _log_f64),
+    "log2": _f32(_log2, lambda e, x: _log_f64(e, x, (1.0, 1.4426950408889634))),
     "sin": _f32(lambda e, x: _sincos(e, x, False), lambda e, x: _sincos_f64(e, x, False)),
     "cos": _f32(lambda e, x: _sincos(e, x, True), lambda e, x: _sincos_f64(e, x, True)),
-    "tanh": _f32(_tanh), "log10": _f32(_log10), "exp10": _f32(_exp10), "log1p": _f32(_log1p),
+    "tanh": _f32(_tanh), "log10": _f32(_log10, lambda e, x: _log_f64(e, x, (0.30102999566398120, 0.4342944819032518))), "exp10": _f32(_exp10), "log1p": _f32(_log1p),
     "expm1": _f32(_expm1), "pow": _f32(_pow_with(_accurate_pow)), "powi": _powi, "erf": _erf,
     "fast_exp": _glsl32(GLSL.Exp), "fast_log": _glsl32(GLSL.Log),
     # tl.exp / tl.exp2 on fp32: what Triton's CUDA backend emits (ex2.approx of x * log2(e)), so
     # kernels like softmax cost what they cost there; libdevice's exp/exp2 above stay accurate.
     # fp64 is accurate there too (the CUDA backend calls libdevice's exp for f64).
     "exp_approx": _f32(lambda e, x: e.glsl(GLSL.Exp2, e.op(Op.FMul, x, e.const(1.4426950408889634))), _exp_f64),
-    "exp2_approx": _glsl32(GLSL.Exp2),
+    "exp2_approx": _f32(lambda e, x: e.glsl(GLSL.Exp2, x), _exp2_f64),
     "fast_log2": _glsl32(GLSL.Log2), "fast_sin": _glsl32(GLSL.Sin), "fast_cos": _glsl32(GLSL.Cos),
     "fast_log10": _fast_log10, "fast_exp10": _fast_exp10,
     "fast_pow": _pow_with(lambda e, ax, y: _glsl32(GLSL.Pow)(e, ax, y)),
