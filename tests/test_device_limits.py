@@ -23,8 +23,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 rng = np.random.default_rng()
 limited = pytest.mark.skipif(os.environ.get("JITSPV_DEVICE_LIMITS") != LIMITS,
                              reason="runs in the child pytest that test_on_a_limited_device starts")
-# Tests elsewhere whose path depends on the limits: the argument buffer.
-ELSEWHERE = ["tests/test_lower_args.py"]
+# Tests elsewhere whose path depends on the limits: the argument buffer, fp32 math without fp64.
+ELSEWHERE = ["tests/test_lower_args.py", "tests/test_lower_arith.py::test_math_accuracy_f32"]
 
 
 def test_on_a_limited_device():

@@ -8,6 +8,7 @@ from triton.language.extra import libdevice
 from triton.runtime.jit import TensorWrapper
 
 import jitspv
+from jitspv.frontend.runtime import current_target
 
 rng = np.random.default_rng()
 CONFIGS = [(1, 32, 77), (4, 128, 1000), (8, 256, 301), (4, 64, 5)]   # num_warps, BLOCK, n
@@ -336,12 +337,12 @@ def _ulp_error(got, want):
 # tl.exp/tl.exp2 are what Triton's CUDA backend emits, exp2 of x*log2(e) on the device's Exp2
 # (Vulkan: 3 + 2|x| ulp; the product's rounding adds ~|x| ulp); sqrt is the device's Sqrt (0.88 ulp
 # measured on an H100; Triton's tl.sqrt is sqrt.approx there too, sqrt_rn is exact); fast_expf is
-# GLSL's Exp (Vulkan: 3 + 2|x| ulp); atan2 is GLSL's (relative error unbounded near 0). exp_neg's
+# GLSL's Exp (Vulkan: 3 + 2|x| ulp). exp_neg's
 # results reach the subnormal range, which the device may flush (checked above 2^-126 only).
 MATH_ULPS = {"exp": 3 + 2 * 10 * 1.45, "exp2": 3 + 2 * 10, "log": 1.5, "log2": 1.5, "sqrt": 1, "rsqrt": 2, "erf": 3.5, "floor": 0,
              "ceil": 0, "abs": 0, "fma": 1, "sqrt_rn": 0.5, "div_rn": 0.5, "pow": 1, "tanh": 2, "expf": 1,
              "fast_expf": 12, "log1p": 3, "expm1": 3, "cbrt": 1, "exp_neg": 3 + 2 * 88 * 1.45, "round": 0, "trunc": 0,
-             "sin": 2, "cos": 2, "sin_big": 2, "cos_big": 2}
+             "sin": 2, "cos": 2, "sin_big": 2, "cos_big": 2, "atan2": 2}
 
 
 def test_math_accuracy_f32():
@@ -369,26 +370,110 @@ def test_math_accuracy_f32():
         if name == "exp_neg":
             err = err[want >= 2.0**-126]
         report[name] = float(np.max(err))
-        if name == "atan2":   # GLSL's: relative error unbounded near 0
-            np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-6, err_msg=name)
-            continue
         if name == "fma":   # fp_fusion may contract; either the fused or the rounded-twice result
             two = (x * y + y).astype(np.float64)
             err = np.minimum(err, _ulp_error(got, two))
+        if name == "pow" and not current_target().has_float64:
+            # The fp32-only sequence's stated bound (mathfn._pow_f32): log2's error times |y log2 x|.
+            err = err / (1 + 0.7 * np.abs(yd * np.log2(xd)))
         assert np.max(err) <= MATH_ULPS[name], (name, np.max(err), report)
 
 
 @jitspv.jit
-def exp_kernel(x_ptr, o_ptr, n, BLOCK: tl.constexpr):
+def inverse_trig_hyperbolic(x_ptr, y_ptr, o_ptr, n, BLOCK: tl.constexpr):
     offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
-    tl.store(o_ptr + offs, tl.exp(tl.load(x_ptr + offs, mask=offs < n)), mask=offs < n)
+    m = offs < n
+    x = tl.load(x_ptr + offs, mask=m)   # in [-1, 1]
+    y = tl.load(y_ptr + offs, mask=m)   # any
+    res = (libdevice.asin(x), libdevice.acos(x), libdevice.atan(y), libdevice.atan2(y, x),
+           libdevice.sinh(y), libdevice.cosh(y))
+    for i in tl.static_range(len(res)):
+        tl.store(o_ptr + i * n + offs, res[i], mask=m)
+
+
+def test_inverse_trig_and_hyperbolic_accuracy_f32():
+    # Our own sequences (the driver's GLSL asin was ~3,800 ulp off, atan ~350, sinh 8% near 0).
+    # Max measured on lavapipe over 2^20 inputs: 1.42 / 1.14 / 1.54 / 1.47 / 1.54 / 1.36 ulp.
+    n = 50001
+    x = rng.uniform(-1, 1, n).astype(np.float32)
+    y = (rng.standard_normal(n) * np.exp(rng.uniform(-20, 4.5, n))).astype(np.float32)
+    edges = [0.0, -0.0, 1e-40, -1e-40, 1.0, -1.0, 0.5625, -0.5625, 0.5, -0.5, np.inf, -np.inf, np.nan,
+             89.0, -89.4, 9.0, -9.0, 1.0, 1e-30, 3e38]
+    y[:len(edges)] = edges
+    x[:len(edges)] = np.clip(np.nan_to_num(edges, nan=0.25), -1, 1)
+    x[len(edges):len(edges) + 6] = [1.5, -2.0, np.nan, np.inf, 1.0000001, -1.0000001]   # asin/acos: NaN
+    out = np.full((6, n), 7.0, np.float32)
+    _launch(inverse_trig_hyperbolic, n, 512, 4, x, y, out)
+    xd, yd = x.astype(np.float64), y.astype(np.float64)
+    with np.errstate(all="ignore"):
+        refs = [np.arcsin(xd), np.arccos(xd), np.arctan(yd), np.arctan2(yd, xd), np.sinh(yd), np.cosh(yd)]
+    for name, got, want in zip(["asin", "acos", "atan", "atan2", "sinh", "cosh"], out, refs):
+        with np.errstate(over="ignore"):
+            want32 = want.astype(np.float32)
+        assert (np.isnan(got) == np.isnan(want32)).all(), name
+        assert (np.signbit(got) == np.signbit(want32))[~np.isnan(got)].all(), name   # -0, -pi, -inf
+        same = (got == want32) | np.isnan(got)
+        with np.errstate(invalid="ignore"):
+            err = np.where(same, 0.0, _ulp_error(got, want))
+        assert err.max() <= 2, (name, err.max(), x[err.argmax()], y[err.argmax()])
+
+
+@jitspv.jit
+def erf_kernel(x_ptr, o_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    tl.store(o_ptr + offs, tl.erf(tl.load(x_ptr + offs, mask=offs < n)), mask=offs < n)
+
+
+@jitspv.jit
+def math_f64(x_ptr, y_ptr, z_ptr, o_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    m = offs < n
+    x = tl.load(x_ptr + offs, mask=m)
+    y = tl.load(y_ptr + offs, mask=m)
+    z = tl.load(z_ptr + offs, mask=m)
+    res = (tl.exp(y), libdevice.exp(y), tl.log(x), libdevice.log(x), tl.sin(z), tl.cos(z), libdevice.sin(z),
+           tl.exp2(y * 1.4), libdevice.exp2(y * 1.4), tl.log2(x), libdevice.log10(x))
+    for i in tl.static_range(len(res)):
+        tl.store(o_ptr + i * n + offs, res[i], mask=m)
+
+
+def test_math_accuracy_f64():
+    # fdlibm's sequences in fp64 (no Fma needed): max 1 ulp measured on lavapipe over 2^18 inputs,
+    # subnormal results and arguments included; sin/cos up to |x| = 1.6e6, NaN beyond; log2 and
+    # log10 are log(1 + f) scaled (2 ulp measured).
+    n = 20001
+    y = rng.uniform(-760, 720, n)
+    x = np.exp(rng.uniform(-744, 709, n))
+    x[: n // 4] = rng.uniform(0.5, 2, n // 4)   # log near 1
+    edges = [0.0, -0.0, 5e-324, 1e-310, 1.0, np.inf, -np.inf, np.nan, 709.78, 709.79, -745.1, -745.2,
+             -708.4, 1e-20, -1.0, 2.0**-1022]
+    y[:len(edges)] = edges
+    x[:len(edges)] = np.abs(edges)
+    x[len(edges):len(edges) + 2] = [-1.0, -np.inf]
+    z = rng.uniform(-4, 4, n)
+    z[n // 2:] = rng.uniform(-1.6e6, 1.6e6, n - n // 2)
+    z[:len(edges)] = edges
+    out = np.full((11, n), 7.0)
+    _launch(math_f64, n, 256, 4, x, y, z, out)
+    with np.errstate(all="ignore"):
+        refs = [np.exp(y), np.exp(y), np.log(x), np.log(x), np.sin(z), np.cos(z), np.sin(z),
+                np.exp2(y * 1.4), np.exp2(y * 1.4), np.log2(x), np.log10(x)]
+    refs[4:7] = [np.where(np.abs(z) > 1.6e6, np.nan, r) for r in refs[4:7]]   # no Payne-Hanek reduction
+    names = ["tl.exp", "exp", "tl.log", "log", "tl.sin", "tl.cos", "sin", "tl.exp2", "exp2", "tl.log2", "log10"]
+    for name, got, want in zip(names, out, refs):
+        assert (np.isnan(got) == np.isnan(want)).all(), name
+        ulp = np.maximum(np.spacing(np.abs(want)), 5e-324)
+        with np.errstate(invalid="ignore"):
+            err = np.where((got == want) | np.isnan(got), 0.0, np.abs(got - want) / ulp)
+        assert err.max() <= (2.5 if name in ("tl.log2", "log10") else 1), (name, err.max())
 
 
 def test_fp64_transcendental_refused():
+    # Those without an fp64 sequence yet are refused naming the kernel line, not computed in fp32.
     from triton.compiler.errors import CompilationError
     x = np.ones(10)
     with pytest.raises(CompilationError, match="fp64") as info:
-        _launch(exp_kernel, 10, 16, 1, x, x.copy())
+        _launch(erf_kernel, 10, 16, 1, x, x.copy())
     assert "test_lower_arith.py" in str(info.value)
 
 

@@ -179,8 +179,112 @@ def float_add_kernel(p, BLOCK: tl.constexpr):
     tl.atomic_add(p + tl.arange(0, BLOCK), tl.full([BLOCK], 1.0, p.dtype.element_ty))
 
 
-@pytest.mark.parametrize("dtype,reason", [(np.float64, "64-bit float atomic add"),
-                                          (np.float16, "atomics need 32- or 64-bit elements")])
+@jitspv.jit
+def half_rmw_kernel(target_ptr, val_ptr, old_ptr, n, BF16: tl.constexpr, OP: tl.constexpr, NB: tl.constexpr,
+                    BLOCK: tl.constexpr):
+    if BF16:   # numpy has no bf16: uint16 arrays hold the bit patterns
+        target_ptr = target_ptr.to(tl.pointer_type(tl.bfloat16), bitcast=True)
+        val_ptr = val_ptr.to(tl.pointer_type(tl.bfloat16), bitcast=True)
+        old_ptr = old_ptr.to(tl.pointer_type(tl.bfloat16), bitcast=True)
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    val = tl.load(val_ptr + offs, mask=offs < n)
+    mask = (offs < n) & (offs % 3 != 1)
+    p = target_ptr + offs % NB
+    if OP == "add":
+        old = tl.atomic_add(p, val, mask=mask)
+    else:
+        # Claim a bucket still holding 0 (bit pattern 0): one lane wins, the others see its value.
+        # (tl.atomic_cas has no mask: every lane takes part.)
+        old = tl.atomic_cas(p, tl.zeros([BLOCK], p.dtype.element_ty), val)
+        mask = offs < n
+    tl.store(old_ptr + offs, old, mask=mask)
+
+
+def _bf16_bits(a):
+    """float array -> nearest bf16 bit patterns (ties to even; the test values need no NaN care)."""
+    u = np.asarray(a, np.float32).view(np.uint32).astype(np.uint64)
+    return ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
+
+
+def _half(values, bf16, dtype=np.float16):
+    """values -> (array passed to the kernel, function reading such an array as float64)."""
+    if bf16:
+        return _bf16_bits(values), lambda a: (a.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
+    return np.asarray(values, dtype), lambda a: a.astype(np.float64)
+
+
+@pytest.mark.parametrize("bf16", [False, True])
+def test_half_atomic_add_contention(bf16):
+    # Five buckets in three 32-bit words: neighbours in one word are updated by different lanes at
+    # once, and every lane's old value must be one step of its bucket's chain of sums. Small
+    # integer addends keep every partial sum exact in fp16 and bf16 (bf16: up to 256).
+    for n, block, warps in [(333, 64, 4), (77, 16, 1), (260, 256, 8)]:
+        vals, read = _half(rng.integers(1, 5, n), bf16)
+        init = rng.integers(-20, 20, NB)
+        target, _ = _half(init, bf16)
+        old, _ = _half(np.full(n, 77.0), bf16)
+        half_rmw_kernel[(triton.cdiv(n, block),)](target, vals, old, n, BF16=bf16, OP="add", NB=NB,
+                                                 BLOCK=block, num_warps=warps)
+        bucket, active = _buckets(n)
+        assert (read(old[~active]) == 77.0).all()
+        for b in range(NB):
+            sel, olds = read(vals[active & (bucket == b)]), read(old[active & (bucket == b)])
+            assert read(target[b:b + 1])[0] == init[b] + sel.sum(), (b, n)
+            order = np.argsort(olds, kind="stable")
+            chain = np.append(olds[order], read(target[b:b + 1]))
+            assert chain[0] == init[b] and (np.diff(chain) == sel[order]).all()
+
+
+@pytest.mark.parametrize("bf16", [False, True])
+def test_half_atomic_add_rounds_once(bf16):
+    # One lane per element (odd count, odd offsets: both halves of words, a word half outside the
+    # array): the sum of random values rounds once to the element type, as Triton's does.
+    n = 1001
+    x, y = rng.standard_normal(n) * 8, rng.standard_normal(n) * 8
+    target, read = _half(x, bf16)
+    vals, _ = _half(y, bf16)
+    expect = read(target) + read(vals)          # exact in float64
+    expect = read(_half(expect, bf16)[0])       # one rounding (bf16: via f32, which is exact here)
+    before = target.copy()
+    old, _ = _half(np.full(n, np.nan), bf16)
+    half_rmw_kernel[(triton.cdiv(n, 128),)](target, vals, old, n, BF16=bf16, OP="add", NB=1 << 30,
+                                            BLOCK=128, num_warps=4)
+    active = np.arange(n) % 3 != 1
+    assert (read(target)[active] == expect[active]).all()
+    assert (target[~active] == before[~active]).all()
+    assert (read(old)[active] == read(before)[active]).all() and np.isnan(read(old)[~active]).all()
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "int16"])
+def test_half_atomic_cas(dtype):
+    n, block = 640, 64
+    bf16, np_t = dtype == "bfloat16", np.int16 if dtype == "int16" else np.float16
+    vals, read = _half(np.arange(1, n + 1) % 200 + 1, bf16, np_t)   # never 0: a winner is visible
+    target, _ = _half(np.zeros(NB), bf16, np_t)
+    old, _ = _half(np.full(n, -1.0), bf16, np_t)
+    half_rmw_kernel[(n // block,)](target, vals, old, n, BF16=bf16, OP="cas", NB=NB, BLOCK=block, num_warps=4)
+    bucket = np.arange(n) % NB
+    for b in range(NB):
+        won = read(target[b:b + 1])[0]
+        olds, sel = read(old[bucket == b]), read(vals[bucket == b])
+        assert won in sel and (olds == 0).sum() == 1 and (olds[olds != 0] == won).all()
+
+
+@jitspv.jit
+def scalar_half_add_kernel(p, old_ptr):
+    old = tl.atomic_add(p + 1, 0.5)   # once per program, odd element: the high half of word 0
+    tl.store(old_ptr + tl.program_id(0), old)
+
+
+def test_scalar_half_atomic_add():
+    target = np.array([3.0, 1.0, -2.0], np.float16)
+    old = np.full(9, np.nan, np.float16)
+    scalar_half_add_kernel[(9,)](target, old, num_warps=2)
+    assert target.tolist() == [3.0, 5.5, -2.0]
+    assert sorted(old.tolist()) == [1.0 + 0.5 * k for k in range(9)]
+
+
+@pytest.mark.parametrize("dtype,reason", [(np.float64, "64-bit float atomic add")])
 def test_refuses_float_atomic_add_without_support(dtype, reason):
     if dtype == np.float64 and current_target().has_float64_atomic_add:
         pytest.skip("this device has 64-bit float atomic add")

@@ -2,14 +2,16 @@
 tt.extern_elementwise's libdevice symbols (`__nv_expf`, `__nv_pow`, ...), all from one table of
 functions by name (FUNCS).
 
-Precision. fp32 exp, exp2, exp10, log, log2, log10, log1p, expm1, tanh, sin, cos, pow and erf are
+Precision. fp32 exp, exp2, exp10, log, log2, log10, log1p, expm1, tanh, sin, cos, pow, erf, asin,
+acos, atan, atan2, sinh and cosh are
 our own sequences (range reduction + float32 minimax polynomials in FMA form; coefficients from
 tools/math_coeffs.py), each within ~1-2 ulp (bounds measured on lavapipe, stated per function,
 checked by tests/test_lower_arith.py), like Triton's libdevice. The GLSL.std.450 instructions are
 not used for them: Vulkan promises little (exp: 3 + 2|x| ulp, log: 3 ulp outside [0.5, 2] and 2^-21
 absolute inside, sin/cos: 2^-11 absolute) and NVIDIA maps them to its approximate hardware units;
-they remain behind libdevice's `fast_*` functions and for tan/asin/sinh/... . fp16 computes in fp32
-and rounds once; fp64 transcendentals are refused rather than computed in fp32. Results in the
+they remain behind libdevice's `fast_*` functions and for tan, asinh, acosh, atanh. fp16 computes in fp32
+and rounds once; fp64 exp, exp2, log, sin and cos are fdlibm's sequences (1 ulp), log2/log10
+scale log's (2 ulp); other fp64 transcendentals are refused rather than computed in fp32. Results in the
 fp32 subnormal range may be flushed to zero by the device (Vulkan leaves it to the driver).
 tt.precise_divf / div_rn is correctly rounded (two Newton steps on a refined reciprocal) and
 tt.precise_sqrt / sqrt_rn refined with one FMA step.
@@ -114,6 +116,12 @@ SIN_Q = [-0.1666666716337204, 0.008333329111337662, -0.00019839162996504456, 2.7
 COS_Q = [0.0416666679084301, -0.0013888883404433727, 2.4799295715638436e-05, -2.7192444918000547e-07]
 EXP_Q = [0.4999999403953552, 0.16666515171527863, 0.04166845604777336, 0.00836941134184599,
          0.001381315873004496]                                                  # rel. 2^-27.6
+ATAN_Q = [-0.33333298563957214, 0.19998548924922943, -0.14264240860939026, 0.10952180624008179,
+          -0.08403436094522476, 0.057957351207733154, -0.03117760643362999, 0.010914476588368416,
+          -0.0017935929354280233]                                                # rel. 2^-26.3 on [0, 1]
+ASIN_Q = [0.16666631400585175, 0.07502113282680511, 0.04423029348254204, 0.03402137756347656,
+          0.006714836694300175, 0.04751140624284744]                            # rel. 2^-28.2 on [0, 0.5625]
+SINH_Q = [0.1666666716337204, 0.008333349600434303, 0.0001983615948120132, 2.8169513370812638e-06]  # 2^-27.5, [0, 1]
 # Vulkan does not promise a fused Fma (lavapipe computes it as a multiply and an add), so no
 # sequence here relies on FMA exactness: constants are split hi + lo with hi short enough that its
 # products with the small integers met here are exact (Cody-Waite), other exact products use
@@ -123,14 +131,19 @@ LOG10_2 = (0.301025390625, 4.605039066518657e-06)         # hi: 16 bits
 LOG2E = (1.4423828125, 0.00031222839606925845)            # hi: 12 bits (times f's 12-bit head)
 LN10 = 2.3025851249694824
 PIO2_F64 = (1.5707963267341256, 6.077100506506192e-11)    # hi: 33 bits (k has at most 20)
-PIO2 = (1.5707963705062866, -4.371138828673793e-08, -1.7151245100058819e-15)
+PIO2_F32 = (1.5707963705062866, -4.371138828673793e-08)   # pi/2 = hi + lo in float32
+PI_F32 = (3.1415927410125732, -8.742277657347586e-08)
+# pi/2 as a sum of float32 chunks of 7 significant bits (the last one 24), largest first: k has at
+# most 17 bits below SINCOS_MAX, so every k * chunk is exact (remainder of the sum ~2.7e-24).
+PIO2_CHUNKS = (1.578125, -0.00732421875, -4.470348358154297e-06, 1.5832483768463135e-08,
+               6.093614501878619e-11, -1.652011860642233e-13, 6.123234262925839e-17)
 SINCOS_MAX = 105615.0   # |x| up to which the sequence is used (as CUDA's sinf fast path)
 
 
 def _two_product(e, a, b):
-    """(p, err) with p = a*b rounded and a*b = p + err exactly (Dekker; |a|, |b| < 2^115)."""
-    def split(v):
-        c = e.exact(Op.FMul, v, e.const(4097.0))
+    """(p, err) with p = a*b rounded and a*b = p + err exactly (Dekker; fp32 |a|, |b| < 2^115)."""
+    def split(v):   # Veltkamp: 2^12 + 1 splits a float32, 2^27 + 1 a float64
+        c = e.exact(Op.FMul, v, e.const(4097.0 if e.info.width == 32 else 134217729.0))
         hi = e.exact(Op.FSub, c, e.exact(Op.FSub, c, v))
         return hi, e.exact(Op.FSub, v, hi)
     p = e.exact(Op.FMul, a, b)
@@ -141,10 +154,19 @@ def _two_product(e, a, b):
     return p, e.exact(Op.FAdd, err, e.exact(Op.FMul, al, bl))
 
 
-def _f32(fn):
-    """An fp32 sequence: fp16 computes through it and rounds once; fp64 is refused."""
+def _two_sum(e, a, b):
+    """(s, err) with s = a + b rounded and a + b = s + err exactly (Knuth)."""
+    s = e.exact(Op.FAdd, a, b)
+    bb = e.exact(Op.FSub, s, a)
+    return s, e.exact(Op.FAdd, e.exact(Op.FSub, a, e.exact(Op.FSub, s, bb)), e.exact(Op.FSub, b, bb))
+
+
+def _f32(fn, f64=None):
+    """An fp32 sequence: fp16 computes through it and rounds once; fp64 takes `f64`, or is refused."""
     def wrapped(e, *xs):
         if e.info.width == 64:
+            if f64 is not None:
+                return f64(e, *xs)
             e.ctx.error("jitspv does not support this math function on fp64 yet")
         if e.info.width == 16:
             f32 = e.ctx.t_f32
@@ -190,15 +212,238 @@ def _scale_exp(e, n, r):
     return _exp2_df(e, n, None, p)
 
 
-def _exp(e, x):
+def _exp(e, x, halved=False):
     # Cody-Waite: n = round(x log2 e), r = x - n ln2_hi - n ln2_lo (the first product exact).
-    # Max 1 ulp measured over [-104, 89].
+    # Max 1 ulp measured over [-104, 89]. halved: e^x / 2, finite up to x ~ 89.4 (sinh, cosh).
     n = e.glsl(GLSL.RoundEven, e.exact(Op.FMul, x, e.const(1.4426950408889634)))
     r = e.exact(Op.FSub, e.exact(Op.FSub, x, e.exact(Op.FMul, n, e.const(LN2[0]))),
                 e.exact(Op.FMul, n, e.const(LN2[1])))
     big = e.op(Op.FOrdGreaterThan, e.glsl(GLSL.FAbs, x), e.const(200.0), t=e.t_bool)
     # |x| > 200: n alone decides (0 or inf); keeps n's conversion to an integer in range.
-    return _scale_exp(e, e.sel(big, e.op(Op.FMul, x, e.const(1.5)), n), e.sel(big, e.const(0.0), r))
+    n = e.sel(big, e.op(Op.FMul, x, e.const(1.5)), n)
+    if halved:
+        n = e.exact(Op.FSub, n, e.const(1.0))
+    return _scale_exp(e, n, e.sel(big, e.const(0.0), r))
+
+
+# fp64 exp and log: fdlibm's algorithms (e_exp.c, e_log.c) and Remez coefficients; no Fma.
+EXP_P64 = [1.66666666666666019037e-01, -2.77777777770155933842e-03, 6.61375632143793436117e-05,
+           -1.65339022054652515390e-06, 4.13813679705723846039e-08]
+LOG_LG64 = [6.666666666666735130e-01, 3.999999999940941908e-01, 2.857142874366239149e-01,
+            2.222219843214978396e-01, 1.818357216161805012e-01, 1.531383769920937332e-01,
+            1.479819860511658591e-01]
+LN2_F64 = (6.93147180369123816490e-01, 1.90821492927058770002e-10)   # hi: 32 bits (n has at most 11)
+
+
+def _pow2i_f64(e, n):
+    """2^n as f64 for a signed int n (u64 register) in [-1022, 1023]."""
+    u64 = e.uint()
+    return e.op(Op.Bitcast, e.op(Op.ShiftLeftLogical, e.op(Op.IAdd, n, e.const(1023, u64), t=u64),
+                                 e.const(52, u64), t=u64))
+
+
+def _exp_f64(e, x):
+    # n = round(x / ln2), r = hi - lo = x - n ln2 (n ln2_hi exact), then fdlibm's rational form
+    # e^r = 1 - ((lo - r c / (2 - c)) - hi), c = r - r^2 P(r^2); 2^n in two exact factors so that
+    # subnormal results round once. Max 1 ulp measured.
+    xc = e.glsl(GLSL.FClamp, x, e.const(-760.0), e.const(720.0))
+    n = e.glsl(GLSL.RoundEven, e.exact(Op.FMul, xc, e.const(1.4426950408889634)))
+    hi = e.exact(Op.FSub, xc, e.exact(Op.FMul, n, e.const(LN2_F64[0])))
+    y = _exp_f64_core(e, n, hi, e.exact(Op.FMul, n, e.const(LN2_F64[1])))
+    y = e.sel(e.op(Op.FOrdGreaterThan, x, e.const(709.782712893384), t=e.t_bool), e.const(float("inf")), y)
+    y = e.sel(e.lt(x, e.const(-745.1332191019412)), e.const(0.0), y)
+    return e.sel(e.isnan(x), x, y)
+
+
+def _exp2_f64(e, x):
+    # n = round(x), f = x - n (exact), f ln2 = hi - lo as a double-double (Dekker product, ln2 in
+    # two parts), then exp's core. Max 1 ulp measured.
+    xc = e.glsl(GLSL.FClamp, x, e.const(-1100.0), e.const(1100.0))
+    n = e.glsl(GLSL.RoundEven, xc)
+    f = e.exact(Op.FSub, xc, n)
+    hi, err = _two_product(e, f, e.const(0.6931471805599453))
+    lo = e.op(Op.FNegate, e.exact(Op.FAdd, err, e.exact(Op.FMul, f, e.const(2.3190468138462996e-17))))
+    y = _exp_f64_core(e, n, hi, lo)
+    y = e.sel(e.op(Op.FOrdGreaterThanEqual, x, e.const(1024.0), t=e.t_bool), e.const(float("inf")), y)
+    y = e.sel(e.lt(x, e.const(-1075.0)), e.const(0.0), y)
+    return e.sel(e.isnan(x), x, y)
+
+
+def _exp_f64_core(e, n, hi, lo):
+    """2^n e^(hi - lo) for integral n and |hi - lo| <= ~0.35 (fdlibm's rational form)."""
+    u64 = e.uint()
+    r = e.exact(Op.FSub, hi, lo)
+    t = e.exact(Op.FMul, r, r)
+    c = e.exact(Op.FSub, r, e.exact(Op.FMul, t, e.poly(t, EXP_P64)))
+    frac = e.exact(Op.FDiv, e.exact(Op.FMul, r, c), e.exact(Op.FSub, e.const(2.0), c))
+    y = e.exact(Op.FSub, e.const(1.0), e.exact(Op.FSub, e.exact(Op.FSub, lo, frac), hi))
+    ni = e.op(Op.ConvertFToS, n, t=u64)
+    n1 = e.op(Op.ShiftRightArithmetic, ni, e.const(1, u64), t=u64)
+    return e.exact(Op.FMul, e.exact(Op.FMul, y, _pow2i_f64(e, n1)), _pow2i_f64(e, e.op(Op.ISub, ni, n1, t=u64)))
+
+
+def _log_f64(e, x, scale=None):
+    # x = 2^k (1 + f), 1 + f in [sqrt(1/2), sqrt(2)); s = f / (2 + f), log(1 + f) = f - (hfsq -
+    # s (hfsq + R(s^2))) with hfsq = f^2 / 2 (fdlibm); subnormal x scaled by 2^54. Max 1 ulp measured.
+    u64 = e.uint()
+    sub = e.lt(x, e.const(2.0**-1022))
+    xs = e.sel(sub, e.exact(Op.FMul, x, e.const(2.0**54)), x)
+    bits = e.op(Op.Bitcast, xs, t=u64)
+    k = e.op(Op.ShiftRightArithmetic, e.op(Op.ISub, bits, e.const(0x3FE6A09E667F3BCD, u64), t=u64),
+             e.const(52, u64), t=u64)
+    m = e.op(Op.Bitcast, e.op(Op.ISub, bits, e.op(Op.ShiftLeftLogical, k, e.const(52, u64), t=u64), t=u64))
+    kf = e.exact(Op.FSub, e.op(Op.ConvertSToF, k), e.sel(sub, e.const(54.0), e.const(0.0)))
+    f = e.exact(Op.FSub, m, e.const(1.0))
+    s = e.exact(Op.FDiv, f, e.exact(Op.FAdd, e.const(2.0), f))
+    z = e.exact(Op.FMul, s, s)
+    w = e.exact(Op.FMul, z, z)
+    big_r = e.exact(Op.FAdd, e.exact(Op.FMul, z, e.poly(w, LOG_LG64[0::2])),
+                    e.exact(Op.FMul, w, e.poly(w, LOG_LG64[1::2])))
+    hfsq = e.exact(Op.FMul, e.const(0.5), e.exact(Op.FMul, f, f))
+    corr = e.exact(Op.FMul, s, e.exact(Op.FAdd, hfsq, big_r))   # log(1 + f) = f - (hfsq - corr)
+    if scale is not None:
+        # log_b x = k log_b 2 + log(1 + f) / ln b (a rounded product and sum: 2 ulp measured)
+        lg = e.exact(Op.FMul, e.exact(Op.FSub, f, e.exact(Op.FSub, hfsq, corr)), e.const(scale[1]))
+        return _log_specials(e, x, e.exact(Op.FAdd, e.exact(Op.FMul, kf, e.const(scale[0])), lg))
+    inner = e.exact(Op.FAdd, corr, e.exact(Op.FMul, kf, e.const(LN2_F64[1])))
+    r = e.exact(Op.FSub, e.exact(Op.FMul, kf, e.const(LN2_F64[0])),
+                e.exact(Op.FSub, e.exact(Op.FSub, hfsq, inner), f))
+    return _log_specials(e, x, r)
+
+
+SIN_S64 = [-1.66666666666666324348e-01, 8.33333333332248946124e-03, -1.98412698298579493134e-04,
+           2.75573137070700676789e-06, -2.50507602534068634195e-08, 1.58969099521155010221e-10]
+COS_C64 = [4.16666666666666019037e-02, -1.38888888888741095749e-03, 2.48015872894767294178e-05,
+           -2.75573143513906633035e-07, 2.08757232129817482790e-09, -1.13596475577881948265e-11]
+# pi/2 in three 33-bit parts, each with its tail (fdlibm's e_rem_pio2.c: k * part exact for k < 2^20).
+PIO2_PARTS64 = ((1.57079632673412561417e+00, 6.07710050650619224932e-11),
+                (6.07710050630396597660e-11, 2.02226624879595063154e-21),
+                (2.02226624871116645580e-21, 8.47842766036889956997e-32))
+SINCOS_MAX64 = 1.6e6   # |x| up to which the reduction is exact (k < 2^20); beyond it: NaN
+
+
+def _sincos_f64(e, x, cos):
+    # x = k pi/2 + (y0 + y1) with fdlibm's three-round Cody-Waite (every round, not only after
+    # cancellation), then __kernel_sin/__kernel_cos (FreeBSD's forms) by quadrant. Max 1 ulp
+    # measured for |x| <= SINCOS_MAX64; larger |x| (no Payne-Hanek reduction), inf and NaN give NaN.
+    u64 = e.uint()
+    near = e.op(Op.FOrdLessThanEqual, e.glsl(GLSL.FAbs, x), e.const(SINCOS_MAX64), t=e.t_bool)
+    xc = e.sel(near, x, e.const(0.0))
+    k = e.glsl(GLSL.RoundEven, e.exact(Op.FMul, xc, e.const(6.36619772367581382433e-01)))
+    r = e.exact(Op.FSub, xc, e.exact(Op.FMul, k, e.const(PIO2_PARTS64[0][0])))
+    w = e.exact(Op.FMul, k, e.const(PIO2_PARTS64[0][1]))
+    for hi, lo in PIO2_PARTS64[1:]:
+        t, w = r, e.exact(Op.FMul, k, e.const(hi))
+        r = e.exact(Op.FSub, t, w)
+        w = e.exact(Op.FSub, e.exact(Op.FMul, k, e.const(lo)), e.exact(Op.FSub, e.exact(Op.FSub, t, r), w))
+    y0 = e.exact(Op.FSub, r, w)
+    y1 = e.exact(Op.FSub, e.exact(Op.FSub, r, y0), w)
+    z = e.exact(Op.FMul, y0, y0)
+    v = e.exact(Op.FMul, z, y0)
+    # sin(y0 + y1) = y0 - ((z (y1/2 - v q) - y1) - v S1)
+    q = e.poly(z, SIN_S64[1:])
+    s = e.exact(Op.FSub, e.exact(Op.FMul, e.const(0.5), y1), e.exact(Op.FMul, v, q))
+    s = e.exact(Op.FSub, y0, e.exact(Op.FSub, e.exact(Op.FSub, e.exact(Op.FMul, z, s), y1),
+                                      e.exact(Op.FMul, v, e.const(SIN_S64[0]))))
+    # cos(y0 + y1) = w + (((1 - w) - z/2) + (z r - y0 y1)), w = 1 - z/2, r = z C(z)
+    hz = e.exact(Op.FMul, e.const(0.5), z)
+    w1 = e.exact(Op.FSub, e.const(1.0), hz)
+    zr = e.exact(Op.FMul, z, e.exact(Op.FMul, z, e.poly(z, COS_C64)))
+    c = e.exact(Op.FAdd, w1, e.exact(Op.FAdd, e.exact(Op.FSub, e.exact(Op.FSub, e.const(1.0), w1), hz),
+                                      e.exact(Op.FSub, zr, e.exact(Op.FMul, y0, y1))))
+    quad = e.op(Op.ConvertFToS, k, t=u64)
+    if cos:
+        quad = e.op(Op.IAdd, quad, e.const(1, u64), t=u64)
+    odd = e.op(Op.INotEqual, e.op(Op.BitwiseAnd, quad, e.const(1, u64), t=u64), e.const(0, u64), t=e.t_bool)
+    neg = e.op(Op.INotEqual, e.op(Op.BitwiseAnd, quad, e.const(2, u64), t=u64), e.const(0, u64), t=e.t_bool)
+    val = e.sel(odd, c, s)
+    val = e.sel(neg, e.op(Op.FNegate, val), val)
+    return e.sel(near, val, e.const(float("nan")))
+
+
+def _odd_poly(e, x, coeffs):
+    """x + x^3 q(x^2)."""
+    x2 = e.exact(Op.FMul, x, x)
+    return e.fma(e.exact(Op.FMul, x, x2), e.poly(x2, coeffs), x)
+
+
+def _pio2_minus(e, p, times=1.0):
+    """pi/2 - times p (times 1 or 2: exact), pi/2 as hi + lo."""
+    return e.exact(Op.FAdd, e.exact(Op.FSub, e.const(PIO2_F32[0]), e.exact(Op.FMul, p, e.const(times))),
+                   e.const(PIO2_F32[1]))
+
+
+def _atan_unit(e, a):
+    """atan(a) for a >= 0 (inf and NaN included): the polynomial on [0, 1], pi/2 - atan(1/a) above."""
+    inv = e.op(Op.FOrdGreaterThan, a, e.const(1.0), t=e.t_bool)
+    t = e.sel(inv, e.op(Op.FDiv, e.const(1.0), a), a)
+    p = _odd_poly(e, t, ATAN_Q)
+    return e.sel(inv, _pio2_minus(e, p), p)
+
+
+def _atan(e, x):
+    # Max 1.5 ulp measured; odd, so -0 and the sign come from x.
+    return _copysign(e, _atan_unit(e, e.glsl(GLSL.FAbs, x)), x)
+
+
+def _atan2(e, y, x):
+    # atan(min/max) of the magnitudes, then the octant: pi/2 - it where |y| > |x|, pi - it where
+    # x is negative (-0 included), the sign of y. Both zero or both infinite: 0 or pi/4 before
+    # the octant (C's atan2). Max 1.5 ulp measured.
+    ax, ay = e.glsl(GLSL.FAbs, x), e.glsl(GLSL.FAbs, y)
+    mx, mn = e.glsl(GLSL.FMax, ax, ay), e.glsl(GLSL.FMin, ax, ay)
+    t = e.op(Op.FDiv, mn, mx)
+    t = e.sel(e.eq(mx, e.const(0.0)), e.const(0.0), t)
+    t = e.sel(e.op(Op.IsInf, mn, t=e.t_bool), e.const(1.0), t)
+    p = _odd_poly(e, t, ATAN_Q)
+    p = e.sel(e.op(Op.FOrdGreaterThan, ay, ax, t=e.t_bool), _pio2_minus(e, p), p)
+    x_neg = e.op(Op.INotEqual, e.op(Op.ShiftRightLogical, e.ucast(x), e.ctx.u32(31), t=e.ctx.t_u32),
+                 e.ctx.u32(0), t=e.t_bool)
+    pi_minus = e.exact(Op.FAdd, e.exact(Op.FSub, e.const(PI_F32[0]), p), e.const(PI_F32[1]))
+    p = _copysign(e, e.sel(x_neg, pi_minus, p), y)
+    nan = e.op(Op.LogicalOr, e.isnan(x), e.isnan(y), t=e.t_bool)
+    return e.sel(nan, e.op(Op.FAdd, x, y), p)
+
+
+def _asin_parts(e, a):
+    """a in [0, 1] -> (direct, p): asin(a) = direct below 0.5625, else pi/2 - 2 p with
+    p = asin(s), s = sqrt((1 - a) / 2) (exact argument: 1 - a is exact there)."""
+    direct = _odd_poly(e, a, ASIN_Q)
+    s = _precise_sqrt(e, e.exact(Op.FMul, e.exact(Op.FSub, e.const(1.0), a), e.const(0.5)))
+    return direct, _odd_poly(e, s, ASIN_Q)
+
+
+def _asin(e, x):
+    # Max 1.5 ulp measured; |x| > 1 and NaN give NaN.
+    a = e.glsl(GLSL.FAbs, x)
+    direct, p = _asin_parts(e, a)
+    r = e.sel(e.lt(a, e.const(0.5625)), direct, _pio2_minus(e, p, 2.0))
+    r = _copysign(e, r, x)
+    return e.sel(e.op(Op.FUnordGreaterThan, a, e.const(1.0), t=e.t_bool), e.const(float("nan")), r)
+
+
+def _acos(e, x):
+    # |x| < 0.5625: pi/2 - asin(x); x above: 2 asin(s); below: pi - 2 asin(s). Max 1.5 ulp measured.
+    a = e.glsl(GLSL.FAbs, x)
+    direct, p = _asin_parts(e, a)
+    mid = _pio2_minus(e, _copysign(e, direct, x))
+    two_p = e.exact(Op.FMul, p, e.const(2.0))
+    r = e.sel(e.lt(x, e.const(0.0)), e.exact(Op.FAdd, e.exact(Op.FSub, e.const(PI_F32[0]), two_p),
+                                                e.const(PI_F32[1])), two_p)
+    r = e.sel(e.lt(a, e.const(0.5625)), mid, r)
+    return e.sel(e.op(Op.FUnordGreaterThan, a, e.const(1.0), t=e.t_bool), e.const(float("nan")), r)
+
+
+def _sinh_cosh(e, x, cosh):
+    # |x| < 1 (sinh): x + x^3 q(x^2); |x| < 9: (e^|x| -+ e^-|x|) / 2; above, e^-|x| is below half
+    # an ulp: e^|x| / 2 (no overflow before the result's). Max 1.5 ulp measured.
+    a = e.glsl(GLSL.FAbs, x)
+    u = _exp(e, e.glsl(GLSL.FMin, a, e.const(9.0)))
+    mid = e.exact(Op.FMul, e.exact(Op.FAdd if cosh else Op.FSub, u, e.op(Op.FDiv, e.const(1.0), u)), e.const(0.5))
+    r = e.sel(e.lt(a, e.const(9.0)), mid, _exp(e, a, halved=True))
+    if cosh:
+        return r
+    return _copysign(e, e.sel(e.lt(a, e.const(1.0)), _odd_poly(e, a, SINH_Q), r), x)
 
 
 def _exp10(e, x):
@@ -287,15 +532,26 @@ def _sincos(e, x, cos):
         rd = ed.exact(Op.FSub, ed.exact(Op.FSub, xd, ed.exact(Op.FMul, kd, ed.const(PIO2_F64[0]))),
                       ed.exact(Op.FMul, kd, ed.const(PIO2_F64[1])))
         k, r = ed.op(Op.FConvert, kd, t=e.t), ed.op(Op.FConvert, rd, t=e.t)
+        r_lo = ed.op(Op.FConvert, ed.exact(Op.FSub, rd, e.op(Op.FConvert, r, t=d)), t=e.t)
     else:
-        # 3-constant Cody-Waite in FMA form: exact where the device fuses Fma (NVIDIA).
+        # Cody-Waite with exact products (PIO2_CHUNKS) accumulated as a double-float r + r_lo
+        # (Knuth's two-sum), so that it needs no fused Fma: lavapipe's is a multiply and an add,
+        # where a 3-constant FMA form was up to ~2000 ulp off. Max 1.6 ulp measured.
         k = e.glsl(GLSL.RoundEven, e.exact(Op.FMul, x, e.const(0.6366197466850281)))
-        nk = e.op(Op.FNegate, k)
-        r = e.fma(nk, e.const(PIO2[2]), e.fma(nk, e.const(PIO2[1]), e.fma(nk, e.const(PIO2[0]), x)))
-    r = e.sel(e.eq(k, e.const(0.0)), x, r)   # keeps sin(-0) = -0
+        r, r_lo = x, e.const(0.0)
+        for c in PIO2_CHUNKS:
+            r, err = _two_sum(e, r, e.op(Op.FNegate, e.exact(Op.FMul, k, e.const(c))))
+            r_lo = e.exact(Op.FAdd, r_lo, err)
+        hi = e.exact(Op.FAdd, r, r_lo)
+        r, r_lo = hi, e.exact(Op.FSub, r_lo, e.exact(Op.FSub, hi, r))
+    zero_k = e.eq(k, e.const(0.0))
+    r = e.sel(zero_k, x, r)   # keeps sin(-0) = -0
+    r_lo = e.sel(zero_k, e.const(-0.0), r_lo)   # -0: s + r_lo c keeps the sign of a zero s
     r2 = e.exact(Op.FMul, r, r)
     s = e.fma(e.exact(Op.FMul, r, r2), e.poly(r2, SIN_Q), r)
     c = e.fma(e.exact(Op.FMul, r2, r2), e.poly(r2, COS_Q), e.fma(e.const(-0.5), r2, e.const(1.0)))
+    # sin(r + r_lo) ~ s + r_lo c, cos(r + r_lo) ~ c - r_lo s
+    s, c = e.fma(r_lo, c, s), e.fma(e.op(Op.FNegate, r_lo), s, c)
     q = e.op(Op.ConvertFToS, k, t=u)
     if cos:
         q = e.op(Op.IAdd, q, e.ctx.u32(1), t=u)
@@ -581,21 +837,24 @@ def _iabs(e, x):
 
 
 FUNCS = {
-    "exp": _f32(_exp), "exp2": _f32(_exp2), "log": _f32(_log), "log2": _f32(_log2),
-    "sin": _f32(lambda e, x: _sincos(e, x, False)), "cos": _f32(lambda e, x: _sincos(e, x, True)),
-    "tanh": _f32(_tanh), "log10": _f32(_log10), "exp10": _f32(_exp10), "log1p": _f32(_log1p),
+    "exp": _f32(_exp, _exp_f64), "exp2": _f32(_exp2, _exp2_f64), "log": _f32(_log, _log_f64),
+    "log2": _f32(_log2, lambda e, x: _log_f64(e, x, (1.0, 1.4426950408889634))),
+    "sin": _f32(lambda e, x: _sincos(e, x, False), lambda e, x: _sincos_f64(e, x, False)),
+    "cos": _f32(lambda e, x: _sincos(e, x, True), lambda e, x: _sincos_f64(e, x, True)),
+    "tanh": _f32(_tanh), "log10": _f32(_log10, lambda e, x: _log_f64(e, x, (0.30102999566398120, 0.4342944819032518))), "exp10": _f32(_exp10), "log1p": _f32(_log1p),
     "expm1": _f32(_expm1), "pow": _f32(_pow_with(_accurate_pow)), "powi": _powi, "erf": _erf,
     "fast_exp": _glsl32(GLSL.Exp), "fast_log": _glsl32(GLSL.Log),
     # tl.exp / tl.exp2 on fp32: what Triton's CUDA backend emits (ex2.approx of x * log2(e)), so
     # kernels like softmax cost what they cost there; libdevice's exp/exp2 above stay accurate.
-    "exp_approx": _f32(lambda e, x: e.glsl(GLSL.Exp2, e.op(Op.FMul, x, e.const(1.4426950408889634)))),
-    "exp2_approx": _glsl32(GLSL.Exp2),
+    # fp64 is accurate there too (the CUDA backend calls libdevice's exp for f64).
+    "exp_approx": _f32(lambda e, x: e.glsl(GLSL.Exp2, e.op(Op.FMul, x, e.const(1.4426950408889634))), _exp_f64),
+    "exp2_approx": _f32(lambda e, x: e.glsl(GLSL.Exp2, x), _exp2_f64),
     "fast_log2": _glsl32(GLSL.Log2), "fast_sin": _glsl32(GLSL.Sin), "fast_cos": _glsl32(GLSL.Cos),
     "fast_log10": _fast_log10, "fast_exp10": _fast_exp10,
     "fast_pow": _pow_with(lambda e, ax, y: _glsl32(GLSL.Pow)(e, ax, y)),
-    "tan": _glsl32(GLSL.Tan), "asin": _glsl32(GLSL.Asin), "acos": _glsl32(GLSL.Acos),
-    "atan": _glsl32(GLSL.Atan), "atan2": _glsl32(GLSL.Atan2), "sinh": _glsl32(GLSL.Sinh),
-    "cosh": _glsl32(GLSL.Cosh), "asinh": _glsl32(GLSL.Asinh),
+    "tan": _glsl32(GLSL.Tan), "asin": _f32(_asin), "acos": _f32(_acos),
+    "atan": _f32(_atan), "atan2": _f32(_atan2), "sinh": _f32(lambda e, x: _sinh_cosh(e, x, False)),
+    "cosh": _f32(lambda e, x: _sinh_cosh(e, x, True)), "asinh": _glsl32(GLSL.Asinh),
     "acosh": _glsl32(GLSL.Acosh), "atanh": _glsl32(GLSL.Atanh),
     "cbrt": _cbrt,
     "sqrt": _glsl(GLSL.Sqrt), "rsqrt": _glsl(GLSL.InverseSqrt), "floor": _glsl(GLSL.Floor),

@@ -8,6 +8,10 @@ A masked-off group branches around the access: it never touches memory.
 Atomics are one SPIR-V atomic per element (vector width 1), performed by the invocation that owns
 the element (masked-off lanes and replicas skip it); a scalar atomic happens once per program and
 its old value reaches every invocation through workgroup memory, as in Triton's NVIDIA backend.
+16-bit atomics (fp16/bf16 add, 16-bit compare-exchange and exchange) have no Vulkan equivalent
+that every device has (bf16 none at all), so they loop on a 32-bit compare-exchange of the aligned
+word holding the element, its other half written back unchanged (_Atomic.emit16). Arrays are
+allocated in multiples of 4 bytes or more, so that word lies inside the element's allocation.
 """
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from jitspv.lower.layout import Blocked
 from jitspv.lower.movement import row_major
 from jitspv.lower.values import DTensor, aligned
 from jitspv.lower.registry import register
-from jitspv.lower.rules.common import bf16_bits, elementwise
+from jitspv.lower.rules.common import bf16_bits, elementwise, round_bf16
 from jitspv.lower.ttir_access import attr, bits, elem_bytes, pointee, type_name
 from jitspv.lower.spirv.grammar import Op, StorageClass, Capability, MemorySemantics, Scope
 
@@ -257,6 +261,7 @@ _ORDER = {"relaxed": 0, "acquire": MemorySemantics.Acquire, "release": MemorySem
 _RMW_INT = {"add": Op.AtomicIAdd, "max": Op.AtomicSMax, "min": Op.AtomicSMin, "umax": Op.AtomicUMax,
             "umin": Op.AtomicUMin, "and": Op.AtomicAnd, "or": Op.AtomicOr, "xor": Op.AtomicXor,
             "exch": Op.AtomicExchange}
+_RMW16 = ("fadd", None)   # None: compare-exchange (Triton's frontend allows no other 16-bit atomic)
 _FADD = {32: ("has_float32_atomic_add", Capability.AtomicFloat32AddEXT),
          64: ("has_float64_atomic_add", Capability.AtomicFloat64AddEXT)}
 
@@ -270,7 +275,8 @@ class _Atomic:
     """One kind of atomic on one element type: emit(addr, value[, comparator]) -> old value.
 
     Exchange and compare-exchange of floats run on the same-width unsigned int (bit patterns), so
-    they need no float-atomics feature; float add needs SPV_EXT_shader_atomic_float_add."""
+    they need no float-atomics feature; float add needs SPV_EXT_shader_atomic_float_add. 16-bit
+    elements run a compare-exchange loop on their 32-bit word (emit16)."""
 
     def __init__(self, ctx, op, elem_type, kind):
         self.ctx = ctx
@@ -278,11 +284,19 @@ class _Atomic:
         name = type_name(elem_type)
         what = f"{op.name} {kind}" if kind else op.name
         self.reg_type = ctx.stype(elem_type)
+        self.name, self.kind = name, kind
         width = bits(elem_type)
+        self.nbytes = width // 8
         info = m.type_info(self.reg_type)
-        if width not in (32, 64) or name == "i1":
-            ctx.error(f"{what} on {name} is not supported (atomics need 32- or 64-bit elements)")
-        if kind == "fadd":
+        if width == 16 and kind not in _RMW16:
+            ctx.error(f"{what} on {name} is not supported (16-bit atomics: float add, compare-exchange)")
+        if width == 16 and kind == "fadd" and name == "i16":
+            ctx.error(f"{what} on {name}: float add needs a float element type")
+        if width not in (16, 32, 64) or name == "i1":
+            ctx.error(f"{what} on {name} is not supported (atomics need 16-, 32- or 64-bit elements)")
+        if width == 16:
+            self.atype = ctx.t_u32
+        elif kind == "fadd":
             if info.kind != "float":
                 ctx.error(f"{what} on {name}: float add needs a float element type")
             feature, cap = _FADD[width]
@@ -301,7 +315,7 @@ class _Atomic:
             if not ctx.target.has_int64_atomics:
                 ctx.error(f"{what} on {name}: this device has no 64-bit integer atomics (shaderBufferInt64Atomics)")
             m.capability(Capability.Int64Atomics)
-        self.bitcast = self.atype != self.reg_type
+        self.bitcast = self.atype != self.reg_type and width != 16
         sem = attr(op, "sem")
         self.scope = ctx.u32(_SCOPES[attr(op, "scope")])
         self.sem = _semantics(ctx, sem)
@@ -323,11 +337,132 @@ class _Atomic:
                            value, comparator)
         return ctx.emit(Op.Bitcast, self.reg_type, old) if self.bitcast else old
 
-    def checked(self, op, ptr, addr, value, comparator):
-        """[emit(...)], or in bounds mode [the old value, or zero where the address is out of bounds]."""
-        nbytes = self.ctx.m.type_info(self.atype).width // 8
-        return _checked(self.ctx, op, ptr, addr, nbytes, lambda: [self.emit(addr, value, comparator)],
-                        lambda: [self.ctx.m.const_null(self.reg_type)])
+    def emit16(self, items):
+        """16-bit elements, items [(active, addr, value, comparator)] (active: a bool id; value and
+        comparator registers, comparator None for add): per element, read its
+        word, compute the new half from the old one and compare-exchange the word until no other
+        write came in between. Returns the old elements (zero where not active).
+
+        One loop for all the elements, outside any branch, that every invocation passes through
+        equally often: passes go on while any invocation of the workgroup has an element pending
+        (a flag in workgroup memory, three barriers a pass). On lavapipe (Mesa 22.3) a loop whose
+        pass count differs between the subgroups of a workgroup, or between lanes, stopped the
+        shader or lost updates. Loop state lives in Function variables."""
+        ctx, u, u64, t_bool = self.ctx, self.ctx.t_u32, self.ctx.t_u64, self.ctx.t_bool
+        fn_ptr = ctx.m.type_pointer(StorageClass.Function, u)
+        elems = []
+        for active, addr, value, comparator in items:
+            shift = ctx.emit(Op.ShiftLeftLogical, u, ctx.emit(Op.UConvert, u, ctx.emit(
+                Op.BitwiseAnd, u64, addr, ctx.m.const(u64, 2))), ctx.u32(3))          # 0 or 16
+            word_addr = ctx.emit(Op.BitwiseAnd, u64, addr, ctx.m.const(u64, ~3 & (2 ** 64 - 1)))
+            p = ctx.emit(Op.ConvertUToPtr, self.ptr_type, word_addr)
+            seed, = ctx.if_then(active, lambda: [ctx.emit(Op.Load, u, p, *aligned(4))], lambda: [ctx.u32(0)])
+            word_var, pending_var = ctx.f.variable(fn_ptr), ctx.f.variable(fn_ptr)
+            ctx.emit(Op.Store, None, word_var, seed)
+            ctx.emit(Op.Store, None, pending_var, ctx.emit(Op.Select, u, active, ctx.u32(1), ctx.u32(0)))
+            elems.append((shift, p, self.to_bits(value), None if comparator is None else self.to_bits(comparator),
+                          word_var, pending_var))
+        ctx.workgroup.scratch(1, "16-bit atomic loop flag")
+        flag = ctx.workgroup.scratch_ptr(ctx.u32(0))
+        header, body, cont, merge = (ctx.new_label() for _ in range(4))
+        ctx.branch(header)
+        ctx.start_block(header)
+        ctx.emit(Op.LoopMerge, None, merge, cont, 0)
+        ctx.branch(body)
+        ctx.start_block(body)
+        any_pending = ctx.u32(0)
+        for shift, p, value, comparator, word_var, pending_var in elems:
+            def attempt():
+                cur = ctx.emit(Op.Load, u, word_var)
+                old = ctx.emit(Op.BitwiseAnd, u, ctx.emit(Op.ShiftRightLogical, u, cur, shift), ctx.u32(0xFFFF))
+                if comparator is not None:   # Triton compares bit patterns
+                    new = ctx.emit(Op.Select, u, ctx.emit(Op.IEqual, t_bool, old, comparator), value, old)
+                else:
+                    new = self.to_bits(self.add(self.from_bits(old), self.from_bits(value)))
+                others = ctx.emit(Op.Not, u, ctx.emit(Op.ShiftLeftLogical, u, ctx.u32(0xFFFF), shift))
+                word = ctx.emit(Op.BitwiseOr, u, ctx.emit(Op.BitwiseAnd, u, cur, others),
+                                ctx.emit(Op.ShiftLeftLogical, u, new, shift))
+                got = ctx.emit(Op.AtomicCompareExchange, u, p, self.scope, self.sem, self.sem_unequal, word, cur)
+                ctx.emit(Op.Store, None, word_var, got)
+                ctx.emit(Op.Store, None, pending_var, ctx.emit(Op.Select, u, ctx.emit(
+                    Op.INotEqual, t_bool, got, cur), ctx.u32(1), ctx.u32(0)))
+            pending = ctx.emit(Op.Load, u, pending_var)
+            ctx.if_then(ctx.emit(Op.INotEqual, t_bool, pending, ctx.u32(0)), attempt)
+            any_pending = ctx.emit(Op.BitwiseOr, u, any_pending, ctx.emit(Op.Load, u, pending_var))
+        # The workgroup's OR of any_pending: cleared, barrier, raised, barrier, read, barrier
+        # (before the next pass clears it again).
+        wg, relaxed = ctx.u32(Scope.Workgroup), ctx.u32(0)
+
+        def clear():
+            ctx.emit(Op.AtomicStore, None, flag, wg, relaxed, ctx.u32(0))
+        ctx.if_then(ctx.first_invocation(), clear)
+        ctx.barrier()
+        ctx.emit(Op.AtomicOr, u, flag, wg, relaxed, any_pending)
+        ctx.barrier()
+        again = ctx.emit(Op.INotEqual, t_bool, ctx.emit(Op.AtomicLoad, u, flag, wg, relaxed), ctx.u32(0))
+        ctx.barrier()
+        ctx.branch(cont)
+        ctx.start_block(cont)
+        ctx.emit(Op.BranchConditional, None, again, header, merge)
+        ctx.start_block(merge)
+        olds = []
+        for (active, *_), (shift, *_, word_var, _) in zip(items, elems):
+            # The variable holds the word as the successful exchange found it.
+            found = ctx.emit(Op.Load, u, word_var)
+            old = self.from_bits(ctx.emit(Op.BitwiseAnd, u, ctx.emit(Op.ShiftRightLogical, u, found, shift),
+                                          ctx.u32(0xFFFF)))
+            olds.append(ctx.emit(Op.Select, self.reg_type, active, old, ctx.m.const_null(self.reg_type)))
+        return olds
+
+    def add(self, a, b):
+        """fp16 adds in fp16; bf16 (f32 registers) adds in f32 and rounds once to bf16."""
+        s = self.ctx.emit(Op.FAdd, self.reg_type, a, b)
+        return round_bf16(self.ctx, s) if self.name == "bf16" else s
+
+    def to_bits(self, x):
+        """A 16-bit register -> u32 holding its bit pattern in the low half."""
+        ctx = self.ctx
+        if self.name == "bf16":
+            return ctx.emit(Op.ShiftRightLogical, ctx.t_u32, bf16_bits(ctx, x), ctx.u32(16))
+        if self.name == "f16":   # through a 2 x f16 vector: no 16-bit integer type needed
+            pair = ctx.m.type_vector(self.reg_type, 2)
+            x = ctx.emit(Op.CompositeConstruct, pair, x, ctx.m.const_null(self.reg_type))
+            return ctx.emit(Op.Bitcast, ctx.t_u32, x)
+        return ctx.emit(Op.UConvert, ctx.t_u32, x)
+
+    def from_bits(self, b):
+        ctx = self.ctx
+        if self.name == "bf16":
+            return ctx.emit(Op.Bitcast, ctx.t_f32, ctx.emit(Op.ShiftLeftLogical, ctx.t_u32, b, ctx.u32(16)))
+        if self.name == "f16":
+            pair = ctx.emit(Op.Bitcast, ctx.m.type_vector(self.reg_type, 2), b)
+            return ctx.emit(Op.CompositeExtract, self.reg_type, pair, 0)
+        return ctx.emit(Op.UConvert, self.reg_type, b)
+
+    def run(self, op, ptr, items):
+        """Old values for items [(cond, addr, value, comparator)], cond a bool id or None
+        (everywhere): the atomic where cond holds and, in bounds mode, the address is in bounds;
+        zero elsewhere, where memory is not touched."""
+        ctx = self.ctx
+        zero = ctx.m.const_null(self.reg_type)
+        yes, no = ctx.m.const(ctx.t_bool, True), ctx.m.const(ctx.t_bool, False)
+
+        def checked(addr, access, skipped):
+            return _checked(ctx, op, ptr, addr, self.nbytes, access, skipped)
+        if self.nbytes == 2:
+            actives = []
+            for cond, addr, _, _ in items:
+                active = cond or yes
+                if ctx.bounds is not None:
+                    active, = ctx.if_then(active, lambda: checked(addr, lambda: [yes], lambda: [no]), lambda: [no])
+                actives.append(active)
+            return self.emit16([(a,) + item[1:] for a, item in zip(actives, items)])
+        olds = []
+        for cond, addr, value, comparator in items:
+            def access():
+                return checked(addr, lambda: [self.emit(addr, value, comparator)], lambda: [zero])
+            olds += access() if cond is None else ctx.if_then(cond, access, lambda: [zero])
+        return olds
 
 
 def _is_used(ctx, value):
@@ -358,7 +493,6 @@ def _share_from(ctx, cond, indices, regs, rtype, numel):
 def _lower_atomic(ctx, op, kind, ptr, values, comparators, mask):
     res = op.results[0]
     atomic = _Atomic(ctx, op, pointee(ptr.type), kind)
-    zero = ctx.m.const_null(atomic.reg_type)
     used = _is_used(ctx, res)
     if not ptr.type.is_tensor:
         addr, x = ctx.scalar(ptr), ctx.scalar(values)
@@ -366,7 +500,7 @@ def _lower_atomic(ctx, op, kind, ptr, values, comparators, mask):
         cond = ctx.first_invocation()
         if mask is not None:
             cond = ctx.emit(Op.LogicalAnd, ctx.t_bool, ctx.scalar(mask), cond)
-        old, = ctx.if_then(cond, lambda: atomic.checked(op, ptr, addr, x, cmp), lambda: [zero])
+        old, = atomic.run(op, ptr, [(cond, addr, x, cmp)])
         if used:
             old, = _share_from(ctx, cond, [ctx.u32(0)], [old], atomic.reg_type, 1)
         ctx.set(res, old)
@@ -381,13 +515,11 @@ def _lower_atomic(ctx, op, kind, ptr, values, comparators, mask):
         return ctx.tensor(v, enc).regs if v.type.is_tensor else [ctx.scalar(v)] * n
     X, C, M = regs(values), regs(comparators), regs(mask)
     owner = ctx.is_owner(P.layout)
-    old = []
+    items = []
     for addr, x, cmp, m in zip(P.regs, X, C, M):
         cond = m if owner is None else owner if m is None else ctx.emit(Op.LogicalAnd, ctx.t_bool, m, owner)
-        if cond is None:
-            old += atomic.checked(op, ptr, addr, x, cmp)
-        else:
-            old += ctx.if_then(cond, lambda: atomic.checked(op, ptr, addr, x, cmp), lambda: [zero])
+        items.append((cond, addr, x, cmp))
+    old = atomic.run(op, ptr, items)
     if used and owner is not None:
         # Replicas read the old values their owner got (they hold the same elements).
         indices = ctx.linear_indices(P.layout, row_major(P.layout.shape))
