@@ -161,15 +161,24 @@ def test_fma_path_where_cooperative_matrices_do_not_apply(why, target, consts, n
     assert "CooperativeMatrix" not in asm, why
 
 
-def test_fma_path_unchanged_without_the_knob_and_on_lavapipe():
-    """The process's target (no JITSPV_COOPMAT) lists no shapes, and lavapipe lists none even with it."""
-    assert rt.current_target().cooperative_matrix_shapes == ()
+def _shapes_in_a_process(**env_changes):
     code = ("from jitspv.frontend.runtime import current_target; from jitspv.vk.device import get_device; "
-            "print(current_target().cooperative_matrix_shapes, get_device().features.cooperative_matrix_khr)")
-    env = dict(os.environ, JITSPV_COOPMAT="1", PYTHONPATH=str(ROOT))
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+            "print(current_target().cooperative_matrix_shapes == (), get_device().features.cooperative_matrix_khr)")
+    env = {k: v for k, v in dict(os.environ, PYTHONPATH=str(ROOT), **env_changes).items() if v is not None}
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          check=True).stdout.split()
+
+
+def test_no_shapes_without_the_knob_and_none_on_lavapipe():
+    """Without JITSPV_COOPMAT no device lists shapes; lavapipe lists none even with it."""
+    assert _shapes_in_a_process(JITSPV_COOPMAT=None)[0] == "True"
     if get_device().properties.driver_name == "llvmpipe":
-        assert out.stdout.split() == ["()", "False"]
+        assert _shapes_in_a_process(JITSPV_COOPMAT="1") == ["True", "False"]
+
+
+@pytest.mark.skipif(bool(rt.current_target().cooperative_matrix_shapes),
+                    reason="this process runs with cooperative matrices (JITSPV_COOPMAT=1 on a device that has them)")
+def test_fma_path_unchanged_without_cooperative_matrices():
     a, b = (rng.standard_normal((32, 32)).astype(np.float16) for _ in range(2))
     c = jitspv.asarray(np.full((32, 32), np.nan, np.float16))
     compiled = _square_dot.warmup(a, b, c, M=32, ACC=tl.float16, grid=(1,))
