@@ -9,6 +9,7 @@ from triton.runtime.jit import TensorWrapper
 
 import jitspv
 from jitspv.frontend.runtime import current_target
+from jitspv.vk.device import get_device as rt_device
 
 rng = np.random.default_rng()
 CONFIGS = [(1, 32, 77), (4, 128, 1000), (8, 256, 301), (4, 64, 5)]   # num_warps, BLOCK, n
@@ -377,6 +378,48 @@ def test_math_accuracy_f32():
             # The fp32-only sequence's stated bound (mathfn._pow_f32): log2's error times |y log2 x|.
             err = err / (1 + np.abs(yd * np.log2(xd)))
         assert np.max(err) <= MATH_ULPS[name], (name, np.max(err), report)
+
+
+@jitspv.jit
+def denormal_arith(x_ptr, o_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    m = offs < n
+    x = tl.load(x_ptr + offs, mask=m)
+    tl.store(o_ptr + offs, x + x, mask=m)              # one op each: no contraction to change rounding
+    tl.store(o_ptr + n + offs, x * 0.75, mask=m)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16, np.float64])
+def test_denormals_are_kept_as_in_triton(dtype):
+    """Triton keeps denormals (PTX without .ftz); NVIDIA's Vulkan driver flushed fp32 ones (asin(1e-40)
+    was 0) until the DenormPreserve execution mode asked it not to."""
+    target = current_target()
+    if dtype == np.float16 and not target.has_float16 or dtype == np.float64 and not target.has_float64:
+        pytest.skip(f"no {np.dtype(dtype).name} on this device")
+    width = np.dtype(dtype).itemsize * 8
+    if width not in target.denorm_preserve_widths and rt_device().properties.driver_name != "llvmpipe":
+        pytest.skip(f"the device cannot keep {width}-bit denormals (shaderDenormPreserveFloat{width})")
+    n = 1001
+    x = (np.finfo(dtype).smallest_normal * rng.uniform(-0.99, 0.99, n)).astype(dtype)   # denormal inputs
+    assert (np.abs(x) < np.finfo(dtype).smallest_normal).all() and np.count_nonzero(x) > n // 2
+    out = np.full(2 * n, np.nan, dtype)
+    _launch(denormal_arith, n, 256, 4, x, out)
+    np.testing.assert_array_equal(out, np.concatenate([x + x, x * dtype(0.75)]))
+
+
+def test_denorm_preserve_mode_is_declared_where_the_device_allows():
+    import dataclasses
+    from jitspv.lower.spirv import tools
+    target = dataclasses.replace(current_target(), denorm_preserve_widths=(16, 32, 64))
+    compiled = denormal_arith.warmup(np.zeros(4, np.float32), np.zeros(8, np.float32), 4, BLOCK=256, grid=(1,))
+    from jitspv.frontend.jit import lower_ttir, TtirOptions
+    lowered = lower_ttir(compiled.asm["ttir"], target, TtirOptions(num_warps=4))
+    asm = tools.disassemble(lowered.spirv)
+    assert "OpCapability DenormPreserve" in asm and "DenormPreserve 32" in asm
+    assert ("DenormPreserve 16" in asm) == target.has_float16 and ("DenormPreserve 64" in asm) == target.has_float64
+    plain = lower_ttir(compiled.asm["ttir"], dataclasses.replace(target, denorm_preserve_widths=()),
+                       TtirOptions(num_warps=4))
+    assert "DenormPreserve" not in tools.disassemble(plain.spirv)
 
 
 @jitspv.jit

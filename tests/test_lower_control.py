@@ -141,13 +141,25 @@ def pdl_axpy(x_ptr, y_ptr, o_ptr, n, BLOCK: tl.constexpr):
     tl.store(o_ptr + offs, 2 * x + tl.load(y_ptr + offs, mask=offs < n), mask=offs < n)
 
 
-def test_programmatic_dependent_launch_ops_keep_launch_order():
+@jitspv.jit
+def pdl_axpy_triton36(x_ptr, y_ptr, o_ptr, n, BLOCK: tl.constexpr):
+    """pdl_axpy as Triton 3.6 writes gdc_wait()/gdc_launch_dependents(): PTX inline asm, dummy result."""
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    tl.inline_asm_elementwise("griddepcontrol.wait; // dummy $0", "=r", [], dtype=tl.int32, is_pure=False, pack=1)
+    x = tl.load(x_ptr + offs, mask=offs < n)
+    tl.inline_asm_elementwise("griddepcontrol.launch_dependents; // dummy $0", "=r", [], dtype=tl.int32,
+                              is_pure=True, pack=1)
+    tl.store(o_ptr + offs, 2 * x + tl.load(y_ptr + offs, mask=offs < n), mask=offs < n)
+
+
+@pytest.mark.parametrize("kernel", [pdl_axpy, pdl_axpy_triton36], ids=["ops", "triton36-asm"])
+def test_programmatic_dependent_launch_ops_keep_launch_order(kernel):
     n = 1000
     x, y = (jitspv.asarray(rng.standard_normal(n).astype(np.float32)) for _ in range(2))
     mid, out = jitspv.asarray(np.full(n, np.nan, np.float32)), jitspv.asarray(np.full(n, np.nan, np.float32))
     grid = (jitspv.cdiv(n, 256),)
-    pdl_axpy[grid](x, y, mid, n, BLOCK=256)
-    pdl_axpy[grid](mid, y, out, n, BLOCK=256)   # reads what the first launch wrote
+    kernel[grid](x, y, mid, n, BLOCK=256)
+    kernel[grid](mid, y, out, n, BLOCK=256)   # reads what the first launch wrote
     np.testing.assert_allclose(out.numpy(), 2 * (2 * x.numpy() + y.numpy()) + y.numpy(), rtol=1e-6)
 
 

@@ -164,7 +164,8 @@ def test_fma_path_where_cooperative_matrices_do_not_apply(why, target, consts, n
 def _shapes_in_a_process(**env_changes):
     code = ("from jitspv.frontend.runtime import current_target; from jitspv.vk.device import get_device; "
             "print(current_target().cooperative_matrix_shapes == (), get_device().features.cooperative_matrix_khr)")
-    env = {k: v for k, v in dict(os.environ, PYTHONPATH=str(ROOT), **env_changes).items() if v is not None}
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)   # keep the caller's (cffi)
+    env = {k: v for k, v in dict(os.environ, PYTHONPATH=path, **env_changes).items() if v is not None}
     return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                           check=True).stdout.split()
 

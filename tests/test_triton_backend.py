@@ -196,7 +196,8 @@ from triton.tools.tensor_descriptor import TensorDescriptor
 def scale_shift(in_desc, out_desc, coeffs, M, N, BM: tl.constexpr, BN: tl.constexpr):
     pm = tl.program_id(0)
     pn = tl.program_id(1)
-    (scale, (shift, unused)), FLIP = coeffs
+    # Indexing, not nested unpacking: Triton 3.6's cache key cannot hash `(a, (b, c)), d = ...`.
+    scale, shift, FLIP = coeffs[0][0], coeffs[0][1][0], coeffs[1]
     x = in_desc.load([pm * BM, pn * BN])
     y = x * scale + shift
     if FLIP:

@@ -42,6 +42,7 @@ def target_for_device(device) -> Target:
         has_float64_atomic_add=feats.float64_atomic_add,
         has_int64_atomics=feats.int64_atomics,
         vulkan_memory_model=feats.vulkan_memory_model and feats.vulkan_memory_model_device_scope,
+        denorm_preserve_widths=props.denorm_preserve_widths,
         loop_pass_limit=loop_pass_limit(props.driver_name, props.driver_info),
         cooperative_matrix_shapes=props.cooperative_matrix_shapes,
     )

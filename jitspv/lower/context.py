@@ -126,5 +126,11 @@ class LoweringContext(Values, Threads, DataMovement, StructuredControl):
         self.workgroup.finish()
         m.entry_point(ExecutionModel.GLCompute, self.f.id, "main")
         m.execution_mode(self.f.id, ExecutionMode.LocalSize, self.num_threads, 1, 1)
+        # Triton keeps denormals (PTX without .ftz); NVIDIA's Vulkan driver flushes fp32 ones unless asked.
+        t = self.target
+        for width in t.denorm_preserve_widths:
+            if width == 32 or (width == 16 and t.has_float16) or (width == 64 and t.has_float64):
+                m.capability(Capability.DenormPreserve)
+                m.execution_mode(self.f.id, ExecutionMode.DenormPreserve, width)
         return m.assemble()
 

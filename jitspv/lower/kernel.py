@@ -76,6 +76,7 @@ class Target:
     has_float64_atomic_add: bool = False
     has_int64_atomics: bool = False
     vulkan_memory_model: bool = False   # the Vulkan memory model with device scope
+    denorm_preserve_widths: tuple = ()  # float widths whose denormals the DenormPreserve mode keeps
     # Lavapipe before Mesa 25 ends every loop of an invocation once all its loops together made this
     # many passes (Mesa's LP_MAX_TGSI_LOOP_ITERATIONS); 0: no such limit.
     loop_pass_limit: int = 0

@@ -978,6 +978,25 @@ def _print(p, name):
             p.type()
     return ir.Operation(name, operands, [], attrs)
 
+def _inline_asm(p, name):
+    """``tt.elementwise_inline_asm "asm" {attrs} [%a, %b : T1, T2] -> R1[, R2 ...]``."""
+    attrs = {"asm_string": ir.StrAttr(p.string())}
+    attrs.update(p.opt_attr_dict())
+    operands = []
+    if p.peek("%"):
+        operands = p.uses()
+        p.expect(":")
+        p.type()
+        for _ in operands[1:]:
+            p.expect(",")
+            p.type()
+    p.expect("->")
+    results = [p.type()]
+    while p.accept(","):
+        results.append(p.type())
+    return ir.Operation(name, operands, results, attrs)
+
+
 def _extern(p, name):
     operands = p.uses()
     attrs = p.opt_attr_dict()
@@ -1038,7 +1057,7 @@ CUSTOM = {
     "tt.scan.return": _terminator, "scf.condition": _condition, "scf.for": _for, "scf.if": _if,
     "scf.while": _while, "gpu.barrier": _barrier, "cf.br": _branch, "cf.cond_br": _branch,
     "tt.grid_dependency_wait": _barrier, "tt.grid_dependency_launch_dependents": _barrier, "ttg.barrier": _ttg_barrier, "tt.assert": _assert,
-    "tt.extern_elementwise": _extern,
+    "tt.extern_elementwise": _extern, "tt.elementwise_inline_asm": _inline_asm,
     "tt.clampf": _clampf, "tt.gather": _gather,
     "tt.print": _print,
 }

@@ -270,6 +270,7 @@ class DeviceProperties:
     timestamp_valid_bits: int            # of the queue family in use; 0 = no timestamps
     non_coherent_atom_size: int
     min_storage_buffer_offset_alignment: int
+    denorm_preserve_widths: tuple        # float widths (16, 32, 64) whose denormals a shader may keep
     # Subgroup-scope shapes of VK_KHR_cooperative_matrix, (M, N, K, A, B, C, result type), types
     # named f16/bf16/f32/s8/u8/s32/u32; queried only where JITSPV_COOPMAT=1 enabled the feature.
     cooperative_matrix_shapes: tuple = ()
@@ -645,7 +646,10 @@ class Device:
             max_storage_buffer_range=lim.maxStorageBufferRange,
             timestamp_period=lim.timestampPeriod, timestamp_valid_bits=timestamp_bits,
             non_coherent_atom_size=lim.nonCoherentAtomSize,
-            min_storage_buffer_offset_alignment=lim.minStorageBufferOffsetAlignment)
+            min_storage_buffer_offset_alignment=lim.minStorageBufferOffsetAlignment,
+            denorm_preserve_widths=tuple(w for w, ok in ((16, p12.shaderDenormPreserveFloat16),
+                                                         (32, p12.shaderDenormPreserveFloat32),
+                                                         (64, p12.shaderDenormPreserveFloat64)) if ok))
 
     def synchronize(self):
         """Submits everything recorded and waits for the device to finish it."""

@@ -243,3 +243,17 @@ def _programmatic_dependent_launch(ctx, op):
     # CUDA's PDL lets a kernel overlap the previous one's tail; launches on jitspv's one queue are
     # separated by full barriers, so the previous kernel's writes are visible already.
     pass
+
+
+# Triton 3.6 spells tl.extra.cuda.gdc_wait/gdc_launch_dependents as PTX inline assembly with a dummy
+# i32 result (3.9 has the ops above); those two strings mean what the ops mean. Other PTX cannot run.
+GDC_INLINE_ASM = frozenset({"griddepcontrol.wait; // dummy $0", "griddepcontrol.launch_dependents; // dummy $0"})
+
+
+@register("tt.elementwise_inline_asm")
+def _inline_asm(ctx, op):
+    if attr(op, "asm_string") not in GDC_INLINE_ASM or op.operands or len(op.results) != 1:
+        ctx.error(f"jitspv does not support the operation '{op.name}' yet: PTX inline assembly cannot run "
+                  "on Vulkan (only Triton 3.6's gdc_wait()/gdc_launch_dependents() strings are understood)")
+    res = op.results[0]
+    ctx.set(res, ctx.const(ctx.stype(res.type), 0))
