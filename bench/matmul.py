@@ -1,7 +1,10 @@
-"""fp32 matmul: jitspv vs Triton-CUDA (input_precision="ieee") vs torch.matmul (TF32 off), one run,
-one card. Prints TFLOP/s per size and the ratios to jitspv.
+"""Matmul: jitspv vs Triton-CUDA vs torch.matmul, one run, one card. fp32 (default): Triton with
+input_precision="ieee", torch with TF32 off; fp16 (--dtype fp16): fp16 in and out, fp32 accumulation,
+jitspv autotuned over tile configs where tl.dot runs on cooperative matrices (JITSPV_COOPMAT=1).
+Prints TFLOP/s per size and the ratios to jitspv.
 
     python bench/matmul.py                 # 4096^3, 1024^3, 4000^3 (GPU machine)
+    JITSPV_COOPMAT=1 python bench/matmul.py --dtype fp16
     python bench/matmul.py --sizes 128,200 # any sizes; on lavapipe only the jitspv column runs
     python bench/matmul.py --sweep         # jitspv TFLOP/s of each block config (BM,BN,BK,warps)
     python bench/matmul.py --sweep 64:128:16:8:1,64:128:16:8:2   # optional 5th field: num_stages
@@ -29,14 +32,41 @@ def _cuda():
     return torch if torch.cuda.is_available() else None
 
 
-def _triton_cuda_matmul():
-    """Tutorial 03's kernel under @triton.jit with Triton's own autotuner (fp32 configs)."""
+# (BLOCK_M, BLOCK_N, BLOCK_K, num_stages, num_warps) Triton-CUDA autotunes over: fp32 ours, fp16 tutorial 03's.
+TRITON_CONFIGS = {
+    "fp32": [(128, 128, 32, 3, 8), (128, 64, 32, 4, 4), (64, 128, 32, 4, 4), (128, 128, 16, 4, 4), (64, 64, 32, 4, 4)],
+    "fp16": [(128, 256, 64, 3, 8), (64, 256, 32, 4, 4), (128, 128, 32, 4, 4), (128, 64, 32, 4, 4), (64, 128, 32, 4, 4),
+             (128, 32, 32, 4, 4), (64, 32, 32, 5, 2), (32, 64, 32, 5, 2)],
+}
+# (BLOCK_M, BLOCK_N, BLOCK_K, num_warps, num_stages) jitspv autotunes over for fp16: tiles whose staged
+# operands and accumulator fit 48 KiB with cooperative matrices.
+JITSPV_FP16_CONFIGS = [(64, 64, 32, 4, 2), (64, 128, 32, 4, 2), (128, 64, 32, 4, 2), (64, 128, 32, 8, 2),
+                       (64, 64, 64, 4, 2), (128, 64, 32, 8, 2)]
+
+
+def _jitspv_fp16_matmul():
+    kernel = jitspv.autotune(
+        configs=[jitspv.Config({"BLOCK_SIZE_M": m, "BLOCK_SIZE_N": n, "BLOCK_SIZE_K": k, "GROUP_SIZE_M": 8},
+                               num_warps=w, num_stages=s) for m, n, k, w, s in JITSPV_FP16_CONFIGS],
+        key=["M", "N", "K"])(example.matmul_kernel.fn)
+
+    def run(a, b):
+        M, K = a.shape
+        N = b.shape[1]
+        c = jitspv.empty((M, N), dtype=np.float16)
+        grid = lambda META: (jitspv.cdiv(M, META["BLOCK_SIZE_M"]) * jitspv.cdiv(N, META["BLOCK_SIZE_N"]),)
+        kernel[grid](a, b, c, M, N, K, K, 1, N, 1, N, 1, ACTIVATION="")
+        return c
+    return run
+
+
+def _triton_cuda_matmul(dtype):
+    """Tutorial 03's kernel under @triton.jit with Triton's own autotuner."""
     import triton
     kernel = triton.autotune(
         configs=[triton.Config({"BLOCK_SIZE_M": m, "BLOCK_SIZE_N": n, "BLOCK_SIZE_K": k, "GROUP_SIZE_M": 8},
                                num_stages=s, num_warps=w)
-                 for m, n, k, s, w in [(128, 128, 32, 3, 8), (128, 64, 32, 4, 4), (64, 128, 32, 4, 4),
-                                       (128, 128, 16, 4, 4), (64, 64, 32, 4, 4)]],
+                 for m, n, k, s, w in TRITON_CONFIGS[dtype]],
         key=["M", "N", "K"])(triton.jit(example.matmul_kernel.fn.fn))
 
     def run(a, b, c):
@@ -48,15 +78,15 @@ def _triton_cuda_matmul():
     return run
 
 
-def _sweep(sizes, configs):
+def _sweep(sizes, configs, dtype):
     """TFLOP/s of tutorial 03's kernel under each fixed config, to choose the autotune list."""
     rng = np.random.default_rng(0)
     print("config (BM,BN,BK,warps,stages): jitspv TFLOP/s per size " + " ".join(map(str, sizes)))
     data = {}
     for n in sizes:
-        a = jitspv.asarray(rng.standard_normal((n, n)).astype(np.float32))
-        b = jitspv.asarray(rng.standard_normal((n, n)).astype(np.float32))
-        data[n] = (a, b, jitspv.empty((n, n), dtype=np.float32))
+        a = jitspv.asarray(rng.standard_normal((n, n)).astype(dtype))
+        b = jitspv.asarray(rng.standard_normal((n, n)).astype(dtype))
+        data[n] = (a, b, jitspv.empty((n, n), dtype=dtype))
     for bm, bn, bk, w, stages in configs:
         row = []
         for n in sizes:
@@ -77,6 +107,7 @@ def _sweep(sizes, configs):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="4096,1024,4000")
+    parser.add_argument("--dtype", choices=["fp32", "fp16"], default="fp32")
     parser.add_argument("--sweep", nargs="?", const="default",
                         help="time fixed configs BM:BN:BK:W,... instead of the autotuned kernel")
     args = parser.parse_args()
@@ -88,7 +119,7 @@ def main():
                     (128, 64, 32, 4), (64, 64, 16, 4), (64, 64, 32, 4), (64, 64, 32, 2), (128, 128, 16, 4),
                     (256, 128, 8, 8), (128, 64, 16, 8), (64, 128, 32, 8)])
         configs = [c + (3,) if len(c) == 4 else c for c in configs]
-        return _sweep(sizes, configs)
+        return _sweep(sizes, configs, np.float16 if args.dtype == "fp16" else np.float32)
     torch = _cuda()
     from jitspv.vk import get_device
     print(f"jitspv device: {get_device().name}")
@@ -96,33 +127,37 @@ def main():
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False
         print(f"CUDA device: {torch.cuda.get_device_name()}")
-        triton_mm = _triton_cuda_matmul()
+        triton_mm = _triton_cuda_matmul(args.dtype)
+    fp16 = args.dtype == "fp16"
+    np_dtype, jitspv_mm = (np.float16, _jitspv_fp16_matmul()) if fp16 else (np.float32, example.matmul)
+    print(f"dtype: {args.dtype}" + (f"; cooperative matrices: {bool(jitspv.frontend.runtime.current_target().cooperative_matrix_shapes)}"
+                                    if fp16 else ""))
     cols = ["jitspv"] + (["triton-cuda", "torch"] if torch is not None else [])
     print(f"{'M=N=K':>7} " + " ".join(f"{c + ' TFLOP/s':>20}" for c in cols)
           + ("  jitspv/triton  jitspv/torch" if torch is not None else ""))
     rng = np.random.default_rng(0)
     for n in sizes:
-        a_np = rng.standard_normal((n, n)).astype(np.float32)
-        b_np = rng.standard_normal((n, n)).astype(np.float32)
+        a_np = rng.standard_normal((n, n)).astype(np_dtype)
+        b_np = rng.standard_normal((n, n)).astype(np_dtype)
         a, b = jitspv.asarray(a_np), jitspv.asarray(b_np)
-        c = example.matmul(a, b).numpy()
+        c = jitspv_mm(a, b).numpy().astype(np.float32)
         flops = 2.0 * n ** 3
-        tflops = [flops / do_bench(lambda: example.matmul(a, b), quantiles=[0.5]) * 1e-9]
+        tflops = [flops / do_bench(lambda: jitspv_mm(a, b), quantiles=[0.5]) * 1e-9]
         if torch is not None:
             ta, tb = torch.from_numpy(a_np).cuda(), torch.from_numpy(b_np).cuda()
-            tc = torch.empty((n, n), device="cuda", dtype=torch.float32)
-            ref = torch.matmul(ta, tb)
+            tc = torch.empty((n, n), device="cuda", dtype=ta.dtype)
+            ref = torch.matmul(ta, tb).float()
             triton_mm(ta, tb, tc)
-            for name, x in (("jitspv", c), ("triton-cuda", tc.cpu().numpy())):
+            for name, x in (("jitspv", c), ("triton-cuda", tc.float().cpu().numpy())):
                 err = np.abs(x - ref.cpu().numpy()).max() / ref.abs().max().item()
-                assert err < 1e-4, f"{name} differs from torch.matmul: {err}"
+                assert err < (1e-2 if fp16 else 1e-4), f"{name} differs from torch.matmul: {err}"
             import triton.testing
             for fn in (lambda: triton_mm(ta, tb, tc), lambda: torch.matmul(ta, tb)):
                 tflops.append(flops / triton.testing.do_bench(fn, quantiles=[0.5]) * 1e-9)
         else:
             ref = a_np.astype(np.float64) @ b_np.astype(np.float64)
             err = np.abs(c - ref).max() / np.abs(ref).max()
-            assert err < 1e-5, f"jitspv differs from numpy: {err}"
+            assert err < (1e-2 if fp16 else 1e-5), f"jitspv differs from numpy: {err}"
         line = f"{n:>7} " + " ".join(f"{t:>20.3f}" for t in tflops)
         if torch is not None:
             line += f"  {tflops[0] / tflops[1]:>13.2f}  {tflops[0] / tflops[2]:>12.2f}"

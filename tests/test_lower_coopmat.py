@@ -25,6 +25,7 @@ from jitspv.frontend import runtime as rt
 from jitspv.frontend.jit import lower_ttir
 from jitspv.frontend.triton_bridge import TtirOptions, make_ttir
 from jitspv.lower.kernel import Target
+from jitspv.lower.rules.dot_coopmat import _subgroup_grid
 from jitspv.lower.spirv import tools
 from jitspv.vk.device import get_device
 
@@ -99,6 +100,15 @@ def test_tutorial_03_matmul_lowers_to_cooperative_matrices(bm, bn, bk, num_warps
     assert _count(asm, "OpCooperativeMatrixMulAddKHR") == tiles * (bk // 16)
     assert _count(asm, "OpCooperativeMatrixStoreKHR") == tiles
     assert "%uint_3 %uint_16 %uint_16 %uint_2" in asm          # subgroup-scope 16x16 accumulator
+    # The K loop carries the accumulator in cooperative matrices (one OpPhi per tile, the tl.zeros
+    # init built in place) and never loads one: the only tile store is the epilogue's, after the loop.
+    acc_type = next(line.split()[0] for line in asm.splitlines()
+                    if "OpTypeCooperativeMatrixKHR" in line and line.endswith("%uint_2"))
+    assert _count(asm, "OpPhi") >= tiles and sum(f"OpPhi {acc_type}" in line for line in asm.splitlines()) == tiles
+    # Each subgroup owns a wm x wn block of tiles: per K step wm A tiles and wn B tiles, no more.
+    sm, sn = _subgroup_grid(bm // 16, bn // 16, num_warps)
+    wm, wn = bm // 16 // sm, bn // 16 // sn
+    assert wm * wn == tiles and _count(asm, "OpCooperativeMatrixLoadKHR") == (bk // 16) * (wm + wn)
     # Under the Vulkan memory model, workgroup accesses see other invocations' writes after a barrier
     # only as NonPrivatePointer: the cooperative loads and stores too.
     coop_access = [line for line in asm.splitlines() if "OpCooperativeMatrixLoadKHR" in line
@@ -115,7 +125,11 @@ def test_tutorial_06_attention_lowers_to_cooperative_matrices(bm, bn, head_dim, 
     # bm * bn * head_dim / 16^3 multiply-adds over num_warps subgroups each; the causal stage has two loops.
     loops = 2 if stage == 3 else 1
     assert _count(asm, "OpCooperativeMatrixMulAddKHR") == loops * 2 * bm * bn * head_dim // (16 ** 3 * num_warps)
-    assert _count(asm, "OpCooperativeMatrixStoreKHR") == loops * (bm // 16) * (bn + head_dim) // 16 // num_warps
+    # Tiles go to workgroup memory where elementwise code reads them: per loop both results (the
+    # softmax reads q @ k^T, the rescale reads the carried accumulator), once more after the last loop
+    # for the epilogue; the causal stage's two loops pass the accumulator on in cooperative matrices.
+    stores = loops * (bm // 16) * (bn + head_dim) // 16 // num_warps + (bm // 16) * (head_dim // 16) // num_warps
+    assert _count(asm, "OpCooperativeMatrixStoreKHR") == stores
     assert "OpFConvert" in asm   # p.to(fp16) between the dots stays elementwise on known layouts
 
 

@@ -17,11 +17,18 @@ STRATEGIES = []
 
 
 def plan_dots(func, target, num_threads):
-    """tt.dot op -> the plan of the first strategy that accepts it."""
+    """tt.dot op -> the plan of the first strategy that accepts it. A strategy with a
+    `fits_together(plans, target)` check (its dots share workgroup memory) that fails for the plans
+    it made gives all those dots to the strategies after it."""
+    dots = [op for op in func.walk() if op.name == "tt.dot"]
     plans = {}
-    for op in func.walk():
-        if op.name == "tt.dot":
-            plans[op] = next((p for p in (s(op, target, num_threads) for s in STRATEGIES) if p is not None), None)
-            if plans[op] is None:
-                raise LoweringError("internal: no tl.dot strategy accepts this dot", op.location)
+    for strategy in STRATEGIES:
+        mine = {op: plan for op in dots if op not in plans
+                for plan in [strategy(op, target, num_threads)] if plan is not None}
+        check = getattr(strategy, "fits_together", None)
+        if check is None or not mine or check(list(mine.values()), target):
+            plans.update(mine)
+    for op in dots:
+        if op not in plans:
+            raise LoweringError("internal: no tl.dot strategy accepts this dot", op.location)
     return plans

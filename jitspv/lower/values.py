@@ -27,6 +27,28 @@ class DTensor:
         self.regs = regs
 
 
+class HeldTensor:
+    """A tensor kept in registers whose element placement the lowering does not know (a tt.dot result
+    in cooperative matrices): a rule gets its elements through `ctx.tensor`, which calls
+    `dtensor(ctx)` at the point of use; a loop may carry its ids unchanged (rules/control.py)."""
+    __slots__ = ()
+
+    def dtensor(self, ctx):
+        raise NotImplementedError(type(self).__name__)
+
+
+class Carrier:
+    """How a loop carries a HeldTensor: `carried_ids(ctx, value)` gives the ids to carry for any value
+    of the loop's (an init: converted), `carried_count` how many, `from_ids(ids)` the HeldTensor back."""
+    carried_count = 0
+
+    def carried_ids(self, ctx, value):
+        raise NotImplementedError(type(self).__name__)
+
+    def from_ids(self, ids):
+        raise NotImplementedError(type(self).__name__)
+
+
 class Values:
     # ---- types and constants -----------------------------------------------------------------
     def stype(self, t):
@@ -109,7 +131,7 @@ class Values:
 
     def scalar(self, value):
         v = self.get(value)
-        if isinstance(v, DTensor):
+        if isinstance(v, (DTensor, HeldTensor)):
             self.error("internal: tensor used where a scalar was expected")
         return v
 
@@ -122,6 +144,8 @@ class Values:
         if enc is None:
             enc = self.enc[value]
         shape = tuple(value.type.shape)
+        if isinstance(v, HeldTensor):
+            v = v.dtensor(self)
         if not isinstance(v, DTensor):   # a scalar used as a tensor: every register holds it
             lay = layout_of(enc, shape)
             return DTensor(enc, lay, [v] * len(lay.regs))

@@ -18,6 +18,7 @@ from __future__ import annotations
 from jitspv.lower.registry import register
 from jitspv.lower.rules.assert_ import add_site, record_failure
 from jitspv.lower.ttir_access import attr
+from jitspv.lower.values import Carrier
 from jitspv.lower.spirv.grammar import LoopControl, Op, StorageClass
 
 _STOPPED = ("this loop reached the device's loop limit, so the device may have stopped it early and the results "
@@ -28,7 +29,9 @@ _STOPPED = ("this loop reached the device's loop limit, so the device may have s
 
 
 def _flatten(ctx, value, enc):
-    """Register ids of a value, in `enc` for tensors."""
+    """Register ids of a value, in `enc` for tensors (or as the carrier `enc` holds it)."""
+    if isinstance(enc, Carrier):
+        return enc.carried_ids(ctx, value)
     if value.type.is_tensor:
         return list(ctx.tensor(value, enc).regs)
     return [ctx.scalar(value)]
@@ -38,7 +41,20 @@ def _encodings(ctx, values):
     return [ctx.encoding_of(v) if v.type.is_tensor else None for v in values]
 
 
+def _carried_encodings(ctx, carried, yields):
+    """Encodings of loop-carried values; a tt.dot result whose plan holds it in registers of its own
+    (cooperative matrices) is carried in them, so `acc = tl.dot(a, b, acc)` never leaves them."""
+    encs = _encodings(ctx, carried)
+    for i, y in enumerate(yields):
+        plan = ctx.dot_plans.get(y.owner) if getattr(y.owner, "name", None) == "tt.dot" else None
+        if isinstance(plan, Carrier):
+            encs[i] = plan
+    return encs
+
+
 def _rebuild(ctx, value, enc, ids):
+    if isinstance(enc, Carrier):
+        return enc.from_ids(list(ids))
     if value.type.is_tensor:
         return ctx.make(value, list(ids), enc)
     return ids[0]
@@ -47,7 +63,10 @@ def _rebuild(ctx, value, enc, ids):
 def _split(ctx, values, encs, flat):
     out, i = [], 0
     for v, e in zip(values, encs):
-        n = len(ctx.make(v, [], e).layout.regs) if v.type.is_tensor else 1
+        if isinstance(e, Carrier):
+            n = e.carried_count
+        else:
+            n = len(ctx.make(v, [], e).layout.regs) if v.type.is_tensor else 1
         out.append(_rebuild(ctx, v, e, flat[i:i + n]))
         i += n
     return out
@@ -107,7 +126,7 @@ def _for(ctx, op):
     lb, ub, step = (ctx.scalar(v) for v in op.operands[:3])
     body = op.regions[0].blocks[0]
     carried = body.arguments[1:]
-    encs = _encodings(ctx, carried)
+    encs = _carried_encodings(ctx, carried, body.operations[-1].operands)
     inits = _flatten_all(ctx, op.operands[3:], encs)
 
     def lower_body(iv, phis):
