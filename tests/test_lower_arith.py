@@ -380,6 +380,12 @@ def test_math_accuracy_f32():
         assert np.max(err) <= MATH_ULPS[name], (name, np.max(err), report)
 
 
+def _keeps_denormals(width):
+    """Lavapipe keeps them without being asked; elsewhere only the DenormPreserve mode promises it
+    (NVIDIA's driver 580 does not offer it for fp32 or fp64 and flushes: README, device notes)."""
+    return width in current_target().denorm_preserve_widths or rt_device().properties.driver_name == "llvmpipe"
+
+
 @jitspv.jit
 def denormal_arith(x_ptr, o_ptr, n, BLOCK: tl.constexpr):
     offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
@@ -397,7 +403,7 @@ def test_denormals_are_kept_as_in_triton(dtype):
     if dtype == np.float16 and not target.has_float16 or dtype == np.float64 and not target.has_float64:
         pytest.skip(f"no {np.dtype(dtype).name} on this device")
     width = np.dtype(dtype).itemsize * 8
-    if width not in target.denorm_preserve_widths and rt_device().properties.driver_name != "llvmpipe":
+    if not _keeps_denormals(width):
         pytest.skip(f"the device cannot keep {width}-bit denormals (shaderDenormPreserveFloat{width})")
     n = 1001
     x = (np.finfo(dtype).smallest_normal * rng.uniform(-0.99, 0.99, n)).astype(dtype)   # denormal inputs
@@ -440,7 +446,8 @@ def test_inverse_trig_and_hyperbolic_accuracy_f32():
     n = 50001
     x = rng.uniform(-1, 1, n).astype(np.float32)
     y = (rng.standard_normal(n) * np.exp(rng.uniform(-20, 4.5, n))).astype(np.float32)
-    edges = [0.0, -0.0, 1e-40, -1e-40, 1.0, -1.0, 0.5625, -0.5625, 0.5, -0.5, np.inf, -np.inf, np.nan,
+    tiny = 1e-40 if _keeps_denormals(32) else 1e-37   # a device that flushes denormals: the smallest normals
+    edges = [0.0, -0.0, tiny, -tiny, 1.0, -1.0, 0.5625, -0.5625, 0.5, -0.5, np.inf, -np.inf, np.nan,
              89.0, -89.4, 9.0, -9.0, 1.0, 1e-30, 3e38]
     y[:len(edges)] = edges
     x[:len(edges)] = np.clip(np.nan_to_num(edges, nan=0.25), -1, 1)

@@ -27,7 +27,7 @@ elements), which meets Vulkan's alignment rule for cooperative loads and stores
 """
 from __future__ import annotations
 
-from jitspv.lower.layout import dot_encoding, layout_of
+from jitspv.lower.layout import default_blocked, dot_encoding, layout_of
 from jitspv.lower.values import Carrier, DTensor, HeldTensor
 from jitspv.lower.ttir_access import bits, type_name
 from jitspv.lower.spirv.grammar import (Op, StorageClass, BuiltIn, Scope, CooperativeMatrixUse,
@@ -71,17 +71,13 @@ class CoopmatPlan(Carrier):
     def from_ids(self, ids):
         return CoopmatTiles(self, ids)
 
-    @staticmethod
-    def staged_bytes(plans):
-        """Workgroup memory the plans' shared A, B and C arrays take (each sized for its largest user)."""
-        total = 0
-        for role, count in (("A", lambda p: p.m * p.k), ("B", lambda p: p.k * p.n), ("C", lambda p: p.m * p.n)):
-            sizes = {}
-            for p in plans:
-                key, nbytes = _buffer_key(p, role)
-                sizes[key] = max(sizes.get(key, 0), count(p) * nbytes)
-            total += sum(sizes.values())
-        return total
+    @property
+    def staging_words(self):
+        """u32 words of the kernel's staging array this dot needs: A then B while it multiplies, or
+        C while an accumulator moves between cooperative matrices and registers (never both at once:
+        each use is bracketed by barriers)."""
+        a, b = bits(self.operand_type), bits(self.result_type)
+        return max((self.m * self.k + self.k * self.n) * a // 32, self.m * self.n * b // 32)
 
 
 class CoopmatTiles(HeldTensor):
@@ -97,15 +93,13 @@ class CoopmatTiles(HeldTensor):
         if self._read is not None and self._read[0] == ctx.label:
             return self._read[1]
         plan, t = self.plan, _types(ctx, self.plan)
-        c_buf = _buffer(ctx, plan, "C")
-        ctx.barrier()                          # earlier readers of C are done
-        for tile, at in zip(self.tiles, _tile_offsets(ctx, plan)):
-            ctx.emit(Op.CooperativeMatrixStoreKHR, None, _at(ctx, c_buf, t.acc, at), tile, t.row_major, ctx.u32(plan.n))
+        buf = _staging(ctx)
+        ctx.barrier()                          # earlier readers of the staging array are done
+        for tile, at in zip(self.tiles, _tile_words(ctx, plan)):
+            ctx.emit(Op.CooperativeMatrixStoreKHR, None, _word_at(ctx, buf, at), tile, t.row_major, ctx.u32(t.c_stride))
         ctx.barrier()
         lay = layout_of(plan.encoding, (plan.m, plan.n))
-        ptr = ctx.m.type_pointer(StorageClass.Workgroup, t.acc)
-        regs = [ctx.emit(Op.Load, t.acc, ctx.emit(Op.AccessChain, ptr, c_buf, i))
-                for i in ctx.linear_indices(lay, (plan.n, 1))]
+        regs = [_unpack(ctx, plan.result_kind, t.acc, buf, i) for i in ctx.linear_indices(lay, (plan.n, 1))]
         self._read = (ctx.label, DTensor(plan.encoding, lay, regs))
         return self._read[1]
 
@@ -133,13 +127,13 @@ def plan_cooperative_matrix(op, target, num_threads):
         return None
     _, shape, grid = max(fits, key=lambda f: f[0])
     plan = CoopmatPlan(op, shape, grid, num_threads)
-    # Staged A, B and C must fit the device's shared memory (else the FMA path, which needs less).
-    return plan if CoopmatPlan.staged_bytes([plan]) <= target.max_shared_memory else None
+    # The staging must fit the device's shared memory (else the FMA path, which needs less).
+    return plan if plan.staging_words * 4 <= target.max_shared_memory else None
 
 
 def _fits_together(plans, target):
-    """The kernel's cooperative-matrix dots share their arrays; all of them must fit at once."""
-    return CoopmatPlan.staged_bytes(plans) <= target.max_shared_memory
+    """The kernel's cooperative-matrix dots share one staging array, as large as the largest needs."""
+    return max(p.staging_words for p in plans) * 4 <= target.max_shared_memory
 
 
 plan_cooperative_matrix.fits_together = _fits_together
@@ -154,7 +148,7 @@ def _subgroup_grid(tiles_m, tiles_n, subgroups):
 
 
 class _Types:
-    __slots__ = ("elem", "acc", "a", "b", "c", "row_major", "flags")
+    __slots__ = ("elem", "acc", "a", "b", "c", "row_major", "c_stride", "flags")
 
 
 def _types(ctx, plan):
@@ -171,30 +165,22 @@ def _types(ctx, plan):
     t.b = matrix(t.elem, plan.tk, plan.tn, CooperativeMatrixUse.MatrixBKHR)
     t.c = matrix(t.acc, plan.tm, plan.tn, CooperativeMatrixUse.MatrixAccumulatorKHR)
     t.row_major = ctx.u32(CooperativeMatrixLayout.RowMajorKHR)
+    t.c_stride = plan.n * bits(plan.result_type) // 32   # words per row of C
     t.flags = (_SIGNED,) if plan.operand_kind == "i8" else ()
     return t
 
 
-def _buffer_key(plan, role):
-    """(key, element bytes) of the workgroup array `role` (A, B or C) of a plan: every
-    cooperative-matrix dot of the kernel with the same element type shares it."""
-    ttype = plan.result_type if role == "C" else plan.operand_type
-    return ("tt.dot coopmat", role, type_name(ttype)), bits(ttype) // 8
+def _staging(ctx):
+    """The u32 workgroup array every cooperative-matrix dot of the kernel stages through. Matrices
+    load from and store to it as u32 words (stride and offsets in words), whatever their component
+    type, so A, B and C can share it."""
+    words = max(p.staging_words for p in ctx.dot_plans.values() if isinstance(p, CoopmatPlan))
+    return ctx.workgroup.variable("tt.dot coopmat", ctx.t_u32, words, "tt.dot cooperative-matrix staging")
 
 
-def _buffer(ctx, plan, role):
-    """The workgroup array `role` of `plan`, sized for the largest dot of the kernel that shares it."""
-    key, _ = _buffer_key(plan, role)
-    count_of = {"A": lambda p: p.m * p.k, "B": lambda p: p.k * p.n, "C": lambda p: p.m * p.n}[role]
-    count = max(count_of(p) for p in ctx.dot_plans.values() if isinstance(p, CoopmatPlan) and _buffer_key(p, role)[0] == key)
-    t = _types(ctx, plan)
-    elem = t.acc if role == "C" else t.elem
-    return ctx.workgroup.variable(key, elem, count, f"tt.dot cooperative-matrix {role}")
-
-
-def _at(ctx, buf, component, index):
-    """Pointer to element `index` (an id) of the workgroup array `buf`."""
-    return ctx.emit(Op.AccessChain, ctx.m.type_pointer(StorageClass.Workgroup, component), buf, index)
+def _word_at(ctx, buf, word):
+    """Pointer to u32 word `word` (an id) of the staging array."""
+    return ctx.emit(Op.AccessChain, ctx.m.type_pointer(StorageClass.Workgroup, ctx.t_u32), buf, word)
 
 
 def _origin(ctx, plan):
@@ -205,22 +191,79 @@ def _origin(ctx, plan):
     return row, col
 
 
-def _tile_offsets(ctx, plan):
-    """Element offset in a row-major m x n array of each tile the subgroup owns (carried order)."""
+def _tile_words(ctx, plan):
+    """Word offset in C (row-major m x n accumulators) of each tile the subgroup owns (carried order)."""
     row, col = _origin(ctx, plan)
-    base = ctx.emit(Op.IAdd, ctx.t_u32, ctx.emit(Op.IMul, ctx.t_u32, row, ctx.u32(plan.tm * plan.n)),
-                    ctx.emit(Op.IMul, ctx.t_u32, col, ctx.u32(plan.tn)))
-    return [ctx.emit(Op.IAdd, ctx.t_u32, base, ctx.u32(i * plan.tm * plan.n + j * plan.tn)) if i or j else base
-            for i in range(plan.wm) for j in range(plan.wn)]
+    per = 32 // bits(plan.result_type)               # elements per word
+    base = ctx.emit(Op.IAdd, ctx.t_u32, ctx.emit(Op.IMul, ctx.t_u32, row, ctx.u32(plan.tm * plan.n // per)),
+                    ctx.emit(Op.IMul, ctx.t_u32, col, ctx.u32(plan.tn // per)))
+    return [_plus(ctx, base, (i * plan.tm * plan.n + j * plan.tn) // per) for i in range(plan.wm) for j in range(plan.wn)]
 
 
-def _stage(ctx, buf, elem, t, row):
-    """Store every register of the 2-D tensor `t` (any layout) at [r][c] of the row-major array `buf`
-    (bf16: registers hold f32, converted to the array's bfloat16)."""
-    ptr = ctx.m.type_pointer(StorageClass.Workgroup, elem)
-    bfloat = ctx.m.type_info(elem).kind == "bfloat16"
-    for x, at in zip(t.regs, ctx.linear_indices(t.layout, (row, 1))):
-        ctx.emit(Op.Store, None, ctx.emit(Op.AccessChain, ptr, buf, at), ctx.emit(Op.FConvert, elem, x) if bfloat else x)
+def _stage(ctx, buf, value, kind, base, row):
+    """Store the 2-D tensor `value` row-major ([r][c] at element r * row + c) into the staging
+    array from word `base` on, packed: an invocation writes whole words of elements it holds (a
+    layout without such runs is converted to the 16-byte-per-invocation one first)."""
+    per = 32 // bits(value.type)
+    t = ctx.tensor(value)
+    groups = _word_groups(t.layout, per)
+    if groups is None:
+        t = ctx.tensor(value, default_blocked(tuple(value.type.shape), 4 // per, ctx.num_threads))
+        groups = _word_groups(t.layout, per)
+    firsts = ctx.linear_indices(t.layout, (row, 1))
+    for group in groups:
+        word = firsts[group[0]]
+        if per > 1:
+            word = ctx.emit(Op.ShiftRightLogical, ctx.t_u32, word, ctx.u32(per.bit_length() - 1))
+        ctx.emit(Op.Store, None, _word_at(ctx, buf, _plus_id(ctx, word, base)), _pack(ctx, kind, [t.regs[k] for k in group]))
+
+
+def _word_groups(layout, per):
+    """Register numbers in groups of `per` that hold consecutive elements of a row, the first at a
+    column that is a multiple of `per` (one word each); None where the layout splits words."""
+    if per == 1:
+        return [[k] for k in range(len(layout.regs))]
+    if any(term.scale % per for term in layout.terms[-1]):
+        return None
+    index = layout.register_index()
+    groups = []
+    for r in layout.regs:
+        if r[-1] % per == 0:
+            group = [index.get(r[:-1] + (r[-1] + i,)) for i in range(per)]
+            if None in group:
+                return None
+            groups.append(group)
+    return groups if len(groups) * per == len(layout.regs) else None
+
+
+def _pack(ctx, kind, regs):
+    """One u32 word of the elements `regs` (lowest address first) of TTIR element type `kind`."""
+    u32 = ctx.t_u32
+    if kind == "f16":
+        return ctx.emit(Op.Bitcast, u32, ctx.emit(Op.CompositeConstruct, ctx.m.type_vector(ctx.m.type_float(16), 2), *regs))
+    if kind == "bf16":   # f32 registers holding bf16 values exactly: their high halves
+        lo, hi = (ctx.emit(Op.Bitcast, u32, x) for x in regs)
+        return ctx.emit(Op.BitwiseOr, u32, ctx.emit(Op.ShiftRightLogical, u32, lo, ctx.u32(16)),
+                        ctx.emit(Op.BitwiseAnd, u32, hi, ctx.u32(0xFFFF0000)))
+    if len(regs) == 4:   # i8
+        word = None
+        for i, x in enumerate(regs):
+            b = ctx.emit(Op.UConvert, u32, x)
+            b = ctx.emit(Op.ShiftLeftLogical, u32, b, ctx.u32(8 * i)) if i else b
+            word = b if word is None else ctx.emit(Op.BitwiseOr, u32, word, b)
+        return word
+    return regs[0] if kind[0] == "i" else ctx.emit(Op.Bitcast, u32, regs[0])
+
+
+def _unpack(ctx, kind, rtype, buf, index):
+    """Element `index` (an id) of a row-major array of `kind` (32- or 16-bit) packed in the staging words."""
+    if kind in ("f32", "i32"):
+        word = ctx.emit(Op.Load, ctx.t_u32, _word_at(ctx, buf, index))
+        return word if kind == "i32" else ctx.emit(Op.Bitcast, rtype, word)
+    word = ctx.emit(Op.Load, ctx.t_u32, _word_at(ctx, buf, ctx.emit(Op.ShiftRightLogical, ctx.t_u32, index, ctx.u32(1))))
+    shift = ctx.emit(Op.ShiftLeftLogical, ctx.t_u32, ctx.emit(Op.BitwiseAnd, ctx.t_u32, index, ctx.u32(1)), ctx.u32(4))
+    half = ctx.emit(Op.UConvert, ctx.m.type_int(16, False), ctx.emit(Op.ShiftRightLogical, ctx.t_u32, word, shift))
+    return ctx.emit(Op.Bitcast, rtype, half)
 
 
 def _accumulator_tiles(ctx, plan, value):
@@ -232,37 +275,44 @@ def _accumulator_tiles(ctx, plan, value):
     t, regs = _types(ctx, plan), ctx.tensor(value).regs
     if regs and all(x == regs[0] for x in regs):   # tl.zeros and other splats
         return [ctx.emit(Op.CompositeConstruct, t.c, regs[0])] * plan.carried_count
-    c_buf = _buffer(ctx, plan, "C")
-    ctx.barrier()                              # earlier readers of C are done
-    _stage(ctx, c_buf, t.acc, ctx.tensor(value), plan.n)
+    buf = _staging(ctx)
+    ctx.barrier()                              # earlier readers of the staging array are done
+    _stage(ctx, buf, value, plan.result_kind, 0, plan.n)
     ctx.barrier()
-    return [ctx.emit(Op.CooperativeMatrixLoadKHR, t.c, _at(ctx, c_buf, t.acc, at), t.row_major, ctx.u32(plan.n))
-            for at in _tile_offsets(ctx, plan)]
+    return [ctx.emit(Op.CooperativeMatrixLoadKHR, t.c, _word_at(ctx, buf, at), t.row_major, ctx.u32(t.c_stride))
+            for at in _tile_words(ctx, plan)]
 
 
 def _lower(ctx, op, plan):
     a, b, c = op.operands[0], op.operands[1], op.operands[2]
     t = _types(ctx, plan)
     acc = _accumulator_tiles(ctx, plan, c)
-    a_buf, b_buf = _buffer(ctx, plan, "A"), _buffer(ctx, plan, "B")
-    ctx.barrier()                              # earlier readers of A and B are done
-    _stage(ctx, a_buf, t.elem, ctx.tensor(a), plan.k)
-    _stage(ctx, b_buf, t.elem, ctx.tensor(b), plan.n)
+    buf = _staging(ctx)
+    per = 32 // bits(plan.operand_type)               # elements per word
+    b_base = plan.m * plan.k // per                   # B follows A
+    ctx.barrier()                              # earlier readers of the staging array are done
+    _stage(ctx, buf, a, plan.operand_kind, 0, plan.k)
+    _stage(ctx, buf, b, plan.operand_kind, b_base, plan.n)
     ctx.barrier()
     row, col = _origin(ctx, plan)
-    a_rows = [ctx.emit(Op.IMul, ctx.t_u32, ctx.emit(Op.IAdd, ctx.t_u32, row, ctx.u32(i)), ctx.u32(plan.tm * plan.k))
+    a_rows = [ctx.emit(Op.IMul, ctx.t_u32, _plus(ctx, row, i), ctx.u32(plan.tm * plan.k // per))
               for i in range(plan.wm)]                                     # A[(row + i) * tm][0]
-    b_cols = [ctx.emit(Op.IMul, ctx.t_u32, ctx.emit(Op.IAdd, ctx.t_u32, col, ctx.u32(j)), ctx.u32(plan.tn))
+    b_cols = [_plus(ctx, ctx.emit(Op.IMul, ctx.t_u32, _plus(ctx, col, j), ctx.u32(plan.tn // per)), b_base)
               for j in range(plan.wn)]                                     # B[0][(col + j) * tn]
     for kk in range(plan.k // plan.tk):
-        xs = [ctx.emit(Op.CooperativeMatrixLoadKHR, t.a, _at(ctx, a_buf, t.elem, _plus(ctx, r, kk * plan.tk)),
-                       t.row_major, ctx.u32(plan.k)) for r in a_rows]
-        ys = [ctx.emit(Op.CooperativeMatrixLoadKHR, t.b, _at(ctx, b_buf, t.elem, _plus(ctx, c0, kk * plan.tk * plan.n)),
-                       t.row_major, ctx.u32(plan.n)) for c0 in b_cols]
+        xs = [ctx.emit(Op.CooperativeMatrixLoadKHR, t.a, _word_at(ctx, buf, _plus(ctx, r, kk * plan.tk // per)),
+                       t.row_major, ctx.u32(plan.k // per)) for r in a_rows]
+        ys = [ctx.emit(Op.CooperativeMatrixLoadKHR, t.b, _word_at(ctx, buf, _plus(ctx, c0, kk * plan.tk * plan.n // per)),
+                       t.row_major, ctx.u32(plan.n // per)) for c0 in b_cols]
         acc = [ctx.emit(Op.CooperativeMatrixMulAddKHR, t.c, xs[i], ys[j], acc[i * plan.wn + j], *t.flags)
                for i in range(plan.wm) for j in range(plan.wn)]
     ctx.set(op.results[0], CoopmatTiles(plan, acc))
 
 
 def _plus(ctx, base, offset):
+    """base (an id) + offset (static)."""
     return ctx.emit(Op.IAdd, ctx.t_u32, base, ctx.u32(offset)) if offset else base
+
+
+def _plus_id(ctx, word, base):
+    return ctx.emit(Op.IAdd, ctx.t_u32, word, ctx.u32(base)) if base else word
