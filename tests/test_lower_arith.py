@@ -457,7 +457,10 @@ def test_inverse_trig_and_hyperbolic_accuracy_f32():
     xd, yd = x.astype(np.float64), y.astype(np.float64)
     with np.errstate(all="ignore"):
         refs = [np.arcsin(xd), np.arccos(xd), np.arctan(yd), np.arctan2(yd, xd), np.sinh(yd), np.cosh(yd)]
-    for name, got, want in zip(["asin", "acos", "atan", "atan2", "sinh", "cosh"], out, refs):
+    # CUDA's documented bounds for asinf/acosf/atanf/atan2f/sinhf/coshf (Triton-CUDA's libdevice): the
+    # H200 measured atan2 at 2.75 ulp (its y / x division is not correctly rounded), lavapipe <= 1.6 ulp.
+    bounds = {"asin": 2, "acos": 2, "atan": 2, "atan2": 3, "sinh": 3, "cosh": 2}
+    for name, got, want in zip(bounds, out, refs):
         with np.errstate(over="ignore"):
             want32 = want.astype(np.float32)
         assert (np.isnan(got) == np.isnan(want32)).all(), name
@@ -465,7 +468,7 @@ def test_inverse_trig_and_hyperbolic_accuracy_f32():
         same = (got == want32) | np.isnan(got)
         with np.errstate(invalid="ignore"):
             err = np.where(same, 0.0, _ulp_error(got, want))
-        assert err.max() <= 2, (name, err.max(), x[err.argmax()], y[err.argmax()])
+        assert err.max() <= bounds[name], (name, err.max(), x[err.argmax()], y[err.argmax()])
 
 
 @jitspv.jit
