@@ -17,7 +17,7 @@ strategy's encoding (layout.dot_encoding) at the point of use; an accumulator th
 register tensor goes the other way (a splat, such as tl.zeros, is built in place).
 
 Operands arrive as register tensors (masked tl.loads already happened), so ragged edges never read
-or write outside an array here. Per dot they are staged through workgroup memory in their own
+or write outside an array here. Per dot they are staged through workgroup memory (rows padded by 16 bytes against bank conflicts) in their own
 element type (bf16 registers, which hold f32, converted back: exact), row-major A[m][k], B[k][n];
 per K step a subgroup loads its wm A tiles and wn B tiles (OpCooperativeMatrixLoadKHR from
 Workgroup storage) and multiply-adds wm x wn times. Two barriers per dot (earlier readers done;
@@ -56,6 +56,11 @@ class CoopmatPlan(Carrier):
         self.wn = self.n // self.tn // self.sn          # ... and along N
         self.carried_count = self.wm * self.wn
         self.operand_type, self.result_type = op.operands[0].type, op.results[0].type
+        # Rows in workgroup memory are padded by 16 bytes, so the 8 rows of 16 bytes that a matrix load
+        # reads at once fall in distinct banks (unpadded 64- or 128-byte rows share them 4 or 8 ways).
+        self.a_row = self.k + 128 // bits(self.operand_type)
+        self.b_row = self.n + 128 // bits(self.operand_type)
+        self.c_row = self.n + 128 // bits(self.result_type)
         self.operand_kind = type_name(self.operand_type)
         self.result_kind = type_name(self.result_type)
         # Plans with equal tilings place every result element in the same subgroup and tile slot.
@@ -77,7 +82,7 @@ class CoopmatPlan(Carrier):
         C while an accumulator moves between cooperative matrices and registers (never both at once:
         each use is bracketed by barriers)."""
         a, b = bits(self.operand_type), bits(self.result_type)
-        return max((self.m * self.k + self.k * self.n) * a // 32, self.m * self.n * b // 32)
+        return max((self.m * self.a_row + self.k * self.b_row) * a // 32, self.m * self.c_row * b // 32)
 
 
 class CoopmatTiles(HeldTensor):
@@ -99,7 +104,7 @@ class CoopmatTiles(HeldTensor):
             ctx.emit(Op.CooperativeMatrixStoreKHR, None, _word_at(ctx, buf, at), tile, t.row_major, ctx.u32(t.c_stride))
         ctx.barrier()
         lay = layout_of(plan.encoding, (plan.m, plan.n))
-        regs = [_unpack(ctx, plan.result_kind, t.acc, buf, i) for i in ctx.linear_indices(lay, (plan.n, 1))]
+        regs = [_unpack(ctx, plan.result_kind, t.acc, buf, i) for i in ctx.linear_indices(lay, (plan.c_row, 1))]
         self._read = (ctx.label, DTensor(plan.encoding, lay, regs))
         return self._read[1]
 
@@ -165,7 +170,7 @@ def _types(ctx, plan):
     t.b = matrix(t.elem, plan.tk, plan.tn, CooperativeMatrixUse.MatrixBKHR)
     t.c = matrix(t.acc, plan.tm, plan.tn, CooperativeMatrixUse.MatrixAccumulatorKHR)
     t.row_major = ctx.u32(CooperativeMatrixLayout.RowMajorKHR)
-    t.c_stride = plan.n * bits(plan.result_type) // 32   # words per row of C
+    t.c_stride = plan.c_row * bits(plan.result_type) // 32   # words per row of C
     t.flags = (_SIGNED,) if plan.operand_kind == "i8" else ()
     return t
 
@@ -195,13 +200,13 @@ def _tile_words(ctx, plan):
     """Word offset in C (row-major m x n accumulators) of each tile the subgroup owns (carried order)."""
     row, col = _origin(ctx, plan)
     per = 32 // bits(plan.result_type)               # elements per word
-    base = ctx.emit(Op.IAdd, ctx.t_u32, ctx.emit(Op.IMul, ctx.t_u32, row, ctx.u32(plan.tm * plan.n // per)),
+    base = ctx.emit(Op.IAdd, ctx.t_u32, ctx.emit(Op.IMul, ctx.t_u32, row, ctx.u32(plan.tm * plan.c_row // per)),
                     ctx.emit(Op.IMul, ctx.t_u32, col, ctx.u32(plan.tn // per)))
-    return [_plus(ctx, base, (i * plan.tm * plan.n + j * plan.tn) // per) for i in range(plan.wm) for j in range(plan.wn)]
+    return [_plus(ctx, base, (i * plan.tm * plan.c_row + j * plan.tn) // per) for i in range(plan.wm) for j in range(plan.wn)]
 
 
 def _stage(ctx, buf, value, kind, base, row):
-    """Store the 2-D tensor `value` row-major ([r][c] at element r * row + c) into the staging
+    """Store the 2-D tensor `value` row-major ([r][c] at element r * row + c, row >= its columns) into the staging
     array from word `base` on, packed: an invocation writes whole words of elements it holds (a
     layout without such runs is converted to the 16-byte-per-invocation one first)."""
     per = 32 // bits(value.type)
@@ -277,7 +282,7 @@ def _accumulator_tiles(ctx, plan, value):
         return [ctx.emit(Op.CompositeConstruct, t.c, regs[0])] * plan.carried_count
     buf = _staging(ctx)
     ctx.barrier()                              # earlier readers of the staging array are done
-    _stage(ctx, buf, value, plan.result_kind, 0, plan.n)
+    _stage(ctx, buf, value, plan.result_kind, 0, plan.c_row)
     ctx.barrier()
     return [ctx.emit(Op.CooperativeMatrixLoadKHR, t.c, _word_at(ctx, buf, at), t.row_major, ctx.u32(t.c_stride))
             for at in _tile_words(ctx, plan)]
@@ -289,21 +294,21 @@ def _lower(ctx, op, plan):
     acc = _accumulator_tiles(ctx, plan, c)
     buf = _staging(ctx)
     per = 32 // bits(plan.operand_type)               # elements per word
-    b_base = plan.m * plan.k // per                   # B follows A
+    b_base = plan.m * plan.a_row // per               # B follows A
     ctx.barrier()                              # earlier readers of the staging array are done
-    _stage(ctx, buf, a, plan.operand_kind, 0, plan.k)
-    _stage(ctx, buf, b, plan.operand_kind, b_base, plan.n)
+    _stage(ctx, buf, a, plan.operand_kind, 0, plan.a_row)
+    _stage(ctx, buf, b, plan.operand_kind, b_base, plan.b_row)
     ctx.barrier()
     row, col = _origin(ctx, plan)
-    a_rows = [ctx.emit(Op.IMul, ctx.t_u32, _plus(ctx, row, i), ctx.u32(plan.tm * plan.k // per))
+    a_rows = [ctx.emit(Op.IMul, ctx.t_u32, _plus(ctx, row, i), ctx.u32(plan.tm * plan.a_row // per))
               for i in range(plan.wm)]                                     # A[(row + i) * tm][0]
     b_cols = [_plus(ctx, ctx.emit(Op.IMul, ctx.t_u32, _plus(ctx, col, j), ctx.u32(plan.tn // per)), b_base)
               for j in range(plan.wn)]                                     # B[0][(col + j) * tn]
     for kk in range(plan.k // plan.tk):
         xs = [ctx.emit(Op.CooperativeMatrixLoadKHR, t.a, _word_at(ctx, buf, _plus(ctx, r, kk * plan.tk // per)),
-                       t.row_major, ctx.u32(plan.k // per)) for r in a_rows]
-        ys = [ctx.emit(Op.CooperativeMatrixLoadKHR, t.b, _word_at(ctx, buf, _plus(ctx, c0, kk * plan.tk * plan.n // per)),
-                       t.row_major, ctx.u32(plan.n // per)) for c0 in b_cols]
+                       t.row_major, ctx.u32(plan.a_row // per)) for r in a_rows]
+        ys = [ctx.emit(Op.CooperativeMatrixLoadKHR, t.b, _word_at(ctx, buf, _plus(ctx, c0, kk * plan.tk * plan.b_row // per)),
+                       t.row_major, ctx.u32(plan.b_row // per)) for c0 in b_cols]
         acc = [ctx.emit(Op.CooperativeMatrixMulAddKHR, t.c, xs[i], ys[j], acc[i * plan.wn + j], *t.flags)
                for i in range(plan.wm) for j in range(plan.wn)]
     ctx.set(op.results[0], CoopmatTiles(plan, acc))
