@@ -17,16 +17,16 @@ STRATEGIES = []
 
 
 def plan_dots(func, target, num_threads):
-    """tt.dot op -> the plan of the first strategy that accepts it. A strategy with a
-    `fits_together(plans, target)` check (its dots share workgroup memory) that fails for the plans
-    it made gives all those dots to the strategies after it."""
+    """tt.dot op -> the plan of the first strategy that accepts it. A strategy whose dots share
+    workgroup memory has `plan_together(plans, target)`, which sizes what they share and says whether
+    it fits; where it does not, all those dots go to the strategies after it."""
     dots = [op for op in func.walk() if op.name == "tt.dot"]
     plans = {}
     for strategy in STRATEGIES:
         mine = {op: plan for op in dots if op not in plans
                 for plan in [strategy(op, target, num_threads)] if plan is not None}
-        check = getattr(strategy, "fits_together", None)
-        if check is None or not mine or check(list(mine.values()), target):
+        together = getattr(strategy, "plan_together", None)
+        if together is None or not mine or together(list(mine.values()), target):
             plans.update(mine)
     for op in dots:
         if op not in plans:

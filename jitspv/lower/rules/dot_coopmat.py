@@ -66,6 +66,7 @@ class CoopmatPlan(Carrier):
         # Plans with equal tilings place every result element in the same subgroup and tile slot.
         self.tiling = (self.m, self.n, self.tm, self.tn, self.sm, self.sn, self.result_kind)
         self.encoding = dot_encoding((self.m, self.n), 4, num_threads)
+        self.c_chunk = _c_chunk_rows(self, self._ab_words)
 
     def lower(self, ctx, op):
         _lower(ctx, op, self)
@@ -81,8 +82,25 @@ class CoopmatPlan(Carrier):
         """u32 words of the kernel's staging array this dot needs: A then B while it multiplies, or
         C while an accumulator moves between cooperative matrices and registers (never both at once:
         each use is bracketed by barriers)."""
-        a, b = bits(self.operand_type), bits(self.result_type)
-        return max((self.m * self.a_row + self.k * self.b_row) * a // 32, self.m * self.c_row * b // 32)
+        return max(self._ab_words, self.c_chunk * self.c_row * bits(self.result_type) // 32)
+
+    @property
+    def _ab_words(self):
+        return (self.m * self.a_row + self.k * self.b_row) * bits(self.operand_type) // 32
+
+
+def _c_chunk_rows(plan, limit_words):
+    """Rows of C that move through workgroup memory at a time: the most (a multiple of the tile
+    height dividing m) whose words do not exceed `limit_words` (A and B's staging: C then never
+    sets its size, where a 128 x 128 f32 accumulator alone is 64 KiB), and such that no register of
+    the encoding holds rows of two chunks (whether a register's row is in a chunk is then known at
+    compile time)."""
+    lay = layout_of(plan.encoding, (plan.m, plan.n))
+    spread = sum((term.count - 1) * term.scale for term in lay.terms[0])   # rows a register spans over tids
+    valid = [h for h in range(plan.tm, plan.m + 1, plan.tm)
+             if plan.m % h == 0 and all(r[0] // h == (r[0] + spread) // h for r in lay.regs)]
+    words = lambda h: h * plan.c_row * bits(plan.result_type) // 32
+    return max((h for h in valid if words(h) <= limit_words), default=min(valid))
 
 
 class CoopmatTiles(HeldTensor):
@@ -99,12 +117,22 @@ class CoopmatTiles(HeldTensor):
             return self._read[1]
         plan, t = self.plan, _types(ctx, self.plan)
         buf = _staging(ctx)
-        ctx.barrier()                          # earlier readers of the staging array are done
-        for tile, at in zip(self.tiles, _tile_words(ctx, plan)):
-            ctx.emit(Op.CooperativeMatrixStoreKHR, None, _word_at(ctx, buf, at), tile, t.row_major, ctx.u32(t.c_stride))
-        ctx.barrier()
         lay = layout_of(plan.encoding, (plan.m, plan.n))
-        regs = [_unpack(ctx, plan.result_kind, t.acc, buf, i) for i in ctx.linear_indices(lay, (plan.c_row, 1))]
+        index = ctx.linear_indices(lay, (plan.c_row, 1))
+        regs = [None] * len(lay.regs)
+        for chunk, shift in _c_chunks(plan):
+            ctx.barrier()                      # earlier readers of the staging array are done
+            def store(i):
+                for j in range(plan.wn):
+                    k = i * plan.wn + j
+                    ctx.emit(Op.CooperativeMatrixStoreKHR, None, _word_at(ctx, buf, _minus(ctx, words[k], shift)),
+                             self.tiles[k], t.row_major, ctx.u32(t.c_stride))
+            words = _tile_words(ctx, plan)
+            _per_owned_row(ctx, plan, chunk, store)
+            ctx.barrier()
+            for k, r in enumerate(lay.regs):
+                if r[0] // plan.c_chunk == chunk:
+                    regs[k] = _unpack(ctx, plan.result_kind, t.acc, buf, _minus(ctx, index[k], shift * _per(plan.result_type)))
         self._read = (ctx.label, DTensor(plan.encoding, lay, regs))
         return self._read[1]
 
@@ -136,12 +164,16 @@ def plan_cooperative_matrix(op, target, num_threads):
     return plan if plan.staging_words * 4 <= target.max_shared_memory else None
 
 
-def _fits_together(plans, target):
-    """The kernel's cooperative-matrix dots share one staging array, as large as the largest needs."""
+def _plan_together(plans, target):
+    """The kernel's cooperative-matrix dots share one staging array: C chunks as large as the largest
+    A and B staging allows; all of it must fit."""
+    limit = max(p._ab_words for p in plans)
+    for p in plans:
+        p.c_chunk = _c_chunk_rows(p, limit)
     return max(p.staging_words for p in plans) * 4 <= target.max_shared_memory
 
 
-plan_cooperative_matrix.fits_together = _fits_together
+plan_cooperative_matrix.plan_together = _plan_together
 
 
 def _subgroup_grid(tiles_m, tiles_n, subgroups):
@@ -206,21 +238,36 @@ def _tile_words(ctx, plan):
 
 
 def _stage(ctx, buf, value, kind, base, row):
-    """Store the 2-D tensor `value` row-major ([r][c] at element r * row + c, row >= its columns) into the staging
-    array from word `base` on, packed: an invocation writes whole words of elements it holds (a
-    layout without such runs is converted to the 16-byte-per-invocation one first)."""
-    per = 32 // bits(value.type)
+    """Store the 2-D tensor `value` row-major ([r][c] at element r * row + c, row >= its columns)
+    into the staging array from word `base` on, packed (a layout without whole words per
+    invocation is converted to the 16-byte-per-invocation one first)."""
     t = ctx.tensor(value)
-    groups = _word_groups(t.layout, per)
-    if groups is None:
-        t = ctx.tensor(value, default_blocked(tuple(value.type.shape), 4 // per, ctx.num_threads))
-        groups = _word_groups(t.layout, per)
+    if _word_groups(t.layout, _per(value.type)) is None:
+        t = ctx.tensor(value, default_blocked(tuple(value.type.shape), bits(value.type) // 8, ctx.num_threads))
+    _store_words(ctx, buf, t, kind, base, row)
+
+
+def _store_words(ctx, buf, t, kind, base, row, rows=None):
+    """Store the registers of DTensor `t` (of element type `kind`) in rows `rows` (all: None) at
+    [r][c] = element r * row + c from word `base` on: an invocation writes whole words it holds."""
+    per = 32 // _bits_of(kind)
     firsts = ctx.linear_indices(t.layout, (row, 1))
-    for group in groups:
+    for group in _word_groups(t.layout, per):
+        if rows is not None and t.layout.regs[group[0]][0] not in rows:
+            continue
         word = firsts[group[0]]
         if per > 1:
             word = ctx.emit(Op.ShiftRightLogical, ctx.t_u32, word, ctx.u32(per.bit_length() - 1))
         ctx.emit(Op.Store, None, _word_at(ctx, buf, _plus_id(ctx, word, base)), _pack(ctx, kind, [t.regs[k] for k in group]))
+
+
+def _per(ttype):
+    """Elements of a TTIR (tensor) type per u32 word."""
+    return 32 // bits(ttype)
+
+
+def _bits_of(kind):
+    return {"i8": 8, "f16": 16, "bf16": 16}.get(kind, 32)
 
 
 def _word_groups(layout, per):
@@ -281,11 +328,50 @@ def _accumulator_tiles(ctx, plan, value):
     if regs and all(x == regs[0] for x in regs):   # tl.zeros and other splats
         return [ctx.emit(Op.CompositeConstruct, t.c, regs[0])] * plan.carried_count
     buf = _staging(ctx)
-    ctx.barrier()                              # earlier readers of the staging array are done
-    _stage(ctx, buf, value, plan.result_kind, 0, plan.c_row)
-    ctx.barrier()
-    return [ctx.emit(Op.CooperativeMatrixLoadKHR, t.c, _word_at(ctx, buf, at), t.row_major, ctx.u32(t.c_stride))
-            for at in _tile_words(ctx, plan)]
+    t_reg = ctx.tensor(value, plan.encoding)   # its rows fall into chunks known at compile time
+    tiles = [ctx.emit(Op.Undef, t.c)] * plan.carried_count
+    for chunk, shift in _c_chunks(plan):
+        ctx.barrier()                          # earlier readers of the staging array are done
+        _store_words(ctx, buf, t_reg, plan.result_kind, -shift, plan.c_row,
+                     rows=range(chunk * plan.c_chunk, (chunk + 1) * plan.c_chunk))
+        ctx.barrier()
+        words = _tile_words(ctx, plan)
+
+        def load(i):
+            return [ctx.emit(Op.CooperativeMatrixLoadKHR, t.c, _word_at(ctx, buf, _minus(ctx, words[i * plan.wn + j], shift)),
+                             t.row_major, ctx.u32(t.c_stride)) for j in range(plan.wn)]
+        tiles = _per_owned_row(ctx, plan, chunk, load, tiles)
+    return tiles
+
+
+def _c_chunks(plan):
+    """(chunk number, its first word in C's row-major words) of each chunk of c_chunk rows."""
+    words = plan.c_chunk * plan.c_row // _per(plan.result_type)
+    return [(c, c * words) for c in range(plan.m // plan.c_chunk)]
+
+
+def _per_owned_row(ctx, plan, chunk, body, current=None):
+    """Run body(i) for each tile row i of the subgroup's block that lies in C chunk `chunk` (a
+    branch on the subgroup's id, uniform in the subgroup as cooperative-matrix ops require; none
+    where C moves whole). With `current` (carried tiles), body returns the wn tiles of row i and
+    the merged tiles come back."""
+    rows_per_chunk = plan.c_chunk // plan.tm
+    row, _ = _origin(ctx, plan)
+    out = list(current) if current is not None else None
+    for i in range(plan.wm):
+        if plan.c_chunk == plan.m:
+            got = body(i)
+        else:
+            in_chunk = ctx.emit(Op.IEqual, ctx.t_bool, ctx.emit(Op.UDiv, ctx.t_u32, _plus(ctx, row, i), ctx.u32(rows_per_chunk)),
+                                ctx.u32(chunk))
+            if current is None:
+                ctx.if_then(in_chunk, lambda: body(i) and None)
+                continue
+            before = out[i * plan.wn:(i + 1) * plan.wn]
+            got = ctx.if_then(in_chunk, lambda: body(i), lambda: before)
+        if current is not None:
+            out[i * plan.wn:(i + 1) * plan.wn] = got
+    return out
 
 
 def _lower(ctx, op, plan):
@@ -320,4 +406,9 @@ def _plus(ctx, base, offset):
 
 
 def _plus_id(ctx, word, base):
+    """word (an id) + base (static, may be negative: u32 arithmetic wraps)."""
     return ctx.emit(Op.IAdd, ctx.t_u32, word, ctx.u32(base)) if base else word
+
+
+def _minus(ctx, word, offset):
+    return ctx.emit(Op.ISub, ctx.t_u32, word, ctx.u32(offset)) if offset else word
