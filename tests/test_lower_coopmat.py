@@ -234,15 +234,16 @@ needs_coopmat = pytest.mark.skipif(
 @needs_coopmat
 @pytest.mark.parametrize("m,n,k", [(16, 16, 16), (17, 33, 65), (256, 256, 256), (1000, 1000, 1000)])
 @pytest.mark.parametrize("activation", ["", "leaky_relu"])
-def test_gpu_tutorial_03_matmul(m, n, k, activation):
-    """Tutorial 03's kernel at one cooperative-matrix config (64x128x32, 8 warps, K tile prefetched)."""
+@pytest.mark.parametrize("bm,bn,bk,warps", [(64, 128, 32, 8), (128, 128, 64, 4)])   # the second: C in chunks
+def test_gpu_tutorial_03_matmul(m, n, k, activation, bm, bn, bk, warps):
+    """Tutorial 03's kernel at cooperative-matrix configs (K tile prefetched)."""
     a, b = (rng.standard_normal(s).astype(np.float16) for s in ((m, k), (k, n)))
     c = jitspv.asarray(np.full((m, n), np.nan, np.float16))
     args = (a, b, c, m, n, k, k, 1, n, 1, n, 1)
-    meta = dict(BLOCK_SIZE_M=64, BLOCK_SIZE_N=128, BLOCK_SIZE_K=32, GROUP_SIZE_M=8, ACTIVATION=activation,
-                num_warps=8, num_stages=2)
+    meta = dict(BLOCK_SIZE_M=bm, BLOCK_SIZE_N=bn, BLOCK_SIZE_K=bk, GROUP_SIZE_M=8, ACTIVATION=activation,
+                num_warps=warps, num_stages=2)
     kernel = matmul_example.matmul_kernel.fn
-    kernel[(-(-m // 64) * -(-n // 128),)](*args, **meta)
+    kernel[(-(-m // bm) * -(-n // bn),)](*args, **meta)
     assert "OpCooperativeMatrixMulAddKHR" in kernel.warmup(*args, grid=(1,), **meta).asm["spvasm"]
     ref = a.astype(np.float64) @ b
     if activation:
