@@ -39,7 +39,7 @@ def _info(args) -> int:
     print("  optional features:")
     for name, present in optional:
         print(f"    {name:24s} {'yes' if present else 'no'}")
-    if p.cooperative_matrix_shapes:   # enabled by JITSPV_COOPMAT=1
+    if p.cooperative_matrix_shapes:   # not with JITSPV_COOPMAT=0
         print("  cooperative-matrix shapes tl.dot may use (M x N x K A B C result):")
         for m, n, k, *types in p.cooperative_matrix_shapes:
             print(f"    {m}x{n}x{k} {' '.join(types)}")

@@ -1,4 +1,4 @@
-"""tt.dot on cooperative matrices (rules/dot_coopmat.py), experimental and opt-in (JITSPV_COOPMAT=1).
+"""tt.dot on cooperative matrices (rules/dot_coopmat.py), where the device has them (off: JITSPV_COOPMAT=0).
 
 Lavapipe has no cooperative matrices, so CI lowers Triton's tutorial 03 (matmul: grouped ordering,
 masked K loop, leaky-ReLU epilogue, fp16 output) and tutorial 06 (fused attention: two dots per loop,
@@ -6,7 +6,7 @@ online softmax in between) against a Target that claims the H200's shapes, and s
 2025.5, which knows SPV_KHR_cooperative_matrix) checks every such module for Vulkan 1.3; the
 disassembly must show OpCooperativeMatrixMulAddKHR. Without the shapes (no knob, lavapipe) the
 FMA path runs unchanged. The numerics tests at the end run only where the device has cooperative
-matrices and JITSPV_COOPMAT=1 (the H200: `JITSPV_COOPMAT=1 pytest tests/test_lower_coopmat.py`).
+matrices (the H200) and JITSPV_COOPMAT is not 0.
 """
 import dataclasses
 import importlib.util
@@ -182,7 +182,7 @@ def _square_dot(a, b, c, M: tl.constexpr, ACC: tl.constexpr, CAST: tl.constexpr 
 
 
 @pytest.mark.parametrize("why,target,consts,num_warps", [
-    ("no shapes on the target (no JITSPV_COOPMAT)", dataclasses.replace(H200, cooperative_matrix_shapes=()),
+    ("no shapes on the target (JITSPV_COOPMAT=0, or a device without them)", dataclasses.replace(H200, cooperative_matrix_shapes=()),
      (64, 64, 32), 4),
     ("no Vulkan memory model (SPIR-V requires it with cooperative matrices)",
      dataclasses.replace(H200, vulkan_memory_model=False), (64, 64, 32), 4),
@@ -207,15 +207,17 @@ def _shapes_in_a_process(**env_changes):
                           check=True).stdout.split()
 
 
-def test_no_shapes_without_the_knob_and_none_on_lavapipe():
-    """Without JITSPV_COOPMAT no device lists shapes; lavapipe lists none even with it."""
-    assert _shapes_in_a_process(JITSPV_COOPMAT=None)[0] == "True"
+def test_shapes_where_the_device_has_them_none_with_the_knob_off():
+    """A device lists its shapes unless JITSPV_COOPMAT=0; lavapipe has none."""
+    no_shapes, supported = _shapes_in_a_process(JITSPV_COOPMAT=None)
+    assert no_shapes == ("False" if supported == "True" else "True")
+    assert _shapes_in_a_process(JITSPV_COOPMAT="0") == ["True", supported]
     if get_device().properties.driver_name == "llvmpipe":
-        assert _shapes_in_a_process(JITSPV_COOPMAT="1") == ["True", "False"]
+        assert supported == "False"
 
 
 @pytest.mark.skipif(bool(rt.current_target().cooperative_matrix_shapes),
-                    reason="this process runs with cooperative matrices (JITSPV_COOPMAT=1 on a device that has them)")
+                    reason="this process runs with cooperative matrices (a device that has them, JITSPV_COOPMAT not 0)")
 def test_fma_path_unchanged_without_cooperative_matrices():
     a, b = (rng.standard_normal((32, 32)).astype(np.float16) for _ in range(2))
     c = jitspv.asarray(np.full((32, 32), np.nan, np.float16))
@@ -225,10 +227,10 @@ def test_fma_path_unchanged_without_cooperative_matrices():
     np.testing.assert_allclose(c.numpy().astype(np.float64), a.astype(np.float64) @ b, rtol=2e-2, atol=5e-2)
 
 
-# ---- on a device with cooperative matrices (JITSPV_COOPMAT=1): numerics against float64 numpy ----
+# ---- on a device with cooperative matrices (JITSPV_COOPMAT not 0): numerics against float64 numpy ----
 needs_coopmat = pytest.mark.skipif(
     not rt.current_target().cooperative_matrix_shapes,
-    reason="the device has no cooperative matrices, or JITSPV_COOPMAT=1 is not set")
+    reason="the device has no cooperative matrices, or JITSPV_COOPMAT=0")
 
 
 @needs_coopmat

@@ -6,7 +6,7 @@ A strategy is a function `plan(op, target, num_threads) -> plan | None` (None: n
 STRATEGIES are tried in order and the first plan wins. A plan has `encoding` (its result's, a
 jitspv.lower.layout encoding) and `lower(ctx, op)`, which emits the dot. rules/dot.py fills the
 list: cooperative matrices (rules/dot_coopmat.py; only where the Target lists their shapes, that is
-with JITSPV_COOPMAT=1), then the FMA strategy (the fallback, which refuses what no strategy can do
+unless JITSPV_COOPMAT=0), then the FMA strategy (the fallback, which refuses what no strategy can do
 with a clear error).
 """
 from __future__ import annotations

@@ -81,7 +81,7 @@ class Target:
     # many passes (Mesa's LP_MAX_TGSI_LOOP_ITERATIONS); 0: no such limit.
     loop_pass_limit: int = 0
     # Subgroup-scope cooperative-matrix shapes tl.dot may use, (M, N, K, A, B, C, result type) with
-    # types f16/bf16/f32/s8/u8/s32/u32 (jitspv.vk.device); empty unless JITSPV_COOPMAT=1 enabled them.
+    # types f16/bf16/f32/s8/u8/s32/u32 (jitspv.vk.device); empty with JITSPV_COOPMAT=0.
     cooperative_matrix_shapes: tuple = ()
 
     def key(self) -> str:

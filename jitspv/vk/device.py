@@ -272,14 +272,14 @@ class DeviceProperties:
     min_storage_buffer_offset_alignment: int
     denorm_preserve_widths: tuple        # float widths (16, 32, 64) whose denormals a shader may keep
     # Subgroup-scope shapes of VK_KHR_cooperative_matrix, (M, N, K, A, B, C, result type), types
-    # named f16/bf16/f32/s8/u8/s32/u32; queried only where JITSPV_COOPMAT=1 enabled the feature.
+    # named f16/bf16/f32/s8/u8/s32/u32; queried only where the feature was enabled (not with JITSPV_COOPMAT=0).
     cooperative_matrix_shapes: tuple = ()
 
 
 @dataclass(frozen=True)
 class DeviceFeatures:
     """What was enabled on the logical device. Cooperative matrices: what the device supports;
-    VK_KHR_cooperative_matrix is enabled only with JITSPV_COOPMAT=1 (then
+    VK_KHR_cooperative_matrix is enabled unless JITSPV_COOPMAT=0 (then
     DeviceProperties.cooperative_matrix_shapes lists its shapes), VK_NV_cooperative_matrix2 never yet."""
 
     buffer_device_address: bool = False
@@ -380,8 +380,8 @@ _COMPONENT_TYPES = {0: "f16", 1: "f32", 3: "s8", 5: "s32", 7: "u8", 9: "u32", 10
 
 
 def cooperative_matrix_requested() -> bool:
-    """JITSPV_COOPMAT=1: tl.dot may use cooperative matrices (experimental, unverified on hardware)."""
-    return os.environ.get("JITSPV_COOPMAT", "").strip().lower() not in ("", "0", "false", "no", "off")
+    """tl.dot may use cooperative matrices where the device has them, unless JITSPV_COOPMAT=0."""
+    return os.environ.get("JITSPV_COOPMAT", "").strip().lower() not in ("0", "false", "no", "off")
 
 
 # Below these jitspv cannot work at all: the argument buffer's address, one warp.

@@ -1,6 +1,6 @@
 """tt.dot on cooperative matrices (SPV_KHR_cooperative_matrix, subgroup scope), the strategy tried
-before the FMA one (lower/dot_strategy.py). Opt-in: only a Target that lists cooperative-matrix
-shapes (JITSPV_COOPMAT=1 on a device that has them) makes it accept a dot.
+before the FMA one (lower/dot_strategy.py): a Target that lists cooperative-matrix shapes (a device
+that has them, unless JITSPV_COOPMAT=0) makes it accept a dot.
 
 Accepted, on a target with the Vulkan memory model (which SPIR-V requires with cooperative
 matrices): 2-D f16 x f16 -> f32 or f16, bf16 x bf16 -> f32 and i8 x i8 -> i32 dots where one of
