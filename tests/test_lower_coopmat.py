@@ -143,12 +143,17 @@ def test_tutorial_06_attention_lowers_to_cooperative_matrices(bm, bn, head_dim, 
     # bm * bn * head_dim / 16^3 multiply-adds over num_warps subgroups each; the causal stage has two loops.
     loops = 2 if stage == 3 else 1
     assert _count(asm, "OpCooperativeMatrixMulAddKHR") == loops * 2 * bm * bn * head_dim // (16 ** 3 * num_warps)
-    # Tiles go to workgroup memory where elementwise code reads them: per loop both results (the
-    # softmax reads q @ k^T, the rescale reads the carried accumulator), once more after the last loop
-    # for the epilogue; the causal stage's two loops pass the accumulator on in cooperative matrices.
-    # (Accumulators move in row chunks where the staging is smaller than C: a multiple of these.)
-    stores = loops * (bm // 16) * (bn + head_dim) // 16 // num_warps + (bm // 16) * (head_dim // 16) // num_warps
+    # Tiles go to workgroup memory where elementwise code reads them: per loop q @ k^T (the softmax
+    # reads it), once after the last loop for the epilogue. The carried accumulator stays in
+    # cooperative matrices: the rescale acc * alpha[:, None] multiplies each tile by a tile of alpha
+    # rows, and the causal stage's two loops pass it on as it is.
+    # (Accumulators move in row chunks where the staging is smaller than C: up to twice the stores.)
+    qk_tiles, acc_tiles = (bm // 16) * (bn // 16) // num_warps, (bm // 16) * (head_dim // 16) // num_warps
+    stores = loops * qk_tiles + acc_tiles
     assert stores <= _count(asm, "OpCooperativeMatrixStoreKHR") <= 2 * stores
+    acc_type = next(line.split()[0] for line in asm.splitlines()
+                    if "OpTypeCooperativeMatrixKHR" in line and line.endswith("%uint_2") and "%float " in line)
+    assert sum(f"OpFMul {acc_type}" in line for line in asm.splitlines()) == loops * acc_tiles
     assert "OpFConvert" in asm   # p.to(fp16) between the dots stays elementwise on known layouts
 
 

@@ -36,6 +36,11 @@ class HeldTensor:
     def dtensor(self, ctx):
         raise NotImplementedError(type(self).__name__)
 
+    def elementwise(self, ctx, op):
+        """The result of elementwise `op` (this value among its operands) held the same way, or
+        None: then the op reads the elements (dtensor)."""
+        return None
+
 
 class Carrier:
     """How a loop carries a HeldTensor: `carried_ids(ctx, value)` gives the ids to carry for any value

@@ -5,6 +5,7 @@ from jitspv.lower.spirv.grammar import Op
 from jitspv.lower.layout import layout_of
 from jitspv.lower.op_facts import BF16_EXACT, has
 from jitspv.lower.ttir_access import type_name
+from jitspv.lower.values import HeldTensor
 
 
 def elementwise(ctx, op, fn):
@@ -20,6 +21,11 @@ def elementwise(ctx, op, fn):
         def fn(rtype, *xs):
             return round_bf16(ctx, inner(rtype, *xs))
     if res.type.is_tensor:
+        held = next((h for h in map(ctx.get, op.operands) if isinstance(h, HeldTensor)), None)
+        kept = held.elementwise(ctx, op) if held is not None else None
+        if kept is not None:
+            ctx.set(res, kept)
+            return
         enc = ctx.encoding_of(res)
         # A scalar operand (arith.select's i1 condition may be one) is the same in every register.
         n = len(layout_of(enc, res.type.shape).regs)

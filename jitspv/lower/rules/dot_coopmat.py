@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from jitspv.lower.layout import default_blocked, dot_encoding, layout_of
 from jitspv.lower.values import Carrier, DTensor, HeldTensor
-from jitspv.lower.ttir_access import bits, type_name
+from jitspv.lower.ttir_access import attr, bits, type_name
 from jitspv.lower.spirv.grammar import (Op, StorageClass, BuiltIn, Scope, CooperativeMatrixUse,
                                         CooperativeMatrixLayout, CooperativeMatrixOperands)
 
@@ -61,6 +61,7 @@ class CoopmatPlan(Carrier):
         self.a_row = self.k + 128 // bits(self.operand_type)
         self.b_row = self.n + 128 // bits(self.operand_type)
         self.c_row = self.n + 128 // bits(self.result_type)
+        self.scale_row = self.tn + 128 // bits(self.result_type)    # a row of the row-scale table
         self.operand_kind = type_name(self.operand_type)
         self.result_kind = type_name(self.result_type)
         # Plans with equal tilings place every result element in the same subgroup and tile slot.
@@ -82,7 +83,8 @@ class CoopmatPlan(Carrier):
         """u32 words of the kernel's staging array this dot needs: A then B while it multiplies, or
         C while an accumulator moves between cooperative matrices and registers (never both at once:
         each use is bracketed by barriers)."""
-        return max(self._ab_words, self.c_chunk * self.c_row * bits(self.result_type) // 32)
+        return max(self._ab_words, self.c_chunk * self.c_row * bits(self.result_type) // 32,
+                   self.m * self.scale_row * bits(self.result_type) // 32)
 
     @property
     def _ab_words(self):
@@ -135,6 +137,19 @@ class CoopmatTiles(HeldTensor):
                     regs[k] = _unpack(ctx, plan.result_kind, t.acc, buf, _minus(ctx, index[k], shift * _per(plan.result_type)))
         self._read = (ctx.label, DTensor(plan.encoding, lay, regs))
         return self._read[1]
+
+    def elementwise(self, ctx, op):
+        """acc * v[:, None] (the online softmax's rescale) stays in cooperative matrices: each tile
+        times a tile whose row r holds v[r] in every column."""
+        plan = self.plan
+        if op.name != "arith.mulf" or type_name(op.results[0].type) != plan.result_kind:
+            return None
+        x, y = op.operands
+        other = y if ctx.get(x) is self else x
+        v = _row_vector(other) if ctx.get(other) is not self else None
+        if v is None:
+            return None
+        return CoopmatTiles(plan, _scale_rows(ctx, plan, self.tiles, v))
 
 
 def plan_cooperative_matrix(op, target, num_threads):
@@ -342,6 +357,40 @@ def _accumulator_tiles(ctx, plan, value):
                              t.row_major, ctx.u32(t.c_stride)) for j in range(plan.wn)]
         tiles = _per_owned_row(ctx, plan, chunk, load, tiles)
     return tiles
+
+
+def _row_vector(value):
+    """The 1-D tensor v where value = broadcast(expand_dims(v, 1)) (v[r] in every column of row r), or None."""
+    b = value.owner
+    if getattr(b, "name", None) != "tt.broadcast":
+        return None
+    e = b.operands[0].owner
+    if getattr(e, "name", None) != "tt.expand_dims" or int(attr(e, "axis")) != 1:
+        return None
+    return e.operands[0]
+
+
+def _scale_rows(ctx, plan, tiles, v):
+    """tiles times v[:, None]: v written to an m x tn table of the staging array (row r: v[r] in
+    every column), each owned tile row's table tile loaded as an accumulator, multiplied in."""
+    t, buf = _types(ctx, plan), _staging(ctx)
+    per = _per(plan.result_type)
+    row_words = plan.scale_row // per
+    vec = ctx.tensor(v)
+    ctx.barrier()                              # earlier readers of the staging array are done
+    for x, at in zip(vec.regs, ctx.linear_indices(vec.layout, (row_words,))):
+        word = _pack(ctx, plan.result_kind, [x] * per)
+        for c in range(plan.tn // per):
+            ctx.emit(Op.Store, None, _word_at(ctx, buf, _plus(ctx, at, c)), word)
+    ctx.barrier()
+    row, _ = _origin(ctx, plan)
+    out = []
+    for i in range(plan.wm):
+        at = ctx.emit(Op.IMul, ctx.t_u32, _plus(ctx, row, i), ctx.u32(plan.tm * row_words))
+        scale = ctx.emit(Op.CooperativeMatrixLoadKHR, t.c, _word_at(ctx, buf, at), t.row_major, ctx.u32(row_words))
+        mul = Op.FMul if plan.result_kind[0] == "f" else Op.IMul
+        out += [ctx.emit(mul, t.c, tiles[i * plan.wn + j], scale) for j in range(plan.wn)]
+    return out
 
 
 def _c_chunks(plan):
