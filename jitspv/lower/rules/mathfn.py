@@ -565,7 +565,7 @@ def _sincos(e, x, cos):
     return e.sel(near, v, far)
 
 
-def _pow_f64(e, ax, y):
+def _pow_f32_in_f64(e, ax, y):
     """|x|^y for x > 0 (finite or inf) in fp64, rounded once to f32: log2|x| by atanh's series
     (s = (m-1)/(m+1), |s| < 0.172, 7 terms: 2^-40), 2^t by a Taylor polynomial of degree 11 on
     [-1/2, 1/2], 2^n put in the exponent bits. Max 0.5 ulp measured; t = y log2|x| clamped to
@@ -701,7 +701,7 @@ def _pow(e, x, y, core):
 
 
 def _accurate_pow(e, ax, y):
-    r = _pow_f64(e, ax, y) if e.ctx.target.has_float64 else _pow_f32(e, ax, y)
+    r = _pow_f32_in_f64(e, ax, y) if e.ctx.target.has_float64 else _pow_f32(e, ax, y)
     # The exponent extraction sees inf and NaN as large finite numbers.
     r = e.sel(e.eq(ax, e.const(float("inf"))), e.sel(e.lt(y, e.const(0.0)), e.const(0.0), ax), r)
     return e.sel(e.op(Op.LogicalOr, e.isnan(ax), e.isnan(y), t=e.t_bool), e.const(float("nan")), r)
@@ -749,11 +749,6 @@ def _cbrt(e, x):
 
 
 def _erf(e, x):
-    if e.info.width == 64:
-        e.ctx.error("jitspv does not support erf on fp64 yet")
-    if e.info.width == 16:
-        f32 = e.ctx.t_f32
-        return e.op(Op.FConvert, _erf(_Emit(e.ctx, f32), e.op(Op.FConvert, x, t=f32)))
     # |x| < 0.5: Taylor series (keeps the relative error small near 0, where 1 - erfc cancels);
     # otherwise 1 - erfc(|x|) with Numerical Recipes' erfc (relative error < 1.2e-7), sign restored.
     coeffs = [-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806,
@@ -842,7 +837,7 @@ FUNCS = {
     "sin": _f32(lambda e, x: _sincos(e, x, False), lambda e, x: _sincos_f64(e, x, False)),
     "cos": _f32(lambda e, x: _sincos(e, x, True), lambda e, x: _sincos_f64(e, x, True)),
     "tanh": _f32(_tanh), "log10": _f32(_log10, lambda e, x: _log_f64(e, x, (0.30102999566398120, 0.4342944819032518))), "exp10": _f32(_exp10), "log1p": _f32(_log1p),
-    "expm1": _f32(_expm1), "pow": _f32(_pow_with(_accurate_pow)), "powi": _powi, "erf": _erf,
+    "expm1": _f32(_expm1), "pow": _f32(_pow_with(_accurate_pow)), "powi": _powi, "erf": _f32(_erf),
     "fast_exp": _glsl32(GLSL.Exp), "fast_log": _glsl32(GLSL.Log),
     # tl.exp / tl.exp2 on fp32: what Triton's CUDA backend emits (ex2.approx of x * log2(e)), so
     # kernels like softmax cost what they cost there; libdevice's exp/exp2 above stay accurate.
