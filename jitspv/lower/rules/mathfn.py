@@ -86,10 +86,13 @@ class _Emit:
 
 
 # ---- function bodies: fn(e, *xs) with e an _Emit of the result's register type ----------------
-def _glsl32(inst):
-    """A transcendental GLSL.std.450 instruction: 16/32-bit only; fp16 goes through fp32."""
+def _glsl32(inst, f64=None):
+    """A transcendental GLSL.std.450 instruction: 16/32-bit only; fp16 goes through fp32; fp64
+    takes `f64`, or is refused."""
     def fn(e, *xs):
         if e.info.width == 64:
+            if f64 is not None:
+                return f64(e, *xs)
             e.ctx.error("jitspv does not support this math function on fp64 yet "
                         "(GLSL.std.450 has no 64-bit transcendentals)")
         if e.info.width == 16:
@@ -322,11 +325,11 @@ PIO2_PARTS64 = ((1.57079632673412561417e+00, 6.07710050650619224932e-11),
 SINCOS_MAX64 = 1.6e6   # |x| up to which the reduction is exact (k < 2^20); beyond it: NaN
 
 
-def _sincos_f64(e, x, cos):
-    # x = k pi/2 + (y0 + y1) with fdlibm's three-round Cody-Waite (every round, not only after
-    # cancellation), then __kernel_sin/__kernel_cos (FreeBSD's forms) by quadrant. Max 1 ulp
-    # measured for |x| <= SINCOS_MAX64; larger |x| (no Payne-Hanek reduction), inf and NaN give NaN.
-    u64 = e.uint()
+def _sincos_parts_f64(e, x):
+    """(near, quadrant, sin y, cos y) with x = k pi/2 + y, quadrant = k as an integer, sin y and
+    cos y double-doubles (rounded value, its error): x = k pi/2 + (y0 + y1) with fdlibm's three-round Cody-Waite
+    (every round, not only after cancellation), then __kernel_sin/__kernel_cos (FreeBSD's forms).
+    near: |x| <= SINCOS_MAX64 (no Payne-Hanek reduction beyond; inf and NaN are not near)."""
     near = e.op(Op.FOrdLessThanEqual, e.glsl(GLSL.FAbs, x), e.const(SINCOS_MAX64), t=e.t_bool)
     xc = e.sel(near, x, e.const(0.0))
     k = e.glsl(GLSL.RoundEven, e.exact(Op.FMul, xc, e.const(6.36619772367581382433e-01)))
@@ -343,22 +346,194 @@ def _sincos_f64(e, x, cos):
     # sin(y0 + y1) = y0 - ((z (y1/2 - v q) - y1) - v S1)
     q = e.poly(z, SIN_S64[1:])
     s = e.exact(Op.FSub, e.exact(Op.FMul, e.const(0.5), y1), e.exact(Op.FMul, v, q))
-    s = e.exact(Op.FSub, y0, e.exact(Op.FSub, e.exact(Op.FSub, e.exact(Op.FMul, z, s), y1),
-                                      e.exact(Op.FMul, v, e.const(SIN_S64[0]))))
+    s_lo = e.exact(Op.FSub, e.exact(Op.FSub, e.exact(Op.FMul, z, s), y1), e.exact(Op.FMul, v, e.const(SIN_S64[0])))
     # cos(y0 + y1) = w + (((1 - w) - z/2) + (z r - y0 y1)), w = 1 - z/2, r = z C(z)
     hz = e.exact(Op.FMul, e.const(0.5), z)
     w1 = e.exact(Op.FSub, e.const(1.0), hz)
     zr = e.exact(Op.FMul, z, e.exact(Op.FMul, z, e.poly(z, COS_C64)))
-    c = e.exact(Op.FAdd, w1, e.exact(Op.FAdd, e.exact(Op.FSub, e.exact(Op.FSub, e.const(1.0), w1), hz),
-                                      e.exact(Op.FSub, zr, e.exact(Op.FMul, y0, y1))))
-    quad = e.op(Op.ConvertFToS, k, t=u64)
+    c_lo = e.exact(Op.FAdd, e.exact(Op.FSub, e.exact(Op.FSub, e.const(1.0), w1), hz),
+                   e.exact(Op.FSub, zr, e.exact(Op.FMul, y0, y1)))
+    return near, e.op(Op.ConvertFToS, k, t=e.uint()), _fast_two_sum(e, y0, e.op(Op.FNegate, s_lo)), \
+        _fast_two_sum(e, w1, c_lo)
+
+
+def _fast_two_sum(e, a, b):
+    """(s, err) with s = a + b rounded and a + b = s + err exactly, for |a| >= |b| (Dekker)."""
+    s = e.exact(Op.FAdd, a, b)
+    return s, e.exact(Op.FSub, b, e.exact(Op.FSub, s, a))
+
+
+def _quadrant_is(e, quad, bit):
+    u64 = e.uint()
+    return e.op(Op.INotEqual, e.op(Op.BitwiseAnd, quad, e.const(bit, u64), t=u64), e.const(0, u64), t=e.t_bool)
+
+
+def _sincos_f64(e, x, cos):
+    # The kernels' sum by quadrant. Max 1 ulp measured for |x| <= SINCOS_MAX64; larger |x|, inf
+    # and NaN give NaN. sin(+-0) is x (k = -0 loses the sign).
+    near, quad, (s_hi, _), (c_hi, _) = _sincos_parts_f64(e, x)
     if cos:
-        quad = e.op(Op.IAdd, quad, e.const(1, u64), t=u64)
-    odd = e.op(Op.INotEqual, e.op(Op.BitwiseAnd, quad, e.const(1, u64), t=u64), e.const(0, u64), t=e.t_bool)
-    neg = e.op(Op.INotEqual, e.op(Op.BitwiseAnd, quad, e.const(2, u64), t=u64), e.const(0, u64), t=e.t_bool)
-    val = e.sel(odd, c, s)
-    val = e.sel(neg, e.op(Op.FNegate, val), val)
+        quad = e.op(Op.IAdd, quad, e.const(1, e.uint()), t=e.uint())
+    val = e.sel(_quadrant_is(e, quad, 1), c_hi, s_hi)
+    val = e.sel(_quadrant_is(e, quad, 2), e.op(Op.FNegate, val), val)
+    if not cos:
+        val = e.sel(e.eq(x, e.const(0.0)), x, val)
     return e.sel(near, val, e.const(float("nan")))
+
+
+def _tan_f64(e, x):
+    # sin y / cos y (-cos y / sin y in odd quadrants) as a double-double quotient: q = n_hi / d_hi,
+    # then q += (n - q d) / d_hi with q d_hi exact (Dekker); the kernels' sums are good to ~0.3
+    # ulp each. Max 1.6 ulp measured for |x| <= SINCOS_MAX64; beyond, NaN as sin and cos.
+    near, quad, s, c = _sincos_parts_f64(e, x)
+    odd = _quadrant_is(e, quad, 1)
+    (n_hi, n_lo), (d_hi, d_lo) = ((e.sel(odd, a, b) for a, b in zip(c, s)), (e.sel(odd, a, b) for a, b in zip(s, c)))
+    q = e.op(Op.FDiv, n_hi, d_hi)
+    p, p_err = _two_product(e, q, d_hi)
+    res = e.exact(Op.FSub, e.exact(Op.FAdd, e.exact(Op.FSub, e.exact(Op.FSub, n_hi, p), p_err), n_lo),
+                  e.exact(Op.FMul, q, d_lo))
+    q = e.exact(Op.FAdd, q, e.op(Op.FDiv, res, d_hi))
+    q = e.sel(odd, e.op(Op.FNegate, q), q)
+    return e.sel(near, e.sel(e.eq(x, e.const(0.0)), x, q), e.const(float("nan")))
+
+
+def _hi_half(e, v):
+    """v with the low 32 bits of its fp64 encoding cleared (21 significant bits: the product of two
+    such heads, or of one and a 32-bit value, is exact)."""
+    u64 = e.uint()
+    return e.op(Op.Bitcast, e.op(Op.BitwiseAnd, e.op(Op.Bitcast, v, t=u64), e.const(0xFFFFFFFF00000000, u64), t=u64))
+
+
+# fdlibm's s_erf.c rational approximations (numerator, denominator; low degree first).
+ERF_ERX = 8.45062911510467529297e-01   # erf(1) in 24 bits
+ERF_SMALL = ([1.28379167095512558561e-01, -3.25042107247001499370e-01, -2.84817495755985104766e-02,
+              -5.77027029648944159157e-03, -2.37630166566501626084e-05],
+             [1.0, 3.97917223959155352819e-01, 6.50222499887672944485e-02, 5.08130628187576562776e-03,
+              1.32494738004321644526e-04, -3.96022827877536812320e-06])   # erf(x)/x - 1 of x^2, |x| < 0.84375
+ERF_MID = ([-2.36211856075265944077e-03, 4.14856118683748331666e-01, -3.72207876035701323847e-01,
+            3.18346619901161753674e-01, -1.10894694282396677476e-01, 3.54783043256182359371e-02,
+            -2.16637559486879084300e-03],
+           [1.0, 1.06420880400844228286e-01, 5.40397917702171048937e-01, 7.18286544141962662868e-02,
+            1.26171219808761642112e-01, 1.36370839120290507362e-02, 1.19844998467991074170e-02])  # of |x| - 1
+ERF_TAIL_NEAR = ([-9.86494403484714822705e-03, -6.93858572707181764372e-01, -1.05586262253232909814e+01,
+                  -6.23753324503260060396e+01, -1.62396669462573470355e+02, -1.84605092906711035994e+02,
+                  -8.12874355063065934246e+01, -9.81432934416914548592e+00],
+                 [1.0, 1.96512716674392571292e+01, 1.37657754143519042600e+02, 4.34565877475229228821e+02,
+                  6.45387271733267880336e+02, 4.29008140027567833386e+02, 1.08635005541779435134e+02,
+                  6.57024977031928170135e+00, -6.04244152148580987438e-02])   # of 1/x^2, 1.25 <= |x| < 1/0.35
+ERF_TAIL_FAR = ([-9.86494292470009928597e-03, -7.99283237680523006574e-01, -1.77579549177547519889e+01,
+                 -1.60636384855821916062e+02, -6.37566443368389627722e+02, -1.02509513161107724954e+03,
+                 -4.83519191608651397019e+02],
+                [1.0, 3.03380607434824582924e+01, 3.25792512996573918826e+02, 1.53672958608443695994e+03,
+                 3.19985821950859553908e+03, 2.55305040643316442583e+03, 4.74528541206955367215e+02,
+                 -2.24409524465858183362e+01])   # of 1/x^2, |x| >= 1/0.35
+
+
+def _rational(e, x, num_den):
+    return e.op(Op.FDiv, e.poly(x, num_den[0]), e.poly(x, num_den[1]))
+
+
+def _erf_f64(e, x):
+    # fdlibm's erf on a = |x|: below 0.84375 a + a P/Q(a^2), computed on 8a so that subnormal
+    # results round once; below 1.25 erf(1) + P/Q(a - 1); below 6 1 - e^(-z^2 - 0.5625)
+    # e^((z - a)(z + a) + R/S(1/a^2)) / a with z = a's 21-bit head (z^2 exact); 1 above. The sign
+    # from x (erf(-0) = -0).
+    a = e.glsl(GLSL.FAbs, x)
+    a8 = e.exact(Op.FMul, a, e.const(8.0))
+    small = e.exact(Op.FMul, e.const(0.125), e.exact(Op.FAdd, a8, e.exact(
+        Op.FMul, a8, _rational(e, e.exact(Op.FMul, a, a), ERF_SMALL))))
+    mid = e.exact(Op.FAdd, e.const(ERF_ERX), _rational(e, e.exact(Op.FSub, a, e.const(1.0)), ERF_MID))
+    w = e.op(Op.FDiv, e.const(1.0), e.exact(Op.FMul, a, a))
+    rs = e.sel(e.lt(a, e.const(1 / 0.35)), _rational(e, w, ERF_TAIL_NEAR), _rational(e, w, ERF_TAIL_FAR))
+    z = _hi_half(e, a)
+    q = e.exact(Op.FMul, _exp_f64(e, e.exact(Op.FSub, e.op(Op.FNegate, e.exact(Op.FMul, z, z)), e.const(0.5625))),
+                _exp_f64(e, e.exact(Op.FAdd, e.exact(Op.FMul, e.exact(Op.FSub, z, a), e.exact(Op.FAdd, z, a)), rs)))
+    tail = e.exact(Op.FSub, e.const(1.0), e.op(Op.FDiv, q, a))
+    r = e.sel(e.lt(a, e.const(6.0)), tail, e.const(1.0))
+    r = e.sel(e.lt(a, e.const(1.25)), mid, r)
+    r = e.sel(e.lt(a, e.const(0.84375)), small, r)
+    return e.sel(e.isnan(x), x, _copysign(e, r, x))
+
+
+# fdlibm's e_pow.c: (3/2)(log(m) - 2s - 2s^3/3) / s^4 as a polynomial of s^2 (low degree first);
+# 2/(3 ln 2), log2(1.5) and ln 2 as a rounded value and a 21-bit head + tail.
+POW_L64 = [5.99999999999994648725e-01, 4.28571428578550184252e-01, 3.33333329818377432918e-01,
+           2.72728123808534006489e-01, 2.30660745775561754067e-01, 2.06975017800338417784e-01]
+POW_CP = (9.61796693925975554329e-01, 9.61796700954437255859e-01, -7.02846165095275826516e-09)
+POW_LOG2_1P5 = (5.84962487220764160156e-01, 1.35003920212974897128e-08)
+POW_LN2 = (6.93147180559945286227e-01, 6.93147182464599609375e-01, -1.90465429995776804525e-09)
+
+
+def _log2_dd_f64(e, ax):
+    """log2(ax) = t1 + t2 (t1 a 21-bit head, relative error ~2^-64) for finite ax > 0: ax = 2^n m,
+    s = (m - b) / (m + b) with b = 1 or 1.5 by m's interval (|s| < 0.11), log(m/b) = 2s + s^3 (2/3
+    + s^2 L(s^2)), each product split into exact head products and rounded tails (fdlibm)."""
+    u64 = e.uint()
+    sub = e.lt(ax, e.const(2.0**-1022))
+    bits = e.op(Op.Bitcast, e.sel(sub, e.exact(Op.FMul, ax, e.const(2.0**53)), ax), t=u64)
+    n = e.op(Op.ISub, e.op(Op.ShiftRightLogical, bits, e.const(52, u64), t=u64), e.const(1023, u64), t=u64)
+    m = e.op(Op.Bitcast, e.op(Op.BitwiseOr, e.op(Op.BitwiseAnd, bits, e.const((1 << 52) - 1, u64), t=u64),
+                              e.const(0x3FF0000000000000, u64), t=u64))   # in [1, 2)
+    nf = e.exact(Op.FSub, e.op(Op.ConvertSToF, n), e.sel(sub, e.const(53.0), e.const(0.0)))
+    above = e.op(Op.FOrdGreaterThanEqual, m, e.const(1.7320508075688772), t=e.t_bool)   # sqrt(3): m/2 with b = 1
+    m = e.sel(above, e.exact(Op.FMul, m, e.const(0.5)), m)
+    nf = e.exact(Op.FAdd, nf, e.sel(above, e.const(1.0), e.const(0.0)))
+    mid = e.op(Op.LogicalAnd, e.op(Op.FOrdGreaterThanEqual, m, e.const(1.224744871391589), t=e.t_bool),
+               e.op(Op.LogicalNot, above, t=e.t_bool), t=e.t_bool)
+    b = e.sel(mid, e.const(1.5), e.const(1.0))
+    u = e.exact(Op.FSub, m, b)
+    v = e.op(Op.FDiv, e.const(1.0), e.exact(Op.FAdd, m, b))
+    ss = e.exact(Op.FMul, u, v)
+    s_h = _hi_half(e, ss)
+    t_h = _hi_half(e, e.exact(Op.FAdd, m, b))
+    t_l = e.exact(Op.FSub, m, e.exact(Op.FSub, t_h, b))
+    s_l = e.exact(Op.FMul, v, e.exact(Op.FSub, e.exact(Op.FSub, u, e.exact(Op.FMul, s_h, t_h)),
+                                      e.exact(Op.FMul, s_h, t_l)))   # ss = s_h + s_l
+    s2 = e.exact(Op.FMul, ss, ss)
+    r = e.exact(Op.FMul, e.exact(Op.FMul, s2, s2), e.poly(s2, POW_L64))
+    r = e.exact(Op.FAdd, r, e.exact(Op.FMul, s_l, e.exact(Op.FAdd, s_h, ss)))
+    s2 = e.exact(Op.FMul, s_h, s_h)
+    t_h = _hi_half(e, e.exact(Op.FAdd, e.exact(Op.FAdd, e.const(3.0), s2), r))
+    t_l = e.exact(Op.FSub, r, e.exact(Op.FSub, e.exact(Op.FSub, t_h, e.const(3.0)), s2))
+    u = e.exact(Op.FMul, s_h, t_h)
+    v = e.exact(Op.FAdd, e.exact(Op.FMul, s_l, t_h), e.exact(Op.FMul, t_l, ss))   # u + v = ss (3 + s^2 + r)
+    p_h = _hi_half(e, e.exact(Op.FAdd, u, v))
+    p_l = e.exact(Op.FSub, v, e.exact(Op.FSub, p_h, u))
+    z_h = e.exact(Op.FMul, e.const(POW_CP[1]), p_h)
+    z_l = e.exact(Op.FAdd, e.exact(Op.FAdd, e.exact(Op.FMul, e.const(POW_CP[2]), p_h),
+                                   e.exact(Op.FMul, p_l, e.const(POW_CP[0]))),
+                  e.sel(mid, e.const(POW_LOG2_1P5[1]), e.const(0.0)))
+    d_h = e.sel(mid, e.const(POW_LOG2_1P5[0]), e.const(0.0))
+    t1 = _hi_half(e, e.exact(Op.FAdd, e.exact(Op.FAdd, e.exact(Op.FAdd, z_h, z_l), d_h), nf))
+    t2 = e.exact(Op.FSub, z_l, e.exact(Op.FSub, e.exact(Op.FSub, e.exact(Op.FSub, t1, nf), d_h), z_h))
+    return t1, t2
+
+
+def _pow_f64(e, ax, y):
+    # |x|^y for finite x >= 0 (fdlibm's e_pow.c): y log2|x| = p_h + p_l with p_h = y's head times
+    # t1 (exact), then 2^n e^((p_h - n + p_l) ln 2), ln 2 in a 21-bit head + tail, by exp's core;
+    # |y log2 x| beyond 1100 is clamped (the result is 0 or inf), y = +-inf decided apart (the
+    # split of y makes it NaN). Max 0.83 ulp measured.
+    t1, t2 = _log2_dd_f64(e, ax)
+    y1 = _hi_half(e, y)
+    p_l = e.exact(Op.FAdd, e.exact(Op.FMul, e.exact(Op.FSub, y, y1), t1), e.exact(Op.FMul, y, t2))
+    p_h = e.exact(Op.FMul, y1, t1)
+    z = e.exact(Op.FAdd, p_h, p_l)
+    ok = e.lt(e.glsl(GLSL.FAbs, z), e.const(1100.0))
+    p_h = e.sel(ok, p_h, _copysign(e, e.const(1100.0), z))
+    p_l = e.sel(ok, p_l, e.const(0.0))
+    n = e.glsl(GLSL.RoundEven, e.exact(Op.FAdd, p_h, p_l))
+    p_h = e.exact(Op.FSub, p_h, n)
+    t = _hi_half(e, e.exact(Op.FAdd, p_l, p_h))
+    u = e.exact(Op.FMul, t, e.const(POW_LN2[1]))
+    v = e.exact(Op.FAdd, e.exact(Op.FMul, e.exact(Op.FSub, p_l, e.exact(Op.FSub, t, p_h)), e.const(POW_LN2[0])),
+                e.exact(Op.FMul, t, e.const(POW_LN2[2])))
+    hi = e.exact(Op.FAdd, u, v)
+    lo = e.exact(Op.FSub, e.exact(Op.FSub, hi, u), v)   # hi - lo = u + v exactly
+    r = _exp_f64_core(e, n, hi, lo)
+    grows = e.op(Op.LogicalNotEqual, e.op(Op.FOrdGreaterThan, ax, e.const(1.0), t=e.t_bool), e.lt(y, e.const(0.0)),
+                 t=e.t_bool)
+    return e.sel(e.op(Op.IsInf, y, t=e.t_bool), e.sel(grows, e.const(float("inf")), e.const(0.0)), r)
 
 
 def _odd_poly(e, x, coeffs):
@@ -688,7 +863,8 @@ def _pow(e, x, y, core):
     half = e.op(Op.FMul, y, e.const(0.5))
     y_odd = e.op(Op.LogicalAnd, y_int, e.op(Op.FOrdNotEqual, e.glsl(GLSL.Trunc, half), half, t=e.t_bool), t=e.t_bool)
     zero = e.eq(ax, e.const(0.0))
-    r = e.sel(zero, e.sel(e.lt(y, e.const(0.0)), e.const(float("inf")), e.const(0.0)), r)
+    r = e.sel(e.op(Op.LogicalAnd, zero, e.op(Op.LogicalNot, e.isnan(y), t=e.t_bool), t=e.t_bool),
+              e.sel(e.lt(y, e.const(0.0)), e.const(float("inf")), e.const(0.0)), r)   # 0^NaN is NaN
     neg = e.lt(x, e.const(0.0))
     neg = e.op(Op.LogicalOr, neg, e.op(Op.LogicalAnd, zero, e.lt(_copysign(e, e.const(1.0), x), e.const(0.0)), t=e.t_bool),
                t=e.t_bool)
@@ -701,7 +877,10 @@ def _pow(e, x, y, core):
 
 
 def _accurate_pow(e, ax, y):
-    r = _pow_f32_in_f64(e, ax, y) if e.ctx.target.has_float64 else _pow_f32(e, ax, y)
+    if e.info.width == 64:
+        r = _pow_f64(e, ax, y)
+    else:
+        r = _pow_f32_in_f64(e, ax, y) if e.ctx.target.has_float64 else _pow_f32(e, ax, y)
     # The exponent extraction sees inf and NaN as large finite numbers.
     r = e.sel(e.eq(ax, e.const(float("inf"))), e.sel(e.lt(y, e.const(0.0)), e.const(0.0), ax), r)
     return e.sel(e.op(Op.LogicalOr, e.isnan(ax), e.isnan(y), t=e.t_bool), e.const(float("nan")), r)
@@ -837,7 +1016,8 @@ FUNCS = {
     "sin": _f32(lambda e, x: _sincos(e, x, False), lambda e, x: _sincos_f64(e, x, False)),
     "cos": _f32(lambda e, x: _sincos(e, x, True), lambda e, x: _sincos_f64(e, x, True)),
     "tanh": _f32(_tanh), "log10": _f32(_log10, lambda e, x: _log_f64(e, x, (0.30102999566398120, 0.4342944819032518))), "exp10": _f32(_exp10), "log1p": _f32(_log1p),
-    "expm1": _f32(_expm1), "pow": _f32(_pow_with(_accurate_pow)), "powi": _powi, "erf": _f32(_erf),
+    "expm1": _f32(_expm1), "pow": _f32(_pow_with(_accurate_pow), _pow_with(_accurate_pow)), "powi": _powi,
+    "erf": _f32(_erf, _erf_f64),
     "fast_exp": _glsl32(GLSL.Exp), "fast_log": _glsl32(GLSL.Log),
     # tl.exp / tl.exp2 on fp32: what Triton's CUDA backend emits (ex2.approx of x * log2(e)), so
     # kernels like softmax cost what they cost there; libdevice's exp/exp2 above stay accurate.
@@ -847,7 +1027,7 @@ FUNCS = {
     "fast_log2": _glsl32(GLSL.Log2), "fast_sin": _glsl32(GLSL.Sin), "fast_cos": _glsl32(GLSL.Cos),
     "fast_log10": _fast_log10, "fast_exp10": _fast_exp10,
     "fast_pow": _pow_with(lambda e, ax, y: _glsl32(GLSL.Pow)(e, ax, y)),
-    "tan": _glsl32(GLSL.Tan), "asin": _f32(_asin), "acos": _f32(_acos),
+    "tan": _glsl32(GLSL.Tan, _tan_f64), "asin": _f32(_asin), "acos": _f32(_acos),
     "atan": _f32(_atan), "atan2": _f32(_atan2), "sinh": _f32(lambda e, x: _sinh_cosh(e, x, False)),
     "cosh": _f32(lambda e, x: _sinh_cosh(e, x, True)), "asinh": _glsl32(GLSL.Asinh),
     "acosh": _glsl32(GLSL.Acosh), "atanh": _glsl32(GLSL.Atanh),
