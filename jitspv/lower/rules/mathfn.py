@@ -249,10 +249,7 @@ def _exp_f64(e, x):
     # n = round(x / ln2), r = hi - lo = x - n ln2 (n ln2_hi exact), then fdlibm's rational form
     # e^r = 1 - ((lo - r c / (2 - c)) - hi), c = r - r^2 P(r^2); 2^n in two exact factors so that
     # subnormal results round once. Max 1 ulp measured.
-    xc = e.glsl(GLSL.FClamp, x, e.const(-760.0), e.const(720.0))
-    n = e.glsl(GLSL.RoundEven, e.exact(Op.FMul, xc, e.const(1.4426950408889634)))
-    hi = e.exact(Op.FSub, xc, e.exact(Op.FMul, n, e.const(LN2_F64[0])))
-    y = _exp_f64_core(e, n, hi, e.exact(Op.FMul, n, e.const(LN2_F64[1])))
+    y = _exp_f64_core(e, *_exp_f64_reduce(e, e.glsl(GLSL.FClamp, x, e.const(-760.0), e.const(720.0))))
     y = e.sel(e.op(Op.FOrdGreaterThan, x, e.const(709.782712893384), t=e.t_bool), e.const(float("inf")), y)
     y = e.sel(e.lt(x, e.const(-745.1332191019412)), e.const(0.0), y)
     return e.sel(e.isnan(x), x, y)
@@ -272,20 +269,81 @@ def _exp2_f64(e, x):
     return e.sel(e.isnan(x), x, y)
 
 
-def _exp_f64_core(e, n, hi, lo):
-    """2^n e^(hi - lo) for integral n and |hi - lo| <= ~0.35 (fdlibm's rational form)."""
-    u64 = e.uint()
+def _exp_f64_reduce(e, x):
+    """(n, hi, lo) with x = n ln2 + hi - lo, n = round(x / ln2), hi exact (n ln2_hi is)."""
+    n = e.glsl(GLSL.RoundEven, e.exact(Op.FMul, x, e.const(1.4426950408889634)))
+    return n, e.exact(Op.FSub, x, e.exact(Op.FMul, n, e.const(LN2_F64[0]))), e.exact(Op.FMul, n, e.const(LN2_F64[1]))
+
+
+def _exp_f64_tail(e, hi, lo):
+    """m with e^(hi - lo) = 1 + (hi - m), |hi - lo| <= ~0.35 (fdlibm's rational form)."""
     r = e.exact(Op.FSub, hi, lo)
     t = e.exact(Op.FMul, r, r)
     c = e.exact(Op.FSub, r, e.exact(Op.FMul, t, e.poly(t, EXP_P64)))
     frac = e.exact(Op.FDiv, e.exact(Op.FMul, r, c), e.exact(Op.FSub, e.const(2.0), c))
-    y = e.exact(Op.FSub, e.const(1.0), e.exact(Op.FSub, e.exact(Op.FSub, lo, frac), hi))
+    return e.exact(Op.FSub, lo, frac)
+
+
+def _exp_f64_core(e, n, hi, lo):
+    """2^n e^(hi - lo) for integral n and |hi - lo| <= ~0.35."""
+    u64 = e.uint()
+    y = e.exact(Op.FSub, e.const(1.0), e.exact(Op.FSub, _exp_f64_tail(e, hi, lo), hi))
     ni = e.op(Op.ConvertFToS, n, t=u64)
     n1 = e.op(Op.ShiftRightArithmetic, ni, e.const(1, u64), t=u64)
     return e.exact(Op.FMul, e.exact(Op.FMul, y, _pow2i_f64(e, n1)), _pow2i_f64(e, e.op(Op.ISub, ni, n1, t=u64)))
 
 
-def _log_f64(e, x, scale=None):
+def _expm1_dd_f64(e, x):
+    """e^x - 1 as a double-double (value, error) for x <= 700: (2^n - 1) + 2^n hi - 2^n m from exp's
+    reduction and tail, the first two terms summed exactly; x < -60 gives -1."""
+    n, hi, lo = _exp_f64_reduce(e, e.glsl(GLSL.FClamp, x, e.const(-60.0), e.const(700.0)))
+    p2 = _pow2i_f64(e, e.op(Op.ConvertFToS, n, t=e.uint()))
+    a, a_err = _two_sum(e, p2, e.const(-1.0))
+    s, s_err = _two_sum(e, a, e.exact(Op.FMul, p2, hi))
+    tail = e.exact(Op.FSub, e.exact(Op.FAdd, a_err, s_err), e.exact(Op.FMul, p2, _exp_f64_tail(e, hi, lo)))
+    return _fast_two_sum(e, s, tail)
+
+
+def _expm1_f64(e, x):
+    # Above 700 e^x (the 1 is far below an ulp); |x| < 2^-54 is x (-0 included). Max 0.75 ulp measured.
+    r = e.sel(e.lt(x, e.const(700.0)), _expm1_dd_f64(e, x)[0], _exp_f64(e, x))
+    return e.sel(e.lt(e.glsl(GLSL.FAbs, x), e.const(2.0**-54)), x, e.sel(e.isnan(x), x, r))
+
+
+def _log1p_f64(e, x):
+    # log(u) for u = 1 + x with the rounding error of u, d = (1 + x) - u (exact), added as d / u
+    # before log's last rounding (fdlibm's log1p); |x| < 2^-54 is x (-0 included). Max 0.7 ulp measured.
+    u, d = _two_sum(e, e.const(1.0), x)
+    r = _log_f64(e, u, extra=e.op(Op.FDiv, d, u))
+    return e.sel(e.lt(e.glsl(GLSL.FAbs, x), e.const(2.0**-54)), x, r)
+
+
+def _tanh_f64(e, x):
+    # tanh a = t / (t + 2) with t = expm1(2a) from a = 1 on, -t / (t + 2) with t = expm1(-2a) below
+    # (no cancellation either way), a double-double quotient of t's double-double; 1 from 22 on;
+    # the sign from x. Max 0.7 ulp measured.
+    a = e.glsl(GLSL.FAbs, x)
+    big = e.op(Op.FOrdGreaterThanEqual, a, e.const(1.0), t=e.t_bool)
+    a2 = e.exact(Op.FMul, e.glsl(GLSL.FMin, a, e.const(22.0)), e.const(2.0))
+    t_hi, t_lo = _expm1_dd_f64(e, e.sel(big, a2, e.op(Op.FNegate, a2)))
+    d_hi, d_err = _two_sum(e, t_hi, e.const(2.0))
+    num = (e.sel(big, t_hi, e.op(Op.FNegate, t_hi)), e.sel(big, t_lo, e.op(Op.FNegate, t_lo)))
+    r = _dd_div(e, num, (d_hi, e.exact(Op.FAdd, d_err, t_lo)))
+    return e.sel(e.isnan(x), x, _copysign(e, r, x))
+
+
+def _dd_div(e, num, den):
+    """num / den rounded, for double-doubles (value, error): q = n / d, then q += (n - q d) / d
+    with q d's head product exact (Dekker)."""
+    (n_hi, n_lo), (d_hi, d_lo) = num, den
+    q = e.op(Op.FDiv, n_hi, d_hi)
+    p, p_err = _two_product(e, q, d_hi)
+    res = e.exact(Op.FSub, e.exact(Op.FAdd, e.exact(Op.FSub, e.exact(Op.FSub, n_hi, p), p_err), n_lo),
+                  e.exact(Op.FMul, q, d_lo))
+    return e.exact(Op.FAdd, q, e.op(Op.FDiv, res, d_hi))
+
+
+def _log_f64(e, x, scale=None, extra=None):
     # x = 2^k (1 + f), 1 + f in [sqrt(1/2), sqrt(2)); s = f / (2 + f), log(1 + f) = f - (hfsq -
     # s (hfsq + R(s^2))) with hfsq = f^2 / 2 (fdlibm); subnormal x scaled by 2^54. Max 1 ulp measured.
     u64 = e.uint()
@@ -308,7 +366,10 @@ def _log_f64(e, x, scale=None):
         # log_b x = k log_b 2 + log(1 + f) / ln b (a rounded product and sum: 2 ulp measured)
         lg = e.exact(Op.FMul, e.exact(Op.FSub, f, e.exact(Op.FSub, hfsq, corr)), e.const(scale[1]))
         return _log_specials(e, x, e.exact(Op.FAdd, e.exact(Op.FMul, kf, e.const(scale[0])), lg))
-    inner = e.exact(Op.FAdd, corr, e.exact(Op.FMul, kf, e.const(LN2_F64[1])))
+    tail = e.exact(Op.FMul, kf, e.const(LN2_F64[1]))
+    if extra is not None:   # a small addend to log x (log1p's correction)
+        tail = e.exact(Op.FAdd, tail, extra)
+    inner = e.exact(Op.FAdd, corr, tail)
     r = e.exact(Op.FSub, e.exact(Op.FMul, kf, e.const(LN2_F64[0])),
                 e.exact(Op.FSub, e.exact(Op.FSub, hfsq, inner), f))
     return _log_specials(e, x, r)
@@ -382,17 +443,12 @@ def _sincos_f64(e, x, cos):
 
 
 def _tan_f64(e, x):
-    # sin y / cos y (-cos y / sin y in odd quadrants) as a double-double quotient: q = n_hi / d_hi,
-    # then q += (n - q d) / d_hi with q d_hi exact (Dekker); the kernels' sums are good to ~0.3
-    # ulp each. Max 1.6 ulp measured for |x| <= SINCOS_MAX64; beyond, NaN as sin and cos.
+    # sin y / cos y (-cos y / sin y in odd quadrants) as a double-double quotient; the kernels'
+    # sums are good to ~0.3 ulp each. Max 1.6 ulp measured for |x| <= SINCOS_MAX64; beyond, NaN
+    # as sin and cos.
     near, quad, s, c = _sincos_parts_f64(e, x)
     odd = _quadrant_is(e, quad, 1)
-    (n_hi, n_lo), (d_hi, d_lo) = ((e.sel(odd, a, b) for a, b in zip(c, s)), (e.sel(odd, a, b) for a, b in zip(s, c)))
-    q = e.op(Op.FDiv, n_hi, d_hi)
-    p, p_err = _two_product(e, q, d_hi)
-    res = e.exact(Op.FSub, e.exact(Op.FAdd, e.exact(Op.FSub, e.exact(Op.FSub, n_hi, p), p_err), n_lo),
-                  e.exact(Op.FMul, q, d_lo))
-    q = e.exact(Op.FAdd, q, e.op(Op.FDiv, res, d_hi))
+    q = _dd_div(e, tuple(e.sel(odd, a, b) for a, b in zip(c, s)), tuple(e.sel(odd, a, b) for a, b in zip(s, c)))
     q = e.sel(odd, e.op(Op.FNegate, q), q)
     return e.sel(near, e.sel(e.eq(x, e.const(0.0)), x, q), e.const(float("nan")))
 
@@ -1015,8 +1071,8 @@ FUNCS = {
     "log2": _f32(_log2, lambda e, x: _log_f64(e, x, (1.0, 1.4426950408889634))),
     "sin": _f32(lambda e, x: _sincos(e, x, False), lambda e, x: _sincos_f64(e, x, False)),
     "cos": _f32(lambda e, x: _sincos(e, x, True), lambda e, x: _sincos_f64(e, x, True)),
-    "tanh": _f32(_tanh), "log10": _f32(_log10, lambda e, x: _log_f64(e, x, (0.30102999566398120, 0.4342944819032518))), "exp10": _f32(_exp10), "log1p": _f32(_log1p),
-    "expm1": _f32(_expm1), "pow": _f32(_pow_with(_accurate_pow), _pow_with(_accurate_pow)), "powi": _powi,
+    "tanh": _f32(_tanh, _tanh_f64), "log10": _f32(_log10, lambda e, x: _log_f64(e, x, (0.30102999566398120, 0.4342944819032518))), "exp10": _f32(_exp10), "log1p": _f32(_log1p, _log1p_f64),
+    "expm1": _f32(_expm1, _expm1_f64), "pow": _f32(_pow_with(_accurate_pow), _pow_with(_accurate_pow)), "powi": _powi,
     "erf": _f32(_erf, _erf_f64),
     "fast_exp": _glsl32(GLSL.Exp), "fast_log": _glsl32(GLSL.Log),
     # tl.exp / tl.exp2 on fp32: what Triton's CUDA backend emits (ex2.approx of x * log2(e)), so
