@@ -530,6 +530,20 @@ def libdevice_f64(x_ptr, y_ptr, o_ptr, n, FN: tl.constexpr, BLOCK: tl.constexpr)
         r = libdevice.log1p(x)
     elif FN == "expm1":
         r = libdevice.expm1(x)
+    elif FN == "sinh":
+        r = libdevice.sinh(x)
+    elif FN == "cosh":
+        r = libdevice.cosh(x)
+    elif FN == "exp10":
+        r = libdevice.exp10(x)
+    elif FN == "asinh":
+        r = libdevice.asinh(x)
+    elif FN == "acosh":
+        r = libdevice.acosh(x)
+    elif FN == "atanh":
+        r = libdevice.atanh(x)
+    elif FN == "cbrt":
+        r = libdevice.cbrt(x)
     elif FN == "atan":
         r = libdevice.atan(x)
     tl.store(o_ptr + offs, r, mask=m)
@@ -558,6 +572,20 @@ def _f64_args(name, n):
         edges = [0.0, -0.0, 5e-324, -1e-310, 2.0**-54, -2.0**-54, 0.34657359, 36.0, -37.0, 709.78, 709.79, -60.0,
                  -745.2, np.inf, -np.inf, np.nan]
         x = np.concatenate([rng.uniform(-40, 40, n), rng.uniform(-800, 710, n), wide])
+    elif name in ("sinh", "cosh"):
+        edges = [0.0, -0.0, 5e-324, -1e-310, 22.0, -22.0, 709.78, 710.47, -710.475, 710.48, np.inf, -np.inf, np.nan]
+        x = np.concatenate([rng.uniform(-25, 25, n), rng.uniform(-712, 712, n), wide])
+    elif name == "exp10":
+        edges = [0.0, -0.0, 5e-324, 1.0, 2.0, -1.0, 22.0, 308.25, 308.26, -307.65, -323.3, -323.7, np.inf, -np.inf, np.nan]
+        x = np.concatenate([rng.uniform(-325, 309, n), rng.uniform(-2, 2, n), wide])
+    elif name in ("asinh", "acosh", "atanh"):
+        edges = [0.0, -0.0, 5e-324, -1e-310, 0.5, -0.5, 1.0, -1.0, 1 + 2.0**-52, 2.0, -2.0, 2.0**28, -2.0**28,
+                 1e308, -1.5, np.inf, -np.inf, np.nan]
+        big = np.exp(rng.uniform(-40, 709, n)) * rng.choice([-1, 1], n)
+        x = np.concatenate([rng.uniform(-1, 1, n), 1 + np.exp(rng.uniform(-50, 3, n)), big, wide])
+    elif name == "cbrt":
+        edges = [0.0, -0.0, 5e-324, -1e-310, 1.0, -8.0, 27.0, 2.0**-500, 2.0**500, 1e308, -1.7e308, np.inf, -np.inf, np.nan]
+        x = np.concatenate([np.exp(rng.uniform(-745, 709, n)) * rng.choice([-1, 1], n), wide])
     else:   # pow: x^y over the whole range, |y log2 x| up to ~1100, x near 1 with huge y, x < 0
         x = np.concatenate([np.exp(rng.uniform(-745, 709, n)), rng.uniform(0, 4, n),
                             1 + rng.uniform(-1e-10, 1e-10, n), -rng.uniform(0, 4, n)])
@@ -577,16 +605,22 @@ def _f64_ref(name, x, y):
     with np.errstate(all="ignore"):
         if name == "erf":
             return np.array([erf(v) for v in x])
-        if name in ("tanh", "log1p", "expm1"):
+        if name in ("tanh", "log1p", "expm1", "sinh", "cosh", "cbrt"):
             return getattr(np, name)(x)
+        if name in ("asinh", "acosh", "atanh"):
+            return getattr(np, "arc" + name[1:])(x)
+        if name == "exp10":
+            return np.power(10.0, x)
         if name == "tan":
             return np.where(np.abs(x) > 1.6e6, np.nan, np.tan(x))
         return np.power(x, y)
 
 
 # Max ulps: measured on lavapipe against mpmath (erf 0.88, pow 0.83, tan 1.58, tanh 0.69, log1p 0.66,
-# expm1 0.74 over 20,000-240,000 arguments each) plus 0.5 for numpy's own rounding of the reference.
-F64_ULPS = {"erf": 1.4, "pow": 1.4, "tan": 2.1, "tanh": 1.2, "log1p": 1.2, "expm1": 1.3}
+# expm1 0.74, sinh 0.83, cosh 0.82, exp10 0.82, asinh 1.57, acosh 1.6, atanh 1.48, cbrt 0.5 over
+# 9,000-240,000 arguments each) plus 0.5 for numpy's own rounding of the reference.
+F64_ULPS = {"erf": 1.4, "pow": 1.4, "tan": 2.1, "tanh": 1.2, "log1p": 1.2, "expm1": 1.3, "sinh": 1.4, "cosh": 1.4,
+            "exp10": 1.4, "asinh": 2.1, "acosh": 2.1, "atanh": 2.0, "cbrt": 1.0}
 
 
 @pytest.mark.parametrize("name", sorted(F64_ULPS))
