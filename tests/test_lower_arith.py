@@ -544,6 +544,12 @@ def libdevice_f64(x_ptr, y_ptr, o_ptr, n, FN: tl.constexpr, BLOCK: tl.constexpr)
         r = libdevice.atanh(x)
     elif FN == "cbrt":
         r = libdevice.cbrt(x)
+    elif FN == "div_rn":
+        r = libdevice.div_rn(x, y)
+    elif FN == "sqrt_rn":
+        r = libdevice.sqrt_rn(x)
+    elif FN == "rcp_rn":
+        r = libdevice.rcp_rn(x)
     elif FN == "atan":
         r = libdevice.atan(x)
     tl.store(o_ptr + offs, r, mask=m)
@@ -586,6 +592,12 @@ def _f64_args(name, n):
     elif name == "cbrt":
         edges = [0.0, -0.0, 5e-324, -1e-310, 1.0, -8.0, 27.0, 2.0**-500, 2.0**500, 1e308, -1.7e308, np.inf, -np.inf, np.nan]
         x = np.concatenate([np.exp(rng.uniform(-745, 709, n)) * rng.choice([-1, 1], n), wide])
+    elif name in ("div_rn", "sqrt_rn", "rcp_rn"):   # correctly rounded: equal to numpy's IEEE operations
+        edges = [0.0, -0.0, 5e-324, -1e-310, 2.0**-916, 1.0, 3.0, 1e308, -1.7e308, 2.0**996, np.inf, -np.inf, np.nan]
+        x = np.concatenate([np.exp(rng.uniform(-740, 709, n)) * rng.choice([-1, 1], n), rng.uniform(0.5, 2, n), wide])
+        y = np.concatenate([rng.permutation(edges), np.exp(rng.uniform(-740, 709, n)), rng.uniform(0.5, 2, n),
+                            rng.uniform(-3, 3, n)])
+        return np.concatenate([edges, x]), y
     else:   # pow: x^y over the whole range, |y log2 x| up to ~1100, x near 1 with huge y, x < 0
         x = np.concatenate([np.exp(rng.uniform(-745, 709, n)), rng.uniform(0, 4, n),
                             1 + rng.uniform(-1e-10, 1e-10, n), -rng.uniform(0, 4, n)])
@@ -609,6 +621,10 @@ def _f64_ref(name, x, y):
             return getattr(np, name)(x)
         if name in ("asinh", "acosh", "atanh"):
             return getattr(np, "arc" + name[1:])(x)
+        if name == "div_rn":
+            return x / y
+        if name in ("sqrt_rn", "rcp_rn"):
+            return np.sqrt(x) if name == "sqrt_rn" else 1 / x
         if name == "exp10":
             return np.power(10.0, x)
         if name == "tan":
@@ -620,7 +636,8 @@ def _f64_ref(name, x, y):
 # expm1 0.74, sinh 0.83, cosh 0.82, exp10 0.82, asinh 1.57, acosh 1.6, atanh 1.48, cbrt 0.5 over
 # 9,000-240,000 arguments each) plus 0.5 for numpy's own rounding of the reference.
 F64_ULPS = {"erf": 1.4, "pow": 1.4, "tan": 2.1, "tanh": 1.2, "log1p": 1.2, "expm1": 1.3, "sinh": 1.4, "cosh": 1.4,
-            "exp10": 1.4, "asinh": 2.1, "acosh": 2.1, "atanh": 2.0, "cbrt": 1.0}
+            "exp10": 1.4, "asinh": 2.1, "acosh": 2.1, "atanh": 2.0, "cbrt": 1.0, "div_rn": 0, "sqrt_rn": 0,
+            "rcp_rn": 0}
 
 
 @pytest.mark.parametrize("name", sorted(F64_ULPS))

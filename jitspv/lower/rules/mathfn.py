@@ -940,12 +940,13 @@ def _precise_div(e, a, b):
     # into [2^-23, 4) so that every intermediate is normal; y = 1/b refined once, then two Newton
     # steps q += (a - b q) y with exact residuals (Dekker products); the quotient is scaled back
     # by 2^(ea - eb) in two exact factors. Zero, infinite or NaN operands take the plain quotient.
-    if e.info.width != 32:
+    if e.info.width != 32:   # fp64 (Triton has div_rn for fp32 and fp64 only): one step on the
+        # device's quotient, q += (a - b q) / b with an exact residual (equal to numpy's division).
         q = e.op(Op.FDiv, a, b)
-        r = e.op(Op.FDiv, e.const(1.0), b)
-        res = e.fma(e.op(Op.FNegate, b), q, a)
+        res = _residual(e, a, b, q)
         use = e.op(Op.LogicalAnd, e.finite(res), e.op(Op.FOrdNotEqual, res, e.const(0.0), t=e.t_bool), t=e.t_bool)
-        return e.sel(use, e.fma(res, r, q), q)
+        use = e.op(Op.LogicalAnd, use, _products_exact_f64(e, a), t=e.t_bool)
+        return e.sel(use, e.exact(Op.FAdd, q, e.op(Op.FDiv, res, b)), q)
     u = e.ctx.t_u32
 
     def exponent(v):   # biased exponent, clamped so that 2^(127 - it) is a normal float
@@ -970,15 +971,21 @@ def _precise_div(e, a, b):
     return e.sel(e.op(Op.LogicalAnd, regular, nonzero, t=e.t_bool), r, e.op(Op.FDiv, a, b))
 
 
+def _products_exact_f64(e, v):
+    """|v| large enough that the tails of Dekker products near v are normal (exact): 2^-916."""
+    return e.op(Op.FOrdGreaterThan, e.glsl(GLSL.FAbs, v), e.const(2.0**-916), t=e.t_bool)
+
+
 def _precise_sqrt(e, x):
+    # fp32 or fp64 (Triton has sqrt_rn for those only); the exact residual x - s^2 comes from
+    # Dekker's product (Fma need not be fused; lavapipe's is not, and made fp64 1 ulp off).
     s = e.glsl(GLSL.Sqrt, x)
-    if e.info.width == 32:   # exact residual x - s^2 (Dekker: Fma need not be fused)
-        p, err = _two_product(e, s, s)
-        res = e.exact(Op.FSub, e.exact(Op.FSub, x, p), err)
-    else:
-        res = e.fma(e.op(Op.FNegate, s), s, x)
+    p, err = _two_product(e, s, s)
+    res = e.exact(Op.FSub, e.exact(Op.FSub, x, p), err)
     use = e.op(Op.LogicalAnd, e.finite(res), e.op(Op.FOrdNotEqual, res, e.const(0.0), t=e.t_bool), t=e.t_bool)
     use = e.op(Op.LogicalAnd, use, e.op(Op.FOrdGreaterThan, s, e.const(0.0), t=e.t_bool), t=e.t_bool)
+    if e.info.width == 64:
+        use = e.op(Op.LogicalAnd, use, _products_exact_f64(e, x), t=e.t_bool)
     step = e.op(Op.FDiv, res, e.op(Op.FAdd, s, s))
     return e.sel(use, e.op(Op.FAdd, s, step), s)
 
