@@ -10,11 +10,15 @@ checked by tests/test_lower_arith.py), like Triton's libdevice. The GLSL.std.450
 not used for them: Vulkan promises little (exp: 3 + 2|x| ulp, log: 3 ulp outside [0.5, 2] and 2^-21
 absolute inside, sin/cos: 2^-11 absolute) and NVIDIA maps them to its approximate hardware units;
 they remain behind libdevice's `fast_*` functions and for tan, asinh, acosh, atanh. fp16 computes in fp32
-and rounds once; fp64 exp, exp2, log, sin and cos are fdlibm's sequences (1 ulp), log2/log10
-scale log's (2 ulp); other fp64 transcendentals are refused rather than computed in fp32. Results in the
-fp32 subnormal range may be flushed to zero by the device (Vulkan leaves it to the driver).
-tt.precise_divf / div_rn is correctly rounded (two Newton steps on a refined reciprocal) and
-tt.precise_sqrt / sqrt_rn refined with one FMA step.
+and rounds once. fp64 (GLSL.std.450 has no 64-bit transcendentals) uses fdlibm's algorithms and
+coefficients with double-double steps that need no fused Fma: exp, exp2, exp10, expm1, log, log1p,
+sin, cos, erf, pow, sinh, cosh, tanh, cbrt within 1 ulp, tan and the inverse hyperbolics 1.6 ulp,
+log2/log10 2 ulp (measured on lavapipe against mpmath, stated per function); fp64 asin, acos, atan
+and atan2 are refused rather than computed in fp32. Results in the fp32 subnormal range may be
+flushed to zero by the device (Vulkan leaves it to the driver).
+tt.precise_divf / div_rn is correctly rounded (fp32: two Newton steps on a refined reciprocal; fp64:
+one step on the device's quotient) and tt.precise_sqrt / sqrt_rn refined with one step, both with
+exact residuals from Dekker products.
 """
 from __future__ import annotations
 
