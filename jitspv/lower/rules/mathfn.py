@@ -10,11 +10,15 @@ checked by tests/test_lower_arith.py), like Triton's libdevice. The GLSL.std.450
 not used for them: Vulkan promises little (exp: 3 + 2|x| ulp, log: 3 ulp outside [0.5, 2] and 2^-21
 absolute inside, sin/cos: 2^-11 absolute) and NVIDIA maps them to its approximate hardware units;
 they remain behind libdevice's `fast_*` functions and for tan, asinh, acosh, atanh. fp16 computes in fp32
-and rounds once; fp64 exp, exp2, log, sin and cos are fdlibm's sequences (1 ulp), log2/log10
-scale log's (2 ulp); other fp64 transcendentals are refused rather than computed in fp32. Results in the
-fp32 subnormal range may be flushed to zero by the device (Vulkan leaves it to the driver).
-tt.precise_divf / div_rn is correctly rounded (two Newton steps on a refined reciprocal) and
-tt.precise_sqrt / sqrt_rn refined with one FMA step.
+and rounds once. fp64 (GLSL.std.450 has no 64-bit transcendentals) uses fdlibm's algorithms and
+coefficients with double-double steps that need no fused Fma: exp, exp2, exp10, expm1, log, log1p,
+sin, cos, erf, pow, sinh, cosh, tanh, cbrt within 1 ulp, tan and the inverse hyperbolics 1.6 ulp,
+log2/log10 2 ulp (measured on lavapipe against mpmath, stated per function); fp64 asin, acos, atan
+and atan2 are refused rather than computed in fp32. Results in the fp32 subnormal range may be
+flushed to zero by the device (Vulkan leaves it to the driver).
+tt.precise_divf / div_rn is correctly rounded (fp32: two Newton steps on a refined reciprocal; fp64:
+one step on the device's quotient) and tt.precise_sqrt / sqrt_rn refined with one step, both with
+exact residuals from Dekker products.
 """
 from __future__ import annotations
 
@@ -86,10 +90,13 @@ class _Emit:
 
 
 # ---- function bodies: fn(e, *xs) with e an _Emit of the result's register type ----------------
-def _glsl32(inst):
-    """A transcendental GLSL.std.450 instruction: 16/32-bit only; fp16 goes through fp32."""
+def _glsl32(inst, f64=None):
+    """A transcendental GLSL.std.450 instruction: 16/32-bit only; fp16 goes through fp32; fp64
+    takes `f64`, or is refused."""
     def fn(e, *xs):
         if e.info.width == 64:
+            if f64 is not None:
+                return f64(e, *xs)
             e.ctx.error("jitspv does not support this math function on fp64 yet "
                         "(GLSL.std.450 has no 64-bit transcendentals)")
         if e.info.width == 16:
@@ -246,10 +253,7 @@ def _exp_f64(e, x):
     # n = round(x / ln2), r = hi - lo = x - n ln2 (n ln2_hi exact), then fdlibm's rational form
     # e^r = 1 - ((lo - r c / (2 - c)) - hi), c = r - r^2 P(r^2); 2^n in two exact factors so that
     # subnormal results round once. Max 1 ulp measured.
-    xc = e.glsl(GLSL.FClamp, x, e.const(-760.0), e.const(720.0))
-    n = e.glsl(GLSL.RoundEven, e.exact(Op.FMul, xc, e.const(1.4426950408889634)))
-    hi = e.exact(Op.FSub, xc, e.exact(Op.FMul, n, e.const(LN2_F64[0])))
-    y = _exp_f64_core(e, n, hi, e.exact(Op.FMul, n, e.const(LN2_F64[1])))
+    y = _exp_f64_core(e, *_exp_f64_reduce(e, e.glsl(GLSL.FClamp, x, e.const(-760.0), e.const(720.0))))
     y = e.sel(e.op(Op.FOrdGreaterThan, x, e.const(709.782712893384), t=e.t_bool), e.const(float("inf")), y)
     y = e.sel(e.lt(x, e.const(-745.1332191019412)), e.const(0.0), y)
     return e.sel(e.isnan(x), x, y)
@@ -269,20 +273,81 @@ def _exp2_f64(e, x):
     return e.sel(e.isnan(x), x, y)
 
 
-def _exp_f64_core(e, n, hi, lo):
-    """2^n e^(hi - lo) for integral n and |hi - lo| <= ~0.35 (fdlibm's rational form)."""
-    u64 = e.uint()
+def _exp_f64_reduce(e, x):
+    """(n, hi, lo) with x = n ln2 + hi - lo, n = round(x / ln2), hi exact (n ln2_hi is)."""
+    n = e.glsl(GLSL.RoundEven, e.exact(Op.FMul, x, e.const(1.4426950408889634)))
+    return n, e.exact(Op.FSub, x, e.exact(Op.FMul, n, e.const(LN2_F64[0]))), e.exact(Op.FMul, n, e.const(LN2_F64[1]))
+
+
+def _exp_f64_tail(e, hi, lo):
+    """m with e^(hi - lo) = 1 + (hi - m), |hi - lo| <= ~0.35 (fdlibm's rational form)."""
     r = e.exact(Op.FSub, hi, lo)
     t = e.exact(Op.FMul, r, r)
     c = e.exact(Op.FSub, r, e.exact(Op.FMul, t, e.poly(t, EXP_P64)))
     frac = e.exact(Op.FDiv, e.exact(Op.FMul, r, c), e.exact(Op.FSub, e.const(2.0), c))
-    y = e.exact(Op.FSub, e.const(1.0), e.exact(Op.FSub, e.exact(Op.FSub, lo, frac), hi))
+    return e.exact(Op.FSub, lo, frac)
+
+
+def _exp_f64_core(e, n, hi, lo):
+    """2^n e^(hi - lo) for integral n and |hi - lo| <= ~0.35."""
+    u64 = e.uint()
+    y = e.exact(Op.FSub, e.const(1.0), e.exact(Op.FSub, _exp_f64_tail(e, hi, lo), hi))
     ni = e.op(Op.ConvertFToS, n, t=u64)
     n1 = e.op(Op.ShiftRightArithmetic, ni, e.const(1, u64), t=u64)
     return e.exact(Op.FMul, e.exact(Op.FMul, y, _pow2i_f64(e, n1)), _pow2i_f64(e, e.op(Op.ISub, ni, n1, t=u64)))
 
 
-def _log_f64(e, x, scale=None):
+def _expm1_dd_f64(e, x):
+    """e^x - 1 as a double-double (value, error) for x <= 700: (2^n - 1) + 2^n hi - 2^n m from exp's
+    reduction and tail, the first two terms summed exactly; x < -60 gives -1."""
+    n, hi, lo = _exp_f64_reduce(e, e.glsl(GLSL.FClamp, x, e.const(-60.0), e.const(700.0)))
+    p2 = _pow2i_f64(e, e.op(Op.ConvertFToS, n, t=e.uint()))
+    a, a_err = _two_sum(e, p2, e.const(-1.0))
+    s, s_err = _two_sum(e, a, e.exact(Op.FMul, p2, hi))
+    tail = e.exact(Op.FSub, e.exact(Op.FAdd, a_err, s_err), e.exact(Op.FMul, p2, _exp_f64_tail(e, hi, lo)))
+    return _fast_two_sum(e, s, tail)
+
+
+def _expm1_f64(e, x):
+    # Above 700 e^x (the 1 is far below an ulp); |x| < 2^-54 is x (-0 included). Max 0.75 ulp measured.
+    r = e.sel(e.lt(x, e.const(700.0)), _expm1_dd_f64(e, x)[0], _exp_f64(e, x))
+    return e.sel(e.lt(e.glsl(GLSL.FAbs, x), e.const(2.0**-54)), x, e.sel(e.isnan(x), x, r))
+
+
+def _log1p_f64(e, x):
+    # log(u) for u = 1 + x with the rounding error of u, d = (1 + x) - u (exact), added as d / u
+    # before log's last rounding (fdlibm's log1p); |x| < 2^-54 is x (-0 included). Max 0.7 ulp measured.
+    u, d = _two_sum(e, e.const(1.0), x)
+    r = _log_f64(e, u, extra=e.op(Op.FDiv, d, u))
+    return e.sel(e.lt(e.glsl(GLSL.FAbs, x), e.const(2.0**-54)), x, r)
+
+
+def _tanh_f64(e, x):
+    # tanh a = t / (t + 2) with t = expm1(2a) from a = 1 on, -t / (t + 2) with t = expm1(-2a) below
+    # (no cancellation either way), a double-double quotient of t's double-double; 1 from 22 on;
+    # the sign from x. Max 0.7 ulp measured.
+    a = e.glsl(GLSL.FAbs, x)
+    big = e.op(Op.FOrdGreaterThanEqual, a, e.const(1.0), t=e.t_bool)
+    a2 = e.exact(Op.FMul, e.glsl(GLSL.FMin, a, e.const(22.0)), e.const(2.0))
+    t_hi, t_lo = _expm1_dd_f64(e, e.sel(big, a2, e.op(Op.FNegate, a2)))
+    d_hi, d_err = _two_sum(e, t_hi, e.const(2.0))
+    num = (e.sel(big, t_hi, e.op(Op.FNegate, t_hi)), e.sel(big, t_lo, e.op(Op.FNegate, t_lo)))
+    r = _dd_div(e, num, (d_hi, e.exact(Op.FAdd, d_err, t_lo)))
+    return e.sel(e.isnan(x), x, _copysign(e, r, x))
+
+
+def _dd_div(e, num, den):
+    """num / den rounded, for double-doubles (value, error): q = n / d, then q += (n - q d) / d
+    with q d's head product exact (Dekker)."""
+    (n_hi, n_lo), (d_hi, d_lo) = num, den
+    q = e.op(Op.FDiv, n_hi, d_hi)
+    p, p_err = _two_product(e, q, d_hi)
+    res = e.exact(Op.FSub, e.exact(Op.FAdd, e.exact(Op.FSub, e.exact(Op.FSub, n_hi, p), p_err), n_lo),
+                  e.exact(Op.FMul, q, d_lo))
+    return e.exact(Op.FAdd, q, e.op(Op.FDiv, res, d_hi))
+
+
+def _log_f64(e, x, scale=None, extra=None):
     # x = 2^k (1 + f), 1 + f in [sqrt(1/2), sqrt(2)); s = f / (2 + f), log(1 + f) = f - (hfsq -
     # s (hfsq + R(s^2))) with hfsq = f^2 / 2 (fdlibm); subnormal x scaled by 2^54. Max 1 ulp measured.
     u64 = e.uint()
@@ -305,7 +370,10 @@ def _log_f64(e, x, scale=None):
         # log_b x = k log_b 2 + log(1 + f) / ln b (a rounded product and sum: 2 ulp measured)
         lg = e.exact(Op.FMul, e.exact(Op.FSub, f, e.exact(Op.FSub, hfsq, corr)), e.const(scale[1]))
         return _log_specials(e, x, e.exact(Op.FAdd, e.exact(Op.FMul, kf, e.const(scale[0])), lg))
-    inner = e.exact(Op.FAdd, corr, e.exact(Op.FMul, kf, e.const(LN2_F64[1])))
+    tail = e.exact(Op.FMul, kf, e.const(LN2_F64[1]))
+    if extra is not None:   # a small addend to log x (log1p's correction)
+        tail = e.exact(Op.FAdd, tail, extra)
+    inner = e.exact(Op.FAdd, corr, tail)
     r = e.exact(Op.FSub, e.exact(Op.FMul, kf, e.const(LN2_F64[0])),
                 e.exact(Op.FSub, e.exact(Op.FSub, hfsq, inner), f))
     return _log_specials(e, x, r)
@@ -322,11 +390,11 @@ PIO2_PARTS64 = ((1.57079632673412561417e+00, 6.07710050650619224932e-11),
 SINCOS_MAX64 = 1.6e6   # |x| up to which the reduction is exact (k < 2^20); beyond it: NaN
 
 
-def _sincos_f64(e, x, cos):
-    # x = k pi/2 + (y0 + y1) with fdlibm's three-round Cody-Waite (every round, not only after
-    # cancellation), then __kernel_sin/__kernel_cos (FreeBSD's forms) by quadrant. Max 1 ulp
-    # measured for |x| <= SINCOS_MAX64; larger |x| (no Payne-Hanek reduction), inf and NaN give NaN.
-    u64 = e.uint()
+def _sincos_parts_f64(e, x):
+    """(near, quadrant, sin y, cos y) with x = k pi/2 + y, quadrant = k as an integer, sin y and
+    cos y double-doubles (rounded value, its error): x = k pi/2 + (y0 + y1) with fdlibm's three-round Cody-Waite
+    (every round, not only after cancellation), then __kernel_sin/__kernel_cos (FreeBSD's forms).
+    near: |x| <= SINCOS_MAX64 (no Payne-Hanek reduction beyond; inf and NaN are not near)."""
     near = e.op(Op.FOrdLessThanEqual, e.glsl(GLSL.FAbs, x), e.const(SINCOS_MAX64), t=e.t_bool)
     xc = e.sel(near, x, e.const(0.0))
     k = e.glsl(GLSL.RoundEven, e.exact(Op.FMul, xc, e.const(6.36619772367581382433e-01)))
@@ -343,22 +411,283 @@ def _sincos_f64(e, x, cos):
     # sin(y0 + y1) = y0 - ((z (y1/2 - v q) - y1) - v S1)
     q = e.poly(z, SIN_S64[1:])
     s = e.exact(Op.FSub, e.exact(Op.FMul, e.const(0.5), y1), e.exact(Op.FMul, v, q))
-    s = e.exact(Op.FSub, y0, e.exact(Op.FSub, e.exact(Op.FSub, e.exact(Op.FMul, z, s), y1),
-                                      e.exact(Op.FMul, v, e.const(SIN_S64[0]))))
+    s_lo = e.exact(Op.FSub, e.exact(Op.FSub, e.exact(Op.FMul, z, s), y1), e.exact(Op.FMul, v, e.const(SIN_S64[0])))
     # cos(y0 + y1) = w + (((1 - w) - z/2) + (z r - y0 y1)), w = 1 - z/2, r = z C(z)
     hz = e.exact(Op.FMul, e.const(0.5), z)
     w1 = e.exact(Op.FSub, e.const(1.0), hz)
     zr = e.exact(Op.FMul, z, e.exact(Op.FMul, z, e.poly(z, COS_C64)))
-    c = e.exact(Op.FAdd, w1, e.exact(Op.FAdd, e.exact(Op.FSub, e.exact(Op.FSub, e.const(1.0), w1), hz),
-                                      e.exact(Op.FSub, zr, e.exact(Op.FMul, y0, y1))))
-    quad = e.op(Op.ConvertFToS, k, t=u64)
+    c_lo = e.exact(Op.FAdd, e.exact(Op.FSub, e.exact(Op.FSub, e.const(1.0), w1), hz),
+                   e.exact(Op.FSub, zr, e.exact(Op.FMul, y0, y1)))
+    return near, e.op(Op.ConvertFToS, k, t=e.uint()), _fast_two_sum(e, y0, e.op(Op.FNegate, s_lo)), \
+        _fast_two_sum(e, w1, c_lo)
+
+
+def _fast_two_sum(e, a, b):
+    """(s, err) with s = a + b rounded and a + b = s + err exactly, for |a| >= |b| (Dekker)."""
+    s = e.exact(Op.FAdd, a, b)
+    return s, e.exact(Op.FSub, b, e.exact(Op.FSub, s, a))
+
+
+def _quadrant_is(e, quad, bit):
+    u64 = e.uint()
+    return e.op(Op.INotEqual, e.op(Op.BitwiseAnd, quad, e.const(bit, u64), t=u64), e.const(0, u64), t=e.t_bool)
+
+
+def _sincos_f64(e, x, cos):
+    # The kernels' sum by quadrant. Max 1 ulp measured for |x| <= SINCOS_MAX64; larger |x|, inf
+    # and NaN give NaN. sin(+-0) is x (k = -0 loses the sign).
+    near, quad, (s_hi, _), (c_hi, _) = _sincos_parts_f64(e, x)
     if cos:
-        quad = e.op(Op.IAdd, quad, e.const(1, u64), t=u64)
-    odd = e.op(Op.INotEqual, e.op(Op.BitwiseAnd, quad, e.const(1, u64), t=u64), e.const(0, u64), t=e.t_bool)
-    neg = e.op(Op.INotEqual, e.op(Op.BitwiseAnd, quad, e.const(2, u64), t=u64), e.const(0, u64), t=e.t_bool)
-    val = e.sel(odd, c, s)
-    val = e.sel(neg, e.op(Op.FNegate, val), val)
+        quad = e.op(Op.IAdd, quad, e.const(1, e.uint()), t=e.uint())
+    val = e.sel(_quadrant_is(e, quad, 1), c_hi, s_hi)
+    val = e.sel(_quadrant_is(e, quad, 2), e.op(Op.FNegate, val), val)
+    if not cos:
+        val = e.sel(e.eq(x, e.const(0.0)), x, val)
     return e.sel(near, val, e.const(float("nan")))
+
+
+def _tan_f64(e, x):
+    # sin y / cos y (-cos y / sin y in odd quadrants) as a double-double quotient; the kernels'
+    # sums are good to ~0.3 ulp each. Max 1.6 ulp measured for |x| <= SINCOS_MAX64; beyond, NaN
+    # as sin and cos.
+    near, quad, s, c = _sincos_parts_f64(e, x)
+    odd = _quadrant_is(e, quad, 1)
+    q = _dd_div(e, tuple(e.sel(odd, a, b) for a, b in zip(c, s)), tuple(e.sel(odd, a, b) for a, b in zip(s, c)))
+    q = e.sel(odd, e.op(Op.FNegate, q), q)
+    return e.sel(near, e.sel(e.eq(x, e.const(0.0)), x, q), e.const(float("nan")))
+
+def _sinh_cosh_f64(e, x, cosh):
+    # a = |x| below 22, from t = expm1(a) as double-doubles: sinh = (t + t / (t + 1)) / 2, cosh =
+    # ((1 + t) + 1 / (1 + t)) / 2 (no cancellation); from 22 on 2^(n-1) e^r (exp's reduction, one
+    # less in the exponent: finite up to ~710.47). Max 0.83 ulp measured.
+    a = e.glsl(GLSL.FAbs, x)
+    t = _expm1_dd_f64(e, e.glsl(GLSL.FMin, a, e.const(22.0)))
+    u_hi, u_err = _two_sum(e, t[0], e.const(1.0))
+    u = (u_hi, e.exact(Op.FAdd, u_err, t[1]))   # e^a
+    first = u if cosh else t
+    v = _dd_div(e, (e.const(1.0), e.const(0.0)) if cosh else t, u)
+    s, err = _two_sum(e, first[0], v)
+    mid = e.exact(Op.FMul, e.const(0.5), e.exact(Op.FAdd, s, e.exact(Op.FAdd, err, first[1])))
+    n, hi, lo = _exp_f64_reduce(e, e.glsl(GLSL.FMin, a, e.const(720.0)))
+    r = e.sel(e.lt(a, e.const(22.0)), mid, _exp_f64_core(e, e.exact(Op.FSub, n, e.const(1.0)), hi, lo))
+    return e.sel(e.isnan(x), x, r if cosh else _copysign(e, r, x))
+
+
+LN10_F64 = (2.302585092994046, -2.1707562233822494e-16)   # ln 10 = hi + lo
+
+
+def _exp10_f64(e, x):
+    # x ln10 = h + l as a double-double (Dekker product), then exp's reduction of h (h - n ln2_hi
+    # is exact) with l folded into the tail. Max 0.82 ulp measured.
+    xc = e.glsl(GLSL.FClamp, x, e.const(-330.0), e.const(310.0))
+    h, h_err = _two_product(e, xc, e.const(LN10_F64[0]))
+    n, hi, lo = _exp_f64_reduce(e, h)
+    lo = e.exact(Op.FSub, lo, e.exact(Op.FAdd, h_err, e.exact(Op.FMul, xc, e.const(LN10_F64[1]))))
+    y = _exp_f64_core(e, n, hi, lo)
+    y = e.sel(e.op(Op.FOrdGreaterThan, x, e.const(308.2547155599167), t=e.t_bool), e.const(float("inf")), y)
+    y = e.sel(e.lt(x, e.const(-323.6)), e.const(0.0), y)
+    return e.sel(e.isnan(x), x, y)
+
+
+def _asinh_f64(e, x):
+    # a = |x|: log1p(a + a^2 / (1 + sqrt(1 + a^2))) up to 2, log(2a + 1 / (a + sqrt(a^2 + 1)))
+    # up to 2^28, log(a) + ln 2 above (fdlibm's s_asinh.c); the sign from x. Max 1.6 ulp measured
+    # (the arguments' rounding adds to log's).
+    a = e.glsl(GLSL.FAbs, x)
+    a2 = e.exact(Op.FMul, a, a)
+    root = e.glsl(GLSL.Sqrt, e.exact(Op.FAdd, a2, e.const(1.0)))
+    small = _log1p_f64(e, e.exact(Op.FAdd, a, e.op(Op.FDiv, a2, e.exact(Op.FAdd, e.const(1.0), root))))
+    mid = _log_f64(e, e.exact(Op.FAdd, e.exact(Op.FMul, a, e.const(2.0)),
+                              e.op(Op.FDiv, e.const(1.0), e.exact(Op.FAdd, a, root))))
+    big = e.exact(Op.FAdd, _log_f64(e, a), e.const(0.6931471805599453))
+    r = e.sel(e.lt(a, e.const(2.0**28)), mid, big)
+    r = e.sel(e.op(Op.FOrdLessThanEqual, a, e.const(2.0), t=e.t_bool), small, r)
+    return e.sel(e.isnan(x), x, _copysign(e, r, x))
+
+
+def _acosh_f64(e, x):
+    # log1p(t + sqrt(2t + t^2)), t = x - 1 (exact) up to 2, log(2x - 1 / (x + sqrt(x^2 - 1)))
+    # up to 2^28, log(x) + ln 2 above (fdlibm's e_acosh.c); NaN below 1. Max 1.6 ulp measured.
+    t = e.exact(Op.FSub, x, e.const(1.0))
+    small = _log1p_f64(e, e.exact(Op.FAdd, t, e.glsl(GLSL.Sqrt, e.exact(
+        Op.FAdd, e.exact(Op.FMul, t, e.const(2.0)), e.exact(Op.FMul, t, t)))))
+    root = e.glsl(GLSL.Sqrt, e.exact(Op.FSub, e.exact(Op.FMul, x, x), e.const(1.0)))
+    mid = _log_f64(e, e.exact(Op.FSub, e.exact(Op.FMul, x, e.const(2.0)),
+                              e.op(Op.FDiv, e.const(1.0), e.exact(Op.FAdd, x, root))))
+    big = e.exact(Op.FAdd, _log_f64(e, x), e.const(0.6931471805599453))
+    r = e.sel(e.lt(x, e.const(2.0**28)), mid, big)
+    r = e.sel(e.op(Op.FOrdLessThanEqual, x, e.const(2.0), t=e.t_bool), small, r)
+    return e.sel(e.op(Op.FUnordLessThan, x, e.const(1.0), t=e.t_bool), e.const(float("nan")), r)
+
+
+def _atanh_f64(e, x):
+    # a = |x|: log1p(2a + 2a^2 / (1 - a)) / 2 below 0.5, log1p(2a / (1 - a)) / 2 above (fdlibm's
+    # e_atanh.c; 1 - a exact there); the sign from x; |x| > 1 NaN, +-1 +-inf. Max 1.5 ulp measured.
+    a = e.glsl(GLSL.FAbs, x)
+    one_minus = e.exact(Op.FSub, e.const(1.0), a)
+    a2 = e.exact(Op.FMul, a, e.const(2.0))
+    small = e.exact(Op.FAdd, a2, e.op(Op.FDiv, e.exact(Op.FMul, a2, a), one_minus))
+    arg = e.sel(e.lt(a, e.const(0.5)), small, e.op(Op.FDiv, a2, one_minus))
+    r = _copysign(e, e.exact(Op.FMul, e.const(0.5), _log1p_f64(e, arg)), x)
+    return e.sel(e.op(Op.FUnordGreaterThan, a, e.const(1.0), t=e.t_bool), e.const(float("nan")), r)
+
+
+def _cbrt_f64(e, x):
+    # r = |x|^(1/3) by pow (relative error ~|ln x| 2^-54 from 1/3's rounding), then one Newton step
+    # r -= (r^3 - a) / (3 r^2) with r^3 - a from Dekker products; |x| scaled by 2^-+600 outside
+    # [2^-500, 2^500] (the result by 2^+-200) so that the products neither overflow nor underflow;
+    # the sign from x. Max 0.5 ulp measured.
+    a = e.glsl(GLSL.FAbs, x)
+    tiny, huge = e.lt(a, e.const(2.0**-500)), e.op(Op.FOrdGreaterThan, a, e.const(2.0**500), t=e.t_bool)
+    scale = e.sel(tiny, e.const(2.0**600), e.sel(huge, e.const(2.0**-600), e.const(1.0)))
+    a = e.exact(Op.FMul, a, scale)
+    r = _pow_f64(e, a, e.const(1.0 / 3.0))
+    p, p_err = _two_product(e, r, r)
+    q, q_err = _two_product(e, p, r)
+    res = e.exact(Op.FAdd, e.exact(Op.FSub, q, a), e.exact(Op.FAdd, q_err, e.exact(Op.FMul, p_err, r)))
+    r = e.exact(Op.FSub, r, e.op(Op.FDiv, res, e.exact(Op.FMul, p, e.const(3.0))))
+    r = e.exact(Op.FMul, r, e.sel(tiny, e.const(2.0**-200), e.sel(huge, e.const(2.0**200), e.const(1.0))))
+    special = e.op(Op.LogicalOr, e.op(Op.LogicalNot, e.finite(x), t=e.t_bool), e.eq(x, e.const(0.0)), t=e.t_bool)
+    return e.sel(special, x, _copysign(e, r, x))
+
+
+def _hi_half(e, v):
+    """v with the low 32 bits of its fp64 encoding cleared (21 significant bits: the product of two
+    such heads, or of one and a 32-bit value, is exact)."""
+    u64 = e.uint()
+    return e.op(Op.Bitcast, e.op(Op.BitwiseAnd, e.op(Op.Bitcast, v, t=u64), e.const(0xFFFFFFFF00000000, u64), t=u64))
+
+
+# fdlibm's s_erf.c rational approximations (numerator, denominator; low degree first).
+ERF_ERX = 8.45062911510467529297e-01   # erf(1) in 24 bits
+ERF_SMALL = ([1.28379167095512558561e-01, -3.25042107247001499370e-01, -2.84817495755985104766e-02,
+              -5.77027029648944159157e-03, -2.37630166566501626084e-05],
+             [1.0, 3.97917223959155352819e-01, 6.50222499887672944485e-02, 5.08130628187576562776e-03,
+              1.32494738004321644526e-04, -3.96022827877536812320e-06])   # erf(x)/x - 1 of x^2, |x| < 0.84375
+ERF_MID = ([-2.36211856075265944077e-03, 4.14856118683748331666e-01, -3.72207876035701323847e-01,
+            3.18346619901161753674e-01, -1.10894694282396677476e-01, 3.54783043256182359371e-02,
+            -2.16637559486879084300e-03],
+           [1.0, 1.06420880400844228286e-01, 5.40397917702171048937e-01, 7.18286544141962662868e-02,
+            1.26171219808761642112e-01, 1.36370839120290507362e-02, 1.19844998467991074170e-02])  # of |x| - 1
+ERF_TAIL_NEAR = ([-9.86494403484714822705e-03, -6.93858572707181764372e-01, -1.05586262253232909814e+01,
+                  -6.23753324503260060396e+01, -1.62396669462573470355e+02, -1.84605092906711035994e+02,
+                  -8.12874355063065934246e+01, -9.81432934416914548592e+00],
+                 [1.0, 1.96512716674392571292e+01, 1.37657754143519042600e+02, 4.34565877475229228821e+02,
+                  6.45387271733267880336e+02, 4.29008140027567833386e+02, 1.08635005541779435134e+02,
+                  6.57024977031928170135e+00, -6.04244152148580987438e-02])   # of 1/x^2, 1.25 <= |x| < 1/0.35
+ERF_TAIL_FAR = ([-9.86494292470009928597e-03, -7.99283237680523006574e-01, -1.77579549177547519889e+01,
+                 -1.60636384855821916062e+02, -6.37566443368389627722e+02, -1.02509513161107724954e+03,
+                 -4.83519191608651397019e+02],
+                [1.0, 3.03380607434824582924e+01, 3.25792512996573918826e+02, 1.53672958608443695994e+03,
+                 3.19985821950859553908e+03, 2.55305040643316442583e+03, 4.74528541206955367215e+02,
+                 -2.24409524465858183362e+01])   # of 1/x^2, |x| >= 1/0.35
+
+
+def _rational(e, x, num_den):
+    return e.op(Op.FDiv, e.poly(x, num_den[0]), e.poly(x, num_den[1]))
+
+
+def _erf_f64(e, x):
+    # fdlibm's erf on a = |x|: below 0.84375 a + a P/Q(a^2), computed on 8a so that subnormal
+    # results round once; below 1.25 erf(1) + P/Q(a - 1); below 6 1 - e^(-z^2 - 0.5625)
+    # e^((z - a)(z + a) + R/S(1/a^2)) / a with z = a's 21-bit head (z^2 exact); 1 above. The sign
+    # from x (erf(-0) = -0).
+    a = e.glsl(GLSL.FAbs, x)
+    a8 = e.exact(Op.FMul, a, e.const(8.0))
+    small = e.exact(Op.FMul, e.const(0.125), e.exact(Op.FAdd, a8, e.exact(
+        Op.FMul, a8, _rational(e, e.exact(Op.FMul, a, a), ERF_SMALL))))
+    mid = e.exact(Op.FAdd, e.const(ERF_ERX), _rational(e, e.exact(Op.FSub, a, e.const(1.0)), ERF_MID))
+    w = e.op(Op.FDiv, e.const(1.0), e.exact(Op.FMul, a, a))
+    rs = e.sel(e.lt(a, e.const(1 / 0.35)), _rational(e, w, ERF_TAIL_NEAR), _rational(e, w, ERF_TAIL_FAR))
+    z = _hi_half(e, a)
+    q = e.exact(Op.FMul, _exp_f64(e, e.exact(Op.FSub, e.op(Op.FNegate, e.exact(Op.FMul, z, z)), e.const(0.5625))),
+                _exp_f64(e, e.exact(Op.FAdd, e.exact(Op.FMul, e.exact(Op.FSub, z, a), e.exact(Op.FAdd, z, a)), rs)))
+    tail = e.exact(Op.FSub, e.const(1.0), e.op(Op.FDiv, q, a))
+    r = e.sel(e.lt(a, e.const(6.0)), tail, e.const(1.0))
+    r = e.sel(e.lt(a, e.const(1.25)), mid, r)
+    r = e.sel(e.lt(a, e.const(0.84375)), small, r)
+    return e.sel(e.isnan(x), x, _copysign(e, r, x))
+
+
+# fdlibm's e_pow.c: (3/2)(log(m) - 2s - 2s^3/3) / s^4 as a polynomial of s^2 (low degree first);
+# 2/(3 ln 2), log2(1.5) and ln 2 as a rounded value and a 21-bit head + tail.
+POW_L64 = [5.99999999999994648725e-01, 4.28571428578550184252e-01, 3.33333329818377432918e-01,
+           2.72728123808534006489e-01, 2.30660745775561754067e-01, 2.06975017800338417784e-01]
+POW_CP = (9.61796693925975554329e-01, 9.61796700954437255859e-01, -7.02846165095275826516e-09)
+POW_LOG2_1P5 = (5.84962487220764160156e-01, 1.35003920212974897128e-08)
+POW_LN2 = (6.93147180559945286227e-01, 6.93147182464599609375e-01, -1.90465429995776804525e-09)
+
+
+def _log2_dd_f64(e, ax):
+    """log2(ax) = t1 + t2 (t1 a 21-bit head, relative error ~2^-64) for finite ax > 0: ax = 2^n m,
+    s = (m - b) / (m + b) with b = 1 or 1.5 by m's interval (|s| < 0.11), log(m/b) = 2s + s^3 (2/3
+    + s^2 L(s^2)), each product split into exact head products and rounded tails (fdlibm)."""
+    u64 = e.uint()
+    sub = e.lt(ax, e.const(2.0**-1022))
+    bits = e.op(Op.Bitcast, e.sel(sub, e.exact(Op.FMul, ax, e.const(2.0**53)), ax), t=u64)
+    n = e.op(Op.ISub, e.op(Op.ShiftRightLogical, bits, e.const(52, u64), t=u64), e.const(1023, u64), t=u64)
+    m = e.op(Op.Bitcast, e.op(Op.BitwiseOr, e.op(Op.BitwiseAnd, bits, e.const((1 << 52) - 1, u64), t=u64),
+                              e.const(0x3FF0000000000000, u64), t=u64))   # in [1, 2)
+    nf = e.exact(Op.FSub, e.op(Op.ConvertSToF, n), e.sel(sub, e.const(53.0), e.const(0.0)))
+    above = e.op(Op.FOrdGreaterThanEqual, m, e.const(1.7320508075688772), t=e.t_bool)   # sqrt(3): m/2 with b = 1
+    m = e.sel(above, e.exact(Op.FMul, m, e.const(0.5)), m)
+    nf = e.exact(Op.FAdd, nf, e.sel(above, e.const(1.0), e.const(0.0)))
+    mid = e.op(Op.LogicalAnd, e.op(Op.FOrdGreaterThanEqual, m, e.const(1.224744871391589), t=e.t_bool),
+               e.op(Op.LogicalNot, above, t=e.t_bool), t=e.t_bool)
+    b = e.sel(mid, e.const(1.5), e.const(1.0))
+    u = e.exact(Op.FSub, m, b)
+    v = e.op(Op.FDiv, e.const(1.0), e.exact(Op.FAdd, m, b))
+    ss = e.exact(Op.FMul, u, v)
+    s_h = _hi_half(e, ss)
+    t_h = _hi_half(e, e.exact(Op.FAdd, m, b))
+    t_l = e.exact(Op.FSub, m, e.exact(Op.FSub, t_h, b))
+    s_l = e.exact(Op.FMul, v, e.exact(Op.FSub, e.exact(Op.FSub, u, e.exact(Op.FMul, s_h, t_h)),
+                                      e.exact(Op.FMul, s_h, t_l)))   # ss = s_h + s_l
+    s2 = e.exact(Op.FMul, ss, ss)
+    r = e.exact(Op.FMul, e.exact(Op.FMul, s2, s2), e.poly(s2, POW_L64))
+    r = e.exact(Op.FAdd, r, e.exact(Op.FMul, s_l, e.exact(Op.FAdd, s_h, ss)))
+    s2 = e.exact(Op.FMul, s_h, s_h)
+    t_h = _hi_half(e, e.exact(Op.FAdd, e.exact(Op.FAdd, e.const(3.0), s2), r))
+    t_l = e.exact(Op.FSub, r, e.exact(Op.FSub, e.exact(Op.FSub, t_h, e.const(3.0)), s2))
+    u = e.exact(Op.FMul, s_h, t_h)
+    v = e.exact(Op.FAdd, e.exact(Op.FMul, s_l, t_h), e.exact(Op.FMul, t_l, ss))   # u + v = ss (3 + s^2 + r)
+    p_h = _hi_half(e, e.exact(Op.FAdd, u, v))
+    p_l = e.exact(Op.FSub, v, e.exact(Op.FSub, p_h, u))
+    z_h = e.exact(Op.FMul, e.const(POW_CP[1]), p_h)
+    z_l = e.exact(Op.FAdd, e.exact(Op.FAdd, e.exact(Op.FMul, e.const(POW_CP[2]), p_h),
+                                   e.exact(Op.FMul, p_l, e.const(POW_CP[0]))),
+                  e.sel(mid, e.const(POW_LOG2_1P5[1]), e.const(0.0)))
+    d_h = e.sel(mid, e.const(POW_LOG2_1P5[0]), e.const(0.0))
+    t1 = _hi_half(e, e.exact(Op.FAdd, e.exact(Op.FAdd, e.exact(Op.FAdd, z_h, z_l), d_h), nf))
+    t2 = e.exact(Op.FSub, z_l, e.exact(Op.FSub, e.exact(Op.FSub, e.exact(Op.FSub, t1, nf), d_h), z_h))
+    return t1, t2
+
+
+def _pow_f64(e, ax, y):
+    # |x|^y for finite x >= 0 (fdlibm's e_pow.c): y log2|x| = p_h + p_l with p_h = y's head times
+    # t1 (exact), then 2^n e^((p_h - n + p_l) ln 2), ln 2 in a 21-bit head + tail, by exp's core;
+    # |y log2 x| beyond 1100 is clamped (the result is 0 or inf), y = +-inf decided apart (the
+    # split of y makes it NaN). Max 0.83 ulp measured.
+    t1, t2 = _log2_dd_f64(e, ax)
+    y1 = _hi_half(e, y)
+    p_l = e.exact(Op.FAdd, e.exact(Op.FMul, e.exact(Op.FSub, y, y1), t1), e.exact(Op.FMul, y, t2))
+    p_h = e.exact(Op.FMul, y1, t1)
+    z = e.exact(Op.FAdd, p_h, p_l)
+    ok = e.lt(e.glsl(GLSL.FAbs, z), e.const(1100.0))
+    p_h = e.sel(ok, p_h, _copysign(e, e.const(1100.0), z))
+    p_l = e.sel(ok, p_l, e.const(0.0))
+    n = e.glsl(GLSL.RoundEven, e.exact(Op.FAdd, p_h, p_l))
+    p_h = e.exact(Op.FSub, p_h, n)
+    t = _hi_half(e, e.exact(Op.FAdd, p_l, p_h))
+    u = e.exact(Op.FMul, t, e.const(POW_LN2[1]))
+    v = e.exact(Op.FAdd, e.exact(Op.FMul, e.exact(Op.FSub, p_l, e.exact(Op.FSub, t, p_h)), e.const(POW_LN2[0])),
+                e.exact(Op.FMul, t, e.const(POW_LN2[2])))
+    hi = e.exact(Op.FAdd, u, v)
+    lo = e.exact(Op.FSub, e.exact(Op.FSub, hi, u), v)   # hi - lo = u + v exactly
+    r = _exp_f64_core(e, n, hi, lo)
+    grows = e.op(Op.LogicalNotEqual, e.op(Op.FOrdGreaterThan, ax, e.const(1.0), t=e.t_bool), e.lt(y, e.const(0.0)),
+                 t=e.t_bool)
+    return e.sel(e.op(Op.IsInf, y, t=e.t_bool), e.sel(grows, e.const(float("inf")), e.const(0.0)), r)
 
 
 def _odd_poly(e, x, coeffs):
@@ -565,7 +894,7 @@ def _sincos(e, x, cos):
     return e.sel(near, v, far)
 
 
-def _pow_f64(e, ax, y):
+def _pow_f32_in_f64(e, ax, y):
     """|x|^y for x > 0 (finite or inf) in fp64, rounded once to f32: log2|x| by atanh's series
     (s = (m-1)/(m+1), |s| < 0.172, 7 terms: 2^-40), 2^t by a Taylor polynomial of degree 11 on
     [-1/2, 1/2], 2^n put in the exponent bits. Max 0.5 ulp measured; t = y log2|x| clamped to
@@ -615,12 +944,13 @@ def _precise_div(e, a, b):
     # into [2^-23, 4) so that every intermediate is normal; y = 1/b refined once, then two Newton
     # steps q += (a - b q) y with exact residuals (Dekker products); the quotient is scaled back
     # by 2^(ea - eb) in two exact factors. Zero, infinite or NaN operands take the plain quotient.
-    if e.info.width != 32:
+    if e.info.width != 32:   # fp64 (Triton has div_rn for fp32 and fp64 only): one step on the
+        # device's quotient, q += (a - b q) / b with an exact residual (equal to numpy's division).
         q = e.op(Op.FDiv, a, b)
-        r = e.op(Op.FDiv, e.const(1.0), b)
-        res = e.fma(e.op(Op.FNegate, b), q, a)
+        res = _residual(e, a, b, q)
         use = e.op(Op.LogicalAnd, e.finite(res), e.op(Op.FOrdNotEqual, res, e.const(0.0), t=e.t_bool), t=e.t_bool)
-        return e.sel(use, e.fma(res, r, q), q)
+        use = e.op(Op.LogicalAnd, use, _products_exact_f64(e, a), t=e.t_bool)
+        return e.sel(use, e.exact(Op.FAdd, q, e.op(Op.FDiv, res, b)), q)
     u = e.ctx.t_u32
 
     def exponent(v):   # biased exponent, clamped so that 2^(127 - it) is a normal float
@@ -645,15 +975,21 @@ def _precise_div(e, a, b):
     return e.sel(e.op(Op.LogicalAnd, regular, nonzero, t=e.t_bool), r, e.op(Op.FDiv, a, b))
 
 
+def _products_exact_f64(e, v):
+    """|v| large enough that the tails of Dekker products near v are normal (exact): 2^-916."""
+    return e.op(Op.FOrdGreaterThan, e.glsl(GLSL.FAbs, v), e.const(2.0**-916), t=e.t_bool)
+
+
 def _precise_sqrt(e, x):
+    # fp32 or fp64 (Triton has sqrt_rn for those only); the exact residual x - s^2 comes from
+    # Dekker's product (Fma need not be fused; lavapipe's is not, and made fp64 1 ulp off).
     s = e.glsl(GLSL.Sqrt, x)
-    if e.info.width == 32:   # exact residual x - s^2 (Dekker: Fma need not be fused)
-        p, err = _two_product(e, s, s)
-        res = e.exact(Op.FSub, e.exact(Op.FSub, x, p), err)
-    else:
-        res = e.fma(e.op(Op.FNegate, s), s, x)
+    p, err = _two_product(e, s, s)
+    res = e.exact(Op.FSub, e.exact(Op.FSub, x, p), err)
     use = e.op(Op.LogicalAnd, e.finite(res), e.op(Op.FOrdNotEqual, res, e.const(0.0), t=e.t_bool), t=e.t_bool)
     use = e.op(Op.LogicalAnd, use, e.op(Op.FOrdGreaterThan, s, e.const(0.0), t=e.t_bool), t=e.t_bool)
+    if e.info.width == 64:
+        use = e.op(Op.LogicalAnd, use, _products_exact_f64(e, x), t=e.t_bool)
     step = e.op(Op.FDiv, res, e.op(Op.FAdd, s, s))
     return e.sel(use, e.op(Op.FAdd, s, step), s)
 
@@ -688,7 +1024,8 @@ def _pow(e, x, y, core):
     half = e.op(Op.FMul, y, e.const(0.5))
     y_odd = e.op(Op.LogicalAnd, y_int, e.op(Op.FOrdNotEqual, e.glsl(GLSL.Trunc, half), half, t=e.t_bool), t=e.t_bool)
     zero = e.eq(ax, e.const(0.0))
-    r = e.sel(zero, e.sel(e.lt(y, e.const(0.0)), e.const(float("inf")), e.const(0.0)), r)
+    r = e.sel(e.op(Op.LogicalAnd, zero, e.op(Op.LogicalNot, e.isnan(y), t=e.t_bool), t=e.t_bool),
+              e.sel(e.lt(y, e.const(0.0)), e.const(float("inf")), e.const(0.0)), r)   # 0^NaN is NaN
     neg = e.lt(x, e.const(0.0))
     neg = e.op(Op.LogicalOr, neg, e.op(Op.LogicalAnd, zero, e.lt(_copysign(e, e.const(1.0), x), e.const(0.0)), t=e.t_bool),
                t=e.t_bool)
@@ -701,7 +1038,10 @@ def _pow(e, x, y, core):
 
 
 def _accurate_pow(e, ax, y):
-    r = _pow_f64(e, ax, y) if e.ctx.target.has_float64 else _pow_f32(e, ax, y)
+    if e.info.width == 64:
+        r = _pow_f64(e, ax, y)
+    else:
+        r = _pow_f32_in_f64(e, ax, y) if e.ctx.target.has_float64 else _pow_f32(e, ax, y)
     # The exponent extraction sees inf and NaN as large finite numbers.
     r = e.sel(e.eq(ax, e.const(float("inf"))), e.sel(e.lt(y, e.const(0.0)), e.const(0.0), ax), r)
     return e.sel(e.op(Op.LogicalOr, e.isnan(ax), e.isnan(y), t=e.t_bool), e.const(float("nan")), r)
@@ -741,6 +1081,8 @@ def _fast_exp10(e, x):
 
 def _cbrt(e, x):
     # |x|^(1/3) with the sign restored, then one Newton step r -= (r^3 - x) / (3 r^2).
+    if e.info.width == 64:
+        return _cbrt_f64(e, x)
     r = _copysign(e, _glsl32(GLSL.Pow)(e, e.glsl(GLSL.FAbs, x), e.const(1.0 / 3.0)), x)
     r2 = e.op(Op.FMul, r, r)
     step = e.op(Op.FDiv, e.fma(r2, r, e.op(Op.FNegate, x)), e.op(Op.FMul, r2, e.const(3.0)))
@@ -749,11 +1091,6 @@ def _cbrt(e, x):
 
 
 def _erf(e, x):
-    if e.info.width == 64:
-        e.ctx.error("jitspv does not support erf on fp64 yet")
-    if e.info.width == 16:
-        f32 = e.ctx.t_f32
-        return e.op(Op.FConvert, _erf(_Emit(e.ctx, f32), e.op(Op.FConvert, x, t=f32)))
     # |x| < 0.5: Taylor series (keeps the relative error small near 0, where 1 - erfc cancels);
     # otherwise 1 - erfc(|x|) with Numerical Recipes' erfc (relative error < 1.2e-7), sign restored.
     coeffs = [-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806,
@@ -841,8 +1178,9 @@ FUNCS = {
     "log2": _f32(_log2, lambda e, x: _log_f64(e, x, (1.0, 1.4426950408889634))),
     "sin": _f32(lambda e, x: _sincos(e, x, False), lambda e, x: _sincos_f64(e, x, False)),
     "cos": _f32(lambda e, x: _sincos(e, x, True), lambda e, x: _sincos_f64(e, x, True)),
-    "tanh": _f32(_tanh), "log10": _f32(_log10, lambda e, x: _log_f64(e, x, (0.30102999566398120, 0.4342944819032518))), "exp10": _f32(_exp10), "log1p": _f32(_log1p),
-    "expm1": _f32(_expm1), "pow": _f32(_pow_with(_accurate_pow)), "powi": _powi, "erf": _erf,
+    "tanh": _f32(_tanh, _tanh_f64), "log10": _f32(_log10, lambda e, x: _log_f64(e, x, (0.30102999566398120, 0.4342944819032518))), "exp10": _f32(_exp10, _exp10_f64), "log1p": _f32(_log1p, _log1p_f64),
+    "expm1": _f32(_expm1, _expm1_f64), "pow": _f32(_pow_with(_accurate_pow), _pow_with(_accurate_pow)), "powi": _powi,
+    "erf": _f32(_erf, _erf_f64),
     "fast_exp": _glsl32(GLSL.Exp), "fast_log": _glsl32(GLSL.Log),
     # tl.exp / tl.exp2 on fp32: what Triton's CUDA backend emits (ex2.approx of x * log2(e)), so
     # kernels like softmax cost what they cost there; libdevice's exp/exp2 above stay accurate.
@@ -852,10 +1190,11 @@ FUNCS = {
     "fast_log2": _glsl32(GLSL.Log2), "fast_sin": _glsl32(GLSL.Sin), "fast_cos": _glsl32(GLSL.Cos),
     "fast_log10": _fast_log10, "fast_exp10": _fast_exp10,
     "fast_pow": _pow_with(lambda e, ax, y: _glsl32(GLSL.Pow)(e, ax, y)),
-    "tan": _glsl32(GLSL.Tan), "asin": _f32(_asin), "acos": _f32(_acos),
-    "atan": _f32(_atan), "atan2": _f32(_atan2), "sinh": _f32(lambda e, x: _sinh_cosh(e, x, False)),
-    "cosh": _f32(lambda e, x: _sinh_cosh(e, x, True)), "asinh": _glsl32(GLSL.Asinh),
-    "acosh": _glsl32(GLSL.Acosh), "atanh": _glsl32(GLSL.Atanh),
+    "tan": _glsl32(GLSL.Tan, _tan_f64), "asin": _f32(_asin), "acos": _f32(_acos),
+    "atan": _f32(_atan), "atan2": _f32(_atan2), "sinh": _f32(lambda e, x: _sinh_cosh(e, x, False), lambda e, x: _sinh_cosh_f64(e, x, False)),
+    "cosh": _f32(lambda e, x: _sinh_cosh(e, x, True), lambda e, x: _sinh_cosh_f64(e, x, True)),
+    "asinh": _glsl32(GLSL.Asinh, _asinh_f64),
+    "acosh": _glsl32(GLSL.Acosh, _acosh_f64), "atanh": _glsl32(GLSL.Atanh, _atanh_f64),
     "cbrt": _cbrt,
     "sqrt": _glsl(GLSL.Sqrt), "rsqrt": _glsl(GLSL.InverseSqrt), "floor": _glsl(GLSL.Floor),
     "ceil": _glsl(GLSL.Ceil), "trunc": _glsl(GLSL.Trunc), "fabs": _glsl(GLSL.FAbs),
