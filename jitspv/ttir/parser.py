@@ -964,32 +964,30 @@ def _clampf(p, name):
     p.expect(":")
     return ir.Operation(name, operands, [p.type()], attrs)
 
+def _typed_uses(p):
+    """``%a, %b : T1, T2``: the values (their types are the values' own)."""
+    operands = p.uses()
+    p.expect(":")
+    p.type()
+    for _ in operands[1:]:
+        p.expect(",")
+        p.type()
+    return operands
+
+
 def _print(p, name):
     """``tt.print "prefix" {attrs} [: %a, %b ... : T1, T2 ...]``."""
     attrs = {"prefix": ir.StrAttr(p.string())}
     attrs.update(p.opt_attr_dict())
-    operands = []
-    if p.accept(":"):
-        operands = p.uses()
-        p.expect(":")
-        p.type()
-        for _ in operands[1:]:
-            p.expect(",")
-            p.type()
+    operands = _typed_uses(p) if p.accept(":") else []
     return ir.Operation(name, operands, [], attrs)
+
 
 def _inline_asm(p, name):
     """``tt.elementwise_inline_asm "asm" {attrs} [%a, %b : T1, T2] -> R1[, R2 ...]``."""
     attrs = {"asm_string": ir.StrAttr(p.string())}
     attrs.update(p.opt_attr_dict())
-    operands = []
-    if p.peek("%"):
-        operands = p.uses()
-        p.expect(":")
-        p.type()
-        for _ in operands[1:]:
-            p.expect(",")
-            p.type()
+    operands = _typed_uses(p) if p.peek("%") else []
     p.expect("->")
     results = [p.type()]
     while p.accept(","):
