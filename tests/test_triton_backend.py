@@ -171,6 +171,25 @@ assert 0 < lo <= mid <= hi
     assert "The maximum difference between torch and triton is 0.0" in out
 
 
+def test_benchmarks_time_host_work_and_accept_cpu_streams(tmp_path):
+    # Tutorial 02's benchmark sets a stream of torch's device module (torch.cpu has Stream, not
+    # set_stream); tutorials time torch's own (host) ops next to the kernels with do_bench.
+    run_program(VECTOR_ADD + """
+import time
+getattr(torch, DEVICE.type).set_stream(getattr(torch, DEVICE.type).Stream())
+assert torch.equal(add(x, y), output_torch)
+ms = triton.testing.do_bench(lambda: time.sleep(0.02), warmup=1, rep=1)
+assert 20 <= ms < 200, ms
+big = torch.rand(1 << 22)
+start = time.perf_counter()
+for _ in range(10):
+    big + big
+wall_ms = (time.perf_counter() - start) * 100
+ms = triton.testing.do_bench(lambda: big + big, warmup=1, rep=50, return_mode="median")
+assert wall_ms / 5 < ms < wall_ms * 5, (ms, wall_ms)
+""", tmp_path)
+
+
 def test_unsupported_arguments_get_a_clear_error_and_the_process_stays_usable(tmp_path):
     run_program(VECTOR_ADD + """
 import pytest

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import time
 
 from triton.backends.compiler import GPUTarget
 from triton.backends.driver import DriverBase
@@ -177,8 +178,21 @@ def _device_interface():
     from jitspv.vk import Event, get_device, synchronize
 
     class TimingEvent(Event):
+        """A Vulkan timestamp and the host's clock: torch's device here is the CPU, so the torch
+        ops that programs time next to kernels run on the host, where device timestamps do not see
+        them (and launches with host tensors wait for their results). The elapsed time is the
+        longer of the two: device time for queued kernels, wall time for work done on the host."""
+
         def __init__(self, enable_timing=True, blocking=False, interprocess=False):
             super().__init__(get_device())
+            self.host_seconds = None
+
+        def record(self, stream=None):
+            super().record()
+            self.host_seconds = time.perf_counter()
+
+        def elapsed_time(self, end):
+            return max(super().elapsed_time(end), (end.host_seconds - self.host_seconds) * 1e3)
 
     class DeviceInterface:
         Event = TimingEvent
@@ -200,6 +214,10 @@ def _device_interface():
             return True
 
     return DeviceInterface()
+
+
+def _set_cpu_stream(stream):
+    """torch.cpu's missing set_stream: CPU work has one order, as torch.cpu.stream(s) has."""
 
 
 class JitspvDriver(DriverBase):
@@ -228,6 +246,10 @@ class JitspvDriver(DriverBase):
 
     def get_active_torch_device(self):
         import torch
+        if not hasattr(torch.cpu, "set_stream"):
+            # CUDA programs (tutorial 02) call getattr(torch, DEVICE.type).set_stream(Stream()); torch's
+            # CPU streams are placeholders (torch.cpu.Stream, current_stream, stream()) without it.
+            torch.cpu.set_stream = _set_cpu_stream
         return torch.device("cpu")   # no index: torch.device("cpu") != torch.device("cpu", 0)
 
     def get_device_interface(self):
