@@ -855,3 +855,36 @@ def test_spvasm_says_why_without_spirv_dis(monkeypatch):
     monkeypatch.setattr(tools, "_CMEEL_BIN", "/nonexistent")   # nor the ones PyPI's cmeel installed
     text = JitspvBackend._make_spvasm(bytes.fromhex("03022307"))
     assert text.startswith("; no disassembly: spirv-dis not found on PATH") and "spirv-tools" in text
+
+
+def test_multiprocessor_count_is_what_vulkan_reports(monkeypatch):
+    # Tutorials size persistent grids with get_device_properties()["multiprocessor_count"].
+    import os
+    from jitspv.triton_backend.driver import JitspvUtils
+    from jitspv.vk import get_device
+    from jitspv.vk._vkffi import ffi
+    from jitspv.vk.binding import lib
+    from jitspv.vk.device import _processor_count
+
+    gpu, cpu = lib().VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU, lib().VK_PHYSICAL_DEVICE_TYPE_CPU
+    nv = ffi.new("VkPhysicalDeviceShaderSMBuiltinsPropertiesNV*", {"shaderSMCount": 132, "shaderWarpsPerSM": 64})
+    assert _processor_count({"VK_NV_shader_sm_builtins": nv}, gpu) == (132, "VK_NV_shader_sm_builtins")
+    amd = ffi.new("VkPhysicalDeviceShaderCorePropertiesAMD*",
+                  {"shaderEngineCount": 4, "shaderArraysPerEngineCount": 2, "computeUnitsPerShaderArray": 10})
+    assert _processor_count({"VK_AMD_shader_core_properties": amd}, gpu) == (80, "VK_AMD_shader_core_properties")
+    active = ffi.new("VkPhysicalDeviceShaderCoreProperties2AMD*", {"activeComputeUnitCount": 76})
+    assert _processor_count({"VK_AMD_shader_core_properties": amd, "VK_AMD_shader_core_properties2": active},
+                            gpu) == (76, "VK_AMD_shader_core_properties2")
+    assert _processor_count({}, gpu) == (1, "unknown")
+    monkeypatch.setenv("LP_NUM_THREADS", "3")
+    assert _processor_count({}, cpu) == (3, "LP_NUM_THREADS")
+    monkeypatch.delenv("LP_NUM_THREADS")
+    assert _processor_count({}, cpu) == (len(os.sched_getaffinity(0)), "CPU count")
+
+    # lavapipe (the tests' device) is a CPU device; the extension structs are only chained where present
+    props = get_device().properties
+    assert props.device_type == "CPU"
+    expected = int(os.environ["LP_NUM_THREADS"]) if os.environ.get("LP_NUM_THREADS", "").isdigit() \
+        else len(os.sched_getaffinity(0))
+    assert props.processor_count == expected
+    assert JitspvUtils().get_device_properties(0)["multiprocessor_count"] == expected

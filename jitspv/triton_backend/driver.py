@@ -45,11 +45,9 @@ class JitspvUtils:
     @functools.cache
     def get_device_properties(self, device=None) -> dict:
         props = _device().properties
-        cpu = props.device_type == "CPU"
         return {
             "max_shared_mem": props.max_compute_shared_memory_size,
-            # Vulkan has no core query of a GPU's processor count; lavapipe runs one workgroup per CPU thread.
-            "multiprocessor_count": (os.cpu_count() or 1) if cpu else 1,
+            "multiprocessor_count": props.processor_count,
             "max_num_regs": NOMINAL_REGISTERS_PER_PROCESSOR,
             "warpSize": 32,
             "max_threads_per_block": props.max_compute_workgroup_invocations,
