@@ -19,19 +19,23 @@ def _is_pointer(t) -> bool:
     return (t.element if t.is_tensor else t).is_pointer
 
 
-def stored_arguments(func) -> list[int]:
-    """Indices of `func`'s pointer arguments that some store or atomic may write through."""
-    entry = func.body.entry
-    pointer_args = [v.index for v in entry.arguments if _is_pointer(v.type)]
-    owner_of_block = {}   # nested block -> the operation whose region holds it
-    writes = []
+def _owners(func) -> dict:
+    """Nested block -> the operation whose region holds it."""
+    owner_of_block = {}
     for op in func.walk():
         for region in op.regions:
             for block in region.blocks:
                 owner_of_block[block] = op
-        if op.name in _WRITES:
-            writes.append(op.operands[0])
-    found, seen, pending = set(), set(), list(writes)
+    return owner_of_block
+
+
+def _origins(func, owner_of_block, values, follow, pointers: bool) -> set | None:
+    """Indices of `func`'s arguments that `values` derive from, following `follow(op)`'s operands of
+    each op making one and of the terminators of its regions (their yields). None where an origin
+    is unknown: `follow` returns None for the op, or, following `pointers`, the op has none to follow
+    (a pointer made from no pointer, such as int_to_ptr)."""
+    entry = func.body.entry
+    found, seen, pending = set(), set(), list(values)
     while pending:
         v = pending.pop()
         if id(v) in seen:
@@ -42,14 +46,27 @@ def stored_arguments(func) -> list[int]:
             continue
         # A block argument comes from the op owning its region; a result from the op making it.
         op = owner_of_block.get(v.owner) if isinstance(v.owner, ir.Block) else v.owner
-        if op is None or op.name in _READS:
-            return pointer_args
-        sources = [u for u in op.operands if _is_pointer(u.type)]
+        sources = None if op is None else follow(op)
+        if sources is None:
+            return None
         for region in op.regions:
             for block in region.blocks:
                 if block.operations:
-                    sources += [u for u in block.operations[-1].operands if _is_pointer(u.type)]
-        if not sources:
-            return pointer_args
+                    sources += follow(block.operations[-1]) or []
+        if pointers and not sources:
+            return None
         pending += sources
-    return sorted(found)
+    return found
+
+
+def _pointer_operands(op) -> list | None:
+    """The pointer operands of an op making a pointer; None for a pointer loaded from memory."""
+    return None if op.name in _READS else [u for u in op.operands if _is_pointer(u.type)]
+
+
+def stored_arguments(func) -> list[int]:
+    """Indices of `func`'s pointer arguments that some store or atomic may write through."""
+    pointer_args = [v.index for v in func.body.entry.arguments if _is_pointer(v.type)]
+    writes = [op.operands[0] for op in func.walk() if op.name in _WRITES]
+    found = _origins(func, _owners(func), writes, _pointer_operands, pointers=True)
+    return pointer_args if found is None else sorted(found)
