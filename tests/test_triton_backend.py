@@ -888,3 +888,72 @@ def test_multiprocessor_count_is_what_vulkan_reports(monkeypatch):
         else len(os.sched_getaffinity(0))
     assert props.processor_count == expected
     assert JitspvUtils().get_device_properties(0)["multiprocessor_count"] == expected
+
+
+def test_pointer_tables_holding_host_addresses_are_refused(tmp_path):
+    # Tutorial 08 (grouped GEMM) puts torch tensors' data_ptr()s in an int64 tensor and the kernel
+    # loads them as pointers: host addresses, which the device cannot use.
+    run_program("""
+import numpy as np
+import pytest
+import torch
+import triton
+import triton.language as tl
+import jitspv
+
+
+@triton.jit
+def gather_rows(ptrs, sizes, out, BLOCK: tl.constexpr):
+    g = tl.program_id(0)
+    n = tl.load(sizes + g)
+    src = tl.load(ptrs + g).to(tl.pointer_type(tl.float32))
+    offs = tl.arange(0, BLOCK)
+    tl.store(out + g * BLOCK + offs, tl.load(src + offs, mask=offs < n, other=-1.0))
+
+
+rows = [torch.randn(int(n)) for n in torch.randint(1, 64, (3,))]
+sizes = torch.tensor([len(r) for r in rows], dtype=torch.int32)
+out = torch.full((3, 64), float("nan"))
+want = torch.full((3, 64), -1.0)
+for g, r in enumerate(rows):
+    want[g, :len(r)] = r
+
+# device arrays' addresses in a host table: what the device can use
+device_rows = [jitspv.asarray(r.numpy()) for r in rows]
+gather_rows[(3,)](torch.tensor([r.data_ptr() for r in device_rows]), sizes, out, BLOCK=64)
+assert torch.equal(out, want)
+compiled = gather_rows.warmup(torch.zeros(3, dtype=torch.int64), sizes, out, BLOCK=64, grid=(3,))
+compiled._init_handles()
+
+# host tensors' addresses: a clear error naming the argument, nothing launched
+out.fill_(float("nan"))
+with pytest.raises(ValueError, match=r"argument 'ptrs' holds pointers .* element 0 is 0x[0-9a-f]+, which lies in no "
+                                     r"device memory of jitspv: a host array's address"):
+    gather_rows[(3,)](torch.tensor([r.data_ptr() for r in rows]), sizes, out, BLOCK=64)
+assert out.isnan().all()
+# a host address into another argument of the same launch: its device copy is elsewhere
+with pytest.raises(ValueError, match=r"element 1 is 0x[0-9a-f]+, an address in host array argument 'out'"):
+    gather_rows[(3,)](torch.tensor([0, out.data_ptr(), 0]), sizes, out, BLOCK=64)
+gather_rows[(3,)](torch.tensor([r.data_ptr() for r in device_rows]), sizes, out, BLOCK=64)
+assert torch.equal(out, want)
+""", tmp_path)
+
+
+def test_pointer_table_analysis():
+    from jitspv.lower.stored_args import pointer_table_arguments
+    from jitspv.ttir.parser import parse
+    module = parse("""
+module {
+  tt.func public @k(%ptrs: !tt.ptr<i64>, %sizes: !tt.ptr<i32>, %out: !tt.ptr<f32>, %base: i64) {
+    %n = tt.load %sizes : !tt.ptr<i32>
+    %p = tt.load %ptrs : !tt.ptr<i64>
+    %q = arith.addi %p, %base : i64
+    %src = tt.int_to_ptr %q : i64 -> !tt.ptr<f32>
+    %x = tt.load %src : !tt.ptr<f32>
+    %o = tt.addptr %out, %n : !tt.ptr<f32>, i32
+    tt.store %o, %x : !tt.ptr<f32>
+    tt.return
+  }
+}
+""")
+    assert pointer_table_arguments(module.functions[0]) == [0]

@@ -1,4 +1,5 @@
-"""Which pointer arguments of a kernel it may write through (stores and atomics).
+"""Which pointer arguments of a kernel it may write through (stores and atomics), and which hold
+pointers it dereferences (pointer tables).
 
 The runtime needs it for host arrays: a read-only array passed where the kernel writes would
 silently lose the results, so it is refused. The answer may be too large, never too small:
@@ -17,6 +18,11 @@ _READS = ("tt.load", "tt.atomic_rmw", "tt.atomic_cas")   # a pointer they return
 
 def _is_pointer(t) -> bool:
     return (t.element if t.is_tensor else t).is_pointer
+
+
+def _is_int64(t) -> bool:
+    t = t.element if t.is_tensor else t
+    return isinstance(t, ir.IntType) and t.width == 64
 
 
 def _owners(func) -> dict:
@@ -70,3 +76,23 @@ def stored_arguments(func) -> list[int]:
     writes = [op.operands[0] for op in func.walk() if op.name in _WRITES]
     found = _origins(func, _owners(func), writes, _pointer_operands, pointers=True)
     return pointer_args if found is None else sorted(found)
+
+
+def pointer_table_arguments(func) -> list[int]:
+    """Indices of `func`'s pointer arguments holding pointers the kernel dereferences: memory it
+    loads integers from that become pointers (`tl.load(table + i).to(tl.pointer_type(...))`, tutorial
+    08's grouped GEMM), or loads pointers from. Only what is followed back for certain: the runtime
+    refuses host addresses in these, so a table it cannot trace is left out rather than guessed."""
+    owner_of_block = _owners(func)
+    made = [op.operands[0] for op in func.walk() if op.name == "tt.int_to_ptr"]
+    loads = []
+
+    def integer_sources(op):   # back through 64-bit integer arithmetic to the loads it starts from
+        if op.name == "tt.load":
+            loads.append(op.operands[0])
+            return []
+        return [u for u in op.operands if _is_int64(u.type)]
+    _origins(func, owner_of_block, made, integer_sources, pointers=False)
+    loads += [op.operands[0] for op in func.walk() if op.name == "tt.load" and _is_pointer(op.results[0].type)]
+    found = _origins(func, owner_of_block, loads, _pointer_operands, pointers=True)
+    return [] if found is None else sorted(found)
