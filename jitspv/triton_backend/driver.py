@@ -180,19 +180,25 @@ def _device_interface():
     class TimingEvent(Event):
         """A Vulkan timestamp and the host's clock: torch's device here is the CPU, so the torch
         ops that programs time next to kernels run on the host, where device timestamps do not see
-        them (and launches with host tensors wait for their results). The elapsed time is the
-        longer of the two: device time for queued kernels, wall time for work done on the host."""
+        them (and launches with host tensors wait for their results). Between two events with no
+        device work recorded in between the time is the host's; otherwise the longer of the two:
+        device time for queued kernels, wall time for what the host waited for."""
 
         def __init__(self, enable_timing=True, blocking=False, interprocess=False):
             super().__init__(get_device())
-            self.host_seconds = None
+            self.host_seconds = self.position = None
 
         def record(self, stream=None):
             super().record()
             self.host_seconds = time.perf_counter()
+            queue = self.device.stream
+            self.position = (queue.pending_serial, queue.count)   # this timestamp's place in the queue
 
         def elapsed_time(self, end):
-            return max(super().elapsed_time(end), (end.host_seconds - self.host_seconds) * 1e3)
+            host_ms = (end.host_seconds - self.host_seconds) * 1e3
+            if end.position == (self.position[0], self.position[1] + 1):   # nothing recorded between
+                return host_ms
+            return max(super().elapsed_time(end), host_ms)
 
     class DeviceInterface:
         Event = TimingEvent
