@@ -26,6 +26,7 @@ def _info(args) -> int:
     print(f"  max workgroup count    {p.max_compute_workgroup_count}")
     print(f"  max workgroup size     {p.max_compute_workgroup_size}, {p.max_compute_workgroup_invocations} invocations")
     print(f"  max allocation         {p.max_memory_allocation_size / 2**30:.2f} GiB")
+    print(f"  processors             {p.processor_count} ({p.processor_count_source})")
     print(f"  timestamps             {p.timestamp_valid_bits} valid bits, {p.timestamp_period} ns/tick")
     print(f"  host transfers         {device.memory.mode}")
     optional = [("int64", f.int64), ("fp16", f.float16), ("fp64", f.float64), ("int8", f.int8), ("int16", f.int16),

@@ -2,7 +2,7 @@
 if/else returns, returns in one arm with code after the `if`, tensors live across the branches,
 values returned from a noinline helper's branches, and a block reached from two arms before the
 exit (copied into both). Each against a Python reference over every path. Programmatic dependent
-launch ops (tutorial 11) are no-ops."""
+launch ops (tutorial 11) and `tl.assume` hints (tutorial 03) are no-ops."""
 import numpy as np
 import pytest
 import triton
@@ -171,3 +171,24 @@ def test_branches_print_and_parse_back():
     assert len(module.functions[0].body.blocks) == 3
     printed = print_module(module, locations=False)
     assert parse_mlir(printed) == parse_mlir(print_module(parse(printed), locations=False))
+
+
+@jitspv.jit
+def assumed_scale(x_ptr, o_ptr, stride, n, BLOCK: tl.constexpr):
+    """Tutorial 03's hints: `tl.assume` promises facts about scalars; it computes nothing."""
+    pid = tl.program_id(0)
+    tl.assume(pid >= 0)
+    tl.assume(stride > 0)
+    offs = pid * BLOCK + tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offs * stride, mask=offs < n)
+    tl.store(o_ptr + offs, 3 * x, mask=offs < n)
+
+
+def test_assume_is_a_hint_that_computes_nothing():
+    n, stride = 1001, 3
+    x = jitspv.asarray(rng.standard_normal(n * stride).astype(np.float32))
+    out = jitspv.asarray(np.full(n, np.nan, np.float32))
+    compiled = assumed_scale.warmup(x, out, stride, n, BLOCK=128, grid=(1,))
+    assert "llvm.intr.assume" in compiled.asm["ttir"]
+    assumed_scale[(jitspv.cdiv(n, 128),)](x, out, stride, n, BLOCK=128)
+    np.testing.assert_array_equal(out.numpy(), 3 * x.numpy()[::stride])

@@ -171,6 +171,19 @@ assert 0 < lo <= mid <= hi
     assert "The maximum difference between torch and triton is 0.0" in out
 
 
+def test_benchmarks_time_host_work_and_accept_cpu_streams(tmp_path):
+    # Tutorial 02's benchmark sets a stream of torch's device module (torch.cpu has Stream, not
+    # set_stream); tutorials time torch's own (host) ops next to the kernels with do_bench.
+    run_program(VECTOR_ADD + """
+import time
+getattr(torch, DEVICE.type).set_stream(getattr(torch, DEVICE.type).Stream())
+assert torch.equal(add(x, y), output_torch)
+# host work of at least 20 ms (no device work between the events: their timestamps are ~0 apart)
+ms = triton.testing.do_bench(lambda: time.sleep(0.02), warmup=1, rep=1, return_mode="min")
+assert 20 <= ms < 1000, ms
+""", tmp_path)
+
+
 def test_unsupported_arguments_get_a_clear_error_and_the_process_stays_usable(tmp_path):
     run_program(VECTOR_ADD + """
 import pytest
@@ -836,3 +849,105 @@ def test_spvasm_says_why_without_spirv_dis(monkeypatch):
     monkeypatch.setattr(tools, "_CMEEL_BIN", "/nonexistent")   # nor the ones PyPI's cmeel installed
     text = JitspvBackend._make_spvasm(bytes.fromhex("03022307"))
     assert text.startswith("; no disassembly: spirv-dis not found on PATH") and "spirv-tools" in text
+
+
+def test_multiprocessor_count_is_what_vulkan_reports(monkeypatch):
+    # Tutorials size persistent grids with get_device_properties()["multiprocessor_count"].
+    import os
+    from jitspv.triton_backend.driver import JitspvUtils
+    from jitspv.vk import get_device
+    from jitspv.vk._vkffi import ffi
+    from jitspv.vk.binding import lib
+    from jitspv.vk.device import _processor_count
+
+    gpu, cpu = lib().VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU, lib().VK_PHYSICAL_DEVICE_TYPE_CPU
+    nv = ffi.new("VkPhysicalDeviceShaderSMBuiltinsPropertiesNV*", {"shaderSMCount": 132, "shaderWarpsPerSM": 64})
+    assert _processor_count({"VK_NV_shader_sm_builtins": nv}, gpu) == (132, "VK_NV_shader_sm_builtins")
+    amd = ffi.new("VkPhysicalDeviceShaderCorePropertiesAMD*",
+                  {"shaderEngineCount": 4, "shaderArraysPerEngineCount": 2, "computeUnitsPerShaderArray": 10})
+    assert _processor_count({"VK_AMD_shader_core_properties": amd}, gpu) == (80, "VK_AMD_shader_core_properties")
+    active = ffi.new("VkPhysicalDeviceShaderCoreProperties2AMD*", {"activeComputeUnitCount": 76})
+    assert _processor_count({"VK_AMD_shader_core_properties": amd, "VK_AMD_shader_core_properties2": active},
+                            gpu) == (76, "VK_AMD_shader_core_properties2")
+    assert _processor_count({}, gpu) == (1, "unknown")
+    monkeypatch.setenv("LP_NUM_THREADS", "3")
+    assert _processor_count({}, cpu) == (3, "LP_NUM_THREADS")
+    monkeypatch.delenv("LP_NUM_THREADS")
+    assert _processor_count({}, cpu) == (len(os.sched_getaffinity(0)), "CPU count")
+
+    # lavapipe (the tests' device) is a CPU device; the extension structs are only chained where present
+    props = get_device().properties
+    assert props.device_type == "CPU"
+    expected = int(os.environ["LP_NUM_THREADS"]) if os.environ.get("LP_NUM_THREADS", "").isdigit() \
+        else len(os.sched_getaffinity(0))
+    assert props.processor_count == expected
+    assert JitspvUtils().get_device_properties(0)["multiprocessor_count"] == expected
+
+
+def test_pointer_tables_holding_host_addresses_are_refused(tmp_path):
+    # Tutorial 08 (grouped GEMM) puts torch tensors' data_ptr()s in an int64 tensor and the kernel
+    # loads them as pointers: host addresses, which the device cannot use.
+    run_program("""
+import numpy as np
+import pytest
+import torch
+import triton
+import triton.language as tl
+import jitspv
+
+
+@triton.jit
+def gather_rows(ptrs, sizes, out, BLOCK: tl.constexpr):
+    g = tl.program_id(0)
+    n = tl.load(sizes + g)
+    src = tl.load(ptrs + g).to(tl.pointer_type(tl.float32))
+    offs = tl.arange(0, BLOCK)
+    tl.store(out + g * BLOCK + offs, tl.load(src + offs, mask=offs < n, other=-1.0))
+
+
+rows = [torch.randn(int(n)) for n in torch.randint(1, 64, (3,))]
+sizes = torch.tensor([len(r) for r in rows], dtype=torch.int32)
+out = torch.full((3, 64), float("nan"))
+want = torch.full((3, 64), -1.0)
+for g, r in enumerate(rows):
+    want[g, :len(r)] = r
+
+# device arrays' addresses in a host table: what the device can use
+device_rows = [jitspv.asarray(r.numpy()) for r in rows]
+gather_rows[(3,)](torch.tensor([r.data_ptr() for r in device_rows]), sizes, out, BLOCK=64)
+assert torch.equal(out, want)
+compiled = gather_rows.warmup(torch.zeros(3, dtype=torch.int64), sizes, out, BLOCK=64, grid=(3,))
+compiled._init_handles()
+
+# host tensors' addresses: a clear error naming the argument, nothing launched
+out.fill_(float("nan"))
+with pytest.raises(ValueError, match=r"argument 'ptrs' holds pointers .* element 0 is 0x[0-9a-f]+, which lies in no "
+                                     r"device memory of jitspv: a host array's address"):
+    gather_rows[(3,)](torch.tensor([r.data_ptr() for r in rows]), sizes, out, BLOCK=64)
+assert out.isnan().all()
+# a host address into another argument of the same launch: its device copy is elsewhere
+with pytest.raises(ValueError, match=r"element 1 is 0x[0-9a-f]+, an address in host array argument 'out'"):
+    gather_rows[(3,)](torch.tensor([0, out.data_ptr(), 0]), sizes, out, BLOCK=64)
+gather_rows[(3,)](torch.tensor([r.data_ptr() for r in device_rows]), sizes, out, BLOCK=64)
+assert torch.equal(out, want)
+""", tmp_path)
+
+
+def test_pointer_table_analysis():
+    from jitspv.lower.stored_args import pointer_table_arguments
+    from jitspv.ttir.parser import parse
+    module = parse("""
+module {
+  tt.func public @k(%ptrs: !tt.ptr<i64>, %sizes: !tt.ptr<i32>, %out: !tt.ptr<f32>, %base: i64) {
+    %n = tt.load %sizes : !tt.ptr<i32>
+    %p = tt.load %ptrs : !tt.ptr<i64>
+    %q = arith.addi %p, %base : i64
+    %src = tt.int_to_ptr %q : i64 -> !tt.ptr<f32>
+    %x = tt.load %src : !tt.ptr<f32>
+    %o = tt.addptr %out, %n : !tt.ptr<f32>, i32
+    tt.store %o, %x : !tt.ptr<f32>
+    tt.return
+  }
+}
+""")
+    assert pointer_table_arguments(module.functions[0]) == [0]

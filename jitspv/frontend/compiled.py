@@ -307,6 +307,8 @@ class CompiledKernel:
         self.runtime_params = tuple(kept_params[a.ttir_index] for a in lowered.args)
         # Parameter indices of the pointers a store or atomic may write through.
         self.stored_params = frozenset(kept_params[i] for i in lowered.stored_args)
+        # Parameter indices of the pointers to tables of pointers (host addresses there are refused).
+        self.table_params = tuple(kept_params[i] for i in lowered.pointer_tables)
         self._pack = struct.Struct(lowered.arg_format).pack
         self._assert_record = None   # made at the first launch of a kernel with asserts
         self._print_buffer = None    # made at the first launch of a kernel with prints

@@ -84,6 +84,7 @@ class HostTransfers:
         self._address = None    # id(host array) -> (device address, dtype) or the exception it raised
         self._buffers = []      # (host bytes, device array, writable)
         self._read_only = set() # id() of the arrays in buffers that are not written back
+        self._groups = []       # [lo, hi, writable, members]: the host buffers copied, by host address
 
     @property
     def active(self) -> bool:
@@ -120,6 +121,7 @@ class HostTransfers:
                 g[3].append(f)
             else:
                 groups.append([f[4], f[5], f[3], [f]])
+        self._groups = groups
         for lo, hi, writable, members in groups:
             host = _host_bytes(lo, hi)
             device = upload_bytes(host, lo % 16)
@@ -140,12 +142,52 @@ class HostTransfers:
                                  f"buffer with one), and the kernel stores through it: the results would be lost; "
                                  f"pass a writable array (a copy: np.array(...))")
 
+    def refuse_host_pointers(self, table_params, names, kernel_name):
+        """Raises ValueError when a host array whose contents the kernel dereferences as pointers
+        holds a value that is no address of jitspv's device memory (a host tensor's data_ptr()):
+        the device cannot read host addresses, the kernel would read garbage or fault."""
+        from jitspv.vk.device import get_device
+        live = None
+        for i in table_params:
+            v = self._values[i]
+            v = v.base if isinstance(v, TensorWrapper) else v
+            table = _integers64(v) if id(v) in self._address else None   # host arrays only
+            if table is None or not table.size:
+                continue
+            if live is None:
+                live = np.array(get_device().memory.live_ranges(), np.uint64).reshape(-1, 2)
+            addresses = table.reshape(-1).view(np.uint64)
+            at = np.searchsorted(live[:, 0], addresses, side="right") - 1
+            inside = (at >= 0) & (addresses < live[at, 0] + live[at, 1])
+            bad = np.flatnonzero(~inside & (addresses != 0))
+            if bad.size:
+                k, address = int(bad[0]), int(addresses[bad[0]])
+                into = [names[j] for j, w in enumerate(self._values) for lo, hi, _, members in self._groups
+                        if lo <= address < hi and any(m[0] is (w.base if isinstance(w, TensorWrapper) else w)
+                                                     for m in members)]
+                where = (f"an address in host array argument {into[0]!r}, whose device copy for this launch is "
+                         f"elsewhere" if into else "which lies in no device memory of jitspv: a host array's "
+                         "address (a torch CPU tensor's data_ptr()?)")
+                raise ValueError(
+                    f"{kernel_name}(): argument {names[i]!r} holds pointers the kernel loads and dereferences, "
+                    f"and its element {k} is {address:#x}, {where}. The device cannot use host addresses: "
+                    f"put the data in jitspv arrays (jitspv.asarray) and their data_ptr() in the table")
+
     def download(self):
         """Copy every writable buffer back to the host (waits for the device)."""
         from jitspv.frontend.runtime import download_bytes
         for host, device, writable in self._buffers:
             if writable:
                 download_bytes(device, host)
+
+
+def _integers64(v) -> np.ndarray | None:
+    """The elements of host array `v` when they are 64-bit integers (what holds pointers), else None."""
+    if _is_torch_tensor(v):
+        import torch
+        return v.detach().numpy() if v.dtype in (torch.int64, torch.uint64) else None
+    view, _ = _as_numpy(v)
+    return view if view.dtype.kind in "iu" and view.dtype.itemsize == 8 else None
 
 
 def _host_bytes(lo: int, hi: int) -> np.ndarray:

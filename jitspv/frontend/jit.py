@@ -79,6 +79,8 @@ class Kernel(JITFunction):
             host_arrays = transfers.active
             if host_arrays:
                 transfers.refuse_read_only(kernel.stored_params, plan)
+                if kernel.table_params:
+                    transfers.refuse_host_pointers(kernel.table_params, plan.names, plan.name)
             kernel.launch(grid, launch)
             if host_arrays:
                 transfers.download()

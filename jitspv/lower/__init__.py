@@ -27,7 +27,7 @@ from jitspv.lower import rules  # noqa: F401  (registers every lowering)
 from jitspv.lower.spirv.grammar import Op, StorageClass, Decoration, MemoryAccess
 from jitspv.lower.spirv.tools import SPIRV_VAL_TARGET, rejected_id, validate, validate_cold_compiles
 from jitspv.errors import InvalidSpirv
-from jitspv.lower.stored_args import stored_arguments
+from jitspv.lower.stored_args import pointer_table_arguments, stored_arguments
 from jitspv.lower.ttir_access import type_name
 from jitspv.ttir.inline import inline_calls
 from jitspv.ttir.printer import print_module
@@ -106,7 +106,8 @@ def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: b
                                  if name != "assert_record" or ctx.asserts},
                          shared_bytes=ctx.workgroup.total_bytes, notes={"kernel": func.sym_name},
                          asserts=ctx.asserts, prints=ctx.prints,
-                         spirv_val=verdict, stored_args=stored_arguments(func))
+                         spirv_val=verdict, stored_args=stored_arguments(func),
+                         pointer_tables=pointer_table_arguments(func))
 
 
 def _validate(ctx, spirv):

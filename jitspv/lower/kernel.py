@@ -128,6 +128,8 @@ class LoweredKernel:
     # launch's table of live ranges (BOUNDS_*); its violations are `asserts` sites of kind "bounds".
     # TTIR indices of the pointer arguments a store or atomic may write through (lower/stored_args.py).
     stored_args: list = field(default_factory=list)
+    # TTIR indices of the pointer arguments whose contents the kernel dereferences as pointers.
+    pointer_tables: list = field(default_factory=list)
 
     @property
     def arg_format(self) -> str:

@@ -1,4 +1,5 @@
-"""Which pointer arguments of a kernel it may write through (stores and atomics).
+"""Which pointer arguments of a kernel it may write through (stores and atomics), and which hold
+pointers it dereferences (pointer tables).
 
 The runtime needs it for host arrays: a read-only array passed where the kernel writes would
 silently lose the results, so it is refused. The answer may be too large, never too small:
@@ -19,19 +20,28 @@ def _is_pointer(t) -> bool:
     return (t.element if t.is_tensor else t).is_pointer
 
 
-def stored_arguments(func) -> list[int]:
-    """Indices of `func`'s pointer arguments that some store or atomic may write through."""
-    entry = func.body.entry
-    pointer_args = [v.index for v in entry.arguments if _is_pointer(v.type)]
-    owner_of_block = {}   # nested block -> the operation whose region holds it
-    writes = []
+def _is_int64(t) -> bool:
+    t = t.element if t.is_tensor else t
+    return isinstance(t, ir.IntType) and t.width == 64
+
+
+def _owners(func) -> dict:
+    """Nested block -> the operation whose region holds it."""
+    owner_of_block = {}
     for op in func.walk():
         for region in op.regions:
             for block in region.blocks:
                 owner_of_block[block] = op
-        if op.name in _WRITES:
-            writes.append(op.operands[0])
-    found, seen, pending = set(), set(), list(writes)
+    return owner_of_block
+
+
+def _origins(func, owner_of_block, values, follow, pointers: bool) -> set | None:
+    """Indices of `func`'s arguments that `values` derive from, following `follow(op)`'s operands of
+    each op making one and of the terminators of its regions (their yields). None where an origin
+    is unknown: `follow` returns None for the op, or, following `pointers`, the op has none to follow
+    (a pointer made from no pointer, such as int_to_ptr)."""
+    entry = func.body.entry
+    found, seen, pending = set(), set(), list(values)
     while pending:
         v = pending.pop()
         if id(v) in seen:
@@ -42,14 +52,47 @@ def stored_arguments(func) -> list[int]:
             continue
         # A block argument comes from the op owning its region; a result from the op making it.
         op = owner_of_block.get(v.owner) if isinstance(v.owner, ir.Block) else v.owner
-        if op is None or op.name in _READS:
-            return pointer_args
-        sources = [u for u in op.operands if _is_pointer(u.type)]
+        sources = None if op is None else follow(op)
+        if sources is None:
+            return None
         for region in op.regions:
             for block in region.blocks:
                 if block.operations:
-                    sources += [u for u in block.operations[-1].operands if _is_pointer(u.type)]
-        if not sources:
-            return pointer_args
+                    sources += follow(block.operations[-1]) or []
+        if pointers and not sources:
+            return None
         pending += sources
-    return sorted(found)
+    return found
+
+
+def _pointer_operands(op) -> list | None:
+    """The pointer operands of an op making a pointer; None for a pointer loaded from memory."""
+    return None if op.name in _READS else [u for u in op.operands if _is_pointer(u.type)]
+
+
+def stored_arguments(func) -> list[int]:
+    """Indices of `func`'s pointer arguments that some store or atomic may write through."""
+    pointer_args = [v.index for v in func.body.entry.arguments if _is_pointer(v.type)]
+    writes = [op.operands[0] for op in func.walk() if op.name in _WRITES]
+    found = _origins(func, _owners(func), writes, _pointer_operands, pointers=True)
+    return pointer_args if found is None else sorted(found)
+
+
+def pointer_table_arguments(func) -> list[int]:
+    """Indices of `func`'s pointer arguments holding pointers the kernel dereferences: memory it
+    loads integers from that become pointers (`tl.load(table + i).to(tl.pointer_type(...))`, tutorial
+    08's grouped GEMM), or loads pointers from. Only what is followed back for certain: the runtime
+    refuses host addresses in these, so a table it cannot trace is left out rather than guessed."""
+    owner_of_block = _owners(func)
+    made = [op.operands[0] for op in func.walk() if op.name == "tt.int_to_ptr"]
+    loads = []
+
+    def integer_sources(op):   # back through 64-bit integer arithmetic to the loads it starts from
+        if op.name == "tt.load":
+            loads.append(op.operands[0])
+            return []
+        return [u for u in op.operands if _is_int64(u.type)]
+    _origins(func, owner_of_block, made, integer_sources, pointers=False)
+    loads += [op.operands[0] for op in func.walk() if op.name == "tt.load" and _is_pointer(op.results[0].type)]
+    found = _origins(func, owner_of_block, loads, _pointer_operands, pointers=True)
+    return [] if found is None else sorted(found)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import time
 
 from triton.backends.compiler import GPUTarget
 from triton.backends.driver import DriverBase
@@ -44,11 +45,9 @@ class JitspvUtils:
     @functools.cache
     def get_device_properties(self, device=None) -> dict:
         props = _device().properties
-        cpu = props.device_type == "CPU"
         return {
             "max_shared_mem": props.max_compute_shared_memory_size,
-            # Vulkan has no core query of a GPU's processor count; lavapipe runs one workgroup per CPU thread.
-            "multiprocessor_count": (os.cpu_count() or 1) if cpu else 1,
+            "multiprocessor_count": props.processor_count,
             "max_num_regs": NOMINAL_REGISTERS_PER_PROCESSOR,
             "warpSize": 32,
             "max_threads_per_block": props.max_compute_workgroup_invocations,
@@ -160,6 +159,8 @@ class JitspvLauncher:
         for i in self.kept:
             if type(values[i]) is bool:
                 values[i] = int(values[i])
+        if transfers.active and kernel.table_params:
+            transfers.refuse_host_pointers(kernel.table_params, self.names, kernel.name)
         grid = self._grid3((gridX, gridY, gridZ), kernel)
         if enter_hook is not None:
             enter_hook(launch_metadata)
@@ -177,8 +178,27 @@ def _device_interface():
     from jitspv.vk import Event, get_device, synchronize
 
     class TimingEvent(Event):
+        """A Vulkan timestamp and the host's clock: torch's device here is the CPU, so the torch
+        ops that programs time next to kernels run on the host, where device timestamps do not see
+        them (and launches with host tensors wait for their results). Between two events with no
+        device work recorded in between the time is the host's; otherwise the longer of the two:
+        device time for queued kernels, wall time for what the host waited for."""
+
         def __init__(self, enable_timing=True, blocking=False, interprocess=False):
             super().__init__(get_device())
+            self.host_seconds = self.position = None
+
+        def record(self, stream=None):
+            super().record()
+            self.host_seconds = time.perf_counter()
+            queue = self.device.stream
+            self.position = (queue.pending_serial, queue.count)   # this timestamp's place in the queue
+
+        def elapsed_time(self, end):
+            host_ms = (end.host_seconds - self.host_seconds) * 1e3
+            if end.position == (self.position[0], self.position[1] + 1):   # nothing recorded between
+                return host_ms
+            return max(super().elapsed_time(end), host_ms)
 
     class DeviceInterface:
         Event = TimingEvent
@@ -200,6 +220,10 @@ def _device_interface():
             return True
 
     return DeviceInterface()
+
+
+def _set_cpu_stream(stream):
+    """torch.cpu's missing set_stream: CPU work has one order, as torch.cpu.stream(s) has."""
 
 
 class JitspvDriver(DriverBase):
@@ -228,6 +252,10 @@ class JitspvDriver(DriverBase):
 
     def get_active_torch_device(self):
         import torch
+        if not hasattr(torch.cpu, "set_stream"):
+            # CUDA programs (tutorial 02) call getattr(torch, DEVICE.type).set_stream(Stream()); torch's
+            # CPU streams are placeholders (torch.cpu.Stream, current_stream, stream()) without it.
+            torch.cpu.set_stream = _set_cpu_stream
         return torch.device("cpu")   # no index: torch.device("cpu") != torch.device("cpu", 0)
 
     def get_device_interface(self):

@@ -953,6 +953,15 @@ def _assert(p, name):
     return ir.Operation(name, operands, [], attrs)
 
 
+def _assume(p, name):
+    """``llvm.intr.assume %cond : i1`` (tl.assume)."""
+    operands = [p.use()]
+    attrs = p.opt_attr_dict()
+    p.expect(":")
+    p.type()
+    return ir.Operation(name, operands, [], attrs)
+
+
 def _clampf(p, name):
     """``tt.clampf %x, %lo, %hi, propagateNan = none|all [{attrs}] : T``."""
     operands = p.uses()
@@ -1055,7 +1064,7 @@ CUSTOM = {
     "tt.scan.return": _terminator, "scf.condition": _condition, "scf.for": _for, "scf.if": _if,
     "scf.while": _while, "gpu.barrier": _barrier, "cf.br": _branch, "cf.cond_br": _branch,
     "tt.grid_dependency_wait": _barrier, "tt.grid_dependency_launch_dependents": _barrier, "ttg.barrier": _ttg_barrier, "tt.assert": _assert,
-    "tt.extern_elementwise": _extern, "tt.elementwise_inline_asm": _inline_asm,
+    "llvm.intr.assume": _assume,    "tt.extern_elementwise": _extern, "tt.elementwise_inline_asm": _inline_asm,
     "tt.clampf": _clampf, "tt.gather": _gather,
     "tt.print": _print,
 }

@@ -271,6 +271,10 @@ class DeviceProperties:
     non_coherent_atom_size: int
     min_storage_buffer_offset_alignment: int
     denorm_preserve_widths: tuple        # float widths (16, 32, 64) whose denormals a shader may keep
+    # Streaming multiprocessors (NVIDIA) or compute units (AMD) as the driver reports them, else a
+    # guess (see _processor_count); programs size persistent grids with it. `processor_count_source` says which.
+    processor_count: int = 1
+    processor_count_source: str = "unknown"
     # Subgroup-scope shapes of VK_KHR_cooperative_matrix, (M, N, K, A, B, C, result type), types
     # named f16/bf16/f32/s8/u8/s32/u32; queried only where the feature was enabled (not with JITSPV_COOPMAT=0).
     cooperative_matrix_shapes: tuple = ()
@@ -451,6 +455,49 @@ def _member(chain, key, name):
 # Device
 
 
+# Extensions whose properties count a device's processors: (extension, struct, sType constant).
+_PROCESSOR_COUNT_STRUCTS = (
+    ("VK_NV_shader_sm_builtins", "VkPhysicalDeviceShaderSMBuiltinsPropertiesNV",
+     "VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_SM_BUILTINS_PROPERTIES_NV"),
+    ("VK_AMD_shader_core_properties2", "VkPhysicalDeviceShaderCoreProperties2AMD",
+     "VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_CORE_PROPERTIES_2_AMD"),
+    ("VK_AMD_shader_core_properties", "VkPhysicalDeviceShaderCorePropertiesAMD",
+     "VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_CORE_PROPERTIES_AMD"),
+)
+
+
+def _processor_count_chain(tail, extensions: set) -> dict:
+    """Appends to the properties chain after `tail` the structs of _PROCESSOR_COUNT_STRUCTS whose
+    extension the device has; returns them by extension name (filled by vkGetPhysicalDeviceProperties2)."""
+    found = {}
+    for extension, struct, stype in _PROCESSOR_COUNT_STRUCTS:
+        if extension in extensions:
+            found[extension] = tail.pNext = ffi.new(f"{struct}*", {"sType": getattr(lib(), stype)})
+            tail = found[extension]
+    return found
+
+
+def _processor_count(cores: dict, device_type: int) -> tuple[int, str]:
+    """(processor count, where it comes from): the driver's SM or active compute unit count; on a CPU
+    device (lavapipe) the threads it runs workgroups on, one per CPU unless LP_NUM_THREADS says
+    otherwise; 1 where Vulkan tells nothing (Intel, ARM, Apple GPUs)."""
+    if "VK_NV_shader_sm_builtins" in cores and cores["VK_NV_shader_sm_builtins"].shaderSMCount:
+        return cores["VK_NV_shader_sm_builtins"].shaderSMCount, "VK_NV_shader_sm_builtins"
+    if "VK_AMD_shader_core_properties2" in cores and cores["VK_AMD_shader_core_properties2"].activeComputeUnitCount:
+        return cores["VK_AMD_shader_core_properties2"].activeComputeUnitCount, "VK_AMD_shader_core_properties2"
+    if "VK_AMD_shader_core_properties" in cores:
+        amd = cores["VK_AMD_shader_core_properties"]
+        units = amd.shaderEngineCount * amd.shaderArraysPerEngineCount * amd.computeUnitsPerShaderArray
+        if units:
+            return units, "VK_AMD_shader_core_properties"
+    if device_type == lib().VK_PHYSICAL_DEVICE_TYPE_CPU:
+        threads = os.environ.get("LP_NUM_THREADS", "").strip()
+        if threads.isdigit() and int(threads) > 0:
+            return int(threads), "LP_NUM_THREADS"
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1), "CPU count"
+    return 1, "unknown"
+
+
 class Device:
     """A logical device with one compute queue, its memory allocator, command stream and pipeline cache."""
 
@@ -622,8 +669,10 @@ class Device:
             p13 = ffi.new("VkPhysicalDeviceVulkan13Properties*",
                           {"sType": vk.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_PROPERTIES})
             p12.pNext = p13
+        cores = _processor_count_chain(p13 or p12, self.extensions)
         vk.vkGetPhysicalDeviceProperties2(self.physical.handle, p2)
         p, lim = p2.properties, p2.properties.limits
+        processor_count, processor_count_source = _processor_count(cores, p.deviceType)
         return DeviceProperties(
             name=_string(p.deviceName), device_type=_TYPE_NAMES.get(p.deviceType, "unknown"),
             vendor_id=p.vendorID, device_id=p.deviceID, api_version=_version(p.apiVersion),
@@ -649,7 +698,8 @@ class Device:
             min_storage_buffer_offset_alignment=lim.minStorageBufferOffsetAlignment,
             denorm_preserve_widths=tuple(w for w, ok in ((16, p12.shaderDenormPreserveFloat16),
                                                          (32, p12.shaderDenormPreserveFloat32),
-                                                         (64, p12.shaderDenormPreserveFloat64)) if ok))
+                                                         (64, p12.shaderDenormPreserveFloat64)) if ok),
+            processor_count=processor_count, processor_count_source=processor_count_source)
 
     def synchronize(self):
         """Submits everything recorded and waits for the device to finish it."""

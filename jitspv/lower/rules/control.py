@@ -264,6 +264,12 @@ def _programmatic_dependent_launch(ctx, op):
     pass
 
 
+@register("llvm.intr.assume")
+def _assume(ctx, op):
+    # tl.assume: a fact the optimizer may use; the kernel is correct without it.
+    pass
+
+
 # Triton 3.6 spells tl.extra.cuda.gdc_wait/gdc_launch_dependents as PTX inline assembly with a dummy
 # i32 result (3.9 has the ops above); those two strings mean what the ops mean. Other PTX cannot run.
 GDC_INLINE_ASM = frozenset({"griddepcontrol.wait; // dummy $0", "griddepcontrol.launch_dependents; // dummy $0"})
