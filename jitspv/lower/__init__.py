@@ -24,6 +24,7 @@ from jitspv.lower.errors import LoweringError, OutOfResources
 from jitspv.lower.kernel import HIDDEN_ARGS, KernelArg, LoweredKernel, Target, arg_block_layout
 from jitspv.lower.prefetch import pipeline_dot_loops
 from jitspv.lower import rules  # noqa: F401  (registers every lowering)
+from jitspv.lower.rules.dot import DOT_OPERANDS
 from jitspv.lower.spirv.grammar import Op, StorageClass, Decoration, MemoryAccess
 from jitspv.lower.spirv.tools import SPIRV_VAL_TARGET, rejected_id, validate, validate_cold_compiles
 from jitspv.errors import InvalidSpirv
@@ -81,7 +82,30 @@ def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: b
             stages[name] = print_module(module)
     dot_plans = plan_dots(func, target, threads)
     encodings = assign_encodings(func, threads, dot_plans)
-    ctx = LoweringContext(func, target, num_warps, encodings, dot_plans)
+    emit = (func, target, num_warps, encodings, dot_plans, enable_fp_fusion, bounds_check)
+    ctx, args, size, in_buffer, hidden_offsets = _emit(*emit)
+    wg, limit = ctx.workgroup, target.max_shared_memory
+    if wg.total_bytes > limit and wg.bytes_of(DOT_OPERANDS):
+        # The dots' whole operands do not fit beside the other users: lower again, every dot staging
+        # its operands in K slices that fit what the others leave (they do not depend on the dots').
+        room = limit - (wg.total_bytes - wg.bytes_of(DOT_OPERANDS))
+        ctx, args, size, in_buffer, hidden_offsets = _emit(*emit, dot_pool_bytes=max(0, room))
+    spirv = ctx.finish()
+    verdict = _validate(ctx, spirv) if validate_cold_compiles() else ""
+    return LoweredKernel(spirv=spirv, local_size=(ctx.num_threads, 1, 1), args=args,
+                         arg_block_size=size, args_in_buffer=in_buffer,
+                         # a kernel whose loops needed no counter after all: the record's member stays, unfilled
+                         hidden={name: offset for name, offset in hidden_offsets.items()
+                                 if name != "assert_record" or ctx.asserts},
+                         shared_bytes=ctx.workgroup.total_bytes, notes={"kernel": func.sym_name},
+                         asserts=ctx.asserts, prints=ctx.prints,
+                         spirv_val=verdict, stored_args=stored_arguments(func))
+
+
+def _emit(func, target, num_warps, encodings, dot_plans, enable_fp_fusion, bounds_check, dot_pool_bytes=None):
+    """Lower the kernel's body into a new LoweringContext, all but its finish(); returns it with the
+    argument block (args, size, in_buffer, {hidden name: offset})."""
+    ctx = LoweringContext(func, target, num_warps, encodings, dot_plans, dot_pool_bytes)
     ctx.fp_fusion = enable_fp_fusion
     # Failure sites use the assert record: tl.device_assert, loops where the device limits them, and
     # the accesses bounds mode checks.
@@ -97,16 +121,7 @@ def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: b
     if uses_bounds:
         ctx.bounds = BoundsCheck(ctx, func, ctx.bounds_table)
     ctx.lower_block(func.body.blocks[0])
-    spirv = ctx.finish()
-    verdict = _validate(ctx, spirv) if validate_cold_compiles() else ""
-    return LoweredKernel(spirv=spirv, local_size=(ctx.num_threads, 1, 1), args=args,
-                         arg_block_size=size, args_in_buffer=in_buffer,
-                         # a kernel whose loops needed no counter after all: the record's member stays, unfilled
-                         hidden={name: offset for name, offset in hidden_offsets.items()
-                                 if name != "assert_record" or ctx.asserts},
-                         shared_bytes=ctx.workgroup.total_bytes, notes={"kernel": func.sym_name},
-                         asserts=ctx.asserts, prints=ctx.prints,
-                         spirv_val=verdict, stored_args=stored_arguments(func))
+    return ctx, args, size, in_buffer, hidden_offsets
 
 
 def _validate(ctx, spirv):

@@ -51,6 +51,10 @@ class WorkgroupMemory:
             self._scratch_var = ctx.m.new_id()
         return ctx.emit(Op.AccessChain, ptr_type, self._scratch_var, index)
 
+    def bytes_of(self, key):
+        """Bytes of the variable `key` (0 when the kernel has none)."""
+        return self._variables[key][1] if key in self._variables else 0
+
     @property
     def total_bytes(self):
         return self.scratch_words * 4 + sum(nbytes for _, nbytes, _ in self._variables.values())
