@@ -125,10 +125,6 @@ def matmul(a, b, c, M, N, K, BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexp
     tl.store(c + rm[:, None] * N + rn[None, :], acc, mask=(rm[:, None] < M) & (rn[None, :] < N))
 
 
-# Both tiles time the same: the first wins unless it cannot run.
-tuned_matmul = jitspv.autotune([jitspv.Config({"BM": 64, "BN": 64, "BK": 32}),
-                                jitspv.Config({"BM": 32, "BN": 32, "BK": 32})],
-                               key=["M", "N", "K"], do_bench=lambda fn: fn() or 1.0)(matmul)
 
 
 def _matmul_case(m, n, k):
@@ -137,25 +133,52 @@ def _matmul_case(m, n, k):
     return a, b, np.full((m, n), np.nan, np.float32), a.astype(np.float64) @ b
 
 
+@jitspv.jit
+def transpose(x, o, n, B: tl.constexpr):
+    r = tl.program_id(0) * B + tl.arange(0, B)
+    c = tl.program_id(1) * B + tl.arange(0, B)
+    mask = (r[:, None] < n) & (c[None, :] < n)
+    tile = tl.load(x + r[:, None] * n + c[None, :], mask=mask)
+    tl.store(o + c[:, None] * n + r[None, :], tl.trans(tile), mask=tl.trans(mask))   # through scratch
+
+
+# Both tiles time the same: the first wins unless it cannot run.
+tuned_transpose = jitspv.autotune([jitspv.Config({"B": 128}), jitspv.Config({"B": 64})], key=["n"],
+                                  do_bench=lambda fn: fn() or 1.0)(transpose)
+
+
 @limited
-def test_a_tile_beyond_the_shared_memory_limit_is_out_of_resources():
-    m, n, k = 70, 45, 67
+@pytest.mark.parametrize("bm, bn, bk", [(64, 64, 32), (128, 128, 64)])
+def test_dot_tiles_beyond_the_shared_memory_limit_are_staged_in_k_slices(bm, bn, bk):
+    # Staged whole, A^T and B of fp32 need 16,896 and 66,560 bytes: in K slices they fit in 16 KiB.
+    m, n, k = 150, 131, 67
     a, b, c, want = _matmul_case(m, n, k)
-    # 64x64x32 fp32 tiles need 16896 bytes of workgroup memory: fine in lavapipe's 32 KiB, not in 16.
+    matmul[(jitspv.cdiv(m, bm), jitspv.cdiv(n, bn))](a, b, c, m, n, k, BM=bm, BN=bn, BK=bk)
+    np.testing.assert_allclose(c, want, rtol=1e-4, atol=1e-4)
+    assert matmul.warmup(a, b, c, m, n, k, BM=bm, BN=bn, BK=bk, grid=(1,)).lowered.shared_bytes <= 16384
+
+
+@limited
+def test_beyond_the_shared_memory_limit_is_out_of_resources():
+    n = 150
+    x = rng.standard_normal((n, n)).astype(np.float32)
+    o = np.full((n, n), np.nan, np.float32)
+    # 128 x 128 fp32 tiles go through 64 KiB of scratch, 64 x 64 ones through 16 KiB.
     with pytest.raises(triton.runtime.errors.OutOfResources, match="shared memory") as err:
-        matmul[(2, 1)](a, b, c, m, n, k, BM=64, BN=64, BK=32)
+        transpose[(2, 2)](x, o, n, B=128)
     assert isinstance(err.value, OutOfResources) and "16384" in str(err.value)
-    matmul[(3, 2)](a, b, c, m, n, k, BM=32, BN=32, BK=32)   # the process stays usable
-    np.testing.assert_allclose(c, want, rtol=1e-4, atol=1e-4)
+    transpose[(3, 3)](x, o, n, B=64)   # the process stays usable
+    np.testing.assert_array_equal(o, x.T)
 
 
 @limited
-def test_autotune_falls_back_to_tiles_that_fit():
-    m, n, k = 70, 45, 67
-    a, b, c, want = _matmul_case(m, n, k)
-    tuned_matmul[lambda meta: (jitspv.cdiv(m, meta["BM"]), jitspv.cdiv(n, meta["BN"]))](a, b, c, m, n, k)
-    assert tuned_matmul.best_config.kwargs == {"BM": 32, "BN": 32, "BK": 32}
-    np.testing.assert_allclose(c, want, rtol=1e-4, atol=1e-4)
+def test_autotune_falls_back_to_configs_that_fit():
+    n = 150
+    x = rng.standard_normal((n, n)).astype(np.float32)
+    o = np.full((n, n), np.nan, np.float32)
+    tuned_transpose[lambda meta: (jitspv.cdiv(n, meta["B"]), jitspv.cdiv(n, meta["B"]))](x, o, n)
+    assert tuned_transpose.best_config.kwargs == {"B": 64}
+    np.testing.assert_array_equal(o, x.T)
 
 
 @jitspv.jit

@@ -1,7 +1,8 @@
 """tt.dot on lavapipe against numpy in float64: ragged and square shapes with masked K loops,
 transposed/strided operands, every supported dtype pair, `acc += tl.dot(a, b)` and
 `tl.dot(a, b, acc)`, batched 3-D dots, an epilogue computed in the dot encoding, blocks smaller
-than the workgroup, a too-large tile (out of resources), and tutorial 06's fused attention
+than the workgroup, tiles beyond the device's workgroup memory (staged in K slices; out of resources
+where nothing would make room), and tutorial 06's fused attention
 forward (causal and not, strided Q/K/V views) against a float64 softmax reference."""
 import importlib.util
 import math
@@ -149,13 +150,101 @@ def test_batched_dot(num_warps):
         assert _rel_err(c, ref) < 1e-5
 
 
-def test_too_large_tile_is_out_of_resources():
-    # A^T (64 x 260 words) + B (64 x 256 words) of f32: 130 KiB, beyond any device's workgroup memory.
-    a = np.zeros((256, 64), np.float32)
-    b = np.zeros((64, 256), np.float32)
-    c = np.zeros((256, 256), np.float32)
-    with pytest.raises(OutOfResources, match="shared memory"):
-        _launch(a, b, c, 256, 256, 64, num_warps=8)
+def _whole_operand_bytes(BM, BN, BK, word_bytes=4, batch=1):
+    """Workgroup memory of a dot staging both operands whole (rules/dot.py: A^T rows padded)."""
+    a_row = -(-BM * word_bytes // 16) * 4
+    a_row += 4 if a_row % 32 == 0 else 0
+    return batch * BK * (a_row + BN * word_bytes // 4) * 4
+
+
+# Tiles whose whole operands exceed lavapipe's 32 KiB: Triton's test_dot 64x64x64 fp32 at 4 warps
+# (33,792 B), tutorial 03's 128x128x64 configs (66,560 B), a 128-deep K; ragged M, N and K,
+# column-major operands (k along other thread terms), fp16/bf16/int8 operands.
+# (M, N, K, BM, BN, BK, num_warps, dtype, A column-major, B column-major)
+SLICED_CASES = [(70, 65, 130, 64, 64, 64, 4, "f32", False, False), (64, 64, 64, 64, 64, 64, 1, "f32", False, False),
+                (130, 129, 100, 128, 128, 64, 4, "f16", False, False), (77, 61, 200, 32, 64, 128, 4, "f32", True, True),
+                (65, 33, 150, 64, 32, 128, 2, "bf16", True, False), (61, 90, 77, 64, 128, 64, 8, "i8", False, True)]
+
+
+@pytest.mark.parametrize("case", SLICED_CASES, ids=["x".join(map(str, c[3:6])) + f"-w{c[6]}-{c[7]}" for c in SLICED_CASES])
+def test_tiles_beyond_workgroup_memory_are_staged_in_k_slices(case):
+    from jitspv.vk import get_device
+    M, N, K, BM, BN, BK, nw, dtype, a_cols, b_cols = case
+    limit = get_device().properties.max_compute_shared_memory_size
+    assert _whole_operand_bytes(BM, BN, BK) > limit
+    if dtype == "i8":
+        a, b = rng.integers(-128, 128, (M, K)).astype(np.int8), rng.integers(-128, 128, (K, N)).astype(np.int8)
+        c = np.full((M, N), -12345, np.int32)
+    else:
+        a = rng.standard_normal((M, K)).astype(np.float16 if dtype == "f16" else np.float32)
+        b = rng.standard_normal((K, N)).astype(a.dtype)
+        c = np.full((M, N), np.nan, np.float32)
+    a, b = (np.asfortranarray(a) if a_cols else a), (np.asfortranarray(b) if b_cols else b)
+    acc = tl.int32 if dtype == "i8" else tl.float32
+    _launch(a, b, c, BM, BN, BK, acc=acc, cast=dtype == "bf16", acc_in_dot=dtype == "i8", num_warps=nw)
+    ref = a.astype(np.float64) @ b.astype(np.float64)
+    if dtype == "i8":
+        assert np.array_equal(c, ref.astype(np.int64))
+    else:
+        if dtype == "bf16":   # the kernel rounds the operands to bf16
+            ref = _bf16(a) @ _bf16(b)
+        assert _rel_err(c, ref) < {"f32": 1e-5, "f16": 1e-3, "bf16": 1e-5}[dtype], case
+    isz = a.itemsize
+    lowered = matmul.warmup(a, b, c, M, N, K, a.strides[0] // isz, a.strides[1] // isz, b.strides[0] // isz,
+                            b.strides[1] // isz, N, 1, BM=BM, BN=BN, BK=BK, ACC=acc, CAST=dtype == "bf16",
+                            ACC_IN_DOT=dtype == "i8", LEAKY=False, num_warps=nw, grid=(1,)).lowered
+    assert lowered.shared_bytes <= limit
+
+
+def _bf16(x):
+    """x (float32) rounded to bfloat16 (to nearest even), as float64."""
+    bits = x.astype(np.float32).view(np.uint32).astype(np.uint64)
+    bits = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000
+    return bits.astype(np.uint32).view(np.float32).astype(np.float64)
+
+
+def test_a_dot_that_fits_stages_its_operands_whole():
+    # 64x64x16: no K slices, the pool holds both operands (the code is what it was before K slices).
+    a = np.zeros((64, 16), np.float32)
+    b = np.zeros((16, 64), np.float32)
+    c = np.zeros((64, 64), np.float32)
+    lowered = matmul.warmup(a, b, c, 64, 64, 16, 16, 1, 64, 1, 64, 1, BM=64, BN=64, BK=16, ACC=tl.float32,
+                            CAST=False, ACC_IN_DOT=False, LEAKY=False, num_warps=4, grid=(1,)).lowered
+    assert lowered.shared_bytes == _whole_operand_bytes(64, 64, 16)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batched_dot_beyond_workgroup_memory(dtype):
+    # Triton's test_dot3d at 64x64x64 with 32x32 blocks: fp64 operands take two words an element.
+    NB, M, N, K, BB, BM, BN, BK = 3, 30, 27, 64, 4, 32, 32, 64
+    assert _whole_operand_bytes(BM, BN, BK, np.dtype(dtype).itemsize, BB) > 32768
+    a = rng.standard_normal((NB, M, K)).astype(dtype)
+    b = rng.standard_normal((NB, K, N)).astype(dtype)
+    c = np.full((NB, M, N), np.nan, dtype)
+    batched[(1,)](a, b, c, NB, M, N, K, BB=BB, BM=BM, BN=BN, BK=BK, num_warps=4)
+    ref = np.einsum("bmk,bkn->bmn", a.astype(np.float64), b.astype(np.float64))
+    assert _rel_err(c, ref) < (1e-12 if dtype == np.float64 else 1e-5)
+
+
+@jitspv.jit
+def dot_transposed_out(a_ptr, b_ptr, c_ptr, B: tl.constexpr):
+    r = tl.arange(0, B)
+    a = tl.load(a_ptr + r[:, None] * B + r[None, :])
+    b = tl.load(b_ptr + r[:, None] * B + r[None, :])
+    tl.store(c_ptr + r[:, None] * B + r[None, :], tl.trans(tl.dot(a, b)))
+
+
+def test_dot_beside_a_conversion_beyond_workgroup_memory_is_out_of_resources():
+    # The transposed 128 x 128 fp32 result goes through 64 KiB of scratch: no K slice makes room.
+    x = np.zeros((128, 128), np.float32)
+    with pytest.raises(OutOfResources, match="shared memory") as err:
+        dot_transposed_out[(1,)](x, x, x.copy(), B=128)
+    assert "tt.dot operands" in str(err.value) and "layout conversion of tt.trans" in str(err.value)
+    x = rng.standard_normal((32, 32)).astype(np.float32)
+    y = rng.standard_normal((32, 32)).astype(np.float32)
+    out = np.full((32, 32), np.nan, np.float32)
+    dot_transposed_out[(1,)](x, y, out, B=32)   # the process stays usable
+    assert _rel_err(out, (x.astype(np.float64) @ y).T) < 1e-5
 
 
 _spec = importlib.util.spec_from_file_location(
@@ -166,9 +255,12 @@ _spec.loader.exec_module(attention_example)
 
 # (Z, H, N_CTX, HEAD_DIM, causal, BLOCK_M, BLOCK_N, num_warps): blocks smaller than the workgroup,
 # several key blocks per program, one program per sequence, and a head dim above the key block.
+# The last two exceed lavapipe's 32 KiB staged whole: their two dots take K slices (of different
+# lengths where their K differ).
 ATTENTION_CASES = [(1, 1, 16, 16, True, 16, 16, 4), (2, 3, 48, 16, False, 16, 16, 1),
                    (1, 2, 64, 32, True, 32, 16, 8), (1, 1, 64, 64, False, 64, 32, 4),
-                   (2, 1, 96, 32, True, 32, 32, 4)]
+                   (2, 1, 96, 32, True, 32, 32, 4), (1, 2, 128, 64, True, 64, 64, 4),
+                   (1, 1, 96, 128, False, 32, 32, 4)]
 
 
 @pytest.mark.parametrize("case", ATTENTION_CASES, ids=[f"{c[2]}x{c[3]}-{'causal' if c[4] else 'full'}-w{c[7]}"

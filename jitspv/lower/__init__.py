@@ -65,7 +65,8 @@ REWRITES = (
 def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: bool = True,
                  num_stages: int = 3, bounds_check: bool = False, stages: dict | None = None) -> LoweredKernel:
     """Stages, in order: jitspv's TTIR rewrites (REWRITES), a strategy for each tt.dot
-    (dot_strategy.py), an encoding for each tensor (assign.py), then emission, one rule per op.
+    (dot_strategy.py), an encoding for each tensor (assign.py), then emission, one rule per op
+    (twice where the dots' whole operands exceed the device's workgroup memory: K slices then).
     `stages`, where given, receives the TTIR text after each rewrite, by its name (JITSPV_DUMP)."""
     kernels = [f for f in module.functions if f.visibility == "public"]
     if len(kernels) != 1:
@@ -84,12 +85,12 @@ def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: b
     encodings = assign_encodings(func, threads, dot_plans)
     emit = (func, target, num_warps, encodings, dot_plans, enable_fp_fusion, bounds_check)
     ctx, args, size, in_buffer, hidden_offsets = _emit(*emit)
-    wg, limit = ctx.workgroup, target.max_shared_memory
-    if wg.total_bytes > limit and wg.bytes_of(DOT_OPERANDS):
+    wg = ctx.workgroup
+    room = target.max_shared_memory - (wg.total_bytes - wg.bytes_of(DOT_OPERANDS))   # what the others leave
+    if wg.total_bytes > target.max_shared_memory and wg.bytes_of(DOT_OPERANDS) and room > 0:
         # The dots' whole operands do not fit beside the other users: lower again, every dot staging
-        # its operands in K slices that fit what the others leave (they do not depend on the dots').
-        room = limit - (wg.total_bytes - wg.bytes_of(DOT_OPERANDS))
-        ctx, args, size, in_buffer, hidden_offsets = _emit(*emit, dot_pool_bytes=max(0, room))
+        # its operands in K slices that fit the room (the others' needs do not depend on the dots').
+        ctx, args, size, in_buffer, hidden_offsets = _emit(*emit, dot_pool_bytes=room)
     spirv = ctx.finish()
     verdict = _validate(ctx, spirv) if validate_cold_compiles() else ""
     return LoweredKernel(spirv=spirv, local_size=(ctx.num_threads, 1, 1), args=args,
