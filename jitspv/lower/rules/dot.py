@@ -12,7 +12,8 @@ accumulate it), each slice the largest power-of-two part of K that fits the pool
 allows its dots (LoweringContext.dot_pool_bytes, decided once per kernel by lower_module).
 Per k and invocation: (m_r / v + n_r / v) vector reads for m_r * n_r FMAs (8x8 tile: 4 reads, 64
 FMAs); operand writes are 16-byte where an invocation owns 4 aligned words of a pool row (B
-as loaded row-major), 4-byte otherwise (A^T of a k-contiguous A); per dot two barriers (readers of the previous dot are done; writes are visible).
+as loaded row-major), 4-byte otherwise (A^T of a k-contiguous A); per dot (per K slice) two
+barriers (readers of the previous dot or slice are done; writes are visible).
 
 Inputs are converted on the way into workgroup memory: f16/bf16 -> f32, i8/i16 -> i32; the
 accumulation is in f32 (tf32/tf32x3 requests are computed in full f32, at least as accurate),
@@ -215,8 +216,8 @@ def _write(ctx, pool, lay, strides, regs, k_slice=None):
     def store_shifted(words):
         if not shifted:
             shifted.append(ctx.emit(Op.ISub, ctx.t_u32, thr, ctx.emit(Op.IMul, ctx.t_u32, index, ctx.u32(slice_words))))
-            shifted.append(thr_vec and ctx.emit(Op.ISub, ctx.t_u32, thr_vec,
-                                                ctx.emit(Op.IMul, ctx.t_u32, index, ctx.u32(slice_words // 4))))
+            shifted.append(None if thr_vec is None else ctx.emit(
+                Op.ISub, ctx.t_u32, thr_vec, ctx.emit(Op.IMul, ctx.t_u32, index, ctx.u32(slice_words // 4))))
         _store(ctx, pool, words, *shifted, aligned)
 
     for (static, k_base), members in _slice_groups(lay, kdim, kc).items():
