@@ -213,17 +213,23 @@ def test_a_dot_that_fits_stages_its_operands_whole():
     assert lowered.shared_bytes == _whole_operand_bytes(64, 64, 16)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_batched_dot_beyond_workgroup_memory(dtype):
-    # Triton's test_dot3d at 64x64x64 with 32x32 blocks: fp64 operands take two words an element.
-    NB, M, N, K, BB, BM, BN, BK = 3, 30, 27, 64, 4, 32, 32, 64
-    assert _whole_operand_bytes(BM, BN, BK, np.dtype(dtype).itemsize, BB) > 32768
+# Triton's test_dot3d: 64x64x64 with 32x32 blocks (fp64 operands take two words an element), and 8
+# batches of 32x32x32 fp16 at 2 warps (K slices shorter than the invocations' spans of k, several
+# registers per invocation along k). (NB, M, N, K, BB, BM, BN, BK, dtype, num_warps)
+BATCHED_SLICED_CASES = [(3, 30, 27, 64, 4, 32, 32, 64, np.float32, 4), (3, 30, 27, 64, 4, 32, 32, 64, np.float64, 4),
+                        (8, 32, 32, 32, 8, 32, 32, 32, np.float16, 2)]
+
+
+@pytest.mark.parametrize("case", BATCHED_SLICED_CASES, ids=lambda c: f"{c[4]}x{c[5]}x{c[6]}x{c[7]}-{np.dtype(c[8])}")
+def test_batched_dot_beyond_workgroup_memory(case):
+    NB, M, N, K, BB, BM, BN, BK, dtype, nw = case
+    assert _whole_operand_bytes(BM, BN, BK, 8 if dtype == np.float64 else 4, BB) > 32768
     a = rng.standard_normal((NB, M, K)).astype(dtype)
     b = rng.standard_normal((NB, K, N)).astype(dtype)
-    c = np.full((NB, M, N), np.nan, dtype)
-    batched[(1,)](a, b, c, NB, M, N, K, BB=BB, BM=BM, BN=BN, BK=BK, num_warps=4)
+    c = np.full((NB, M, N), np.nan, np.float64 if dtype == np.float64 else np.float32)
+    batched[(1,)](a, b, c, NB, M, N, K, BB=BB, BM=BM, BN=BN, BK=BK, num_warps=nw)
     ref = np.einsum("bmk,bkn->bmn", a.astype(np.float64), b.astype(np.float64))
-    assert _rel_err(c, ref) < (1e-12 if dtype == np.float64 else 1e-5)
+    assert _rel_err(c, ref) < {np.float64: 1e-12, np.float32: 1e-5, np.float16: 1e-3}[dtype]
 
 
 @jitspv.jit

@@ -211,16 +211,14 @@ def _write(ctx, pool, lay, strides, regs, k_slice=None):
         return
     kdim, kc, index = k_slice
     slice_words = kc * strides[kdim]   # a multiple of 4: pool rows are
-    shifted = []                       # (thr, thr_vec) moved back by the slice's start, made on first need
-
-    def store_shifted(words):
-        if not shifted:
-            shifted.append(ctx.emit(Op.ISub, ctx.t_u32, thr, ctx.emit(Op.IMul, ctx.t_u32, index, ctx.u32(slice_words))))
-            shifted.append(None if thr_vec is None else ctx.emit(
-                Op.ISub, ctx.t_u32, thr_vec, ctx.emit(Op.IMul, ctx.t_u32, index, ctx.u32(slice_words // 4))))
-        _store(ctx, pool, words, *shifted, aligned)
-
-    for (static, k_base), members in _slice_groups(lay, kdim, kc).items():
+    groups = _slice_groups(lay, kdim, kc)
+    if any(static is None for static, _ in groups):
+        # Where the invocation's part of k decides the slice: its part of the address moved back by
+        # the slice's start (made here, before the branches, so that it dominates them all).
+        thr_back = ctx.emit(Op.ISub, ctx.t_u32, thr, ctx.emit(Op.IMul, ctx.t_u32, index, ctx.u32(slice_words)))
+        vec_back = None if thr_vec is None else ctx.emit(
+            Op.ISub, ctx.t_u32, thr_vec, ctx.emit(Op.IMul, ctx.t_u32, index, ctx.u32(slice_words // 4)))
+    for (static, k_base), members in groups.items():
         words = [w for i in members for w in regs[i]]
         if static is not None:   # the same slice in every invocation: static offsets
             words = [(off - static * slice_words, w) for off, w in words]
@@ -231,7 +229,8 @@ def _write(ctx, pool, lay, strides, regs, k_slice=None):
             k_thr = ctx.thread_linear(lay, tuple(int(d == kdim) for d in range(lay.rank)))
             mine = ctx.emit(Op.ShiftRightLogical, ctx.t_u32, ctx.emit(Op.IAdd, ctx.t_u32, k_thr, ctx.u32(k_base)),
                             ctx.u32(kc.bit_length() - 1))
-        ctx.if_then(ctx.emit(Op.IEqual, ctx.t_bool, index, mine), lambda: store_shifted(words))
+        ctx.if_then(ctx.emit(Op.IEqual, ctx.t_bool, index, mine),
+                    lambda: _store(ctx, pool, words, thr_back, vec_back, aligned))
 
 
 def _slice_groups(lay, kdim, kc):
