@@ -54,6 +54,13 @@ class DataMovement:
         bits = self.emit(Op.UConvert, ut, words[0])
         return bits if info.kind == "int" else self.emit(Op.Bitcast, tid, bits)
 
+    def part_of(self, layout, strides, k_base, size):
+        """u32 id, in the prologue: the part (of `size` consecutive indices, a power of two) holding
+        index k_base + the invocation's part of sum(coord * strides) (layout.part_groups)."""
+        with self.prologue():
+            index = self.emit(Op.IAdd, self.t_u32, self.thread_linear(layout, strides), self.u32(k_base))
+            return self.emit(Op.ShiftRightLogical, self.t_u32, index, self.u32(size.bit_length() - 1))
+
     def word_count(self, tid):
         info = self.m.type_info(tid)
         return 2 if info.width == 64 else 1

@@ -21,9 +21,7 @@ i32 or f64. `maxNumImpreciseAcc` has no meaning here and is ignored.
 """
 from __future__ import annotations
 
-import math
-
-from jitspv.lower.layout import dot_encoding, layout_of
+from jitspv.lower.layout import dot_encoding, layout_of, part_groups
 from jitspv.lower.values import DTensor
 from jitspv.lower.dot_strategy import STRATEGIES
 from jitspv.lower.rules.dot_coopmat import plan_cooperative_matrix
@@ -211,7 +209,8 @@ def _write(ctx, pool, lay, strides, regs, k_slice=None):
         return
     kdim, kc, index = k_slice
     slice_words = kc * strides[kdim]   # a multiple of 4: pool rows are
-    groups = _slice_groups(lay, kdim, kc)
+    k_strides = tuple(int(d == kdim) for d in range(lay.rank))   # a register's k
+    groups = part_groups(lay, k_strides, 0, kc)
     if any(static is None for static, _ in groups):
         # Where the invocation's part of k decides the slice: its part of the address moved back by
         # the slice's start (made here, before the branches, so that it dominates them all).
@@ -225,28 +224,9 @@ def _write(ctx, pool, lay, strides, regs, k_slice=None):
             ctx.if_then(ctx.emit(Op.IEqual, ctx.t_bool, index, ctx.u32(static)),
                         lambda: _store(ctx, pool, words, thr, thr_vec, aligned))
             continue
-        with ctx.prologue():     # the slice holding k_base plus the invocation's part of k
-            k_thr = ctx.thread_linear(lay, tuple(int(d == kdim) for d in range(lay.rank)))
-            mine = ctx.emit(Op.ShiftRightLogical, ctx.t_u32, ctx.emit(Op.IAdd, ctx.t_u32, k_thr, ctx.u32(k_base)),
-                            ctx.u32(kc.bit_length() - 1))
+        mine = ctx.part_of(lay, k_strides, k_base, kc)   # the slice of this invocation's k
         ctx.if_then(ctx.emit(Op.IEqual, ctx.t_bool, index, mine),
                     lambda: _store(ctx, pool, words, thr_back, vec_back, aligned))
-
-
-def _slice_groups(lay, kdim, kc):
-    """Registers (indices) grouped by how their K slice is known: (slice, None) where every
-    invocation holds them in that slice, (None, k_base) where the invocation's part of k decides
-    (the slice of k_base plus that part). Thread parts of k are multiples of q, so a register's
-    slice depends on its static k only through k // q."""
-    terms = lay.terms[kdim]
-    span = sum((t.count - 1) * t.scale for t in terms)    # the largest thread part of k
-    q = math.gcd(kc, *(t.scale for t in terms))
-    groups = {}
-    for i, r in enumerate(lay.regs):
-        k_base = r[kdim] - r[kdim] % q
-        key = (k_base // kc, None) if k_base // kc == (k_base + span) // kc else (None, k_base)
-        groups.setdefault(key, []).append(i)
-    return groups
 
 
 def _store(ctx, pool, words, thr, thr_vec, aligned):
