@@ -142,9 +142,17 @@ def transpose(x, o, n, B: tl.constexpr):
     tl.store(o + c[:, None] * n + r[None, :], tl.trans(tile), mask=tl.trans(mask))   # through scratch
 
 
-# Both tiles time the same: the first wins unless it cannot run.
-tuned_transpose = jitspv.autotune([jitspv.Config({"B": 128}), jitspv.Config({"B": 64})], key=["n"],
-                                  do_bench=lambda fn: fn() or 1.0)(transpose)
+@jitspv.jit
+def swap_pairs(x, o, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    v = tl.load(x + offs, mask=offs < n)
+    # tl.gather reads its source from workgroup memory, all of it: BLOCK words.
+    tl.store(o + offs, tl.gather(v, tl.arange(0, BLOCK) ^ 1, 0), mask=offs < n)
+
+
+# Both blocks time the same: the first wins unless it cannot run.
+tuned_swap_pairs = jitspv.autotune([jitspv.Config({"BLOCK": 8192}), jitspv.Config({"BLOCK": 256})], key=["n"],
+                                   do_bench=lambda fn: fn() or 1.0)(swap_pairs)
 
 
 @limited
@@ -159,26 +167,36 @@ def test_dot_tiles_beyond_the_shared_memory_limit_are_staged_in_k_slices(bm, bn,
 
 
 @limited
-def test_beyond_the_shared_memory_limit_is_out_of_resources():
+@pytest.mark.parametrize("b", [64, 128])
+def test_a_transpose_beyond_the_shared_memory_limit_goes_in_parts(b):
     n = 150
     x = rng.standard_normal((n, n)).astype(np.float32)
     o = np.full((n, n), np.nan, np.float32)
-    # 128 x 128 fp32 tiles go through 64 KiB of scratch, 64 x 64 ones through 16 KiB.
-    with pytest.raises(triton.runtime.errors.OutOfResources, match="shared memory") as err:
-        transpose[(2, 2)](x, o, n, B=128)
-    assert isinstance(err.value, OutOfResources) and "16384" in str(err.value)
-    transpose[(3, 3)](x, o, n, B=64)   # the process stays usable
+    transpose[(jitspv.cdiv(n, b), jitspv.cdiv(n, b))](x, o, n, B=b)   # 16 KiB, then 64 KiB in parts
     np.testing.assert_array_equal(o, x.T)
+    assert transpose.warmup(x, o, n, B=b, grid=(1,)).lowered.shared_bytes <= 16384
+
+
+@limited
+def test_beyond_the_shared_memory_limit_is_out_of_resources():
+    n = 1500
+    x = rng.standard_normal(n).astype(np.float32)
+    o = np.full(n, np.nan, np.float32)
+    with pytest.raises(triton.runtime.errors.OutOfResources, match="shared memory") as err:
+        swap_pairs[(1,)](x, o, n, BLOCK=8192)
+    assert isinstance(err.value, OutOfResources) and "16384" in str(err.value) and "tt.gather" in str(err.value)
+    swap_pairs[(jitspv.cdiv(n, 256),)](x, o, n, BLOCK=256)   # the process stays usable
+    np.testing.assert_array_equal(o, x.reshape(-1, 2)[:, ::-1].reshape(-1))
 
 
 @limited
 def test_autotune_falls_back_to_configs_that_fit():
-    n = 150
-    x = rng.standard_normal((n, n)).astype(np.float32)
-    o = np.full((n, n), np.nan, np.float32)
-    tuned_transpose[lambda meta: (jitspv.cdiv(n, meta["B"]), jitspv.cdiv(n, meta["B"]))](x, o, n)
-    assert tuned_transpose.best_config.kwargs == {"B": 64}
-    np.testing.assert_array_equal(o, x.T)
+    n = 1500
+    x = rng.standard_normal(n).astype(np.float32)
+    o = np.full(n, np.nan, np.float32)
+    tuned_swap_pairs[lambda meta: (jitspv.cdiv(n, meta["BLOCK"]),)](x, o, n)
+    assert tuned_swap_pairs.best_config.kwargs == {"BLOCK": 256}
+    np.testing.assert_array_equal(o, x.reshape(-1, 2)[:, ::-1].reshape(-1))
 
 
 @jitspv.jit

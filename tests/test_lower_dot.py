@@ -1,8 +1,7 @@
 """tt.dot on lavapipe against numpy in float64: ragged and square shapes with masked K loops,
 transposed/strided operands, every supported dtype pair, `acc += tl.dot(a, b)` and
 `tl.dot(a, b, acc)`, batched 3-D dots, an epilogue computed in the dot encoding, blocks smaller
-than the workgroup, tiles beyond the device's workgroup memory (staged in K slices; out of resources
-where nothing would make room), and tutorial 06's fused attention
+than the workgroup, tiles beyond the device's workgroup memory (staged in K slices), and tutorial 06's fused attention
 forward (causal and not, strided Q/K/V views) against a float64 softmax reference."""
 import importlib.util
 import math
@@ -14,7 +13,6 @@ import triton
 import triton.language as tl
 
 import jitspv
-from jitspv.errors import OutOfResources
 
 rng = np.random.default_rng()
 
@@ -240,16 +238,13 @@ def dot_transposed_out(a_ptr, b_ptr, c_ptr, B: tl.constexpr):
     tl.store(c_ptr + r[:, None] * B + r[None, :], tl.trans(tl.dot(a, b)))
 
 
-def test_dot_beside_a_conversion_beyond_workgroup_memory_is_out_of_resources():
-    # The transposed 128 x 128 fp32 result goes through 64 KiB of scratch: no K slice makes room.
-    x = np.zeros((128, 128), np.float32)
-    with pytest.raises(OutOfResources, match="shared memory") as err:
-        dot_transposed_out[(1,)](x, x, x.copy(), B=128)
-    assert "tt.dot operands" in str(err.value) and "layout conversion of tt.trans" in str(err.value)
-    x = rng.standard_normal((32, 32)).astype(np.float32)
-    y = rng.standard_normal((32, 32)).astype(np.float32)
-    out = np.full((32, 32), np.nan, np.float32)
-    dot_transposed_out[(1,)](x, y, out, B=32)   # the process stays usable
+def test_dot_and_a_conversion_beyond_workgroup_memory():
+    # The transposed 128 x 128 fp32 result goes through 64 KiB of scratch beside the dot's operands:
+    # the conversion in parts, the dot in K slices.
+    x = rng.standard_normal((128, 128)).astype(np.float32)
+    y = rng.standard_normal((128, 128)).astype(np.float32)
+    out = np.full((128, 128), np.nan, np.float32)
+    dot_transposed_out[(1,)](x, y, out, B=128)
     assert _rel_err(out, (x.astype(np.float64) @ y).T) < 1e-5
 
 

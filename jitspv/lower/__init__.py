@@ -66,7 +66,8 @@ def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: b
                  num_stages: int = 3, bounds_check: bool = False, stages: dict | None = None) -> LoweredKernel:
     """Stages, in order: jitspv's TTIR rewrites (REWRITES), a strategy for each tt.dot
     (dot_strategy.py), an encoding for each tensor (assign.py), then emission, one rule per op
-    (twice where the dots' whole operands exceed the device's workgroup memory: K slices then).
+    (twice where the kernel exceeds the device's workgroup memory: dots in K slices, large layout
+    conversions in parts then, _workgroup_bounds).
     `stages`, where given, receives the TTIR text after each rewrite, by its name (JITSPV_DUMP)."""
     kernels = [f for f in module.functions if f.visibility == "public"]
     if len(kernels) != 1:
@@ -85,12 +86,9 @@ def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: b
     encodings = assign_encodings(func, threads, dot_plans)
     emit = (func, target, num_warps, encodings, dot_plans, enable_fp_fusion, bounds_check)
     ctx, args, size, in_buffer, hidden_offsets = _emit(*emit)
-    wg = ctx.workgroup
-    room = target.max_shared_memory - (wg.total_bytes - wg.bytes_of(DOT_OPERANDS))   # what the others leave
-    if wg.total_bytes > target.max_shared_memory and wg.bytes_of(DOT_OPERANDS) and room > 0:
-        # The dots' whole operands do not fit beside the other users: lower again, every dot staging
-        # its operands in K slices that fit the room (the others' needs do not depend on the dots').
-        ctx, args, size, in_buffer, hidden_offsets = _emit(*emit, dot_pool_bytes=room)
+    bounds = _workgroup_bounds(ctx.workgroup, target.max_shared_memory)
+    if bounds:
+        ctx, args, size, in_buffer, hidden_offsets = _emit(*emit, *bounds)
     spirv = ctx.finish()
     verdict = _validate(ctx, spirv) if validate_cold_compiles() else ""
     return LoweredKernel(spirv=spirv, local_size=(ctx.num_threads, 1, 1), args=args,
@@ -103,16 +101,40 @@ def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: b
                          spirv_val=verdict, stored_args=stored_arguments(func))
 
 
-def _emit(func, target, num_warps, encodings, dot_plans, enable_fp_fusion, bounds_check, dot_pool_bytes=None):
+def _workgroup_bounds(wg, limit):
+    """Where the kernel's workgroup memory (WorkgroupMemory `wg`, all lowered) exceeds `limit`: the
+    bounds to lower it again with, (FMA dot operand pool bytes: K slices, scratch words: layout
+    conversions in parts), each None for no bound; None where neither would make room. The other
+    users' needs do not depend on these. The dots shrink first; where the scratch alone leaves them
+    no room and a conversion sized it, the conversions go in parts too, in half of what is left."""
+    if wg.total_bytes <= limit:
+        return None
+    pool, scratch = wg.bytes_of(DOT_OPERANDS), wg.scratch_words * 4
+    left = limit - (wg.total_bytes - pool - scratch)   # for the pool and the scratch
+    if pool and left > scratch:
+        return left - scratch, None
+    floor = wg.fixed_scratch_words * 4                 # what no conversion in parts shrinks
+    if scratch <= floor:
+        return None
+    bound = max(floor, left // 2 if pool else left)
+    if bound <= 0 or pool and left <= bound:
+        return None
+    return (left - bound if pool else None), bound // 4
+
+
+def _emit(func, target, num_warps, encodings, dot_plans, enable_fp_fusion, bounds_check, dot_pool_bytes=None,
+          scratch_bound=None):
     """Lower the kernel's body into a new LoweringContext, all but its finish(); returns it with the
     argument block (args, size, in_buffer, {hidden name: offset})."""
-    ctx = LoweringContext(func, target, num_warps, encodings, dot_plans, dot_pool_bytes)
+    ctx = LoweringContext(func, target, num_warps, encodings, dot_plans, dot_pool_bytes, scratch_bound)
     ctx.fp_fusion = enable_fp_fusion
     # Failure sites use the assert record: tl.device_assert, loops where the device limits them, and
-    # the accesses bounds mode checks.
+    # the accesses bounds mode checks. Layout conversions in parts are loops too, made by any op.
     limited = _LOOPS if target.loop_pass_limit else ()
     uses_bounds = bounds_check and any(op.name in _ACCESSES for op in func.walk())
-    hidden = {"assert_record": uses_bounds or any(op.name == "tt.assert" or op.name in limited for op in func.walk()),
+    in_parts = bool(target.loop_pass_limit) and scratch_bound is not None
+    hidden = {"assert_record": uses_bounds or in_parts or any(op.name == "tt.assert" or op.name in limited
+                                                              for op in func.walk()),
               "print_buffer": any(op.name == "tt.print" for op in func.walk()),
               "bounds_table": uses_bounds,
               "grid": any(op.name == "tt.get_num_programs" for op in func.walk())}

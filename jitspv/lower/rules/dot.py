@@ -211,15 +211,15 @@ def _write(ctx, pool, lay, strides, regs, k_slice=None):
     slice_words = kc * strides[kdim]   # a multiple of 4: pool rows are
     k_strides = tuple(int(d == kdim) for d in range(lay.rank))   # a register's k
     groups = part_groups(lay, k_strides, 0, kc)
-    if any(static is None for static, _ in groups):
+    if any(k_base is not None for _, _, k_base in groups):
         # Where the invocation's part of k decides the slice: its part of the address moved back by
         # the slice's start (made here, before the branches, so that it dominates them all).
         thr_back = ctx.emit(Op.ISub, ctx.t_u32, thr, ctx.emit(Op.IMul, ctx.t_u32, index, ctx.u32(slice_words)))
         vec_back = None if thr_vec is None else ctx.emit(
             Op.ISub, ctx.t_u32, thr_vec, ctx.emit(Op.IMul, ctx.t_u32, index, ctx.u32(slice_words // 4)))
-    for (static, k_base), members in groups.items():
+    for (static, _, k_base), members in groups.items():
         words = [w for i in members for w in regs[i]]
-        if static is not None:   # the same slice in every invocation: static offsets
+        if k_base is None:       # the same slice in every invocation: static offsets
             words = [(off - static * slice_words, w) for off, w in words]
             ctx.if_then(ctx.emit(Op.IEqual, ctx.t_bool, index, ctx.u32(static)),
                         lambda: _store(ctx, pool, words, thr, thr_vec, aligned))
