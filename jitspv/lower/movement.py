@@ -4,6 +4,7 @@ Where the words live is lower/workgroup.py's business."""
 from __future__ import annotations
 
 from jitspv.lower.layout import layout_of, part_groups, same_distribution
+from jitspv.lower.rules.control import counted_loop
 from jitspv.lower.values import DTensor
 from jitspv.lower.spirv.grammar import Op, MemorySemantics, Scope
 
@@ -106,7 +107,6 @@ class DataMovement:
         """exchange() through `size` elements of scratch (the largest power of two within the
         bound), in a loop over the parts of the indices: barrier, the sources write their elements
         that lie in the part, barrier, the destinations read theirs (carried through the loop)."""
-        from jitspv.lower.rules.control import counted_loop
         nw = self.word_count(rtype)
         size = 1 << ((self.scratch_bound // nw).bit_length() - 1)
         self.workgroup.scratch(size * nw, "layout conversion, in parts", divisible=True)
@@ -116,8 +116,10 @@ class DataMovement:
             self.barrier()
             for t, strides, base in sources:
                 for cond, at, members in self._in_part(t.layout, strides, base, size, index):
-                    self.if_then(cond, lambda: [self.scratch_store(rtype, at[i], t.regs[i], size) for i in members]
-                                 and None)
+                    def write():
+                        for i in members:
+                            self.scratch_store(rtype, at[i], t.regs[i], size)
+                    self.if_then(cond, write)
             self.barrier()
             out = []
             for lay, (_, _, strides, base) in zip(lays, dests):
