@@ -125,10 +125,6 @@ def matmul(a, b, c, M, N, K, BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexp
     tl.store(c + rm[:, None] * N + rn[None, :], acc, mask=(rm[:, None] < M) & (rn[None, :] < N))
 
 
-# Both tiles time the same: the first wins unless it cannot run.
-tuned_matmul = jitspv.autotune([jitspv.Config({"BM": 64, "BN": 64, "BK": 32}),
-                                jitspv.Config({"BM": 32, "BN": 32, "BK": 32})],
-                               key=["M", "N", "K"], do_bench=lambda fn: fn() or 1.0)(matmul)
 
 
 def _matmul_case(m, n, k):
@@ -137,25 +133,70 @@ def _matmul_case(m, n, k):
     return a, b, np.full((m, n), np.nan, np.float32), a.astype(np.float64) @ b
 
 
+@jitspv.jit
+def transpose(x, o, n, B: tl.constexpr):
+    r = tl.program_id(0) * B + tl.arange(0, B)
+    c = tl.program_id(1) * B + tl.arange(0, B)
+    mask = (r[:, None] < n) & (c[None, :] < n)
+    tile = tl.load(x + r[:, None] * n + c[None, :], mask=mask)
+    tl.store(o + c[:, None] * n + r[None, :], tl.trans(tile), mask=tl.trans(mask))   # through scratch
+
+
+@jitspv.jit
+def swap_pairs(x, o, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    v = tl.load(x + offs, mask=offs < n)
+    # tl.gather reads its source from workgroup memory, all of it: BLOCK words.
+    tl.store(o + offs, tl.gather(v, tl.arange(0, BLOCK) ^ 1, 0), mask=offs < n)
+
+
+# Both blocks time the same: the first wins unless it cannot run.
+tuned_swap_pairs = jitspv.autotune([jitspv.Config({"BLOCK": 8192}), jitspv.Config({"BLOCK": 256})], key=["n"],
+                                   do_bench=lambda fn: fn() or 1.0)(swap_pairs)
+
+
 @limited
-def test_a_tile_beyond_the_shared_memory_limit_is_out_of_resources():
-    m, n, k = 70, 45, 67
+@pytest.mark.parametrize("bm, bn, bk", [(64, 64, 32), (128, 128, 64)])
+def test_dot_tiles_beyond_the_shared_memory_limit_are_staged_in_k_slices(bm, bn, bk):
+    # Staged whole, A^T and B of fp32 need 16,896 and 66,560 bytes: in K slices they fit in 16 KiB.
+    m, n, k = 150, 131, 67
     a, b, c, want = _matmul_case(m, n, k)
-    # 64x64x32 fp32 tiles need 16896 bytes of workgroup memory: fine in lavapipe's 32 KiB, not in 16.
+    matmul[(jitspv.cdiv(m, bm), jitspv.cdiv(n, bn))](a, b, c, m, n, k, BM=bm, BN=bn, BK=bk)
+    np.testing.assert_allclose(c, want, rtol=1e-4, atol=1e-4)
+    assert matmul.warmup(a, b, c, m, n, k, BM=bm, BN=bn, BK=bk, grid=(1,)).lowered.shared_bytes <= 16384
+
+
+@limited
+@pytest.mark.parametrize("b", [64, 128])
+def test_a_transpose_beyond_the_shared_memory_limit_goes_in_parts(b):
+    n = 150
+    x = rng.standard_normal((n, n)).astype(np.float32)
+    o = np.full((n, n), np.nan, np.float32)
+    transpose[(jitspv.cdiv(n, b), jitspv.cdiv(n, b))](x, o, n, B=b)   # 16 KiB, then 64 KiB in parts
+    np.testing.assert_array_equal(o, x.T)
+    assert transpose.warmup(x, o, n, B=b, grid=(1,)).lowered.shared_bytes <= 16384
+
+
+@limited
+def test_beyond_the_shared_memory_limit_is_out_of_resources():
+    n = 1500
+    x = rng.standard_normal(n).astype(np.float32)
+    o = np.full(n, np.nan, np.float32)
     with pytest.raises(triton.runtime.errors.OutOfResources, match="shared memory") as err:
-        matmul[(2, 1)](a, b, c, m, n, k, BM=64, BN=64, BK=32)
-    assert isinstance(err.value, OutOfResources) and "16384" in str(err.value)
-    matmul[(3, 2)](a, b, c, m, n, k, BM=32, BN=32, BK=32)   # the process stays usable
-    np.testing.assert_allclose(c, want, rtol=1e-4, atol=1e-4)
+        swap_pairs[(1,)](x, o, n, BLOCK=8192)
+    assert isinstance(err.value, OutOfResources) and "16384" in str(err.value) and "tt.gather" in str(err.value)
+    swap_pairs[(jitspv.cdiv(n, 256),)](x, o, n, BLOCK=256)   # the process stays usable
+    np.testing.assert_array_equal(o, x.reshape(-1, 2)[:, ::-1].reshape(-1))
 
 
 @limited
-def test_autotune_falls_back_to_tiles_that_fit():
-    m, n, k = 70, 45, 67
-    a, b, c, want = _matmul_case(m, n, k)
-    tuned_matmul[lambda meta: (jitspv.cdiv(m, meta["BM"]), jitspv.cdiv(n, meta["BN"]))](a, b, c, m, n, k)
-    assert tuned_matmul.best_config.kwargs == {"BM": 32, "BN": 32, "BK": 32}
-    np.testing.assert_allclose(c, want, rtol=1e-4, atol=1e-4)
+def test_autotune_falls_back_to_configs_that_fit():
+    n = 1500
+    x = rng.standard_normal(n).astype(np.float32)
+    o = np.full(n, np.nan, np.float32)
+    tuned_swap_pairs[lambda meta: (jitspv.cdiv(n, meta["BLOCK"]),)](x, o, n)
+    assert tuned_swap_pairs.best_config.kwargs == {"BLOCK": 256}
+    np.testing.assert_array_equal(o, x.reshape(-1, 2)[:, ::-1].reshape(-1))
 
 
 @jitspv.jit

@@ -1,7 +1,7 @@
 """tt.dot on lavapipe against numpy in float64: ragged and square shapes with masked K loops,
 transposed/strided operands, every supported dtype pair, `acc += tl.dot(a, b)` and
 `tl.dot(a, b, acc)`, batched 3-D dots, an epilogue computed in the dot encoding, blocks smaller
-than the workgroup, a too-large tile (out of resources), and tutorial 06's fused attention
+than the workgroup, tiles beyond the device's workgroup memory (staged in K slices), and tutorial 06's fused attention
 forward (causal and not, strided Q/K/V views) against a float64 softmax reference."""
 import importlib.util
 import math
@@ -13,7 +13,6 @@ import triton
 import triton.language as tl
 
 import jitspv
-from jitspv.errors import OutOfResources
 
 rng = np.random.default_rng()
 
@@ -149,13 +148,104 @@ def test_batched_dot(num_warps):
         assert _rel_err(c, ref) < 1e-5
 
 
-def test_too_large_tile_is_out_of_resources():
-    # A^T (64 x 260 words) + B (64 x 256 words) of f32: 130 KiB, beyond any device's workgroup memory.
-    a = np.zeros((256, 64), np.float32)
-    b = np.zeros((64, 256), np.float32)
-    c = np.zeros((256, 256), np.float32)
-    with pytest.raises(OutOfResources, match="shared memory"):
-        _launch(a, b, c, 256, 256, 64, num_warps=8)
+def _whole_operand_bytes(BM, BN, BK, word_bytes=4, batch=1):
+    """Workgroup memory of a dot staging both operands whole (rules/dot.py: A^T rows padded)."""
+    a_row = -(-BM * word_bytes // 16) * 4
+    a_row += 4 if a_row % 32 == 0 else 0
+    return batch * BK * (a_row + BN * word_bytes // 4) * 4
+
+
+# Tiles whose whole operands exceed lavapipe's 32 KiB: Triton's test_dot 64x64x64 fp32 at 4 warps
+# (33,792 B), tutorial 03's 128x128x64 configs (66,560 B), a 128-deep K; ragged M, N and K,
+# column-major operands (k along other thread terms), fp16/bf16/int8 operands.
+# (M, N, K, BM, BN, BK, num_warps, dtype, A column-major, B column-major)
+SLICED_CASES = [(70, 65, 130, 64, 64, 64, 4, "f32", False, False), (64, 64, 64, 64, 64, 64, 1, "f32", False, False),
+                (130, 129, 100, 128, 128, 64, 4, "f16", False, False), (77, 61, 200, 32, 64, 128, 4, "f32", True, True),
+                (65, 33, 150, 64, 32, 128, 2, "bf16", True, False), (61, 90, 77, 64, 128, 64, 8, "i8", False, True)]
+
+
+@pytest.mark.parametrize("case", SLICED_CASES, ids=["x".join(map(str, c[3:6])) + f"-w{c[6]}-{c[7]}" for c in SLICED_CASES])
+def test_tiles_beyond_workgroup_memory_are_staged_in_k_slices(case):
+    from jitspv.vk import get_device
+    M, N, K, BM, BN, BK, nw, dtype, a_cols, b_cols = case
+    limit = get_device().properties.max_compute_shared_memory_size
+    assert _whole_operand_bytes(BM, BN, BK) > limit
+    if dtype == "i8":
+        a, b = rng.integers(-128, 128, (M, K)).astype(np.int8), rng.integers(-128, 128, (K, N)).astype(np.int8)
+        c = np.full((M, N), -12345, np.int32)
+    else:
+        a = rng.standard_normal((M, K)).astype(np.float16 if dtype == "f16" else np.float32)
+        b = rng.standard_normal((K, N)).astype(a.dtype)
+        c = np.full((M, N), np.nan, np.float32)
+    a, b = (np.asfortranarray(a) if a_cols else a), (np.asfortranarray(b) if b_cols else b)
+    acc = tl.int32 if dtype == "i8" else tl.float32
+    _launch(a, b, c, BM, BN, BK, acc=acc, cast=dtype == "bf16", acc_in_dot=dtype == "i8", num_warps=nw)
+    ref = a.astype(np.float64) @ b.astype(np.float64)
+    if dtype == "i8":
+        assert np.array_equal(c, ref.astype(np.int64))
+    else:
+        if dtype == "bf16":   # the kernel rounds the operands to bf16
+            ref = _bf16(a) @ _bf16(b)
+        assert _rel_err(c, ref) < {"f32": 1e-5, "f16": 1e-3, "bf16": 1e-5}[dtype], case
+    isz = a.itemsize
+    lowered = matmul.warmup(a, b, c, M, N, K, a.strides[0] // isz, a.strides[1] // isz, b.strides[0] // isz,
+                            b.strides[1] // isz, N, 1, BM=BM, BN=BN, BK=BK, ACC=acc, CAST=dtype == "bf16",
+                            ACC_IN_DOT=dtype == "i8", LEAKY=False, num_warps=nw, grid=(1,)).lowered
+    assert lowered.shared_bytes <= limit
+
+
+def _bf16(x):
+    """x (float32) rounded to bfloat16 (to nearest even), as float64."""
+    bits = x.astype(np.float32).view(np.uint32).astype(np.uint64)
+    bits = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000
+    return bits.astype(np.uint32).view(np.float32).astype(np.float64)
+
+
+def test_a_dot_that_fits_stages_its_operands_whole():
+    # 64x64x16: no K slices, the pool holds both operands (the code is what it was before K slices).
+    a = np.zeros((64, 16), np.float32)
+    b = np.zeros((16, 64), np.float32)
+    c = np.zeros((64, 64), np.float32)
+    lowered = matmul.warmup(a, b, c, 64, 64, 16, 16, 1, 64, 1, 64, 1, BM=64, BN=64, BK=16, ACC=tl.float32,
+                            CAST=False, ACC_IN_DOT=False, LEAKY=False, num_warps=4, grid=(1,)).lowered
+    assert lowered.shared_bytes == _whole_operand_bytes(64, 64, 16)
+
+
+# Triton's test_dot3d: 64x64x64 with 32x32 blocks (fp64 operands take two words an element), and 8
+# batches of 32x32x32 fp16 at 2 warps (K slices shorter than the invocations' spans of k, several
+# registers per invocation along k). (NB, M, N, K, BB, BM, BN, BK, dtype, num_warps)
+BATCHED_SLICED_CASES = [(3, 30, 27, 64, 4, 32, 32, 64, np.float32, 4), (3, 30, 27, 64, 4, 32, 32, 64, np.float64, 4),
+                        (8, 32, 32, 32, 8, 32, 32, 32, np.float16, 2)]
+
+
+@pytest.mark.parametrize("case", BATCHED_SLICED_CASES, ids=lambda c: f"{c[4]}x{c[5]}x{c[6]}x{c[7]}-{np.dtype(c[8])}")
+def test_batched_dot_beyond_workgroup_memory(case):
+    NB, M, N, K, BB, BM, BN, BK, dtype, nw = case
+    assert _whole_operand_bytes(BM, BN, BK, 8 if dtype == np.float64 else 4, BB) > 32768
+    a = rng.standard_normal((NB, M, K)).astype(dtype)
+    b = rng.standard_normal((NB, K, N)).astype(dtype)
+    c = np.full((NB, M, N), np.nan, np.float64 if dtype == np.float64 else np.float32)
+    batched[(1,)](a, b, c, NB, M, N, K, BB=BB, BM=BM, BN=BN, BK=BK, num_warps=nw)
+    ref = np.einsum("bmk,bkn->bmn", a.astype(np.float64), b.astype(np.float64))
+    assert _rel_err(c, ref) < {np.float64: 1e-12, np.float32: 1e-5, np.float16: 1e-3}[dtype]
+
+
+@jitspv.jit
+def dot_transposed_out(a_ptr, b_ptr, c_ptr, B: tl.constexpr):
+    r = tl.arange(0, B)
+    a = tl.load(a_ptr + r[:, None] * B + r[None, :])
+    b = tl.load(b_ptr + r[:, None] * B + r[None, :])
+    tl.store(c_ptr + r[:, None] * B + r[None, :], tl.trans(tl.dot(a, b)))
+
+
+def test_dot_and_a_conversion_beyond_workgroup_memory():
+    # The transposed 128 x 128 fp32 result goes through 64 KiB of scratch beside the dot's operands:
+    # the conversion in parts, the dot in K slices.
+    x = rng.standard_normal((128, 128)).astype(np.float32)
+    y = rng.standard_normal((128, 128)).astype(np.float32)
+    out = np.full((128, 128), np.nan, np.float32)
+    dot_transposed_out[(1,)](x, y, out, B=128)
+    assert _rel_err(out, (x.astype(np.float64) @ y).T) < 1e-5
 
 
 _spec = importlib.util.spec_from_file_location(
@@ -166,9 +256,12 @@ _spec.loader.exec_module(attention_example)
 
 # (Z, H, N_CTX, HEAD_DIM, causal, BLOCK_M, BLOCK_N, num_warps): blocks smaller than the workgroup,
 # several key blocks per program, one program per sequence, and a head dim above the key block.
+# The last two exceed lavapipe's 32 KiB staged whole: their two dots take K slices (of different
+# lengths where their K differ).
 ATTENTION_CASES = [(1, 1, 16, 16, True, 16, 16, 4), (2, 3, 48, 16, False, 16, 16, 1),
                    (1, 2, 64, 32, True, 32, 16, 8), (1, 1, 64, 64, False, 64, 32, 4),
-                   (2, 1, 96, 32, True, 32, 32, 4)]
+                   (2, 1, 96, 32, True, 32, 32, 4), (1, 2, 128, 64, True, 64, 64, 4),
+                   (1, 1, 96, 128, False, 32, 32, 4)]
 
 
 @pytest.mark.parametrize("case", ATTENTION_CASES, ids=[f"{c[2]}x{c[3]}-{'causal' if c[4] else 'full'}-w{c[7]}"

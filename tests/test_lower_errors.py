@@ -43,16 +43,15 @@ def test_refusal_names_feature_and_line(kernel, needle):
 
 
 @jitspv.jit
-def transpose_big(x_ptr, o_ptr, BLOCK: tl.constexpr):
-    r = tl.arange(0, BLOCK)
-    x = tl.load(x_ptr + r[:, None] * BLOCK + r[None, :])
-    tl.store(o_ptr + r[:, None] * BLOCK + r[None, :], tl.trans(x))
+def histogram_big(x_ptr, h_ptr, BLOCK: tl.constexpr, BINS: tl.constexpr):
+    tl.store(h_ptr + tl.arange(0, BINS), tl.histogram(tl.load(x_ptr + tl.arange(0, BLOCK)), BINS))
 
 
 def test_shared_memory_exceeded():
-    x = np.ones((128, 128), np.float32)
+    # 16,384 bins of counters: 64 KiB of workgroup memory, which nothing can divide.
+    x = np.zeros(16, np.int32)
     with pytest.raises(OutOfResources, match="shared memory"):
-        transpose_big[(1,)](x, x.copy(), BLOCK=128)
+        histogram_big[(1,)](x, np.zeros(1 << 14, np.int32), BLOCK=16, BINS=1 << 14)
     _still_works()
 
 
@@ -79,9 +78,9 @@ def test_workgroups_above_the_device_limit_are_refused(num_warps):
 def test_shared_memory_errors_are_tritons_too():
     import pickle
     import triton
-    x = np.ones((128, 128), np.float32)
+    x = np.zeros(16, np.int32)
     with pytest.raises(triton.runtime.errors.OutOfResources) as err:
-        transpose_big[(1,)](x, x.copy(), BLOCK=128)
+        histogram_big[(1,)](x, np.zeros(1 << 14, np.int32), BLOCK=16, BINS=1 << 14)
     again = pickle.loads(pickle.dumps(err.value))
     assert str(again) == str(err.value) and "shared memory" in str(again)
 

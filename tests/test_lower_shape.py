@@ -1,5 +1,6 @@
 """Layout-moving shape ops on lavapipe: reshape/view, trans/permute (2-D and 3-D), join/split,
-cat, broadcast_to, expand_dims / [:, None], round trips against numpy."""
+cat, broadcast_to, expand_dims / [:, None], round trips against numpy; tiles whose conversions
+exceed the device's workgroup memory (in parts)."""
 import numpy as np
 import pytest
 import triton
@@ -213,3 +214,27 @@ def test_gather_index_and_result_share_an_encoding():
     out = np.full((2048, 4), np.nan, np.float32)
     gather_2d[(1,)](src, idx, out, 4, 4, 2048, 4, 0)
     np.testing.assert_array_equal(out, np.take_along_axis(src, idx, 0))
+
+
+# Each moves more than lavapipe's 32 KiB through workgroup memory at once: in parts.
+BEYOND_WORKGROUP_MEMORY = {
+    "trans 128x128 i32": lambda: test_trans_2d(128, 128, 4),
+    "permute 8x32x64 f32": lambda: _check_permute((8, 32, 64), (2, 0, 1), np.float32, 4),
+    "permute 4x16x128 f64": lambda: _check_permute((4, 16, 128), (0, 2, 1), np.float64, 8),
+    "reshape 128x128 i32": lambda: test_reshape_round_trip(128, 128, 4),
+    "join/split 64x128 i32": lambda: test_join_split(64, 128, 4),
+    "cat 2x4096 i64": lambda: test_cat(4096, 8, False),
+}
+
+
+@pytest.mark.parametrize("case", BEYOND_WORKGROUP_MEMORY)
+def test_shape_ops_beyond_workgroup_memory_go_in_parts(case):
+    BEYOND_WORKGROUP_MEMORY[case]()
+
+
+def _check_permute(shape, perm, dtype, num_warps):
+    x = rng.standard_normal(shape).astype(dtype)
+    ref = np.transpose(x, perm)
+    out = np.full(ref.shape, np.nan, dtype)
+    permute_3d[(1,)](x, out, *x.shape, *perm, *ref.shape, num_warps=num_warps)
+    np.testing.assert_array_equal(out, ref)

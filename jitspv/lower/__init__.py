@@ -24,6 +24,7 @@ from jitspv.lower.errors import LoweringError, OutOfResources
 from jitspv.lower.kernel import HIDDEN_ARGS, KernelArg, LoweredKernel, Target, arg_block_layout
 from jitspv.lower.prefetch import pipeline_dot_loops
 from jitspv.lower import rules  # noqa: F401  (registers every lowering)
+from jitspv.lower.rules.dot import DOT_OPERANDS
 from jitspv.lower.spirv.grammar import Op, StorageClass, Decoration, MemoryAccess
 from jitspv.lower.spirv.tools import SPIRV_VAL_TARGET, rejected_id, validate, validate_cold_compiles
 from jitspv.errors import InvalidSpirv
@@ -64,7 +65,9 @@ REWRITES = (
 def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: bool = True,
                  num_stages: int = 3, bounds_check: bool = False, stages: dict | None = None) -> LoweredKernel:
     """Stages, in order: jitspv's TTIR rewrites (REWRITES), a strategy for each tt.dot
-    (dot_strategy.py), an encoding for each tensor (assign.py), then emission, one rule per op.
+    (dot_strategy.py), an encoding for each tensor (assign.py), then emission, one rule per op
+    (twice where the kernel exceeds the device's workgroup memory: dots in K slices, large layout
+    conversions in parts then, _workgroup_bounds).
     `stages`, where given, receives the TTIR text after each rewrite, by its name (JITSPV_DUMP)."""
     kernels = [f for f in module.functions if f.visibility == "public"]
     if len(kernels) != 1:
@@ -81,22 +84,11 @@ def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: b
             stages[name] = print_module(module)
     dot_plans = plan_dots(func, target, threads)
     encodings = assign_encodings(func, threads, dot_plans)
-    ctx = LoweringContext(func, target, num_warps, encodings, dot_plans)
-    ctx.fp_fusion = enable_fp_fusion
-    # Failure sites use the assert record: tl.device_assert, loops where the device limits them, and
-    # the accesses bounds mode checks.
-    limited = _LOOPS if target.loop_pass_limit else ()
-    uses_bounds = bounds_check and any(op.name in _ACCESSES for op in func.walk())
-    hidden = {"assert_record": uses_bounds or any(op.name == "tt.assert" or op.name in limited for op in func.walk()),
-              "print_buffer": any(op.name == "tt.print" for op in func.walk()),
-              "bounds_table": uses_bounds,
-              "grid": any(op.name == "tt.get_num_programs" for op in func.walk())}
-    ctx.asserts = []   # filled by the tt.assert rule and the bounds checks, one entry per site
-    ctx.prints = []    # filled by the tt.print rule, one entry per printed operand
-    args, size, in_buffer, hidden_offsets = _load_arguments(ctx, func, [name for name, used in hidden.items() if used])
-    if uses_bounds:
-        ctx.bounds = BoundsCheck(ctx, func, ctx.bounds_table)
-    ctx.lower_block(func.body.blocks[0])
+    emit = (func, target, num_warps, encodings, dot_plans, enable_fp_fusion, bounds_check)
+    ctx, args, size, in_buffer, hidden_offsets = _emit(*emit)
+    bounds = _workgroup_bounds(ctx.workgroup, target.max_shared_memory)
+    if bounds:
+        ctx, args, size, in_buffer, hidden_offsets = _emit(*emit, *bounds)
     spirv = ctx.finish()
     verdict = _validate(ctx, spirv) if validate_cold_compiles() else ""
     return LoweredKernel(spirv=spirv, local_size=(ctx.num_threads, 1, 1), args=args,
@@ -108,6 +100,52 @@ def lower_module(module, target: Target, num_warps: int = 4, enable_fp_fusion: b
                          asserts=ctx.asserts, prints=ctx.prints,
                          spirv_val=verdict, stored_args=stored_arguments(func),
                          pointer_tables=pointer_table_arguments(func))
+
+
+def _workgroup_bounds(wg, limit):
+    """Where the kernel's workgroup memory (WorkgroupMemory `wg`, all lowered) exceeds `limit`: the
+    bounds to lower it again with, (FMA dot operand pool bytes: K slices, scratch words: layout
+    conversions in parts), each None for no bound; None where neither would make room. The other
+    users' needs do not depend on these. The dots shrink first; where the scratch alone leaves them
+    no room and a conversion sized it, the conversions go in parts too, in half of what is left."""
+    if wg.total_bytes <= limit:
+        return None
+    pool, scratch = wg.bytes_of(DOT_OPERANDS), wg.scratch_words * 4
+    left = limit - (wg.total_bytes - pool - scratch)   # for the pool and the scratch
+    if pool and left > scratch:
+        return left - scratch, None
+    floor = wg.fixed_scratch_words * 4                 # what no conversion in parts shrinks
+    if scratch <= floor:
+        return None
+    bound = max(floor, left // 2 if pool else left)
+    if bound <= 0 or pool and left <= bound:
+        return None
+    return (left - bound if pool else None), bound // 4
+
+
+def _emit(func, target, num_warps, encodings, dot_plans, enable_fp_fusion, bounds_check, dot_pool_bytes=None,
+          scratch_bound=None):
+    """Lower the kernel's body into a new LoweringContext, all but its finish(); returns it with the
+    argument block (args, size, in_buffer, {hidden name: offset})."""
+    ctx = LoweringContext(func, target, num_warps, encodings, dot_plans, dot_pool_bytes, scratch_bound)
+    ctx.fp_fusion = enable_fp_fusion
+    # Failure sites use the assert record: tl.device_assert, loops where the device limits them, and
+    # the accesses bounds mode checks. Layout conversions in parts are loops too, made by any op.
+    limited = _LOOPS if target.loop_pass_limit else ()
+    uses_bounds = bounds_check and any(op.name in _ACCESSES for op in func.walk())
+    in_parts = bool(target.loop_pass_limit) and scratch_bound is not None
+    hidden = {"assert_record": uses_bounds or in_parts or any(op.name == "tt.assert" or op.name in limited
+                                                              for op in func.walk()),
+              "print_buffer": any(op.name == "tt.print" for op in func.walk()),
+              "bounds_table": uses_bounds,
+              "grid": any(op.name == "tt.get_num_programs" for op in func.walk())}
+    ctx.asserts = []   # filled by the tt.assert rule and the bounds checks, one entry per site
+    ctx.prints = []    # filled by the tt.print rule, one entry per printed operand
+    args, size, in_buffer, hidden_offsets = _load_arguments(ctx, func, [name for name, used in hidden.items() if used])
+    if uses_bounds:
+        ctx.bounds = BoundsCheck(ctx, func, ctx.bounds_table)
+    ctx.lower_block(func.body.blocks[0])
+    return ctx, args, size, in_buffer, hidden_offsets
 
 
 def _validate(ctx, spirv):

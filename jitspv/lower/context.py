@@ -28,12 +28,14 @@ from jitspv.lower.spirv.grammar import (
 
 
 class LoweringContext(Values, Threads, DataMovement, StructuredControl):
-    def __init__(self, func, target, num_warps, encodings, dot_plans):
+    def __init__(self, func, target, num_warps, encodings, dot_plans, dot_pool_bytes=None, scratch_bound=None):
         self.func = func
         self.target = target
         self.num_threads = num_warps * 32
         self.enc = encodings               # TTIR value -> encoding (from jitspv.lower.assign)
         self.dot_plans = dot_plans          # tt.dot op -> its strategy's plan (lower/dot_strategy.py)
+        self.dot_pool_bytes = dot_pool_bytes   # bound on the FMA dots' operand pool (None: whole operands)
+        self.scratch_bound = scratch_bound     # words layout conversions may use at once (None: any)
         self.axis = AxisAnalysis(func)
         self.values = {}
         self.loc = None

@@ -17,6 +17,7 @@ through workgroup memory (see jitspv/lower/rules).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import product
@@ -197,3 +198,22 @@ def same_distribution(a: Layout, b: Layout) -> bool:
         if tuple(0 if a.shape[d] == 1 else r[d] for d in range(a.rank)) not in index:
             return False
     return True
+
+
+def part_groups(layout, strides, base, size):
+    """The registers (indices) of `layout` grouped by the parts, of `size` consecutive indices each,
+    that may hold their index base + sum(coord * strides) plus the invocation's part of it: key
+    (first, last, None) where part `first` == `last` holds them in every invocation, (first, last,
+    k_base) where the invocation's part decides (DataMovement.part_of: the part of k_base plus the
+    invocation's part; one of first..last). The invocation's parts are multiples of q, so a
+    register's part depends on its static index only through index // q."""
+    terms = [(t, s) for d, s in enumerate(strides) for t in layout.terms[d] if s]
+    span = sum((t.count - 1) * t.scale * s for t, s in terms)   # the largest invocation's part
+    q = math.gcd(size, *(t.scale * s for t, s in terms))
+    groups = {}
+    for i, r in enumerate(layout.regs):
+        index = base + sum(o * s for o, s in zip(r, strides))
+        k_base = index - index % q
+        first, last = k_base // size, (k_base + span) // size
+        groups.setdefault((first, last, k_base if first != last else None), []).append(i)
+    return groups

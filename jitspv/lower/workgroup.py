@@ -28,6 +28,7 @@ class WorkgroupMemory:
         self.scratch_words = 0
         self._scratch_who = None      # the request that sized the scratch
         self._scratch_var = None      # id taken on first use, declared in finish()
+        self.fixed_scratch_words = 0  # the largest request that cannot go in parts (not divisible)
 
     def variable(self, key, elem_type, count, who):
         """The Workgroup array `key` of `count` elements of `elem_type`; `who` names it in errors."""
@@ -37,8 +38,11 @@ class WorkgroupMemory:
             self._variables[key] = (var, count * _type_bytes(m, elem_type), who)
         return self._variables[key][0]
 
-    def scratch(self, words, who):
-        """Make the scratch at least `words` u32 words long for the op being lowered (`who`: what for)."""
+    def scratch(self, words, who, divisible=False):
+        """Make the scratch at least `words` u32 words long for the op being lowered (`who`: what for);
+        `divisible`: the op could use it in parts (DataMovement.exchange under a scratch bound)."""
+        if not divisible:
+            self.fixed_scratch_words = max(self.fixed_scratch_words, words)
         if words > self.scratch_words:
             self.scratch_words = words
             self._scratch_who = f"{who} of {describe(self._ctx.op)}"
@@ -50,6 +54,10 @@ class WorkgroupMemory:
         if self._scratch_var is None:
             self._scratch_var = ctx.m.new_id()
         return ctx.emit(Op.AccessChain, ptr_type, self._scratch_var, index)
+
+    def bytes_of(self, key):
+        """Bytes of the variable `key` (0 when the kernel has none)."""
+        return self._variables[key][1] if key in self._variables else 0
 
     @property
     def total_bytes(self):
