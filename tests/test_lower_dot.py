@@ -169,7 +169,8 @@ def test_tiles_beyond_workgroup_memory_are_staged_in_k_slices(case):
     from jitspv.vk import get_device
     M, N, K, BM, BN, BK, nw, dtype, a_cols, b_cols = case
     limit = get_device().properties.max_compute_shared_memory_size
-    assert _whole_operand_bytes(BM, BN, BK) > limit
+    if _whole_operand_bytes(BM, BN, BK) <= limit:   # the H200's 48 KiB (test_device_limits slices there)
+        pytest.skip(f"the whole operands fit this device's {limit} bytes of workgroup memory")
     if dtype == "i8":
         a, b = rng.integers(-128, 128, (M, K)).astype(np.int8), rng.integers(-128, 128, (K, N)).astype(np.int8)
         c = np.full((M, N), -12345, np.int32)

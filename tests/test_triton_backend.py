@@ -6,6 +6,7 @@ per process), on lavapipe with the validation layer and spirv-val on as everywhe
 message. jitspv's entry point is declared by a dist-info made from pyproject.toml and put first
 on the subprocess's path, so the test sees this tree's registration, not an installed one's.
 """
+import importlib
 import os
 import subprocess
 import sys
@@ -197,6 +198,31 @@ assert torch.equal(add(x, y), output_torch)
 """, tmp_path)
 
 
+_HAS_DECOMPOSE = hasattr(importlib.import_module("triton.backends.driver"), "decompose_descriptor")
+
+
+@pytest.mark.skipif(_HAS_DECOMPOSE, reason="Triton 3.9 and newer pass host descriptors (test below)")
+def test_host_tensor_descriptors_refused_before_triton_39(tmp_path):
+    run_program("""
+import pytest
+import torch
+import triton
+import triton.language as tl
+from triton.tools.tensor_descriptor import TensorDescriptor
+
+
+@triton.jit
+def copy(in_desc, out_desc):
+    out_desc.store([0, 0], in_desc.load([0, 0]))
+
+
+x, out = torch.randn(16, 16), torch.zeros(16, 16)
+with pytest.raises(TypeError, match="host TensorDescriptor arguments need Triton 3.9"):
+    copy[(1,)](TensorDescriptor.from_tensor(x, [16, 16]), TensorDescriptor.from_tensor(out, [16, 16]))
+""", tmp_path)
+
+
+@pytest.mark.skipif(not _HAS_DECOMPOSE, reason="Triton before 3.9 has no decompose_descriptor (refused, test above)")
 def test_host_tensor_descriptors_and_tuple_arguments(tmp_path):
     run_program("""
 import torch
@@ -875,12 +901,17 @@ def test_multiprocessor_count_is_what_vulkan_reports(monkeypatch):
     monkeypatch.delenv("LP_NUM_THREADS")
     assert _processor_count({}, cpu) == (len(os.sched_getaffinity(0)), "CPU count")
 
-    # lavapipe (the tests' device) is a CPU device; the extension structs are only chained where present
+    # The device the tests run on: lavapipe counts its threads; NVIDIA reports its SMs (the H200: 132)
     props = get_device().properties
-    assert props.device_type == "CPU"
-    expected = int(os.environ["LP_NUM_THREADS"]) if os.environ.get("LP_NUM_THREADS", "").isdigit() \
-        else len(os.sched_getaffinity(0))
-    assert props.processor_count == expected
+    if props.device_type == "CPU":
+        expected = int(os.environ["LP_NUM_THREADS"]) if os.environ.get("LP_NUM_THREADS", "").isdigit() \
+            else len(os.sched_getaffinity(0))
+        assert props.processor_count == expected
+    elif props.vendor_id == 0x10DE:
+        expected = props.processor_count
+        assert props.processor_count_source == "VK_NV_shader_sm_builtins" and expected > 1
+    else:
+        expected = props.processor_count
     assert JitspvUtils().get_device_properties(0)["multiprocessor_count"] == expected
 
 

@@ -95,7 +95,10 @@ def _flatten_parameter(name: str, ty, out: list) -> None:
 
 def _flatten_arguments(signature: tuple, args) -> list:
     """The launch values in `_flatten_parameter`'s order."""
-    from triton.backends.driver import decompose_descriptor
+    try:
+        from triton.backends.driver import decompose_descriptor
+    except ImportError:   # Triton before 3.9: its descriptor-to-pointer argument order is not ours
+        decompose_descriptor = None
     flat = []
 
     def visit(ty, value):
@@ -103,6 +106,10 @@ def _flatten_arguments(signature: tuple, args) -> list:
             for element_ty, element in zip(ty, value, strict=True):
                 visit(element_ty, element)
         elif ty.startswith("tensordesc"):
+            if decompose_descriptor is None:
+                import triton
+                raise TypeError(f"host TensorDescriptor arguments need Triton 3.9 or newer with jitspv's backend "
+                                f"(this is Triton {triton.__version__}); pass the tensor and its strides instead")
             flat.extend(decompose_descriptor(value))
         else:
             flat.append(value)
