@@ -31,7 +31,8 @@ class TtirOptions:
     supported_fp8_dtypes: tuple[str, ...] = ("fp8e5", "fp8e4nv", "fp8e4b15")
     deprecated_fp8_dot_operand_dtypes: tuple[str, ...] = ()
     default_dot_input_precision: str = dataclasses.field(default_factory=_default_dot_input_precision)
-    allowed_dot_input_precisions: tuple[str, ...] = ("tf32", "tf32x3", "ieee")
+    # Triton's list (3.9): every fp32 dot is computed in full fp32, at least as accurate as each asks.
+    allowed_dot_input_precisions: tuple[str, ...] = ("tf32", "tf32x3", "ieee", "bf16x3", "bf16x6")
     max_num_imprecise_acc_default: int = 0
     # Only used by Triton in warning texts and by Gluon; names the target in those.
     arch: str = "spirv"

@@ -16,7 +16,7 @@ as loaded row-major), 4-byte otherwise (A^T of a k-contiguous A); per dot (per K
 barriers (readers of the previous dot or slice are done; writes are visible).
 
 Inputs are converted on the way into workgroup memory: f16/bf16 -> f32, i8/i16 -> i32; the
-accumulation is in f32 (tf32/tf32x3 requests are computed in full f32, at least as accurate),
+accumulation is in f32 (tf32/tf32x3/bf16x3/bf16x6 requests are computed in full f32, at least as accurate),
 i32 or f64. `maxNumImpreciseAcc` has no meaning here and is ignored.
 """
 from __future__ import annotations
