@@ -15,6 +15,11 @@ import time
 from triton.backends.compiler import GPUTarget
 from triton.backends.driver import DriverBase
 
+try:   # once, not per launch
+    from triton.backends.driver import decompose_descriptor
+except ImportError:   # Triton before 3.9: its descriptor-to-pointer argument order is not ours
+    decompose_descriptor = None
+
 from jitspv.triton_backend import BACKEND_NAME, chosen, target_arch
 
 # Vulkan reports neither a register file size nor a kernel's register use; Triton programs (the
@@ -95,10 +100,6 @@ def _flatten_parameter(name: str, ty, out: list) -> None:
 
 def _flatten_arguments(signature: tuple, args) -> list:
     """The launch values in `_flatten_parameter`'s order."""
-    try:
-        from triton.backends.driver import decompose_descriptor
-    except ImportError:   # Triton before 3.9: its descriptor-to-pointer argument order is not ours
-        decompose_descriptor = None
     flat = []
 
     def visit(ty, value):

@@ -127,14 +127,14 @@ class CoopmatTiles(HeldTensor):
             def store(i):
                 for j in range(plan.wn):
                     k = i * plan.wn + j
-                    ctx.emit(Op.CooperativeMatrixStoreKHR, None, _word_at(ctx, buf, _minus(ctx, words[k], shift)),
+                    ctx.emit(Op.CooperativeMatrixStoreKHR, None, _word_at(ctx, buf, _plus(ctx, words[k], -shift)),
                              self.tiles[k], t.row_major, ctx.u32(t.c_stride))
             words = _tile_words(ctx, plan)
             _per_owned_row(ctx, plan, chunk, store)
             ctx.barrier()
             for k, r in enumerate(lay.regs):
                 if r[0] // plan.c_chunk == chunk:
-                    regs[k] = _unpack(ctx, plan.result_kind, t.acc, buf, _minus(ctx, index[k], shift * _per(plan.result_type)))
+                    regs[k] = _unpack(ctx, plan.result_kind, t.acc, buf, _plus(ctx, index[k], -shift * _per(plan.result_type)))
         self._read = (ctx.label, DTensor(plan.encoding, lay, regs))
         return self._read[1]
 
@@ -252,20 +252,20 @@ def _tile_words(ctx, plan):
     return [_plus(ctx, base, (i * plan.tm * plan.c_row + j * plan.tn) // per) for i in range(plan.wm) for j in range(plan.wn)]
 
 
-def _stage(ctx, buf, value, kind, base, row):
+def _stage(ctx, buf, value, base, row):
     """Store the 2-D tensor `value` row-major ([r][c] at element r * row + c, row >= its columns)
     into the staging array from word `base` on, packed (a layout without whole words per
     invocation is converted to the 16-byte-per-invocation one first)."""
     t = ctx.tensor(value)
     if _word_groups(t.layout, _per(value.type)) is None:
         t = ctx.tensor(value, default_blocked(tuple(value.type.shape), bits(value.type) // 8, ctx.num_threads))
-    _store_words(ctx, buf, t, kind, base, row)
+    _store_words(ctx, buf, t, value.type, base, row)
 
 
-def _store_words(ctx, buf, t, kind, base, row, rows=None):
-    """Store the registers of DTensor `t` (of element type `kind`) in rows `rows` (all: None) at
+def _store_words(ctx, buf, t, ttype, base, row, rows=None):
+    """Store the registers of DTensor `t` (of TTIR type `ttype`) in rows `rows` (all: None) at
     [r][c] = element r * row + c from word `base` on: an invocation writes whole words it holds."""
-    per = 32 // _bits_of(kind)
+    kind, per = type_name(ttype), _per(ttype)
     firsts = ctx.linear_indices(t.layout, (row, 1))
     for group in _word_groups(t.layout, per):
         if rows is not None and t.layout.regs[group[0]][0] not in rows:
@@ -273,16 +273,12 @@ def _store_words(ctx, buf, t, kind, base, row, rows=None):
         word = firsts[group[0]]
         if per > 1:
             word = ctx.emit(Op.ShiftRightLogical, ctx.t_u32, word, ctx.u32(per.bit_length() - 1))
-        ctx.emit(Op.Store, None, _word_at(ctx, buf, _plus_id(ctx, word, base)), _pack(ctx, kind, [t.regs[k] for k in group]))
+        ctx.emit(Op.Store, None, _word_at(ctx, buf, _plus(ctx, word, base)), _pack(ctx, kind, [t.regs[k] for k in group]))
 
 
 def _per(ttype):
     """Elements of a TTIR (tensor) type per u32 word."""
     return 32 // bits(ttype)
-
-
-def _bits_of(kind):
-    return {"i8": 8, "f16": 16, "bf16": 16}.get(kind, 32)
 
 
 def _word_groups(layout, per):
@@ -347,13 +343,13 @@ def _accumulator_tiles(ctx, plan, value):
     tiles = [ctx.emit(Op.Undef, t.c)] * plan.carried_count
     for chunk, shift in _c_chunks(plan):
         ctx.barrier()                          # earlier readers of the staging array are done
-        _store_words(ctx, buf, t_reg, plan.result_kind, -shift, plan.c_row,
+        _store_words(ctx, buf, t_reg, plan.result_type, -shift, plan.c_row,
                      rows=range(chunk * plan.c_chunk, (chunk + 1) * plan.c_chunk))
         ctx.barrier()
         words = _tile_words(ctx, plan)
 
         def load(i):
-            return [ctx.emit(Op.CooperativeMatrixLoadKHR, t.c, _word_at(ctx, buf, _minus(ctx, words[i * plan.wn + j], shift)),
+            return [ctx.emit(Op.CooperativeMatrixLoadKHR, t.c, _word_at(ctx, buf, _plus(ctx, words[i * plan.wn + j], -shift)),
                              t.row_major, ctx.u32(t.c_stride)) for j in range(plan.wn)]
         tiles = _per_owned_row(ctx, plan, chunk, load, tiles)
     return tiles
@@ -406,20 +402,17 @@ def _per_owned_row(ctx, plan, chunk, body, current=None):
     the merged tiles come back."""
     rows_per_chunk = plan.c_chunk // plan.tm
     row, _ = _origin(ctx, plan)
-    out = list(current) if current is not None else None
+    out = list(current or [])
     for i in range(plan.wm):
+        span = slice(i * plan.wn, (i + 1) * plan.wn)
         if plan.c_chunk == plan.m:
             got = body(i)
         else:
             in_chunk = ctx.emit(Op.IEqual, ctx.t_bool, ctx.emit(Op.UDiv, ctx.t_u32, _plus(ctx, row, i), ctx.u32(rows_per_chunk)),
                                 ctx.u32(chunk))
-            if current is None:
-                ctx.if_then(in_chunk, lambda: body(i) and None)
-                continue
-            before = out[i * plan.wn:(i + 1) * plan.wn]
-            got = ctx.if_then(in_chunk, lambda: body(i), lambda: before)
+            got = ctx.if_then(in_chunk, lambda: body(i), (lambda: out[span]) if current is not None else None)
         if current is not None:
-            out[i * plan.wn:(i + 1) * plan.wn] = got
+            out[span] = got
     return out
 
 
@@ -431,8 +424,8 @@ def _lower(ctx, op, plan):
     per = 32 // bits(plan.operand_type)               # elements per word
     b_base = plan.m * plan.a_row // per               # B follows A
     ctx.barrier()                              # earlier readers of the staging array are done
-    _stage(ctx, buf, a, plan.operand_kind, 0, plan.a_row)
-    _stage(ctx, buf, b, plan.operand_kind, b_base, plan.b_row)
+    _stage(ctx, buf, a, 0, plan.a_row)
+    _stage(ctx, buf, b, b_base, plan.b_row)
     ctx.barrier()
     row, col = _origin(ctx, plan)
     a_rows = [ctx.emit(Op.IMul, ctx.t_u32, _plus(ctx, row, i), ctx.u32(plan.tm * plan.a_row // per))
@@ -450,14 +443,7 @@ def _lower(ctx, op, plan):
 
 
 def _plus(ctx, base, offset):
-    """base (an id) + offset (static)."""
+    """base (an id) + offset (static, may be negative)."""
+    if offset < 0:
+        return ctx.emit(Op.ISub, ctx.t_u32, base, ctx.u32(-offset))
     return ctx.emit(Op.IAdd, ctx.t_u32, base, ctx.u32(offset)) if offset else base
-
-
-def _plus_id(ctx, word, base):
-    """word (an id) + base (static, may be negative: u32 arithmetic wraps)."""
-    return ctx.emit(Op.IAdd, ctx.t_u32, word, ctx.u32(base)) if base else word
-
-
-def _minus(ctx, word, offset):
-    return ctx.emit(Op.ISub, ctx.t_u32, word, ctx.u32(offset)) if offset else word
