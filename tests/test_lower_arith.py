@@ -575,7 +575,10 @@ def _f64_args(name, n):
         x = np.concatenate([np.exp(rng.uniform(-740, 709, n)) * rng.choice([-1, 1], n), rng.uniform(0.5, 2, n), wide])
         y = np.concatenate([rng.permutation(edges), np.exp(rng.uniform(-740, 709, n)), rng.uniform(0.5, 2, n),
                             rng.uniform(-3, 3, n)])
-        return np.concatenate([edges, x]), y
+        # quotients that are small normals or subnormals: where a correction of q 2^-53 is subnormal
+        yq = np.exp(rng.uniform(0, 700, n)) * rng.choice([-1, 1], n)
+        xq = np.exp2(rng.uniform(-1080, -890, n)) * np.abs(yq) * rng.uniform(1, 2, n)
+        return np.concatenate([edges, x, xq]), np.concatenate([y, yq])
     else:   # pow: x^y over the whole range, |y log2 x| up to ~1100, x near 1 with huge y, x < 0
         x = np.concatenate([np.exp(rng.uniform(-745, 709, n)), rng.uniform(0, 4, n),
                             1 + rng.uniform(-1e-10, 1e-10, n), -rng.uniform(0, 4, n)])

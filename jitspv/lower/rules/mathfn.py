@@ -946,11 +946,20 @@ def _precise_div(e, a, b):
     # by 2^(ea - eb) in two exact factors. Zero, infinite or NaN operands take the plain quotient.
     if e.info.width != 32:   # fp64 (Triton has div_rn for fp32 and fp64 only): one step on the
         # device's quotient, q += (a - b q) / b with an exact residual (equal to numpy's division).
+        # Where q is a small normal the correction (~q 2^-53) would be subnormal and lose the bits
+        # that decide the rounding: the step is then taken with q and the residual scaled by 2^64
+        # (exact), and scaled back exactly, the result being normal.
         q = e.op(Op.FDiv, a, b)
         res = _residual(e, a, b, q)
         use = e.op(Op.LogicalAnd, e.finite(res), e.op(Op.FOrdNotEqual, res, e.const(0.0), t=e.t_bool), t=e.t_bool)
         use = e.op(Op.LogicalAnd, use, _products_exact_f64(e, a), t=e.t_bool)
-        return e.sel(use, e.exact(Op.FAdd, q, e.op(Op.FDiv, res, b)), q)
+        aq = e.glsl(GLSL.FAbs, q)
+        small = e.op(Op.LogicalAnd, e.op(Op.FOrdGreaterThan, aq, e.const(2.0**-1022), t=e.t_bool),
+                     e.op(Op.FOrdLessThan, aq, e.const(2.0**-900), t=e.t_bool), t=e.t_bool)
+        scale = e.sel(small, e.const(2.0**64), e.const(1.0))
+        step = e.op(Op.FDiv, e.exact(Op.FMul, res, scale), b)
+        stepped = e.exact(Op.FAdd, e.exact(Op.FMul, q, scale), step)
+        return e.sel(use, e.exact(Op.FMul, stepped, e.op(Op.FDiv, e.const(1.0), scale)), q)
     u = e.ctx.t_u32
 
     def exponent(v):   # biased exponent, clamped so that 2^(127 - it) is a normal float
