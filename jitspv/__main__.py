@@ -5,6 +5,20 @@ import argparse
 import sys
 
 
+def _host_array_placement(device) -> str:
+    """What a launch does with numpy arrays and torch CPU tensors, found by importing one page."""
+    if not device.properties.host_import_alignment:
+        return "copied (VK_EXT_external_memory_host absent, or removed by JITSPV_DEVICE_LIMITS)"
+    import numpy as np
+    page = np.zeros(device.properties.host_import_alignment // 8)
+    lo = page.ctypes.data
+    imported = device.memory.import_host(lo, lo + page.nbytes, [page])
+    if imported is None:
+        return "copied (VK_EXT_external_memory_host imports them outside device-local memory)"
+    imported.release()
+    return "in place (VK_EXT_external_memory_host, device-local)"
+
+
 def _info(args) -> int:
     """Lists Vulkan devices, the one jitspv picks, its limits and optional features."""
     from jitspv.vk.device import get_device, get_instance
@@ -29,6 +43,7 @@ def _info(args) -> int:
     print(f"  processors             {p.processor_count} ({p.processor_count_source})")
     print(f"  timestamps             {p.timestamp_valid_bits} valid bits, {p.timestamp_period} ns/tick")
     print(f"  host transfers         {device.memory.mode}")
+    print(f"  host arrays            {_host_array_placement(device)}")
     optional = [("int64", f.int64), ("fp16", f.float16), ("fp64", f.float64), ("int8", f.int8), ("int16", f.int16),
                 ("8/16-bit storage", f.storage_buffer_8bit and f.storage_buffer_16bit),
                 ("fp32 atomic add", f.float32_atomic_add), ("fp32 atomic min/max", f.float32_atomic_minmax),

@@ -1,5 +1,6 @@
-"""Host arrays as arguments: whole buffers copied once, view offsets kept, aliasing preserved; read-only
-arrays refused where the kernel writes, big-endian ones everywhere; scalars out of range named."""
+"""Host arrays as arguments: whole buffers used in place (where the device imports host memory) or
+copied once, view offsets kept, aliasing preserved; read-only arrays refused where the kernel writes,
+big-endian ones everywhere; scalars out of range named."""
 import numpy as np
 import pytest
 import triton
@@ -7,22 +8,55 @@ from triton.runtime.jit import TensorWrapper
 import triton.language as tl
 
 import jitspv
+import jitspv.frontend.runtime
+from jitspv.vk.device import get_device
 
 from jitspv.frontend.host_arrays import HostTransfers
 
 rng = np.random.default_rng()
 
 
-def _device_bytes(transfers, address, nbytes):
-    """Read `nbytes` at device `address` back through the buffer that holds it."""
+@pytest.fixture(params=["in place", "copied"])
+def placement(request, monkeypatch):
+    """Host arrays imported in place (where the device can) or copied: the tests run both ways."""
+    if request.param == "copied":
+        monkeypatch.setattr(jitspv.frontend.runtime, "import_host", lambda lo, hi, owners: None)
+    elif not get_device().properties.host_import_alignment:
+        pytest.skip("the device cannot import host memory (VK_EXT_external_memory_host)")
+    return request.param
+
+
+def _device_buffers(transfers):
+    """(VkBuffer, offset in it, device address there, bytes) of every import and device copy."""
+    found = [(i.buffer, i.offset, i.address, i.nbytes) for i in transfers._imports]
     for host, device, _ in transfers._buffers:
-        base = device.data_ptr()
-        if base <= address < base + max(host.size, 16):
-            return device.numpy()[address - base: address - base + nbytes].tobytes()
+        alloc = device._alloc
+        found.append((alloc.buffer, alloc.offset + device.data_ptr() - alloc.address, device.data_ptr(), host.size))
+    return found
+
+
+def _device_bytes(transfers, address, nbytes):
+    """Read `nbytes` at device `address` back through the buffer that holds it (a device copy)."""
+    for buffer, offset, base, size in _device_buffers(transfers):
+        if base <= address and address + nbytes <= base + size:
+            out = jitspv.empty(max(nbytes, 1), np.uint8)
+            get_device().stream.copy_buffer(buffer, offset + address - base, out._alloc.buffer,
+                                                      out._alloc.offset, nbytes)
+            return out.numpy()[:nbytes].tobytes()
     raise AssertionError("address outside every device buffer")
 
 
-def test_views_of_one_buffer_share_one_device_buffer():
+def _write_device_bytes(transfers, address, data: bytes):
+    for buffer, offset, base, size in _device_buffers(transfers):
+        if base <= address and address + len(data) <= base + size:
+            src = jitspv.asarray(np.frombuffer(data, np.uint8))
+            get_device().stream.copy_buffer(src._alloc.buffer, src._alloc.offset, buffer,
+                                                      offset + address - base, len(data))
+            return
+    raise AssertionError("address outside every device buffer")
+
+
+def test_views_of_one_buffer_share_one_device_buffer(placement):
     n = int(rng.integers(50, 300))
     base = rng.standard_normal(n).astype(np.float32)
     lo, hi = sorted(rng.integers(0, n, 2))
@@ -32,7 +66,8 @@ def test_views_of_one_buffer_share_one_device_buffer():
     a1, d1 = t.address(v1)
     a2, d2 = t.address(v2)
     a3, d3 = t.address(other)
-    assert len(t._buffers) == 2
+    assert len(_device_buffers(t)) == 2
+    assert len(t._imports if placement == "in place" else t._buffers) == 2
     assert a1 - a2 == lo * 4 and d1 == np.float32 and d3 == np.float64
     # The device copy is of the whole buffer: reading from the view's address gives the view's data.
     assert _device_bytes(t, a1, v1.nbytes) == v1.tobytes()
@@ -40,7 +75,7 @@ def test_views_of_one_buffer_share_one_device_buffer():
     assert _device_bytes(t, a3, other.nbytes) == other.tobytes()
 
 
-def test_writeback_reaches_every_view_and_skips_read_only():
+def test_writeback_reaches_every_view_and_skips_read_only(placement):
     base = rng.standard_normal(64).astype(np.float32)
     view = base[16:]
     frozen = rng.standard_normal(10).astype(np.float32)
@@ -49,30 +84,25 @@ def test_writeback_reaches_every_view_and_skips_read_only():
     address, _ = t.address(view)
     t.address(frozen)
     new = rng.standard_normal(48).astype(np.float32)
-    for host, device, _ in t._buffers:
-        if device.data_ptr() <= address < device.data_ptr() + host.size:
-            off = (address - device.data_ptr()) // 4
-            data = device.numpy().view(np.float32).copy()
-            data[off:off + 48] = new
-            device.copy_from(data.view(np.uint8))
+    _write_device_bytes(t, address, new.tobytes())
     expected_front = base[:16].copy()
     t.download()
     np.testing.assert_array_equal(view, new)
     np.testing.assert_array_equal(base[:16], expected_front)
 
 
-def test_transposed_and_zero_stride_views_pass_storage_start():
+def test_transposed_and_zero_stride_views_pass_storage_start(placement):
     m = rng.standard_normal((5, 7)).astype(np.float32)
     row, mt = np.broadcast_to(m[2], (3, 7)), m.T
     t = HostTransfers([mt, row])
     at, _ = t.address(mt)
     ar, _ = t.address(row)
-    assert len(t._buffers) == 1
+    assert len(_device_buffers(t)) == 1
     assert _device_bytes(t, at, m.nbytes) == m.tobytes()
     assert ar - at == 2 * 7 * 4
 
 
-def test_tensor_wrapper_base_is_transferred():
+def test_tensor_wrapper_base_is_transferred(placement):
     x = rng.integers(0, 2**31, 33).astype(np.int32)
     w = TensorWrapper(x, tl.uint32)
     t = HostTransfers([w])
@@ -172,6 +202,42 @@ def test_read_only_output_is_refused_naming_the_parameter():
     np.testing.assert_allclose(writable, 1.5 * x + y, rtol=1e-6, atol=1e-6)   # FMA (NVIDIA) vs mul + add
 
 
+def test_launch_with_host_arrays_copies_nothing_where_they_are_used_in_place(placement):
+    n = int(rng.integers(5000, 9000)) | 1
+    x, y = _vectors(n)
+    out = np.full(n, np.nan, np.float32)
+    memory = get_device().memory
+    jitspv.synchronize()
+    live = memory.live_ranges()
+    jitspv.reset_peak_memory_stats()
+    _axpy(x, y, out)
+    np.testing.assert_allclose(out, 1.5 * x + y, rtol=1e-6, atol=1e-6)   # FMA (NVIDIA) vs mul + add
+    copied = jitspv.max_memory_allocated()
+    assert copied == 0 if placement == "in place" else copied >= 3 * x.nbytes
+    assert memory.live_ranges() == live   # the imports (or copies) went with the launch
+
+
+def test_transfers_dropped_unlaunched_release_their_imports(placement):
+    import gc
+    memory = get_device().memory
+    jitspv.synchronize()
+    live = memory.live_ranges()
+    x = rng.standard_normal(1000)
+    t = HostTransfers([x])
+    t.address(x)
+    assert len(memory.live_ranges()) == len(live) + 1   # tracked while it may be used
+    del t
+    gc.collect()
+    x2, y2 = _vectors(77)
+    out = np.full(77, np.nan, np.float32)
+    _axpy(x2, y2, out)   # the next import frees what was dropped
+    np.testing.assert_allclose(out, 1.5 * x2 + y2, rtol=1e-6, atol=1e-6)
+    if placement == "in place":
+        assert not memory.dropped_imports
+    jitspv.synchronize()
+    assert memory.live_ranges() == live
+
+
 @pytest.mark.parametrize("which", ["x_ptr", "out_ptr"])
 def test_big_endian_arrays_are_refused_naming_the_parameter(which):
     n = int(rng.integers(10, 500)) | 1
@@ -195,8 +261,8 @@ def test_fp32_scalar_out_of_range_names_the_parameter(alpha):
     np.testing.assert_array_equal(out, np.float32("inf") * x + y)
 
 
-def test_device_copy_keeps_the_host_address_modulo_16():
-    # Triton specializes on the host pointer's alignment: the device copy must keep it.
+def test_device_copy_keeps_the_host_address_modulo_16(placement):
+    # Triton specializes on the host pointer's alignment: the device copy or import must keep it.
     raw = bytearray(4096)
     start = np.frombuffer(raw, np.uint8).__array_interface__["data"][0]
     for shift in (4, 8, 12, 0):

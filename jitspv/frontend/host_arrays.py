@@ -1,12 +1,14 @@
 """Host arrays as kernel arguments: the convenient, slower path.
 
 numpy arrays and objects exposing `__array_interface__` or `__dlpack__` (PyTorch CPU tensors)
-are copied to the device before a launch and back after it. Triton kernels index the storage a
-pointer points into with their own arithmetic (strided views, transposes, offsets into the middle
-of a buffer), so what is copied is the whole underlying host buffer, once, and the pointer passed
-is the device copy's address plus the view's byte offset. Arguments whose buffers overlap share
-one device buffer, so aliasing (and writes through either) behaves as on the host. Copying back
-needs the launch to have finished: one synchronization per launch with host arrays.
+are used in place where the device can import host memory into device-local memory
+(VK_EXT_external_memory_host: lavapipe, integrated GPUs), and elsewhere copied to the device before
+a launch and back after it. Triton kernels index the storage a pointer points into with their own
+arithmetic (strided views, transposes, offsets into the middle of a buffer), so what is imported or
+copied is the whole underlying host buffer, once, and the pointer passed is its device address plus
+the view's byte offset. Arguments whose buffers overlap share one import or device buffer, so
+aliasing (and writes through either) behaves as on the host. Either way a launch with host arrays
+returns when its results are in them: one synchronization per launch.
 
 PyTorch CPU tensors are read through their raw storage (`data_ptr`, `untyped_storage`), not
 through DLPack: numpy's DLPack rejects bf16 and tensors that require grad. A device copy keeps
@@ -82,13 +84,14 @@ class HostTransfers:
     def __init__(self, values):
         self._values = values
         self._address = None    # id(host array) -> (device address, dtype) or the exception it raised
-        self._buffers = []      # (host bytes, device array, writable)
+        self._buffers = []      # (host bytes, device array, writable): the copies
+        self._imports = []      # HostImport: the buffers used in place
         self._read_only = set() # id() of the arrays in buffers that are not written back
         self._groups = []       # [lo, hi, writable, members]: the host buffers copied, by host address
 
     @property
     def active(self) -> bool:
-        return bool(self._buffers)
+        return bool(self._buffers or self._imports)
 
     def address(self, v):
         """(device address of the view's first element, element dtype) of host array `v`."""
@@ -123,14 +126,31 @@ class HostTransfers:
                 groups.append([f[4], f[5], f[3], [f]])
         self._groups = groups
         for lo, hi, writable, members in groups:
-            host = _host_bytes(lo, hi)
-            device = upload_bytes(host, lo % 16)
-            self._buffers.append((host, device, writable))
-            base = device.data_ptr()
+            base = self._in_place(lo, hi, members)
+            if base is None:
+                host = _host_bytes(lo, hi)
+                device = upload_bytes(host, lo % 16)
+                self._buffers.append((host, device, writable))
+                base = device.data_ptr()
             for v, address, dtype, _, _, _ in members:
                 self._address[id(v)] = (base + address - lo, dtype)
                 if not writable:
                     self._read_only.add(id(v))
+
+    def _in_place(self, lo, hi, members):
+        """Device address of host byte lo with [lo, hi) imported in place, or None (then copied).
+        The address must keep lo's offset modulo 16: Triton specializes on the host pointer's alignment."""
+        if hi <= lo:
+            return None
+        from jitspv.frontend.runtime import import_host
+        imported = import_host(lo, hi, [m[0] for m in members])
+        if imported is not None and imported.address % 16 != lo % 16:
+            imported.release()
+            imported = None
+        if imported is None:
+            return None
+        self._imports.append(imported)
+        return imported.address
 
     def refuse_read_only(self, stored_params, plan):
         """Raises ValueError when the kernel may store through an argument whose buffer is not
@@ -165,8 +185,8 @@ class HostTransfers:
                 into = [names[j] for j, w in enumerate(self._values) for lo, hi, _, members in self._groups
                         if lo <= address < hi and any(m[0] is (w.base if isinstance(w, TensorWrapper) else w)
                                                      for m in members)]
-                where = (f"an address in host array argument {into[0]!r}, whose device copy for this launch is "
-                         f"elsewhere" if into else "which lies in no device memory of jitspv: a host array's "
+                where = (f"an address in host array argument {into[0]!r}, whose device address for this launch "
+                         f"is elsewhere" if into else "which lies in no device memory of jitspv: a host array's "
                          "address (a torch CPU tensor's data_ptr()?)")
                 raise ValueError(
                     f"{kernel_name}(): argument {names[i]!r} holds pointers the kernel loads and dereferences, "
@@ -174,11 +194,16 @@ class HostTransfers:
                     f"put the data in jitspv arrays (jitspv.asarray) and their data_ptr() in the table")
 
     def download(self):
-        """Copy every writable buffer back to the host (waits for the device)."""
-        from jitspv.frontend.runtime import download_bytes
+        """Copy every writable buffer back to the host and let the imports go (waits for the device)."""
+        from jitspv.frontend.runtime import download_bytes, synchronize
         for host, device, writable in self._buffers:
             if writable:
                 download_bytes(device, host)
+        if self._imports:
+            synchronize()
+            for imported in self._imports:
+                imported.release()
+            self._imports.clear()
 
 
 def _integers64(v) -> np.ndarray | None:

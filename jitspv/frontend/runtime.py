@@ -74,6 +74,18 @@ def upload_bytes(host: np.ndarray, offset: int = 0):
     return device[offset:offset + host.size] if host.size else device
 
 
+def import_host(lo: int, hi: int, owners: list):
+    """The host range [lo, hi) imported in place for the device (a vk.memory.HostImport), or None
+    where it cannot be (then host arrays are copied)."""
+    from jitspv.vk.device import get_device
+    return get_device().memory.import_host(lo, hi, owners)
+
+
+def synchronize() -> None:
+    from jitspv.vk.device import get_device
+    get_device().synchronize()
+
+
 def download_bytes(device, host: np.ndarray) -> None:
     """Copy device array `device` back into the uint8 host array `host` (waits for the device)."""
     if host.size:

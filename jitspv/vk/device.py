@@ -278,6 +278,9 @@ class DeviceProperties:
     # Subgroup-scope shapes of VK_KHR_cooperative_matrix, (M, N, K, A, B, C, result type), types
     # named f16/bf16/f32/s8/u8/s32/u32; queried only where the feature was enabled (not with JITSPV_COOPMAT=0).
     cooperative_matrix_shapes: tuple = ()
+    # VK_EXT_external_memory_host: host memory may be imported at this alignment (address and size);
+    # 0 where the extension is absent or not enabled (JITSPV_DEVICE_LIMITS=no-host-import).
+    host_import_alignment: int = 0
 
 
 @dataclass(frozen=True)
@@ -374,6 +377,7 @@ _REMOVABLE_FEATURES = {
     "float-atomics": _FLOAT32_ATOMICS + _FLOAT64_ATOMICS + _FLOAT16_ATOMICS,
     "subgroup-size-control": [("v13", "subgroupSizeControl"), ("v13", "computeFullSubgroups")],
     "vulkan-memory-model": [("v12", "vulkanMemoryModel"), ("v12", "vulkanMemoryModelDeviceScope")],
+    "host-import": [],   # an extension, no feature member: VK_EXT_external_memory_host is not enabled
 }
 # JITSPV_DEVICE_LIMITS "NAME=N": the DeviceProperties field it lowers to N (never raises it).
 _SHRINKABLE_LIMITS = {"shared": "max_compute_shared_memory_size", "push": "max_push_constants_size",
@@ -570,6 +574,10 @@ class Device:
             device_extensions.append(b"VK_EXT_shader_atomic_float2")
         else:
             self._unlink(enable, "af2")
+        if self.properties.host_import_alignment and "host-import" not in removed:
+            device_extensions.append(b"VK_EXT_external_memory_host")
+        else:
+            self.properties = replace(self.properties, host_import_alignment=0)
         if "VK_KHR_portability_subset" in extensions:  # required whenever advertised
             device_extensions.append(b"VK_KHR_portability_subset")
         if coopmat:
@@ -669,7 +677,13 @@ class Device:
             p13 = ffi.new("VkPhysicalDeviceVulkan13Properties*",
                           {"sType": vk.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_PROPERTIES})
             p12.pNext = p13
-        cores = _processor_count_chain(p13 or p12, self.extensions)
+        tail = p13 or p12
+        host = None
+        if "VK_EXT_external_memory_host" in self.extensions:
+            host = tail.pNext = ffi.new("VkPhysicalDeviceExternalMemoryHostPropertiesEXT*", {
+                "sType": vk.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_MEMORY_HOST_PROPERTIES_EXT})
+            tail = host
+        cores = _processor_count_chain(tail, self.extensions)
         vk.vkGetPhysicalDeviceProperties2(self.physical.handle, p2)
         p, lim = p2.properties, p2.properties.limits
         processor_count, processor_count_source = _processor_count(cores, p.deviceType)
@@ -699,7 +713,8 @@ class Device:
             denorm_preserve_widths=tuple(w for w, ok in ((16, p12.shaderDenormPreserveFloat16),
                                                          (32, p12.shaderDenormPreserveFloat32),
                                                          (64, p12.shaderDenormPreserveFloat64)) if ok),
-            processor_count=processor_count, processor_count_source=processor_count_source)
+            processor_count=processor_count, processor_count_source=processor_count_source,
+            host_import_alignment=host.minImportedHostPointerAlignment if host is not None else 0)
 
     def synchronize(self):
         """Submits everything recorded and waits for the device to finish it."""

@@ -18,6 +18,12 @@ Host transfer mode, from the memory type chosen (DEVICE_LOCAL first):
   "write_direct"  host-visible but uncached (NVIDIA resizable BAR): writes memcpy, reads via staging
   "staged"        not host-visible: both directions through a host staging buffer + vkCmdCopyBuffer
 JITSPV_HOST_TRANSFER=staged|write_direct forces a slower mode (used by tests to cover those paths).
+
+Host memory in place (VK_EXT_external_memory_host): `import_host` makes a VkDeviceMemory of the
+pages holding a host range, with a buffer over it, so that a kernel reads and writes a host array
+where it is. Only where the import lands in a DEVICE_LOCAL memory type (lavapipe, integrated GPUs):
+on a discrete GPU imported memory is read across PCIe on every access, and a kernel that reads its
+inputs many times (a matmul) would run far slower than on a device copy.
 """
 from __future__ import annotations
 
@@ -295,6 +301,31 @@ class Heap:
         vk.vkFreeMemory(self.device.handle, block.memory, NULL)  # implicitly unmaps
 
 
+class HostImport:
+    """Host memory [lo, hi) imported for the device: `address` is the device address of byte lo,
+    `offset` where byte lo is in `buffer`.
+
+    Lives while the work using it is in flight: `release` destroys the Vulkan objects only after
+    the work recorded so far completed, and keeps `owners` (the host objects whose memory this is)
+    referenced until then, so that memory cannot be freed under a running kernel. A HostImport that
+    is collected without release() queues itself for the next import (as Allocation does)."""
+
+    __slots__ = ("manager", "memory", "buffer", "offset", "address", "nbytes", "owners", "__weakref__")
+
+    def __init__(self, manager, memory, buffer, offset, address, nbytes, owners):
+        self.manager, self.memory, self.buffer, self.offset = manager, memory, buffer, offset
+        self.address, self.nbytes, self.owners = address, nbytes, owners
+
+    def release(self):
+        manager, self.manager = self.manager, None
+        if manager is not None:
+            manager.release_import(self.memory, self.buffer, self.address, self.owners)
+
+    def __del__(self):
+        if self.manager is not None:
+            self.manager.dropped_imports.append((self.memory, self.buffer, self.address, self.owners))
+
+
 def buffer_usage() -> int:
     vk = lib()
     return (vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | vk.VK_BUFFER_USAGE_TRANSFER_SRC_BIT
@@ -354,12 +385,91 @@ class MemoryManager:
         if mode != "mapped" and staging_index is None:
             raise RuntimeError(f"{device.name}: no host-visible coherent memory type for transfers")
         self.mode = mode
+        self.dropped_imports = deque()   # (memory, buffer, address, owners) of HostImports collected unreleased
+        self._host_pointer_properties = (ffi.cast(
+            "PFN_vkGetMemoryHostPointerPropertiesEXT",
+            lib().vkGetDeviceProcAddr(device.handle, b"vkGetMemoryHostPointerPropertiesEXT"))
+            if device.properties.host_import_alignment else None)
         self.device_heap = Heap(device, dev_index, mapped=visible, block_size=BLOCK_SIZE)
         self.staging_heap = (Heap(device, staging_index, mapped=True, block_size=STAGING_BLOCK_SIZE)
                              if mode != "mapped" else None)
 
     def allocate(self, nbytes: int, track: bool = True) -> Allocation:
         return self.device_heap.allocate(nbytes, track)
+
+    # -- host memory in place ----------------------------------------------------------------------
+
+    def import_host(self, lo: int, hi: int, owners) -> HostImport | None:
+        """The host range [lo, hi) (hi > lo) imported in place, or None where the device cannot
+        import it into device-local memory (then the caller copies). Whole pages are imported (the
+        pages of a live range are mapped); the range is tracked as a live allocation meanwhile, so
+        the bounds debug mode checks accesses against it."""
+        align = self.device.properties.host_import_alignment
+        if not align:
+            return None
+        vk = lib()
+        dev = self.device.handle
+        start = lo - lo % align
+        size = _round_up(hi - start, align)
+        with self.device.lock:
+            while self.dropped_imports:
+                self.release_import(*self.dropped_imports.popleft())
+            pointer = ffi.cast("void*", start)
+            props = ffi.new("VkMemoryHostPointerPropertiesEXT*",
+                            {"sType": vk.VK_STRUCTURE_TYPE_MEMORY_HOST_POINTER_PROPERTIES_EXT})
+            if self._host_pointer_properties(dev, vk.VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT,
+                                             pointer, props) < 0:
+                return None
+            external = ffi.new("VkExternalMemoryBufferCreateInfo*", {
+                "sType": vk.VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
+                "handleTypes": vk.VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT})
+            buffer_info = ffi.new("VkBufferCreateInfo*", {
+                "sType": vk.VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, "pNext": external, "size": size,
+                "usage": buffer_usage(), "sharingMode": vk.VK_SHARING_MODE_EXCLUSIVE})
+            buffer = ffi.new("VkBuffer*")
+            if vk.vkCreateBuffer(dev, buffer_info, NULL, buffer) < 0:
+                return None
+            reqs = ffi.new("VkMemoryRequirements*")
+            vk.vkGetBufferMemoryRequirements(dev, buffer[0], reqs)
+            mp = self.device.memory_properties
+            usable = [i for i in range(mp.memoryTypeCount) if props.memoryTypeBits & reqs.memoryTypeBits & (1 << i)
+                      and mp.memoryTypes[i].propertyFlags & vk.VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT]
+            memory = ffi.new("VkDeviceMemory*")
+            if usable:
+                host = ffi.new("VkImportMemoryHostPointerInfoEXT*", {
+                    "sType": vk.VK_STRUCTURE_TYPE_IMPORT_MEMORY_HOST_POINTER_INFO_EXT,
+                    "handleType": vk.VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT, "pHostPointer": pointer})
+                flags = ffi.new("VkMemoryAllocateFlagsInfo*", {
+                    "sType": vk.VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO, "pNext": host,
+                    "flags": vk.VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT})
+                alloc_info = ffi.new("VkMemoryAllocateInfo*", {
+                    "sType": vk.VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, "pNext": flags, "allocationSize": size,
+                    "memoryTypeIndex": usable[0]})
+            # Refused imports (read-only pages, a driver's own limits) fall back to copies.
+            if (not usable or reqs.size > size or self.device.fn.vkAllocateMemory(dev, alloc_info, NULL, memory) < 0):
+                vk.vkDestroyBuffer(dev, buffer[0], NULL)
+                return None
+            if vk.vkBindBufferMemory(dev, buffer[0], memory[0], 0) < 0:
+                vk.vkDestroyBuffer(dev, buffer[0], NULL)
+                vk.vkFreeMemory(dev, memory[0], NULL)
+                return None
+            address_info = ffi.new("VkBufferDeviceAddressInfo*", {
+                "sType": vk.VK_STRUCTURE_TYPE_BUFFER_DEVICE_ADDRESS_INFO, "buffer": buffer[0]})
+            address = vk.vkGetBufferDeviceAddress(dev, address_info) + (lo - start)
+            self.device_heap.live[address] = hi - lo
+            return HostImport(self, memory[0], buffer[0], lo - start, address, hi - lo, owners)
+
+    def release_import(self, memory, buffer, address, owners):
+        """Destroys an import once the work recorded so far completed; `owners` stay referenced until then."""
+        def destroy():
+            vk = lib()
+            vk.vkDestroyBuffer(self.device.handle, buffer, NULL)
+            vk.vkFreeMemory(self.device.handle, memory, NULL)
+            del owners[:]
+
+        with self.device.lock:
+            self.device_heap.live.pop(address, None)
+            self.device.stream.defer(destroy)
 
     def live_ranges(self) -> list:
         """(device address, bytes) of every live tracked allocation, sorted by address."""
