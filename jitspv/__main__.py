@@ -6,16 +6,11 @@ import sys
 
 
 def _host_array_placement(device) -> str:
-    """What a launch does with numpy arrays and torch CPU tensors, found by importing one page."""
+    """What a launch does with numpy arrays and torch CPU tensors."""
     if not device.properties.host_import_alignment:
         return "copied (VK_EXT_external_memory_host absent, or removed by JITSPV_DEVICE_LIMITS)"
-    import numpy as np
-    page = np.zeros(device.properties.host_import_alignment // 8)
-    lo = page.ctypes.data
-    imported = device.memory.import_host(lo, lo + page.nbytes, [page])
-    if imported is None:
+    if not device.memory.host_arrays_in_place():
         return "copied (VK_EXT_external_memory_host imports them outside device-local memory)"
-    imported.release()
     return "in place (VK_EXT_external_memory_host, device-local)"
 
 

@@ -21,8 +21,8 @@ def placement(request, monkeypatch):
     """Host arrays imported in place (where the device can) or copied: the tests run both ways."""
     if request.param == "copied":
         monkeypatch.setattr(jitspv.frontend.runtime, "import_host", lambda lo, hi, owners: None)
-    elif not get_device().properties.host_import_alignment:
-        pytest.skip("the device cannot import host memory (VK_EXT_external_memory_host)")
+    elif not get_device().memory.host_arrays_in_place():
+        pytest.skip("the device does not import host memory into device-local memory (VK_EXT_external_memory_host)")
     return request.param
 
 

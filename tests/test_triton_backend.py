@@ -963,7 +963,7 @@ assert out.isnan().all()
 # out onto itself): usable only where that argument is used in place at its host address
 from jitspv.vk.device import get_device
 props = get_device().properties
-at_host_address = props.host_import_alignment > 0 and props.driver_name == "llvmpipe"
+at_host_address = get_device().memory.host_arrays_in_place() and props.driver_name == "llvmpipe"
 fill = torch.randn(3, 64)
 out.copy_(fill)
 own_rows = torch.tensor([out.data_ptr() + 4 * 64 * g for g in range(3)])

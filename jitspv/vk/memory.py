@@ -390,6 +390,10 @@ class MemoryManager:
             "PFN_vkGetMemoryHostPointerPropertiesEXT",
             lib().vkGetDeviceProcAddr(device.handle, b"vkGetMemoryHostPointerPropertiesEXT"))
             if device.properties.host_import_alignment else None)
+        mp = device.memory_properties
+        self._device_local_types = sum(1 << i for i in range(mp.memoryTypeCount)
+                                       if mp.memoryTypes[i].propertyFlags & lib().VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT)
+        self._host_arrays_in_place = None
         self.device_heap = Heap(device, dev_index, mapped=visible, block_size=BLOCK_SIZE)
         self.staging_heap = (Heap(device, staging_index, mapped=True, block_size=STAGING_BLOCK_SIZE)
                              if mode != "mapped" else None)
@@ -398,6 +402,18 @@ class MemoryManager:
         return self.device_heap.allocate(nbytes, track)
 
     # -- host memory in place ----------------------------------------------------------------------
+
+    def host_arrays_in_place(self) -> bool:
+        """Whether host arrays are used in place here: one page of host memory imported to find out."""
+        if self._host_arrays_in_place is None:
+            import numpy as np
+            page = np.zeros(max(self.device.properties.host_import_alignment, 8) // 8)
+            lo = page.ctypes.data
+            imported = self.import_host(lo, lo + page.nbytes, [page])
+            if imported is not None:
+                imported.release()
+            self._host_arrays_in_place = imported is not None
+        return self._host_arrays_in_place
 
     def import_host(self, lo: int, hi: int, owners) -> HostImport | None:
         """The host range [lo, hi) (hi > lo) imported in place, or None where the device cannot
@@ -418,7 +434,7 @@ class MemoryManager:
             props = ffi.new("VkMemoryHostPointerPropertiesEXT*",
                             {"sType": vk.VK_STRUCTURE_TYPE_MEMORY_HOST_POINTER_PROPERTIES_EXT})
             if self._host_pointer_properties(dev, vk.VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT,
-                                             pointer, props) < 0:
+                                             pointer, props) < 0 or not props.memoryTypeBits & self._device_local_types:
                 return None
             external = ffi.new("VkExternalMemoryBufferCreateInfo*", {
                 "sType": vk.VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
@@ -431,9 +447,8 @@ class MemoryManager:
                 return None
             reqs = ffi.new("VkMemoryRequirements*")
             vk.vkGetBufferMemoryRequirements(dev, buffer[0], reqs)
-            mp = self.device.memory_properties
-            usable = [i for i in range(mp.memoryTypeCount) if props.memoryTypeBits & reqs.memoryTypeBits & (1 << i)
-                      and mp.memoryTypes[i].propertyFlags & vk.VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT]
+            usable = [i for i in range(self.device.memory_properties.memoryTypeCount)
+                      if props.memoryTypeBits & reqs.memoryTypeBits & self._device_local_types & (1 << i)]
             memory = ffi.new("VkDeviceMemory*")
             if usable:
                 host = ffi.new("VkImportMemoryHostPointerInfoEXT*", {
