@@ -23,8 +23,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 rng = np.random.default_rng()
 limited = pytest.mark.skipif(os.environ.get("JITSPV_DEVICE_LIMITS") != LIMITS,
                              reason="runs in the child pytest that test_on_a_limited_device starts")
-# Tests elsewhere whose path depends on the limits: the argument buffer, fp32 math without fp64.
-ELSEWHERE = ["tests/test_lower_args.py", "tests/test_lower_arith.py::test_math_accuracy_f32"]
+# Tests elsewhere whose path depends on the limits: the argument buffer, fp32 math without fp64,
+# fp32 atomic add without float atomics (a compare-exchange loop).
+ELSEWHERE = ["tests/test_lower_args.py", "tests/test_lower_arith.py::test_math_accuracy_f32",
+             "tests/test_lower_memory.py::test_float_atomic_add_contention[float32]",
+             "tests/test_lower_memory.py::test_float_atomic_add_rounds_once[float32]"]
 
 
 def test_on_a_limited_device():
@@ -216,8 +219,6 @@ def atomic_add_kernel(p, v, BLOCK: tl.constexpr):
      "tl.store(x_ptr + offs, tl.load(x_ptr + offs"),
     (lambda: atomic_add_kernel[(1,)](np.zeros(4, np.int64), 3, BLOCK=16),
      "this device has no 64-bit integer atomics (shaderBufferInt64Atomics)", "tl.atomic_add(p + tl.arange(0, BLOCK)"),
-    (lambda: atomic_add_kernel[(1,)](np.zeros(4, np.float32), 3.0, BLOCK=16),
-     "this device has no 32-bit float atomic add (VK_EXT_shader_atomic_float)", "tl.atomic_add(p + tl.arange(0, BLOCK)"),
 ])
 def test_a_missing_feature_is_refused_naming_it_and_the_line(launch, feature, line):
     with pytest.raises(triton.compiler.errors.CompilationError) as err:

@@ -10,8 +10,11 @@ the element (masked-off lanes and replicas skip it); a scalar atomic happens onc
 its old value reaches every invocation through workgroup memory, as in Triton's NVIDIA backend.
 16-bit atomics (fp16/bf16 add, 16-bit compare-exchange and exchange) have no Vulkan equivalent
 that every device has (bf16 none at all), so they loop on a 32-bit compare-exchange of the aligned
-word holding the element, its other half written back unchanged (_Atomic.emit16). Arrays are
+word holding the element, its other half written back unchanged (_Atomic.emit_loop). Arrays are
 allocated in multiples of 4 bytes or more, so that word lies inside the element's allocation.
+fp32/fp64 atomic add where the device has no float atomic add (VK_EXT_shader_atomic_float: lavapipe
+has no fp64 one) loops the same way on a compare-exchange of the element's own bits (fp64: a 64-bit
+integer atomic).
 """
 from __future__ import annotations
 
@@ -275,8 +278,9 @@ class _Atomic:
     """One kind of atomic on one element type: emit(addr, value[, comparator]) -> old value.
 
     Exchange and compare-exchange of floats run on the same-width unsigned int (bit patterns), so
-    they need no float-atomics feature; float add needs SPV_EXT_shader_atomic_float_add. 16-bit
-    elements run a compare-exchange loop on their 32-bit word (emit16)."""
+    they need no float-atomics feature; float add uses SPV_EXT_shader_atomic_float_add where the
+    device has it. 16-bit elements, and float add without it, run a compare-exchange loop
+    (emit_loop): on the element's 32-bit word, or on the element's own bits."""
 
     def __init__(self, ctx, op, elem_type, kind):
         self.ctx = ctx
@@ -294,18 +298,19 @@ class _Atomic:
             ctx.error(f"{what} on {name}: float add needs a float element type")
         if width not in (16, 32, 64) or name == "i1":
             ctx.error(f"{what} on {name} is not supported (atomics need 16-, 32- or 64-bit elements)")
+        self.looped = width == 16
         if width == 16:
             self.atype = ctx.t_u32
         elif kind == "fadd":
             if info.kind != "float":
                 ctx.error(f"{what} on {name}: float add needs a float element type")
             feature, cap = _FADD[width]
-            if not getattr(ctx.target, feature):
-                ctx.error(f"{what} on {name}: this device has no {width}-bit float atomic add "
-                          f"(VK_EXT_shader_atomic_float)")
-            m.extension("SPV_EXT_shader_atomic_float_add")
-            m.capability(cap)
-            self.spv_op, self.atype = Op.AtomicFAddEXT, self.reg_type
+            if getattr(ctx.target, feature):
+                m.extension("SPV_EXT_shader_atomic_float_add")
+                m.capability(cap)
+                self.spv_op, self.atype = Op.AtomicFAddEXT, self.reg_type
+            else:   # compare-exchange of the element's bits
+                self.looped, self.atype = True, m.type_int(width, False)
         else:
             if info.kind == "float" and kind not in ("exch", None):
                 ctx.error(f"{what} on {name} is not supported (Triton lowers float max/min to integer atomics)")
@@ -315,7 +320,7 @@ class _Atomic:
             if not ctx.target.has_int64_atomics:
                 ctx.error(f"{what} on {name}: this device has no 64-bit integer atomics (shaderBufferInt64Atomics)")
             m.capability(Capability.Int64Atomics)
-        self.bitcast = self.atype != self.reg_type and width != 16
+        self.bitcast = self.atype != self.reg_type and not self.looped
         sem = attr(op, "sem")
         self.scope = ctx.u32(_SCOPES[attr(op, "scope")])
         self.sem = _semantics(ctx, sem)
@@ -337,11 +342,12 @@ class _Atomic:
                            value, comparator)
         return ctx.emit(Op.Bitcast, self.reg_type, old) if self.bitcast else old
 
-    def emit16(self, items):
-        """16-bit elements, items [(active, addr, value, comparator)] (active: a bool id; value and
-        comparator registers, comparator None for add): per element, read its
-        word, compute the new half from the old one and compare-exchange the word until no other
-        write came in between. Returns the old elements (zero where not active).
+    def emit_loop(self, items):
+        """Looped atomics, items [(active, addr, value, comparator)] (active: a bool id; value and
+        comparator registers, comparator None for add): per element, read its word (a 16-bit
+        element's aligned 32-bit word, else the element itself), compute the new element from the
+        old one and compare-exchange the word until no other write came in between. Returns the old
+        elements (zero where not active).
 
         One loop for all the elements, outside any branch, that every invocation passes through
         equally often: passes go on while any invocation of the workgroup has an element pending
@@ -349,20 +355,24 @@ class _Atomic:
         pass count differs between the subgroups of a workgroup, or between lanes, stopped the
         shader or lost updates. Loop state lives in Function variables."""
         ctx, u, u64, t_bool = self.ctx, self.ctx.t_u32, self.ctx.t_u64, self.ctx.t_bool
-        fn_ptr = ctx.m.type_pointer(StorageClass.Function, u)
+        w, half = self.atype, self.nbytes == 2   # the word type; a 16-bit element is half of it
+        fn_ptr, word_ptr = (ctx.m.type_pointer(StorageClass.Function, t) for t in (u, w))
         elems = []
         for active, addr, value, comparator in items:
-            shift = ctx.emit(Op.ShiftLeftLogical, u, ctx.emit(Op.UConvert, u, ctx.emit(
-                Op.BitwiseAnd, u64, addr, ctx.m.const(u64, 2))), ctx.u32(3))          # 0 or 16
-            word_addr = ctx.emit(Op.BitwiseAnd, u64, addr, ctx.m.const(u64, ~3 & (2 ** 64 - 1)))
-            p = ctx.emit(Op.ConvertUToPtr, self.ptr_type, word_addr)
-            seed, = ctx.if_then(active, lambda: [ctx.emit(Op.Load, u, p, *aligned(4))], lambda: [ctx.u32(0)])
-            word_var, pending_var = ctx.f.variable(fn_ptr), ctx.f.variable(fn_ptr)
+            shift = None
+            if half:
+                shift = ctx.emit(Op.ShiftLeftLogical, u, ctx.emit(Op.UConvert, u, ctx.emit(
+                    Op.BitwiseAnd, u64, addr, ctx.m.const(u64, 2))), ctx.u32(3))          # 0 or 16
+                addr = ctx.emit(Op.BitwiseAnd, u64, addr, ctx.m.const(u64, ~3 & (2 ** 64 - 1)))
+            p = ctx.emit(Op.ConvertUToPtr, self.ptr_type, addr)
+            seed, = ctx.if_then(active, lambda: [ctx.emit(Op.Load, w, p, *aligned(max(self.nbytes, 4)))],
+                                lambda: [ctx.m.const_null(w)])
+            word_var, pending_var = ctx.f.variable(word_ptr), ctx.f.variable(fn_ptr)
             ctx.emit(Op.Store, None, word_var, seed)
             ctx.emit(Op.Store, None, pending_var, ctx.emit(Op.Select, u, active, ctx.u32(1), ctx.u32(0)))
             elems.append((shift, p, self.to_bits(value), None if comparator is None else self.to_bits(comparator),
                           word_var, pending_var))
-        ctx.workgroup.scratch(1, "16-bit atomic loop flag")
+        ctx.workgroup.scratch(1, "looped atomic flag")
         flag = ctx.workgroup.scratch_ptr(ctx.u32(0))
         header, body, cont, merge = (ctx.new_label() for _ in range(4))
         ctx.branch(header)
@@ -373,16 +383,18 @@ class _Atomic:
         any_pending = ctx.u32(0)
         for shift, p, value, comparator, word_var, pending_var in elems:
             def attempt():
-                cur = ctx.emit(Op.Load, u, word_var)
-                old = ctx.emit(Op.BitwiseAnd, u, ctx.emit(Op.ShiftRightLogical, u, cur, shift), ctx.u32(0xFFFF))
+                cur = ctx.emit(Op.Load, w, word_var)
+                old = self.element_of(cur, shift)
                 if comparator is not None:   # Triton compares bit patterns
-                    new = ctx.emit(Op.Select, u, ctx.emit(Op.IEqual, t_bool, old, comparator), value, old)
+                    new = ctx.emit(Op.Select, w, ctx.emit(Op.IEqual, t_bool, old, comparator), value, old)
                 else:
                     new = self.to_bits(self.add(self.from_bits(old), self.from_bits(value)))
-                others = ctx.emit(Op.Not, u, ctx.emit(Op.ShiftLeftLogical, u, ctx.u32(0xFFFF), shift))
-                word = ctx.emit(Op.BitwiseOr, u, ctx.emit(Op.BitwiseAnd, u, cur, others),
-                                ctx.emit(Op.ShiftLeftLogical, u, new, shift))
-                got = ctx.emit(Op.AtomicCompareExchange, u, p, self.scope, self.sem, self.sem_unequal, word, cur)
+                word = new
+                if half:
+                    others = ctx.emit(Op.Not, u, ctx.emit(Op.ShiftLeftLogical, u, ctx.u32(0xFFFF), shift))
+                    word = ctx.emit(Op.BitwiseOr, u, ctx.emit(Op.BitwiseAnd, u, cur, others),
+                                    ctx.emit(Op.ShiftLeftLogical, u, new, shift))
+                got = ctx.emit(Op.AtomicCompareExchange, w, p, self.scope, self.sem, self.sem_unequal, word, cur)
                 ctx.emit(Op.Store, None, word_var, got)
                 ctx.emit(Op.Store, None, pending_var, ctx.emit(Op.Select, u, ctx.emit(
                     Op.INotEqual, t_bool, got, cur), ctx.u32(1), ctx.u32(0)))
@@ -408,20 +420,28 @@ class _Atomic:
         olds = []
         for (active, *_), (shift, *_, word_var, _) in zip(items, elems):
             # The variable holds the word as the successful exchange found it.
-            found = ctx.emit(Op.Load, u, word_var)
-            old = self.from_bits(ctx.emit(Op.BitwiseAnd, u, ctx.emit(Op.ShiftRightLogical, u, found, shift),
-                                          ctx.u32(0xFFFF)))
+            old = self.from_bits(self.element_of(ctx.emit(Op.Load, w, word_var), shift))
             olds.append(ctx.emit(Op.Select, self.reg_type, active, old, ctx.m.const_null(self.reg_type)))
         return olds
 
+    def element_of(self, word, shift):
+        """The element's bits in its word: the half at `shift` (16-bit elements) or the word."""
+        if shift is None:
+            return word
+        ctx = self.ctx
+        return ctx.emit(Op.BitwiseAnd, ctx.t_u32, ctx.emit(Op.ShiftRightLogical, ctx.t_u32, word, shift),
+                        ctx.u32(0xFFFF))
+
     def add(self, a, b):
-        """fp16 adds in fp16; bf16 (f32 registers) adds in f32 and rounds once to bf16."""
+        """fp16/fp32/fp64 add in their type; bf16 (f32 registers) adds in f32 and rounds once to bf16."""
         s = self.ctx.emit(Op.FAdd, self.reg_type, a, b)
         return round_bf16(self.ctx, s) if self.name == "bf16" else s
 
     def to_bits(self, x):
-        """A 16-bit register -> u32 holding its bit pattern in the low half."""
+        """A register -> the word type holding its bit pattern (16-bit ones: in the low half)."""
         ctx = self.ctx
+        if self.nbytes > 2:
+            return ctx.emit(Op.Bitcast, self.atype, x)
         if self.name == "bf16":
             return ctx.emit(Op.ShiftRightLogical, ctx.t_u32, bf16_bits(ctx, x), ctx.u32(16))
         if self.name == "f16":   # through a 2 x f16 vector: no 16-bit integer type needed
@@ -432,6 +452,8 @@ class _Atomic:
 
     def from_bits(self, b):
         ctx = self.ctx
+        if self.nbytes > 2:
+            return ctx.emit(Op.Bitcast, self.reg_type, b)
         if self.name == "bf16":
             return ctx.emit(Op.Bitcast, ctx.t_f32, ctx.emit(Op.ShiftLeftLogical, ctx.t_u32, b, ctx.u32(16)))
         if self.name == "f16":
@@ -449,14 +471,14 @@ class _Atomic:
 
         def checked(addr, access, skipped):
             return _checked(ctx, op, ptr, addr, self.nbytes, access, skipped)
-        if self.nbytes == 2:
+        if self.looped:
             actives = []
             for cond, addr, _, _ in items:
                 active = cond or yes
                 if ctx.bounds is not None:
                     active, = ctx.if_then(active, lambda: checked(addr, lambda: [yes], lambda: [no]), lambda: [no])
                 actives.append(active)
-            return self.emit16([(a,) + item[1:] for a, item in zip(actives, items)])
+            return self.emit_loop([(a,) + item[1:] for a, item in zip(actives, items)])
         olds = []
         for cond, addr, value, comparator in items:
             def access():
