@@ -294,17 +294,6 @@ def test_rtz_rounding_and_bitcast():
     np.testing.assert_array_equal(obf[finite], (x.view(np.uint32)[finite] >> 16).astype(np.uint16))
 
 
-def test_fp8_refused():
-    @jitspv.jit
-    def to_fp8(x_ptr, o_ptr, BLOCK: tl.constexpr):
-        offs = tl.arange(0, BLOCK)
-        tl.store(o_ptr + offs, tl.load(x_ptr + offs).to(tl.float8e5).to(tl.float32))
-
-    from triton.compiler.errors import CompilationError
-    with pytest.raises(CompilationError, match="f8|fp8"):
-        to_fp8[(1,)](np.ones(16, np.float32), np.ones(16, np.float32), BLOCK=16)
-
-
 # ---- math functions: accuracy in ulps against float64 ---------------------------------------
 MATH_FUNCS = ["exp", "exp2", "log", "log2", "sqrt", "rsqrt", "sin", "cos", "erf", "floor", "ceil", "abs",
               "fma", "sqrt_rn", "div_rn", "pow", "tanh", "expf", "fast_expf", "log1p", "expm1", "cbrt",

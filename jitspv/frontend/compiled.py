@@ -11,6 +11,7 @@ import struct
 from collections.abc import Mapping
 from pathlib import Path
 
+from jitspv.lower.fp8 import FP8_FORMATS, encode_value, is_fp8
 from jitspv.lower.kernel import (ASSERT_RECORD_WORDS, HIDDEN_ARGS, LoweredKernel, PRINT_BUFFER_BYTES,
                                  PRINT_CAPACITY, PRINT_HEADER_BYTES, PRINT_RECORD_WORDS)
 
@@ -268,9 +269,11 @@ def _format_value(site, bits):
     t, hex_ = site["type"], site["hex"]
     if t == "ptr":
         return f"0x{bits:x}" if bits else "(nil)"
-    if t in ("f16", "bf16", "f32", "f64"):
+    if t in ("f16", "bf16", "f32", "f64") or is_fp8(t):
         value = struct.unpack("<d", struct.pack("<Q", bits))[0] if t == "f64" else \
             struct.unpack("<f", struct.pack("<I", bits))[0]
+        if hex_ and is_fp8(t):
+            return f"0x{encode_value(FP8_FORMATS[t], value):02x}"
         if hex_:
             pattern = {"f64": bits, "f32": bits, "bf16": bits >> 16,
                        "f16": int(np.float32(value).astype(np.float16).view(np.uint16)) if t == "f16" else 0}[t]

@@ -43,8 +43,14 @@ MIN_DOT_SIZE = (1, 1, 1)
 
 
 def codegen_fns() -> dict:
-    """The backend hooks Triton's code generator calls (here: tl.dot's minimum tile)."""
-    return {"min_dot_size": lambda lhs, rhs: MIN_DOT_SIZE}
+    """The backend hooks Triton's code generator calls: tl.dot's minimum tile, and conversions with
+    fp8e4b15 (Triton's own fp8 type, which a backend lowers itself), refused naming the type."""
+    return {"min_dot_size": lambda lhs, rhs: MIN_DOT_SIZE, "convert_custom_types": _refuse_custom_fp8}
+
+
+def _refuse_custom_fp8(input, dst_ty, rounding=None, _semantic=None):
+    raise TypeError(f"casting {input.dtype} to {dst_ty}: jitspv has no fp8e4b15; its fp8 types are "
+                    "tl.float8e4nv (torch.float8_e4m3fn) and tl.float8e5 (torch.float8_e5m2)")
 
 
 @dataclasses.dataclass(frozen=True)

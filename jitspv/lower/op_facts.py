@@ -5,7 +5,7 @@ REMATERIALIZE  cheap and pure, single result: recomputed in the wanted encoding 
                through workgroup memory (LoweringContext.tensor)
 PURE           no side effects and no regions: may be computed again for the next loop iteration
                (prefetch.py, the software pipelining of dot K loops)
-BF16_EXACT     a bf16 result is already a bf16 value (selection, sign, exact casts): not rounded
+BF16_EXACT     a bf16 (or fp8) result is already such a value (selection, sign, exact casts): not rounded
                again (rules/common.elementwise)
 
 Every arith.* op has SAME_ENCODING and PURE, every math.* op SAME_ENCODING; the table adds the rest.

@@ -1,7 +1,7 @@
 """Values and types of the lowering: a TTIR scalar maps to one SPIR-V id; a TTIR tensor to a
 `DTensor` (its encoding, the layout over its shape, and one SPIR-V id per register of the
 invocation). Integers are unsigned SPIR-V ints (signedness lives in the ops, as in TTIR), i1 is
-OpTypeBool, pointers are uint64 device addresses, bf16 computes in f32 registers.
+OpTypeBool, pointers are uint64 device addresses, bf16 and fp8 compute in f32 registers.
 
 `Values` is the part of LoweringContext (context.py) that maps TTIR types and values to SPIR-V
 and emits instructions.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from jitspv.lower.layout import layout_of
 from jitspv.lower.op_facts import REMATERIALIZE, has
+from jitspv.lower.fp8 import is_fp8
 from jitspv.lower.ttir_access import type_name
 from jitspv.lower.spirv.grammar import Op, StorageClass, MemoryAccess, MemorySemantics
 
@@ -75,7 +76,13 @@ class Values:
             return self.m.type_float(bits)
         if name == "bf16":
             return self.t_f32
-        self.error(f"jitspv does not support the type {name} yet")
+        if is_fp8(name):
+            if not self.target.has_int8:
+                self.error(f"{name} (fp8) values need 8-bit storage, which this device lacks (shaderInt8, "
+                           "storageBuffer8BitAccess)")
+            return self.t_f32
+        self.error(f"jitspv does not support the type {name} yet (fp8: fp8e4nv and fp8e5 only)"
+                   if name.startswith("f8") else f"jitspv does not support the type {name} yet")
 
     def _need_int(self, bits):
         if bits == 8 and not self.target.has_int8 or bits == 16 and not self.target.has_int16:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from jitspv.lower.registry import register
 from jitspv.lower.ttir_access import attr, type_name
+from jitspv.lower.fp8 import FP8_FORMATS, fp8_code, fp8_value, is_fp8, round_fp8, round_value
 from jitspv.lower.rules.common import elementwise, round_bf16
 from jitspv.lower.spirv.grammar import Op, GLSL, Decoration
 
@@ -224,6 +225,10 @@ def _constant(ctx, op):
     res = op.results[0]
     value = attr(op, "value")
     rtype = ctx.stype(res.type)
+    if is_fp8(type_name(res.type)):   # held as the f32 value of the fp8 number nearest it
+        fmt = FP8_FORMATS[type_name(res.type)]
+        value = [round_value(fmt, float(v)) for v in value] if isinstance(value, (list, tuple)) \
+            else round_value(fmt, float(value))
     if isinstance(value, (list, tuple)):   # non-splat dense tensor: one constant per element
         enc = ctx.encoding_of(res)
         lay = ctx.make(res, [], enc).layout
@@ -346,7 +351,17 @@ def _f64_to_f32_odd(ctx, x):
 
 
 def _fp_cast(ctx, x, src_name, dst_name, rtype, rtz=False):
-    """Float -> float conversion between TTIR types (bf16 lives in f32 registers)."""
+    """Float -> float conversion between TTIR types (bf16 and fp8 live in f32 registers)."""
+    if src_name == dst_name:
+        return x
+    if is_fp8(src_name):   # its f32 register holds the value exactly
+        src_name = "f32"
+    if is_fp8(dst_name):
+        if src_name == "f64":   # to odd first: the rounding to fp8 is then the only one
+            f = _f64_to_f32_odd(ctx, x) if not rtz else _toward_zero(ctx, x, ctx.t_f32)[0]
+        else:
+            f = ctx.emit(Op.FConvert, ctx.t_f32, x) if src_name == "f16" else x
+        return round_fp8(ctx, f, dst_name, rtz)
     if src_name == dst_name:
         return x
     widths = {"f16": 16, "bf16": 16, "f32": 32, "f64": 64}
@@ -379,8 +394,8 @@ def _extf_truncf(ctx, op):
 def _fp_to_fp(ctx, op):
     src, dst = type_name(op.operands[0].type), type_name(op.results[0].type)
     for name in (src, dst):
-        if name not in ("f16", "bf16", "f32", "f64"):
-            ctx.error(f"jitspv does not support conversions with {name} (fp8 types) yet")
+        if name not in ("f16", "bf16", "f32", "f64") and not is_fp8(name):
+            ctx.error(f"jitspv does not support conversions with {name} (fp8: fp8e4nv and fp8e5 only)")
     rtz = attr(op, "rounding", "rtne") == "rtz"
     elementwise(ctx, op, lambda rtype, x: _fp_cast(ctx, x, src, dst, rtype, rtz))
 
@@ -391,6 +406,9 @@ def _bitcast(ctx, op):
     src_t = ctx.stype(op.operands[0].type)
 
     def fn(rtype, x):
+        if is_fp8(src) or is_fp8(dst):   # through the code (fp8 registers hold values)
+            code = fp8_code(ctx, x, src) if is_fp8(src) else ctx.emit(Op.UConvert, ctx.t_u32, x)
+            return fp8_value(ctx, code, dst) if is_fp8(dst) else ctx.emit(Op.UConvert, rtype, code)
         if src_t == rtype:
             return x
         u = ctx.t_u32

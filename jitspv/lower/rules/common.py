@@ -1,6 +1,7 @@
 """Helpers shared by the rules: map a per-register function over an op's operands."""
 from __future__ import annotations
 
+from jitspv.lower.fp8 import is_fp8, round_fp8
 from jitspv.lower.spirv.grammar import Op
 from jitspv.lower.layout import layout_of
 from jitspv.lower.op_facts import BF16_EXACT, has
@@ -11,15 +12,17 @@ from jitspv.lower.values import HeldTensor
 def elementwise(ctx, op, fn):
     """Lower an op whose result element i depends only on operand elements i.
     `fn(rtype, *ids) -> id` emits the scalar computation; rtype is the result's register type.
-    bf16 computes in f32 registers: a bf16 result is rounded to bf16 after every op, as Triton's
-    bf16 arithmetic would round it."""
+    bf16 and fp8 compute in f32 registers: such a result is rounded to its type after every op,
+    as Triton's bf16 (fp8) arithmetic would round it."""
     res = op.results[0]
     rtype = ctx.stype(res.type)
-    if type_name(res.type) == "bf16" and not has(op.name, BF16_EXACT):
+    rname = type_name(res.type)
+    if (rname == "bf16" or is_fp8(rname)) and not has(op.name, BF16_EXACT):
         inner = fn
 
         def fn(rtype, *xs):
-            return round_bf16(ctx, inner(rtype, *xs))
+            x = inner(rtype, *xs)
+            return round_bf16(ctx, x) if rname == "bf16" else round_fp8(ctx, x, rname)
     if res.type.is_tensor:
         held = next((h for h in map(ctx.get, op.operands) if isinstance(h, HeldTensor)), None)
         kept = held.elementwise(ctx, op) if held is not None else None

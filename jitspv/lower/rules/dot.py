@@ -15,7 +15,8 @@ FMAs); operand writes are 16-byte where an invocation owns 4 aligned words of a 
 as loaded row-major), 4-byte otherwise (A^T of a k-contiguous A); per dot (per K slice) two
 barriers (readers of the previous dot or slice are done; writes are visible).
 
-Inputs are converted on the way into workgroup memory: f16/bf16 -> f32, i8/i16 -> i32; the
+Inputs are converted on the way into workgroup memory: f16 -> f32 (bf16 and fp8 are f32 registers
+already), i8/i16 -> i32; the
 accumulation is in f32 (tf32/tf32x3/bf16x3/bf16x6 requests are computed in full f32, at least as accurate),
 i32 or f64. `maxNumImpreciseAcc` has no meaning here and is ignored.
 """
@@ -28,6 +29,7 @@ from jitspv.lower.rules.dot_coopmat import plan_cooperative_matrix
 from jitspv.lower.errors import LoweringError
 from jitspv.lower.registry import register
 from jitspv.lower.rules.control import counted_loop
+from jitspv.lower.fp8 import is_fp8
 from jitspv.lower.ttir_access import bits, type_name
 from jitspv.lower.spirv.grammar import Op, StorageClass, GLSL
 
@@ -86,9 +88,9 @@ def _plan_fma(op, target, num_threads):
     plan = FmaPlan(op, num_threads)
     kinds = (plan.a_kind, plan.b_kind)
     if plan.r_kind in ("f32", "f16", "bf16", "f64"):
-        if not all(k in _FLOATS for k in kinds):
+        if not all(k in _FLOATS or is_fp8(k) for k in kinds):
             _refuse(op, f"tl.dot of {plan.a_kind} x {plan.b_kind} -> {plan.r_kind} is not supported "
-                    "(fp8 and mixed int/float operands are not supported yet)")
+                    "(mixed int/float operands are not supported)")
         if plan.wide != all(k == "f64" for k in kinds):
             _refuse(op, f"tl.dot of {plan.a_kind} x {plan.b_kind} -> {plan.r_kind}: f64 needs f64 operands and result")
     elif plan.r_kind == "i32":

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from math import gcd
 
+from jitspv.lower.fp8 import fp8_code, fp8_value, is_fp8
 from jitspv.lower.layout import Blocked
 from jitspv.lower.movement import row_major
 from jitspv.lower.values import DTensor, aligned
@@ -64,7 +65,7 @@ class _Access:
         self.esize = elem_bytes(elem_type)
         name = type_name(elem_type)
         self.kind = name
-        if name in ("i1", "i8"):
+        if name in ("i1", "i8") or is_fp8(name):
             ctx.m.capability(Capability.StorageBuffer8BitAccess)
             self.mem_type = m.type_int(8, False)
         elif name in ("i16", "bf16"):
@@ -83,6 +84,8 @@ class _Access:
         if self.kind == "bf16":
             wide = ctx.emit(Op.ShiftLeftLogical, ctx.t_u32, ctx.emit(Op.UConvert, ctx.t_u32, x), ctx.u32(16))
             return ctx.emit(Op.Bitcast, ctx.t_f32, wide)
+        if is_fp8(self.kind):
+            return fp8_value(ctx, ctx.emit(Op.UConvert, ctx.t_u32, x), self.kind)
         return x
 
     def to_mem(self, x):
@@ -92,6 +95,8 @@ class _Access:
         if self.kind == "bf16":
             high = ctx.emit(Op.ShiftRightLogical, ctx.t_u32, bf16_bits(ctx, x), ctx.u32(16))
             return ctx.emit(Op.UConvert, self.mem_type, high)
+        if is_fp8(self.kind):
+            return ctx.emit(Op.UConvert, self.mem_type, fp8_code(ctx, x, self.kind))
         return x
 
     def load(self, addr, v):

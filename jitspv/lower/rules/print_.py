@@ -12,6 +12,7 @@ no barrier, no workgroup memory.
 """
 from __future__ import annotations
 
+from jitspv.lower.fp8 import is_fp8
 from jitspv.lower.movement import row_major
 from jitspv.lower.kernel import PRINT_CAPACITY, PRINT_HEADER_BYTES, PRINT_RECORD_WORDS
 from jitspv.lower.registry import register
@@ -81,13 +82,13 @@ def _reserve(ctx, count):
 
 
 def _bits(ctx, value, tname):
-    """(low, high) u32 words of a printed value; f16 and bf16 travel as the f32 bits of their value."""
+    """(low, high) u32 words of a printed value; f16, bf16 and fp8 travel as the f32 bits of their value."""
     u32, u64 = ctx.t_u32, ctx.t_u64
     if value is None:
         return ctx.u32(0), ctx.u32(0)
     if tname == "i1":
         return ctx.emit(Op.Select, u32, value, ctx.u32(1), ctx.u32(0)), ctx.u32(0)
-    if tname in ("f16", "bf16", "f32"):
+    if tname in ("f16", "bf16", "f32") or is_fp8(tname):
         if tname == "f16":
             value = ctx.emit(Op.FConvert, ctx.t_f32, value)
         return ctx.emit(Op.Bitcast, u32, value), ctx.u32(0)
