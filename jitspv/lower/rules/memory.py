@@ -14,7 +14,10 @@ word holding the element, its other half written back unchanged (_Atomic.emit_lo
 allocated in multiples of 4 bytes or more, so that word lies inside the element's allocation.
 fp32/fp64 atomic add where the device has no float atomic add (VK_EXT_shader_atomic_float: lavapipe
 has no fp64 one) loops the same way on a compare-exchange of the element's own bits (fp64: a 64-bit
-integer atomic).
+integer atomic). Without 64-bit integer atomics, a 64-bit integer add/and/or/xor whose old value
+the kernel does not use runs as two 32-bit atomics (the add carrying from the low word into the
+high one): memory ends as the 64-bit atomics would leave it, though a concurrent reader may see one
+word updated before the other. Any other 64-bit atomic needs them.
 """
 from __future__ import annotations
 
@@ -287,7 +290,7 @@ class _Atomic:
     device has it. 16-bit elements, and float add without it, run a compare-exchange loop
     (emit_loop): on the element's 32-bit word, or on the element's own bits."""
 
-    def __init__(self, ctx, op, elem_type, kind):
+    def __init__(self, ctx, op, elem_type, kind, old_used=True):
         self.ctx = ctx
         m = ctx.m
         name = type_name(elem_type)
@@ -303,7 +306,7 @@ class _Atomic:
             ctx.error(f"{what} on {name}: float add needs a float element type")
         if width not in (16, 32, 64) or name == "i1":
             ctx.error(f"{what} on {name} is not supported (atomics need 16-, 32- or 64-bit elements)")
-        self.looped = width == 16
+        self.looped, self.split = width == 16, False
         if width == 16:
             self.atype = ctx.t_u32
         elif kind == "fadd":
@@ -321,9 +324,12 @@ class _Atomic:
                 ctx.error(f"{what} on {name} is not supported (Triton lowers float max/min to integer atomics)")
             self.spv_op = Op.AtomicCompareExchange if kind is None else _RMW_INT[kind]
             self.atype = m.type_int(width, False)
-        if width == 64:
-            if not ctx.target.has_int64_atomics:
-                ctx.error(f"{what} on {name}: this device has no 64-bit integer atomics (shaderBufferInt64Atomics)")
+        if width == 64 and not ctx.target.has_int64_atomics:
+            if kind not in ("add", "and", "or", "xor") or info.kind != "int" or old_used:
+                ctx.error(f"{what} on {name}: this device has no 64-bit integer atomics (shaderBufferInt64Atomics); "
+                          "without them only 64-bit integer add/and/or/xor whose old value is unused run")
+            self.split, self.atype = True, ctx.t_u32   # two 32-bit atomics (emit_split)
+        elif width == 64:
             m.capability(Capability.Int64Atomics)
         self.bitcast = self.atype != self.reg_type and not self.looped
         sem = attr(op, "sem")
@@ -335,6 +341,8 @@ class _Atomic:
 
     def emit(self, addr, value, comparator=None):
         ctx = self.ctx
+        if self.split:
+            return self.emit_split(addr, value)
         if self.bitcast:
             value = ctx.emit(Op.Bitcast, self.atype, value)
             if comparator is not None:
@@ -346,6 +354,21 @@ class _Atomic:
             old = ctx.emit(Op.AtomicCompareExchange, self.atype, p, self.scope, self.sem, self.sem_unequal,
                            value, comparator)
         return ctx.emit(Op.Bitcast, self.reg_type, old) if self.bitcast else old
+
+    def emit_split(self, addr, value):
+        """A 64-bit integer add/and/or/xor as one 32-bit atomic per word; the old value is unused
+        (the constructor checked): zero is returned."""
+        ctx, u, u64 = self.ctx, self.ctx.t_u32, self.ctx.t_u64
+        lo = ctx.emit(Op.UConvert, u, value)
+        hi = ctx.emit(Op.UConvert, u, ctx.emit(Op.ShiftRightLogical, u64, value, ctx.m.const(u64, 32)))
+        p_lo = ctx.emit(Op.ConvertUToPtr, self.ptr_type, addr)
+        p_hi = ctx.emit(Op.ConvertUToPtr, self.ptr_type, ctx.emit(Op.IAdd, u64, addr, ctx.m.const(u64, 4)))
+        old_lo = ctx.emit(self.spv_op, u, p_lo, self.scope, self.sem, lo)
+        if self.kind == "add":   # the low word wrapped: carry one into the high word
+            wrapped = ctx.emit(Op.ULessThan, ctx.t_bool, ctx.emit(Op.IAdd, u, old_lo, lo), old_lo)
+            hi = ctx.emit(Op.IAdd, u, hi, ctx.emit(Op.Select, u, wrapped, ctx.u32(1), ctx.u32(0)))
+        ctx.emit(self.spv_op, u, p_hi, self.scope, self.sem, hi)
+        return ctx.m.const_null(self.reg_type)
 
     def emit_loop(self, items):
         """Looped atomics, items [(active, addr, value, comparator)] (active: a bool id; value and
@@ -519,8 +542,8 @@ def _share_from(ctx, cond, indices, regs, rtype, numel):
 
 def _lower_atomic(ctx, op, kind, ptr, values, comparators, mask):
     res = op.results[0]
-    atomic = _Atomic(ctx, op, pointee(ptr.type), kind)
     used = _is_used(ctx, res)
+    atomic = _Atomic(ctx, op, pointee(ptr.type), kind, used)
     if not ptr.type.is_tensor:
         addr, x = ctx.scalar(ptr), ctx.scalar(values)
         cmp = ctx.scalar(comparators) if comparators is not None else None
