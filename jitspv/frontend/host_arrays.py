@@ -81,17 +81,16 @@ class HostTransfers:
     address is handed out) and copied to the device.
     """
 
+    __slots__ = ("_values", "_address", "_buffers", "_imports", "_read_only", "_groups")
+
     def __init__(self, values):
+        # Made at every launch: the rest is set up only when a host array is found (_upload).
         self._values = values
         self._address = None    # id(host array) -> (device address, dtype) or the exception it raised
-        self._buffers = []      # (host bytes, device array, writable): the copies
-        self._imports = []      # HostImport: the buffers used in place
-        self._read_only = set() # id() of the arrays in buffers that are not written back
-        self._groups = []       # [lo, hi, writable, members]: the host buffers copied, by host address
 
     @property
     def active(self) -> bool:
-        return bool(self._buffers or self._imports)
+        return self._address is not None and bool(self._buffers or self._imports)
 
     def address(self, v):
         """(device address of the view's first element, element dtype) of host array `v`."""
@@ -106,6 +105,10 @@ class HostTransfers:
         from jitspv.frontend.runtime import upload_bytes
         found = []   # (object, first element address, dtype, writable, lo, hi)
         self._address = {}
+        self._buffers = []      # (host bytes, device array, writable): the copies
+        self._imports = []      # HostImport: the buffers used in place
+        self._read_only = set() # id() of the arrays in buffers that are not written back
+        self._groups = []       # [lo, hi, writable, members]: the host buffers, by host address
         for v in self._values:
             if isinstance(v, TensorWrapper):
                 v = v.base

@@ -42,6 +42,14 @@ class TtirOptions:
     # jitspv's bounds debug mode (JITSPV_DEBUG=bounds, or the launch option); Triton does not read it.
     bounds_check: bool = False
 
+    def __hash__(self):
+        # Part of the key of every launch (jit.py): hashed once, the instance being frozen.
+        found = self.__dict__.get("_hash")
+        if found is None:
+            found = hash(tuple(getattr(self, f.name) for f in dataclasses.fields(self)))
+            object.__setattr__(self, "_hash", found)
+        return found
+
     def __post_init__(self):
         if self.num_warps <= 0 or self.num_warps & (self.num_warps - 1):
             raise ValueError(f"num_warps must be a power of 2, got {self.num_warps}")
