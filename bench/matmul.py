@@ -1,10 +1,12 @@
 """Matmul: jitspv vs Triton-CUDA vs torch.matmul, one run, one card. fp32 (default): Triton with
 input_precision="ieee", torch with TF32 off; fp16 (--dtype fp16): fp16 in and out, fp32 accumulation,
-jitspv autotuned over tile configs where tl.dot runs on cooperative matrices (JITSPV_COOPMAT=0: FMAs).
+jitspv autotuned over tile configs where tl.dot runs on cooperative matrices (JITSPV_COOPMAT=0: FMAs);
+bf16 (--dtype bf16): bf16 in (jitspv: triton.reinterpret of uint16 arrays), tutorial 03's fp16 out.
 Prints TFLOP/s per size and the ratios to jitspv.
 
     python bench/matmul.py                 # 4096^3, 1024^3, 4000^3 (GPU machine)
     python bench/matmul.py --dtype fp16
+    python bench/matmul.py --dtype bf16
     python bench/matmul.py --sizes 128,200 # any sizes; on lavapipe only the jitspv column runs
     python bench/matmul.py --sweep         # jitspv TFLOP/s of each block config (BM,BN,BK,warps)
     python bench/matmul.py --sweep 64:128:16:8:1,64:128:16:8:2   # optional 5th field: num_stages
@@ -15,6 +17,8 @@ checked against the others (or numpy for small sizes) so a fast wrong kernel can
 import argparse
 
 import numpy as np
+import triton.language as tl
+from triton.runtime.jit import TensorWrapper
 
 from common import load_example  # noqa: E402  (bench/ is the script's directory)
 
@@ -38,6 +42,7 @@ TRITON_CONFIGS = {
     "fp16": [(128, 256, 64, 3, 8), (64, 256, 32, 4, 4), (128, 128, 32, 4, 4), (128, 64, 32, 4, 4), (64, 128, 32, 4, 4),
              (128, 32, 32, 4, 4), (64, 32, 32, 5, 2), (32, 64, 32, 5, 2)],
 }
+TRITON_CONFIGS["bf16"] = TRITON_CONFIGS["fp16"]
 # (BLOCK_M, BLOCK_N, BLOCK_K, num_warps, num_stages) jitspv autotunes over for fp16: tiles whose staged
 # operands and accumulator fit 48 KiB with cooperative matrices.
 JITSPV_FP16_CONFIGS = [(128, 128, 32, 4, 2), (128, 128, 64, 8, 2), (128, 128, 32, 8, 2), (128, 64, 64, 4, 2),
@@ -78,15 +83,29 @@ def _triton_cuda_matmul(dtype):
     return run
 
 
+def _bf16_bits(x: np.ndarray) -> np.ndarray:
+    """float32 -> nearest bf16 bit patterns (ties to even), as torch's .bfloat16() rounds."""
+    u = x.astype(np.float32).view(np.uint32).astype(np.uint64)
+    return ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
+
+
+def _operand(x: np.ndarray, dtype: str):
+    """(jitspv operand, its values as float32) of float32 data `x` in `dtype`."""
+    if dtype == "bf16":
+        bits = _bf16_bits(x)
+        return TensorWrapper(jitspv.asarray(bits), tl.bfloat16), (bits.astype(np.uint32) << 16).view(np.float32)
+    np_dtype = np.float16 if dtype == "fp16" else np.float32
+    return jitspv.asarray(x.astype(np_dtype)), x.astype(np_dtype).astype(np.float32)
+
+
 def _sweep(sizes, configs, dtype):
     """TFLOP/s of tutorial 03's kernel under each fixed config, to choose the autotune list."""
     rng = np.random.default_rng(0)
     print("config (BM,BN,BK,warps,stages): jitspv TFLOP/s per size " + " ".join(map(str, sizes)))
     data = {}
     for n in sizes:
-        a = jitspv.asarray(rng.standard_normal((n, n)).astype(dtype))
-        b = jitspv.asarray(rng.standard_normal((n, n)).astype(dtype))
-        data[n] = (a, b, jitspv.empty((n, n), dtype=dtype))
+        (a, _), (b, _) = (_operand(rng.standard_normal((n, n)).astype(np.float32), dtype) for _ in range(2))
+        data[n] = (a, b, jitspv.empty((n, n), dtype=np.float32 if dtype == "fp32" else np.float16))
     for bm, bn, bk, w, stages in configs:
         row = []
         for n in sizes:
@@ -107,7 +126,7 @@ def _sweep(sizes, configs, dtype):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="4096,1024,4000")
-    parser.add_argument("--dtype", choices=["fp32", "fp16"], default="fp32")
+    parser.add_argument("--dtype", choices=["fp32", "fp16", "bf16"], default="fp32")
     parser.add_argument("--sweep", nargs="?", const="default",
                         help="time fixed configs BM:BN:BK:W,... instead of the autotuned kernel")
     args = parser.parse_args()
@@ -119,7 +138,7 @@ def main():
                     (128, 64, 32, 4), (64, 64, 16, 4), (64, 64, 32, 4), (64, 64, 32, 2), (128, 128, 16, 4),
                     (256, 128, 8, 8), (128, 64, 16, 8), (64, 128, 32, 8)])
         configs = [c + (3,) if len(c) == 4 else c for c in configs]
-        return _sweep(sizes, configs, np.float16 if args.dtype == "fp16" else np.float32)
+        return _sweep(sizes, configs, args.dtype)
     torch = _cuda()
     from jitspv.vk import get_device
     print(f"jitspv device: {get_device().name}")
@@ -128,36 +147,35 @@ def main():
         torch.backends.cudnn.allow_tf32 = False
         print(f"CUDA device: {torch.cuda.get_device_name()}")
         triton_mm = _triton_cuda_matmul(args.dtype)
-    fp16 = args.dtype == "fp16"
-    np_dtype, jitspv_mm = (np.float16, _jitspv_fp16_matmul()) if fp16 else (np.float32, example.matmul)
+    half = args.dtype in ("fp16", "bf16")   # tutorial 03's kernel, fp16 out
+    jitspv_mm = _jitspv_fp16_matmul() if half else example.matmul
     print(f"dtype: {args.dtype}" + (f"; cooperative matrices: {bool(jitspv.frontend.runtime.current_target().cooperative_matrix_shapes)}"
-                                    if fp16 else ""))
+                                    if half else ""))
     cols = ["jitspv"] + (["triton-cuda", "torch"] if torch is not None else [])
     print(f"{'M=N=K':>7} " + " ".join(f"{c + ' TFLOP/s':>20}" for c in cols)
           + ("  jitspv/triton  jitspv/torch" if torch is not None else ""))
     rng = np.random.default_rng(0)
     for n in sizes:
-        a_np = rng.standard_normal((n, n)).astype(np_dtype)
-        b_np = rng.standard_normal((n, n)).astype(np_dtype)
-        a, b = jitspv.asarray(a_np), jitspv.asarray(b_np)
+        (a, a_np), (b, b_np) = (_operand(rng.standard_normal((n, n)).astype(np.float32), args.dtype) for _ in range(2))
         c = jitspv_mm(a, b).numpy().astype(np.float32)
         flops = 2.0 * n ** 3
         tflops = [flops / do_bench(lambda: jitspv_mm(a, b), quantiles=[0.5]) * 1e-9]
         if torch is not None:
-            ta, tb = torch.from_numpy(a_np).cuda(), torch.from_numpy(b_np).cuda()
-            tc = torch.empty((n, n), device="cuda", dtype=ta.dtype)
+            t_dtype = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[args.dtype]
+            ta, tb = (torch.from_numpy(x).cuda().to(t_dtype) for x in (a_np, b_np))   # exact: the same values
+            tc = torch.empty((n, n), device="cuda", dtype=torch.float16 if half else torch.float32)
             ref = torch.matmul(ta, tb).float()
             triton_mm(ta, tb, tc)
             for name, x in (("jitspv", c), ("triton-cuda", tc.float().cpu().numpy())):
                 err = np.abs(x - ref.cpu().numpy()).max() / ref.abs().max().item()
-                assert err < (1e-2 if fp16 else 1e-4), f"{name} differs from torch.matmul: {err}"
+                assert err < (1e-2 if half else 1e-4), f"{name} differs from torch.matmul: {err}"
             import triton.testing
             for fn in (lambda: triton_mm(ta, tb, tc), lambda: torch.matmul(ta, tb)):
                 tflops.append(flops / triton.testing.do_bench(fn, quantiles=[0.5]) * 1e-9)
         else:
             ref = a_np.astype(np.float64) @ b_np.astype(np.float64)
             err = np.abs(c - ref).max() / np.abs(ref).max()
-            assert err < (1e-2 if fp16 else 1e-5), f"jitspv differs from numpy: {err}"
+            assert err < (1e-2 if half else 1e-5), f"jitspv differs from numpy: {err}"
         line = f"{n:>7} " + " ".join(f"{t:>20.3f}" for t in tflops)
         if torch is not None:
             line += f"  {tflops[0] / tflops[1]:>13.2f}  {tflops[0] / tflops[2]:>12.2f}"

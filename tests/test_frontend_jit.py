@@ -120,6 +120,22 @@ def test_tensor_wrapper_reinterprets():
     np.testing.assert_array_equal(out, 2 * x)
 
 
+@jitspv.jit
+def widen_kernel(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    tl.store(out_ptr + offs, tl.load(x_ptr + offs, mask=offs < n).to(tl.float32), mask=offs < n)
+
+
+def test_triton_reinterpret_of_jitspv_arrays():
+    # triton.reinterpret(array, dtype): how bf16 (which numpy lacks) data in jitspv arrays reaches kernels.
+    n = 37
+    x = rng.standard_normal(n).astype(np.float32)
+    bits = (x.view(np.uint32) >> 16).astype(np.uint16)       # bf16 by truncation: exact back in f32
+    src, out = jitspv.asarray(bits), jitspv.asarray(np.full(n, np.nan, np.float32))
+    widen_kernel[(1,)](triton.reinterpret(src, tl.bfloat16), out, n, BLOCK=64)
+    np.testing.assert_array_equal(out.numpy(), (bits.astype(np.uint32) << 16).view(np.float32))
+
+
 def test_in_memory_cache_hits_and_misses():
     add_kernel.cache_clear()
     x = rng.standard_normal(64).astype(np.float32)

@@ -87,6 +87,11 @@ class Array:
             raise TypeError("len() of a 0-d array")
         return self.shape[0]
 
+    @property
+    def data(self) -> "Array":
+        """The array itself, as torch's `tensor.data`: triton.reinterpret (TensorWrapper) reads it."""
+        return self
+
     def data_ptr(self) -> int:
         """Device address of element 0 (what a kernel's pointer argument receives)."""
         return self._alloc.address + self._offset
