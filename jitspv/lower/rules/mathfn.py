@@ -12,10 +12,11 @@ absolute inside, sin/cos: 2^-11 absolute) and NVIDIA maps them to its approximat
 they remain behind libdevice's `fast_*` functions and for tan, asinh, acosh, atanh. fp16 computes in fp32
 and rounds once. fp64 (GLSL.std.450 has no 64-bit transcendentals) uses fdlibm's algorithms and
 coefficients with double-double steps that need no fused Fma: exp, exp2, exp10, expm1, log, log1p,
-sin, cos, erf, pow, sinh, cosh, tanh, cbrt within 1 ulp, tan and the inverse hyperbolics 1.6 ulp,
-log2/log10 2 ulp (measured on lavapipe against mpmath, stated per function); fp64 asin, acos, atan
-and atan2 are refused rather than computed in fp32. Results in the fp32 subnormal range may be
-flushed to zero by the device (Vulkan leaves it to the driver).
+sin, cos, erf, pow, sinh, cosh, tanh, cbrt, asin, acos, atan, atan2 within 1 ulp (atan2 takes the
+rounding error of y / x in exactly), tan and the inverse hyperbolics 1.6 ulp, log2/log10 2 ulp
+(measured on lavapipe against mpmath, stated per function); only the fast_* functions (the device's
+fp32 instructions) are refused on fp64 rather than computed in fp32. Results in the subnormal range
+may be flushed to zero by the device (Vulkan leaves it to the driver).
 tt.precise_divf / div_rn is correctly rounded (fp32: two Newton steps on a refined reciprocal; fp64:
 one step on the device's quotient) and tt.precise_sqrt / sqrt_rn refined with one step, both with
 exact residuals from Dekker products.
@@ -168,13 +169,11 @@ def _two_sum(e, a, b):
     return s, e.exact(Op.FAdd, e.exact(Op.FSub, a, e.exact(Op.FSub, s, bb)), e.exact(Op.FSub, b, bb))
 
 
-def _f32(fn, f64=None):
-    """An fp32 sequence: fp16 computes through it and rounds once; fp64 takes `f64`, or is refused."""
+def _f32(fn, f64):
+    """An fp32 sequence: fp16 computes through it and rounds once; fp64 takes `f64`."""
     def wrapped(e, *xs):
         if e.info.width == 64:
-            if f64 is not None:
-                return f64(e, *xs)
-            e.ctx.error("jitspv does not support this math function on fp64 yet")
+            return f64(e, *xs)
         if e.info.width == 16:
             f32 = e.ctx.t_f32
             return e.op(Op.FConvert, fn(_Emit(e.ctx, f32), *[e.op(Op.FConvert, x, t=f32) for x in xs]))
@@ -690,6 +689,138 @@ def _pow_f64(e, ax, y):
     return e.sel(e.op(Op.IsInf, y, t=e.t_bool), e.sel(grows, e.const(float("inf")), e.const(0.0)), r)
 
 
+# fdlibm's s_atan.c: atan b as a value and its tail at the reduction points b = 1/2, 1, 3/2, inf,
+# and atan u = u - u^3 P(u^2) on |u| <= 7/16 (P low degree first).
+ATAN_POINTS64 = ((4.63647609000806093515e-01, 2.26987774529616870924e-17),
+                 (7.85398163397448278999e-01, 3.06161699786838301793e-17),
+                 (9.82793723247329054082e-01, 1.39033110312309984516e-17),
+                 (1.57079632679489655800e+00, 6.12323399573676603587e-17))
+ATAN_T64 = [3.33333333333329318027e-01, -1.99999999998764832476e-01, 1.42857142725034663711e-01,
+            -1.11111104054623557880e-01, 9.09088713343650656196e-02, -7.69187620504482999495e-02,
+            6.66107313738753120669e-02, -5.83357013379057348645e-02, 4.97687799461593236017e-02,
+            -3.65315727442169155270e-02, 1.62858201153657823623e-02]
+PIO2_DD64 = ATAN_POINTS64[-1]   # pi/2 = hi + lo
+PI_F64 = (3.14159265358979311600e+00, 1.22464679914735317723e-16)   # pi = hi + lo
+# fdlibm's e_asin.c: asin s = s + s R(s^2), R(z) = z P(z) / Q(z) on z <= 1/4 (low degree first).
+ASIN_P64 = [1.66666666666666657415e-01, -3.25565818622400915405e-01, 2.01212532134862925881e-01,
+            -4.00555345006794114027e-02, 7.91534994289814532176e-04, 3.47933107596021167570e-05]
+ASIN_Q64 = [1.0, -2.40339491173441421878e+00, 2.02094576023350569471e+00, -6.88283971605453293030e-01,
+            7.70381505559019352791e-02]
+
+
+def _atan_dd_f64(e, a, a_lo=None):
+    """atan(a + a_lo) as a double-double (value, error) for a >= 0 (inf included), a_lo a rounding
+    error of a or None: below 7/16 u = a, else u = (a - b) / (1 + a b) around the point b (1/2, 1,
+    3/2 or inf: u = -1/a) of a's interval (the numerator exact), atan b + atan u (fdlibm's s_atan.c);
+    a_lo adds a_lo / (1 + a^2), atan's derivative."""
+    forms = [(e.exact(Op.FSub, e.exact(Op.FMul, a, e.const(2.0)), e.const(1.0)), e.exact(Op.FAdd, e.const(2.0), a)),
+             (e.exact(Op.FSub, a, e.const(1.0)), e.exact(Op.FAdd, a, e.const(1.0))),
+             (e.exact(Op.FSub, a, e.const(1.5)), e.exact(Op.FAdd, e.const(1.0), e.exact(Op.FMul, a, e.const(1.5))))]
+    num, den = e.const(-1.0), a
+    hi, lo = (e.const(v) for v in ATAN_POINTS64[-1])
+    for bound, (n, d), point in reversed(list(zip((11 / 16, 19 / 16, 39 / 16), forms, ATAN_POINTS64))):
+        below = e.lt(a, e.const(bound))
+        num, den = e.sel(below, n, num), e.sel(below, d, den)
+        hi, lo = e.sel(below, e.const(point[0]), hi), e.sel(below, e.const(point[1]), lo)
+    small = e.lt(a, e.const(7 / 16))
+    u = e.sel(small, a, e.op(Op.FDiv, num, den))
+    hi, lo = e.sel(small, e.const(0.0), hi), e.sel(small, e.const(0.0), lo)
+    z = e.exact(Op.FMul, u, u)
+    w = e.exact(Op.FMul, z, z)
+    s = e.exact(Op.FAdd, e.exact(Op.FMul, z, e.poly(w, ATAN_T64[0::2])), e.exact(Op.FMul, w, e.poly(w, ATAN_T64[1::2])))
+    inner = e.exact(Op.FSub, e.exact(Op.FMul, u, s), lo)   # atan b + atan u = hi + (u - inner)
+    if a_lo is not None:
+        inner = e.exact(Op.FSub, inner, e.op(Op.FDiv, a_lo, e.exact(Op.FAdd, e.const(1.0), e.exact(Op.FMul, a, a))))
+    return _fast_two_sum(e, hi, e.exact(Op.FSub, u, inner))
+
+
+def _atan_f64(e, x):
+    # Odd: atan |x| with the sign of x (-0 kept). Max 0.84 ulp measured.
+    return e.sel(e.isnan(x), x, _copysign(e, _atan_dd_f64(e, e.glsl(GLSL.FAbs, x))[0], x))
+
+
+def _signbit(e, x):
+    u = e.uint()
+    return e.op(Op.INotEqual, e.op(Op.ShiftRightLogical, e.op(Op.Bitcast, x, t=u), e.const(e.info.width - 1, u), t=u),
+                e.const(0, u), t=e.t_bool)
+
+
+def _atan2_f64(e, y, x):
+    # atan(t + t_lo) for t = |y| / |x| and its rounding error t_lo = (|y| - t |x|) / |x| (Dekker's
+    # product on copies scaled by one power of two that brings the larger into [1, 4): exact where
+    # 2^-27 <= t <= 2^66, used only there); pi minus it as a double-double where x is negative (-0
+    # included); the sign of y. Both zero or both infinite: 0 or pi/4 before that (C's atan2).
+    # Max 0.83 ulp measured.
+    u64 = e.uint()
+    ax, ay = e.glsl(GLSL.FAbs, x), e.glsl(GLSL.FAbs, y)
+    t = e.op(Op.FDiv, ay, ax)
+    biased = e.op(Op.ShiftRightLogical, e.op(Op.Bitcast, e.glsl(GLSL.FMax, ax, ay), t=u64), e.const(52, u64), t=u64)
+    top = e.op(Op.UGreaterThanEqual, biased, e.const(2046, u64), t=e.t_bool)
+    scale_biased = e.sel(top, e.const(1, u64), e.op(Op.ISub, e.const(2046, u64), biased, t=u64), t=u64)
+    scale = e.op(Op.Bitcast, e.op(Op.ShiftLeftLogical, scale_biased, e.const(52, u64), t=u64))
+    xs, ys = e.exact(Op.FMul, ax, scale), e.exact(Op.FMul, ay, scale)
+    t_lo = e.op(Op.FDiv, _residual(e, ys, xs, t), xs)
+    exact = e.op(Op.LogicalAnd, e.op(Op.FOrdGreaterThanEqual, t, e.const(2.0**-27), t=e.t_bool),
+                 e.op(Op.FOrdLessThanEqual, t, e.const(2.0**66), t=e.t_bool), t=e.t_bool)
+    t_lo = e.sel(exact, t_lo, e.const(0.0))
+    t = e.sel(e.eq(ax, ay), e.const(1.0), t)   # inf/inf: pi/4
+    t = e.sel(e.eq(e.glsl(GLSL.FMax, ax, ay), e.const(0.0)), e.const(0.0), t)   # 0/0: 0
+    z, z_lo = _atan_dd_f64(e, t, t_lo)
+    p, p_err = _two_sum(e, e.const(PI_F64[0]), e.op(Op.FNegate, z))
+    pi_minus = e.exact(Op.FAdd, p, e.exact(Op.FAdd, p_err, e.exact(Op.FSub, e.const(PI_F64[1]), z_lo)))
+    r = _copysign(e, e.sel(_signbit(e, x), pi_minus, z), y)
+    return e.sel(e.op(Op.LogicalOr, e.isnan(x), e.isnan(y), t=e.t_bool), e.op(Op.FAdd, x, y), r)
+
+
+def _twice(e, v):
+    return e.exact(Op.FMul, v, e.const(2.0))
+
+
+def _asin_r_f64(e, z):
+    return e.op(Op.FDiv, e.exact(Op.FMul, z, e.poly(z, ASIN_P64)), e.poly(z, ASIN_Q64))
+
+
+def _asin_sqrt_f64(e, a):
+    """For a in [1/2, 1]: (z, s, r, h, c) with z = (1 - a) / 2 (exact), s = sqrt z, r = R(z), h the
+    21-bit head of s and c = sqrt z - h = (z - h^2) / (s + h) (h^2 exact; 0 at z = 0)."""
+    z = e.exact(Op.FMul, e.exact(Op.FSub, e.const(1.0), a), e.const(0.5))
+    s = _precise_sqrt(e, z)
+    h = _hi_half(e, s)
+    c = e.op(Op.FDiv, e.exact(Op.FSub, z, e.exact(Op.FMul, h, h)), e.exact(Op.FAdd, s, h))
+    return z, s, _asin_r_f64(e, z), h, e.sel(e.eq(z, e.const(0.0)), e.const(0.0), c)
+
+
+def _asin_f64(e, x):
+    # a = |x|: a + a R(a^2) below 1/2; pi/2 - 2 asin(sqrt((1 - a) / 2)) above, from 0.975 on with s
+    # as it is, below with s = h + c (fdlibm's e_asin.c); the sign from x; NaN beyond 1. Max 0.85 ulp.
+    a = e.glsl(GLSL.FAbs, x)
+    z, s, r, h, c = _asin_sqrt_f64(e, a)
+    small = e.exact(Op.FAdd, a, e.exact(Op.FMul, a, _asin_r_f64(e, e.exact(Op.FMul, a, a))))
+    pio2_hi, pio2_lo = PIO2_DD64
+    pio4_hi = ATAN_POINTS64[1][0]
+    near1 = e.exact(Op.FSub, e.const(pio2_hi), e.exact(Op.FSub, _twice(e, e.exact(
+        Op.FAdd, s, e.exact(Op.FMul, s, r))), e.const(pio2_lo)))
+    p = e.exact(Op.FSub, _twice(e, e.exact(Op.FMul, s, r)), e.exact(Op.FSub, e.const(pio2_lo), _twice(e, c)))
+    mid = e.exact(Op.FSub, e.const(pio4_hi), e.exact(Op.FSub, p, e.exact(Op.FSub, e.const(pio4_hi), _twice(e, h))))
+    v = e.sel(e.lt(a, e.const(0.5)), small, e.sel(e.lt(a, e.const(0.975)), mid, near1))
+    return e.sel(e.op(Op.FUnordGreaterThan, a, e.const(1.0), t=e.t_bool), e.const(float("nan")), _copysign(e, v, x))
+
+
+def _acos_f64(e, x):
+    # |x| < 1/2: pi/2 - (x + x R(x^2)); x above: 2 (h + (c + s R)); below: pi - 2 (s + s R) with
+    # s = sqrt((1 - |x|) / 2) (fdlibm's e_acos.c); NaN beyond 1. Max 0.9 ulp measured.
+    pio2_hi, pio2_lo = PIO2_DD64
+    a = e.glsl(GLSL.FAbs, x)
+    z, s, r, h, c = _asin_sqrt_f64(e, a)
+    small = e.exact(Op.FSub, e.const(pio2_hi), e.exact(Op.FSub, x, e.exact(
+        Op.FSub, e.const(pio2_lo), e.exact(Op.FMul, x, _asin_r_f64(e, e.exact(Op.FMul, x, x))))))
+    sr = e.exact(Op.FMul, r, s)
+    pos = _twice(e, e.exact(Op.FAdd, h, e.exact(Op.FAdd, sr, c)))
+    neg = e.exact(Op.FSub, e.const(PI_F64[0]), _twice(e, e.exact(Op.FAdd, s, e.exact(Op.FSub, sr, e.const(pio2_lo)))))
+    v = e.sel(e.lt(a, e.const(0.5)), small, e.sel(e.lt(x, e.const(0.0)), neg, pos))
+    return e.sel(e.op(Op.FUnordGreaterThan, a, e.const(1.0), t=e.t_bool), e.const(float("nan")), v)
+
+
 def _odd_poly(e, x, coeffs):
     """x + x^3 q(x^2)."""
     x2 = e.exact(Op.FMul, x, x)
@@ -726,10 +857,8 @@ def _atan2(e, y, x):
     t = e.sel(e.op(Op.IsInf, mn, t=e.t_bool), e.const(1.0), t)
     p = _odd_poly(e, t, ATAN_Q)
     p = e.sel(e.op(Op.FOrdGreaterThan, ay, ax, t=e.t_bool), _pio2_minus(e, p), p)
-    x_neg = e.op(Op.INotEqual, e.op(Op.ShiftRightLogical, e.ucast(x), e.ctx.u32(31), t=e.ctx.t_u32),
-                 e.ctx.u32(0), t=e.t_bool)
     pi_minus = e.exact(Op.FAdd, e.exact(Op.FSub, e.const(PI_F32[0]), p), e.const(PI_F32[1]))
-    p = _copysign(e, e.sel(x_neg, pi_minus, p), y)
+    p = _copysign(e, e.sel(_signbit(e, x), pi_minus, p), y)
     nan = e.op(Op.LogicalOr, e.isnan(x), e.isnan(y), t=e.t_bool)
     return e.sel(nan, e.op(Op.FAdd, x, y), p)
 
@@ -1199,8 +1328,8 @@ FUNCS = {
     "fast_log2": _glsl32(GLSL.Log2), "fast_sin": _glsl32(GLSL.Sin), "fast_cos": _glsl32(GLSL.Cos),
     "fast_log10": _fast_log10, "fast_exp10": _fast_exp10,
     "fast_pow": _pow_with(lambda e, ax, y: _glsl32(GLSL.Pow)(e, ax, y)),
-    "tan": _glsl32(GLSL.Tan, _tan_f64), "asin": _f32(_asin), "acos": _f32(_acos),
-    "atan": _f32(_atan), "atan2": _f32(_atan2), "sinh": _f32(lambda e, x: _sinh_cosh(e, x, False), lambda e, x: _sinh_cosh_f64(e, x, False)),
+    "tan": _glsl32(GLSL.Tan, _tan_f64), "asin": _f32(_asin, _asin_f64), "acos": _f32(_acos, _acos_f64),
+    "atan": _f32(_atan, _atan_f64), "atan2": _f32(_atan2, _atan2_f64), "sinh": _f32(lambda e, x: _sinh_cosh(e, x, False), lambda e, x: _sinh_cosh_f64(e, x, False)),
     "cosh": _f32(lambda e, x: _sinh_cosh(e, x, True), lambda e, x: _sinh_cosh_f64(e, x, True)),
     "asinh": _glsl32(GLSL.Asinh, _asinh_f64),
     "acosh": _glsl32(GLSL.Acosh, _acosh_f64), "atanh": _glsl32(GLSL.Atanh, _atanh_f64),
