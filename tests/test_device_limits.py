@@ -26,6 +26,7 @@ limited = pytest.mark.skipif(os.environ.get("JITSPV_DEVICE_LIMITS") != LIMITS,
 # Tests elsewhere whose path depends on the limits: the argument buffer, fp32 math without fp64,
 # fp32 atomic add without float atomics (a compare-exchange loop).
 ELSEWHERE = ["tests/test_lower_args.py", "tests/test_lower_arith.py::test_math_accuracy_f32",
+             "tests/test_lower_arith.py::test_math_accuracy_wide_f32",
              "tests/test_lower_memory.py::test_float_atomic_add_contention[float32]",
              "tests/test_lower_memory.py::test_float_atomic_add_rounds_once[float32]"]
 

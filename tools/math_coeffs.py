@@ -70,9 +70,11 @@ def main():
     g = lambda u: (np.cos(np.sqrt(u)) - 1 + u / 2) / u**2   # noqa: E731
     c = lawson_fit(g, 1e-6, 0.64, 3, lambda u: np.cos(np.sqrt(u)) / u**2)
     report("COS_Q", c, r, 1 - r * r / 2 + r**4 * poly(c, r * r), np.cos(r))
-    # atan, asin, sinh: f(x) = x + x^3 * q(x^2) on [0, 1], [0, 0.5625], [0, 1]
+    # atan, asin, sinh, tan, asinh, atanh: f(x) = x + x^3 * q(x^2) on [0, 1], [0, 0.5625], [0, 1],
+    # [0, 0.8] (pi/4 plus slack), [0, 0.5], [0, 0.5]
     for name, fn, hi, degree in [("ATAN_Q", np.arctan, 1.0, 8), ("ASIN_Q", np.arcsin, 0.5625, 5),
-                                 ("SINH_Q", np.sinh, 1.0, 3)]:
+                                 ("SINH_Q", np.sinh, 1.0, 3), ("TAN_Q", np.tan, 0.8, 7),
+                                 ("ASINH_Q", np.arcsinh, 0.5, 4), ("ATANH_Q", np.arctanh, 0.5, 6)]:
         g = lambda u, fn=fn: (fn(np.sqrt(u)) - np.sqrt(u)) / u**1.5   # noqa: E731
         c = lawson_fit(g, 1e-8, hi * hi, degree, lambda u, fn=fn: fn(np.sqrt(u)) / u**1.5)
         x = np.linspace(1e-4, hi, 400001)

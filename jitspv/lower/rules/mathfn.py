@@ -2,20 +2,23 @@
 tt.extern_elementwise's libdevice symbols (`__nv_expf`, `__nv_pow`, ...), all from one table of
 functions by name (FUNCS).
 
-Precision. fp32 exp, exp2, exp10, log, log2, log10, log1p, expm1, tanh, sin, cos, pow, erf, asin,
-acos, atan, atan2, sinh and cosh are
-our own sequences (range reduction + float32 minimax polynomials in FMA form; coefficients from
-tools/math_coeffs.py), each within ~1-2 ulp (bounds measured on lavapipe, stated per function,
-checked by tests/test_lower_arith.py), like Triton's libdevice. The GLSL.std.450 instructions are
-not used for them: Vulkan promises little (exp: 3 + 2|x| ulp, log: 3 ulp outside [0.5, 2] and 2^-21
-absolute inside, sin/cos: 2^-11 absolute) and NVIDIA maps them to its approximate hardware units;
-they remain behind libdevice's `fast_*` functions and for tan, asinh, acosh, atanh. fp16 computes in fp32
-and rounds once. fp64 (GLSL.std.450 has no 64-bit transcendentals) uses fdlibm's algorithms and
-coefficients with double-double steps that need no fused Fma: exp, exp2, exp10, expm1, log, log1p,
-sin, cos, erf, pow, sinh, cosh, tanh, cbrt within 1 ulp, tan and the inverse hyperbolics 1.6 ulp,
-log2/log10 2 ulp (measured on lavapipe against mpmath, stated per function); fp64 asin, acos, atan
-and atan2 are refused rather than computed in fp32. Results in the fp32 subnormal range may be
-flushed to zero by the device (Vulkan leaves it to the driver).
+Precision. fp32 exp, exp2, exp10, log, log2, log10, log1p, expm1, tanh, sin, cos, tan, pow, erf,
+asin, acos, atan, atan2, sinh, cosh, asinh, acosh and atanh are our own sequences (range reduction +
+float32 minimax polynomials in FMA form, double-floats where a rounding would cost an ulp;
+coefficients from tools/math_coeffs.py), each within ~1-2 ulp (bounds measured on lavapipe, stated
+per function, checked by tests/test_lower_arith.py), like Triton's libdevice; cbrt refines the
+device's Pow with a Newton step (0.95 ulp). The GLSL.std.450 instructions are not used for them:
+Vulkan promises little (exp: 3 + 2|x| ulp, log: 3 ulp outside [0.5, 2] and 2^-21 absolute inside,
+sin/cos: 2^-11 absolute) and NVIDIA maps them to its approximate hardware units; lavapipe's asinh,
+acosh and atanh are the textbook logarithms (0 below 3e-8, inf from 2e19) and its tan was 62 ulp
+off. They remain behind libdevice's `fast_*` functions. fp16 computes in fp32 and rounds once.
+fp64 (GLSL.std.450 has no 64-bit transcendentals) uses fdlibm's algorithms and coefficients with
+double-double steps that need no fused Fma: exp, exp2, exp10, expm1, log, log1p, sin, cos, erf, pow,
+sinh, cosh, tanh, cbrt, asin, acos, atan, atan2 within 1 ulp (atan2 takes the rounding error of
+y / x in exactly), tan and the inverse hyperbolics 1.6 ulp, log2/log10 2 ulp (measured on lavapipe
+against mpmath, stated per function); only the fast_* functions (the device's fp32 instructions)
+are refused on fp64 rather than computed in fp32. Results in the subnormal range may be flushed to
+zero by the device (Vulkan leaves it to the driver).
 tt.precise_divf / div_rn is correctly rounded (fp32: two Newton steps on a refined reciprocal; fp64:
 one step on the device's quotient) and tt.precise_sqrt / sqrt_rn refined with one step, both with
 exact residuals from Dekker products.
@@ -90,21 +93,18 @@ class _Emit:
 
 
 # ---- function bodies: fn(e, *xs) with e an _Emit of the result's register type ----------------
-def _glsl32(inst, f64=None):
-    """A transcendental GLSL.std.450 instruction: 16/32-bit only; fp16 goes through fp32; fp64
-    takes `f64`, or is refused."""
+def _glsl32(inst):
+    """A transcendental GLSL.std.450 instruction (the fast_* functions): 16/32-bit only; fp16 goes
+    through fp32; fp64 is refused."""
     def fn(e, *xs):
         if e.info.width == 64:
-            if f64 is not None:
-                return f64(e, *xs)
-            e.ctx.error("jitspv does not support this math function on fp64 yet "
+            e.ctx.error("jitspv does not support this math function on fp64 "
                         "(GLSL.std.450 has no 64-bit transcendentals)")
         if e.info.width == 16:
             f32 = e.ctx.t_f32
             wide = [e.op(Op.FConvert, x, t=f32) for x in xs]
             return e.op(Op.FConvert, e.glsl(inst, *wide, t=f32))
         return e.glsl(inst, *xs)
-    fn.transcendental = True
     return fn
 
 
@@ -129,6 +129,12 @@ ATAN_Q = [-0.33333298563957214, 0.19998548924922943, -0.14264240860939026, 0.109
 ASIN_Q = [0.16666631400585175, 0.07502113282680511, 0.04423029348254204, 0.03402137756347656,
           0.006714836694300175, 0.04751140624284744]                            # rel. 2^-28.2 on [0, 0.5625]
 SINH_Q = [0.1666666716337204, 0.008333349600434303, 0.0001983615948120132, 2.8169513370812638e-06]  # 2^-27.5, [0, 1]
+TAN_Q = [0.3333333134651184, 0.13333438336849213, 0.05395040288567543, 0.022014830261468887, 0.00821718666702509,
+         0.005228880792856216, -0.0008475198410451412, 0.0021492864470928907]   # rel. 2^-31.3 on [0, 0.8]
+ASINH_Q = [-0.1666664332151413, 0.0749865174293518, -0.044384513050317764, 0.02816910669207573,
+           -0.013237498700618744]                                                # rel. 2^-29.2 on [0, 0.5]
+ATANH_Q = [0.3333333730697632, 0.19999727606773376, 0.14294852316379547, 0.10967182368040085, 0.10282686352729797,
+           0.024522027000784874, 0.17594240605831146]                            # rel. 2^-28.4 on [0, 0.5]
 # Vulkan does not promise a fused Fma (lavapipe computes it as a multiply and an add), so no
 # sequence here relies on FMA exactness: constants are split hi + lo with hi short enough that its
 # products with the small integers met here are exact (Cody-Waite), other exact products use
@@ -168,13 +174,11 @@ def _two_sum(e, a, b):
     return s, e.exact(Op.FAdd, e.exact(Op.FSub, a, e.exact(Op.FSub, s, bb)), e.exact(Op.FSub, b, bb))
 
 
-def _f32(fn, f64=None):
-    """An fp32 sequence: fp16 computes through it and rounds once; fp64 takes `f64`, or is refused."""
+def _f32(fn, f64):
+    """An fp32 sequence: fp16 computes through it and rounds once; fp64 takes `f64`."""
     def wrapped(e, *xs):
         if e.info.width == 64:
-            if f64 is not None:
-                return f64(e, *xs)
-            e.ctx.error("jitspv does not support this math function on fp64 yet")
+            return f64(e, *xs)
         if e.info.width == 16:
             f32 = e.ctx.t_f32
             return e.op(Op.FConvert, fn(_Emit(e.ctx, f32), *[e.op(Op.FConvert, x, t=f32) for x in xs]))
@@ -690,6 +694,138 @@ def _pow_f64(e, ax, y):
     return e.sel(e.op(Op.IsInf, y, t=e.t_bool), e.sel(grows, e.const(float("inf")), e.const(0.0)), r)
 
 
+# fdlibm's s_atan.c: atan b as a value and its tail at the reduction points b = 1/2, 1, 3/2, inf,
+# and atan u = u - u^3 P(u^2) on |u| <= 7/16 (P low degree first).
+ATAN_POINTS64 = ((4.63647609000806093515e-01, 2.26987774529616870924e-17),
+                 (7.85398163397448278999e-01, 3.06161699786838301793e-17),
+                 (9.82793723247329054082e-01, 1.39033110312309984516e-17),
+                 (1.57079632679489655800e+00, 6.12323399573676603587e-17))
+ATAN_T64 = [3.33333333333329318027e-01, -1.99999999998764832476e-01, 1.42857142725034663711e-01,
+            -1.11111104054623557880e-01, 9.09088713343650656196e-02, -7.69187620504482999495e-02,
+            6.66107313738753120669e-02, -5.83357013379057348645e-02, 4.97687799461593236017e-02,
+            -3.65315727442169155270e-02, 1.62858201153657823623e-02]
+PIO2_DD64 = ATAN_POINTS64[-1]   # pi/2 = hi + lo
+PI_F64 = (3.14159265358979311600e+00, 1.22464679914735317723e-16)   # pi = hi + lo
+# fdlibm's e_asin.c: asin s = s + s R(s^2), R(z) = z P(z) / Q(z) on z <= 1/4 (low degree first).
+ASIN_P64 = [1.66666666666666657415e-01, -3.25565818622400915405e-01, 2.01212532134862925881e-01,
+            -4.00555345006794114027e-02, 7.91534994289814532176e-04, 3.47933107596021167570e-05]
+ASIN_Q64 = [1.0, -2.40339491173441421878e+00, 2.02094576023350569471e+00, -6.88283971605453293030e-01,
+            7.70381505559019352791e-02]
+
+
+def _atan_dd_f64(e, a, a_lo=None):
+    """atan(a + a_lo) as a double-double (value, error) for a >= 0 (inf included), a_lo a rounding
+    error of a or None: below 7/16 u = a, else u = (a - b) / (1 + a b) around the point b (1/2, 1,
+    3/2 or inf: u = -1/a) of a's interval (the numerator exact), atan b + atan u (fdlibm's s_atan.c);
+    a_lo adds a_lo / (1 + a^2), atan's derivative."""
+    forms = [(e.exact(Op.FSub, e.exact(Op.FMul, a, e.const(2.0)), e.const(1.0)), e.exact(Op.FAdd, e.const(2.0), a)),
+             (e.exact(Op.FSub, a, e.const(1.0)), e.exact(Op.FAdd, a, e.const(1.0))),
+             (e.exact(Op.FSub, a, e.const(1.5)), e.exact(Op.FAdd, e.const(1.0), e.exact(Op.FMul, a, e.const(1.5))))]
+    num, den = e.const(-1.0), a
+    hi, lo = (e.const(v) for v in ATAN_POINTS64[-1])
+    for bound, (n, d), point in reversed(list(zip((11 / 16, 19 / 16, 39 / 16), forms, ATAN_POINTS64))):
+        below = e.lt(a, e.const(bound))
+        num, den = e.sel(below, n, num), e.sel(below, d, den)
+        hi, lo = e.sel(below, e.const(point[0]), hi), e.sel(below, e.const(point[1]), lo)
+    small = e.lt(a, e.const(7 / 16))
+    u = e.sel(small, a, e.op(Op.FDiv, num, den))
+    hi, lo = e.sel(small, e.const(0.0), hi), e.sel(small, e.const(0.0), lo)
+    z = e.exact(Op.FMul, u, u)
+    w = e.exact(Op.FMul, z, z)
+    s = e.exact(Op.FAdd, e.exact(Op.FMul, z, e.poly(w, ATAN_T64[0::2])), e.exact(Op.FMul, w, e.poly(w, ATAN_T64[1::2])))
+    inner = e.exact(Op.FSub, e.exact(Op.FMul, u, s), lo)   # atan b + atan u = hi + (u - inner)
+    if a_lo is not None:
+        inner = e.exact(Op.FSub, inner, e.op(Op.FDiv, a_lo, e.exact(Op.FAdd, e.const(1.0), e.exact(Op.FMul, a, a))))
+    return _fast_two_sum(e, hi, e.exact(Op.FSub, u, inner))
+
+
+def _atan_f64(e, x):
+    # Odd: atan |x| with the sign of x (-0 kept). Max 0.84 ulp measured.
+    return e.sel(e.isnan(x), x, _copysign(e, _atan_dd_f64(e, e.glsl(GLSL.FAbs, x))[0], x))
+
+
+def _signbit(e, x):
+    u = e.uint()
+    return e.op(Op.INotEqual, e.op(Op.ShiftRightLogical, e.op(Op.Bitcast, x, t=u), e.const(e.info.width - 1, u), t=u),
+                e.const(0, u), t=e.t_bool)
+
+
+def _atan2_f64(e, y, x):
+    # atan(t + t_lo) for t = |y| / |x| and its rounding error t_lo = (|y| - t |x|) / |x| (Dekker's
+    # product on copies scaled by one power of two that brings the larger into [1, 4): exact where
+    # 2^-27 <= t <= 2^66, used only there); pi minus it as a double-double where x is negative (-0
+    # included); the sign of y. Both zero or both infinite: 0 or pi/4 before that (C's atan2).
+    # Max 0.83 ulp measured.
+    u64 = e.uint()
+    ax, ay = e.glsl(GLSL.FAbs, x), e.glsl(GLSL.FAbs, y)
+    t = e.op(Op.FDiv, ay, ax)
+    biased = e.op(Op.ShiftRightLogical, e.op(Op.Bitcast, e.glsl(GLSL.FMax, ax, ay), t=u64), e.const(52, u64), t=u64)
+    top = e.op(Op.UGreaterThanEqual, biased, e.const(2046, u64), t=e.t_bool)
+    scale_biased = e.sel(top, e.const(1, u64), e.op(Op.ISub, e.const(2046, u64), biased, t=u64), t=u64)
+    scale = e.op(Op.Bitcast, e.op(Op.ShiftLeftLogical, scale_biased, e.const(52, u64), t=u64))
+    xs, ys = e.exact(Op.FMul, ax, scale), e.exact(Op.FMul, ay, scale)
+    t_lo = e.op(Op.FDiv, _residual(e, ys, xs, t), xs)
+    exact = e.op(Op.LogicalAnd, e.op(Op.FOrdGreaterThanEqual, t, e.const(2.0**-27), t=e.t_bool),
+                 e.op(Op.FOrdLessThanEqual, t, e.const(2.0**66), t=e.t_bool), t=e.t_bool)
+    t_lo = e.sel(exact, t_lo, e.const(0.0))
+    t = e.sel(e.eq(ax, ay), e.const(1.0), t)   # inf/inf: pi/4
+    t = e.sel(e.eq(e.glsl(GLSL.FMax, ax, ay), e.const(0.0)), e.const(0.0), t)   # 0/0: 0
+    z, z_lo = _atan_dd_f64(e, t, t_lo)
+    p, p_err = _two_sum(e, e.const(PI_F64[0]), e.op(Op.FNegate, z))
+    pi_minus = e.exact(Op.FAdd, p, e.exact(Op.FAdd, p_err, e.exact(Op.FSub, e.const(PI_F64[1]), z_lo)))
+    r = _copysign(e, e.sel(_signbit(e, x), pi_minus, z), y)
+    return e.sel(e.op(Op.LogicalOr, e.isnan(x), e.isnan(y), t=e.t_bool), e.op(Op.FAdd, x, y), r)
+
+
+def _twice(e, v):
+    return e.exact(Op.FMul, v, e.const(2.0))
+
+
+def _asin_r_f64(e, z):
+    return e.op(Op.FDiv, e.exact(Op.FMul, z, e.poly(z, ASIN_P64)), e.poly(z, ASIN_Q64))
+
+
+def _asin_sqrt_f64(e, a):
+    """For a in [1/2, 1]: (z, s, r, h, c) with z = (1 - a) / 2 (exact), s = sqrt z, r = R(z), h the
+    21-bit head of s and c = sqrt z - h = (z - h^2) / (s + h) (h^2 exact; 0 at z = 0)."""
+    z = e.exact(Op.FMul, e.exact(Op.FSub, e.const(1.0), a), e.const(0.5))
+    s = _precise_sqrt(e, z)
+    h = _hi_half(e, s)
+    c = e.op(Op.FDiv, e.exact(Op.FSub, z, e.exact(Op.FMul, h, h)), e.exact(Op.FAdd, s, h))
+    return z, s, _asin_r_f64(e, z), h, e.sel(e.eq(z, e.const(0.0)), e.const(0.0), c)
+
+
+def _asin_f64(e, x):
+    # a = |x|: a + a R(a^2) below 1/2; pi/2 - 2 asin(sqrt((1 - a) / 2)) above, from 0.975 on with s
+    # as it is, below with s = h + c (fdlibm's e_asin.c); the sign from x; NaN beyond 1. Max 0.85 ulp.
+    a = e.glsl(GLSL.FAbs, x)
+    z, s, r, h, c = _asin_sqrt_f64(e, a)
+    small = e.exact(Op.FAdd, a, e.exact(Op.FMul, a, _asin_r_f64(e, e.exact(Op.FMul, a, a))))
+    pio2_hi, pio2_lo = PIO2_DD64
+    pio4_hi = ATAN_POINTS64[1][0]
+    near1 = e.exact(Op.FSub, e.const(pio2_hi), e.exact(Op.FSub, _twice(e, e.exact(
+        Op.FAdd, s, e.exact(Op.FMul, s, r))), e.const(pio2_lo)))
+    p = e.exact(Op.FSub, _twice(e, e.exact(Op.FMul, s, r)), e.exact(Op.FSub, e.const(pio2_lo), _twice(e, c)))
+    mid = e.exact(Op.FSub, e.const(pio4_hi), e.exact(Op.FSub, p, e.exact(Op.FSub, e.const(pio4_hi), _twice(e, h))))
+    v = e.sel(e.lt(a, e.const(0.5)), small, e.sel(e.lt(a, e.const(0.975)), mid, near1))
+    return e.sel(e.op(Op.FUnordGreaterThan, a, e.const(1.0), t=e.t_bool), e.const(float("nan")), _copysign(e, v, x))
+
+
+def _acos_f64(e, x):
+    # |x| < 1/2: pi/2 - (x + x R(x^2)); x above: 2 (h + (c + s R)); below: pi - 2 (s + s R) with
+    # s = sqrt((1 - |x|) / 2) (fdlibm's e_acos.c); NaN beyond 1. Max 0.9 ulp measured.
+    pio2_hi, pio2_lo = PIO2_DD64
+    a = e.glsl(GLSL.FAbs, x)
+    z, s, r, h, c = _asin_sqrt_f64(e, a)
+    small = e.exact(Op.FSub, e.const(pio2_hi), e.exact(Op.FSub, x, e.exact(
+        Op.FSub, e.const(pio2_lo), e.exact(Op.FMul, x, _asin_r_f64(e, e.exact(Op.FMul, x, x))))))
+    sr = e.exact(Op.FMul, r, s)
+    pos = _twice(e, e.exact(Op.FAdd, h, e.exact(Op.FAdd, sr, c)))
+    neg = e.exact(Op.FSub, e.const(PI_F64[0]), _twice(e, e.exact(Op.FAdd, s, e.exact(Op.FSub, sr, e.const(pio2_lo)))))
+    v = e.sel(e.lt(a, e.const(0.5)), small, e.sel(e.lt(x, e.const(0.0)), neg, pos))
+    return e.sel(e.op(Op.FUnordGreaterThan, a, e.const(1.0), t=e.t_bool), e.const(float("nan")), v)
+
+
 def _odd_poly(e, x, coeffs):
     """x + x^3 q(x^2)."""
     x2 = e.exact(Op.FMul, x, x)
@@ -726,10 +862,8 @@ def _atan2(e, y, x):
     t = e.sel(e.op(Op.IsInf, mn, t=e.t_bool), e.const(1.0), t)
     p = _odd_poly(e, t, ATAN_Q)
     p = e.sel(e.op(Op.FOrdGreaterThan, ay, ax, t=e.t_bool), _pio2_minus(e, p), p)
-    x_neg = e.op(Op.INotEqual, e.op(Op.ShiftRightLogical, e.ucast(x), e.ctx.u32(31), t=e.ctx.t_u32),
-                 e.ctx.u32(0), t=e.t_bool)
     pi_minus = e.exact(Op.FAdd, e.exact(Op.FSub, e.const(PI_F32[0]), p), e.const(PI_F32[1]))
-    p = _copysign(e, e.sel(x_neg, pi_minus, p), y)
+    p = _copysign(e, e.sel(_signbit(e, x), pi_minus, p), y)
     nan = e.op(Op.LogicalOr, e.isnan(x), e.isnan(y), t=e.t_bool)
     return e.sel(nan, e.op(Op.FAdd, x, y), p)
 
@@ -807,12 +941,60 @@ def _log_specials(e, x, r):
     return e.sel(e.op(Op.FUnordLessThan, x, e.const(0.0), t=e.t_bool), e.const(float("nan")), r)
 
 
-def _log(e, x):
-    # k ln2 + log1p(f), ln2 as hi + lo: max 1 ulp measured (subnormals to FLT_MAX).
+def _log(e, x, extra=None):
+    # k ln2 + log1p(f), ln2 as hi + lo: max 1 ulp measured (subnormals to FLT_MAX). extra: an
+    # addend below an ulp of the result's head (log of a double-float: its tail over x) or, where
+    # the result is 8 or more, ln 2.
     k, f, t = _log_parts(e, x)
-    r = e.exact(Op.FAdd, e.exact(Op.FMul, k, e.const(LN2[0])),
-                e.exact(Op.FAdd, f, e.exact(Op.FAdd, e.exact(Op.FMul, k, e.const(LN2[1])), t)))
+    tail = e.exact(Op.FAdd, e.exact(Op.FMul, k, e.const(LN2[1])), t)
+    if extra is not None:
+        tail = e.exact(Op.FAdd, tail, extra)
+    r = e.exact(Op.FAdd, e.exact(Op.FMul, k, e.const(LN2[0])), e.exact(Op.FAdd, f, tail))
     return _log_specials(e, x, r)
+
+
+def _log_root_sum(e, a, one):
+    """log(a + sqrt(a^2 + one)) for one = 1 (a >= 1/2) or -1 (a >= 1), a < 2^12: a^2 + one and its
+    square root as double-floats (Dekker's product, the root's residual), their sum's tail added
+    to log as tail / sum."""
+    p, p_err = _two_product(e, a, a)
+    q, q_err = _two_sum(e, p, e.const(one))
+    s = e.glsl(GLSL.Sqrt, q)
+    s_lo = e.op(Op.FDiv, e.exact(Op.FAdd, _residual(e, q, s, s), e.exact(Op.FAdd, q_err, p_err)),
+                e.exact(Op.FMul, s, e.const(2.0)))
+    s_lo = e.sel(e.op(Op.FOrdGreaterThan, q, e.const(0.0), t=e.t_bool), s_lo, e.const(0.0))
+    u, u_err = _two_sum(e, a, s)
+    return _log(e, u, e.op(Op.FDiv, e.exact(Op.FAdd, u_err, s_lo), u))
+
+
+def _asinh(e, x):
+    # a = |x|: a + a^3 q(a^2) below 1/2, log(a + sqrt(a^2 + 1)) below 2^12, log(a) + ln 2 above
+    # (sqrt(a^2 + 1) = a within 2^-25); the sign from x. Max 0.84 ulp measured.
+    a = e.glsl(GLSL.FAbs, x)
+    r = e.sel(e.lt(a, e.const(2.0**12)), _log_root_sum(e, e.glsl(GLSL.FMin, a, e.const(2.0**12)), 1.0),
+              _log(e, a, e.const(0.6931471805599453)))
+    r = e.sel(e.lt(a, e.const(0.5)), _odd_poly(e, a, ASINH_Q), r)
+    return e.sel(e.isnan(x), x, _copysign(e, r, x))
+
+
+def _acosh(e, x):
+    # log(x + sqrt(x^2 - 1)) below 2^12, log(x) + ln 2 above; NaN below 1. Max 0.87 ulp measured.
+    r = e.sel(e.lt(x, e.const(2.0**12)), _log_root_sum(e, e.glsl(GLSL.FClamp, x, e.const(1.0), e.const(2.0**12)), -1.0),
+              _log(e, x, e.const(0.6931471805599453)))
+    return e.sel(e.op(Op.FUnordLessThan, x, e.const(1.0), t=e.t_bool), e.const(float("nan")), r)
+
+
+def _atanh(e, x):
+    # a = |x|: a + a^3 q(a^2) below 1/2, else log(w) / 2 for w = (1 + a) / (1 - a) (1 - a exact,
+    # 1 + a and w double-floats: w's tail over w added to log); the sign from x; 1 gives inf,
+    # beyond NaN. Max 0.72 ulp measured.
+    a = e.glsl(GLSL.FAbs, x)
+    d = e.exact(Op.FSub, e.const(1.0), a)
+    p, p_err = _two_sum(e, e.const(1.0), a)
+    w = e.op(Op.FDiv, p, d)
+    big = e.exact(Op.FMul, _log(e, w, e.op(Op.FDiv, e.exact(Op.FAdd, _residual(e, p, d, w), p_err), p)), e.const(0.5))
+    r = e.sel(e.lt(a, e.const(0.5)), _odd_poly(e, a, ATANH_Q), big)
+    return e.sel(e.op(Op.FUnordGreaterThan, a, e.const(1.0), t=e.t_bool), e.const(float("nan")), _copysign(e, r, x))
 
 
 def _log2(e, x):
@@ -847,11 +1029,9 @@ def _tanh(e, x):
     return e.sel(e.op(Op.IsNan, x, t=e.t_bool), x, e.sel(e.lt(ax, e.const(0.75)), small, large))
 
 
-def _sincos(e, x, cos):
-    # k = round(x 2/pi), r = x - k pi/2, |r| <= ~pi/4; then the sin or cos polynomial of r by
-    # quadrant. Max 1 ulp measured for |x| <= SINCOS_MAX. Beyond it
-    # (no Payne-Hanek reduction) the driver's GLSL Sin/Cos answers (Vulkan: absolute error only).
-    u = e.ctx.t_u32
+def _pio2_reduce(e, x):
+    """(k, r, r_lo) with x = k pi/2 + r + r_lo, k = round(x 2/pi), |r| <= ~pi/4, r + r_lo a
+    double-float, for |x| <= SINCOS_MAX; r = x (-0 kept) where k = 0."""
     if e.ctx.target.has_float64:
         # In fp64: k pi/2 split so that k * hi is exact; r's absolute error ~2^-50.
         d = e.ctx.m.type_float(64)
@@ -874,8 +1054,23 @@ def _sincos(e, x, cos):
         hi = e.exact(Op.FAdd, r, r_lo)
         r, r_lo = hi, e.exact(Op.FSub, r_lo, e.exact(Op.FSub, hi, r))
     zero_k = e.eq(k, e.const(0.0))
-    r = e.sel(zero_k, x, r)   # keeps sin(-0) = -0
-    r_lo = e.sel(zero_k, e.const(-0.0), r_lo)   # -0: s + r_lo c keeps the sign of a zero s
+    # -0: sin(-0) and tan(-0) are -0, s + r_lo c keeps the sign of a zero s
+    return k, e.sel(zero_k, x, r), e.sel(zero_k, e.const(-0.0), r_lo)
+
+
+def _near_or_driver(e, x, v, inst):
+    """v up to SINCOS_MAX, the driver's GLSL Sin/Cos/Tan beyond (no Payne-Hanek reduction; Vulkan
+    promises an absolute error only); inf gives NaN."""
+    near = e.op(Op.FOrdLessThanEqual, e.glsl(GLSL.FAbs, x), e.const(SINCOS_MAX), t=e.t_bool)
+    far = e.sel(e.op(Op.IsInf, x, t=e.t_bool), e.const(float("nan")), e.glsl(inst, x))
+    return e.sel(near, v, far)
+
+
+def _sincos(e, x, cos):
+    # The sin or cos polynomial of r (_pio2_reduce) by quadrant. Max 1 ulp measured for |x| <=
+    # SINCOS_MAX (1.6 without fp64); beyond it the driver's GLSL Sin/Cos answers.
+    u = e.ctx.t_u32
+    k, r, r_lo = _pio2_reduce(e, x)
     r2 = e.exact(Op.FMul, r, r)
     s = e.fma(e.exact(Op.FMul, r, r2), e.poly(r2, SIN_Q), r)
     c = e.fma(e.exact(Op.FMul, r2, r2), e.poly(r2, COS_Q), e.fma(e.const(-0.5), r2, e.const(1.0)))
@@ -884,14 +1079,25 @@ def _sincos(e, x, cos):
     q = e.op(Op.ConvertFToS, k, t=u)
     if cos:
         q = e.op(Op.IAdd, q, e.ctx.u32(1), t=u)
-    odd = e.op(Op.INotEqual, e.op(Op.BitwiseAnd, q, e.ctx.u32(1), t=u), e.ctx.u32(0), t=e.t_bool)
-    neg = e.op(Op.INotEqual, e.op(Op.BitwiseAnd, q, e.ctx.u32(2), t=u), e.ctx.u32(0), t=e.t_bool)
-    v = e.sel(odd, c, s)
-    v = e.sel(neg, e.op(Op.FNegate, v), v)
-    near = e.op(Op.FOrdLessThanEqual, e.glsl(GLSL.FAbs, x), e.const(SINCOS_MAX), t=e.t_bool)
-    far = e.glsl(GLSL.Cos if cos else GLSL.Sin, x)
-    far = e.sel(e.op(Op.IsInf, x, t=e.t_bool), e.const(float("nan")), far)
-    return e.sel(near, v, far)
+    v = e.sel(_quadrant_is(e, q, 1), c, s)
+    v = e.sel(_quadrant_is(e, q, 2), e.op(Op.FNegate, v), v)
+    return _near_or_driver(e, x, v, GLSL.Cos if cos else GLSL.Sin)
+
+
+def _tan(e, x):
+    # tan(r + r_lo) = r + (r^3 q(r^2) + r_lo (1 + tan^2 r)) as a double-float hi + lo; in odd
+    # quadrants -1 / (hi + lo) from a reciprocal refined once with an exact residual. Max 1.06 ulp
+    # measured for |x| <= SINCOS_MAX (with or without fp64); beyond it the driver's GLSL Tan answers.
+    k, r, r_lo = _pio2_reduce(e, x)
+    r2 = e.exact(Op.FMul, r, r)
+    tail = e.exact(Op.FMul, e.exact(Op.FMul, r, r2), e.poly(r2, TAN_Q))
+    t = e.exact(Op.FAdd, r, tail)
+    tail = e.fma(r_lo, e.fma(t, t, e.const(1.0)), tail)
+    hi, lo = _fast_two_sum(e, r, tail)
+    y = e.op(Op.FDiv, e.const(1.0), hi)
+    y = e.fma(y, e.exact(Op.FSub, _residual(e, e.const(1.0), hi, y), e.exact(Op.FMul, lo, y)), y)
+    v = e.sel(_quadrant_is(e, e.op(Op.ConvertFToS, k, t=e.ctx.t_u32), 1), e.op(Op.FNegate, y), hi)
+    return _near_or_driver(e, x, v, GLSL.Tan)
 
 
 def _pow_f32_in_f64(e, ax, y):
@@ -1089,14 +1295,20 @@ def _fast_exp10(e, x):
 
 
 def _cbrt(e, x):
-    # |x|^(1/3) with the sign restored, then one Newton step r -= (r^3 - x) / (3 r^2).
-    if e.info.width == 64:
-        return _cbrt_f64(e, x)
-    r = _copysign(e, _glsl32(GLSL.Pow)(e, e.glsl(GLSL.FAbs, x), e.const(1.0 / 3.0)), x)
+    # |x|^(1/3) with the sign restored, then one Newton step r -= (r^3 - x) / (3 r^2); |x| scaled by
+    # 2^+-24 outside [2^-126, 2^125] (the result by 2^-+8), which keeps x normal (GLSL Pow of a
+    # subnormal was up to 1e9 ulp off) and r^3 finite (the step was skipped at FLT_MAX: 12 ulp);
+    # zeros, infinities and NaN are x (Pow of NaN gave 0). Max 0.95 ulp measured.
+    a = e.glsl(GLSL.FAbs, x)
+    tiny, huge = e.lt(a, e.const(2.0**-126)), e.op(Op.FOrdGreaterThan, a, e.const(2.0**125), t=e.t_bool)
+    xs = e.exact(Op.FMul, x, e.sel(tiny, e.const(2.0**24), e.sel(huge, e.const(2.0**-24), e.const(1.0))))
+    r = _copysign(e, e.glsl(GLSL.Pow, e.glsl(GLSL.FAbs, xs), e.const(1.0 / 3.0)), xs)
     r2 = e.op(Op.FMul, r, r)
-    step = e.op(Op.FDiv, e.fma(r2, r, e.op(Op.FNegate, x)), e.op(Op.FMul, r2, e.const(3.0)))
-    ok = e.op(Op.LogicalAnd, e.finite(step), e.op(Op.FOrdNotEqual, r, e.const(0.0), t=e.t_bool), t=e.t_bool)
-    return e.sel(ok, e.op(Op.FSub, r, step), r)
+    step = e.op(Op.FDiv, e.fma(r2, r, e.op(Op.FNegate, xs)), e.op(Op.FMul, r2, e.const(3.0)))
+    r = e.op(Op.FSub, r, step)
+    r = e.exact(Op.FMul, r, e.sel(tiny, e.const(2.0**-8), e.sel(huge, e.const(2.0**8), e.const(1.0))))
+    special = e.op(Op.LogicalOr, e.op(Op.LogicalNot, e.finite(x), t=e.t_bool), e.eq(x, e.const(0.0)), t=e.t_bool)
+    return e.sel(special, x, r)
 
 
 def _erf(e, x):
@@ -1199,12 +1411,13 @@ FUNCS = {
     "fast_log2": _glsl32(GLSL.Log2), "fast_sin": _glsl32(GLSL.Sin), "fast_cos": _glsl32(GLSL.Cos),
     "fast_log10": _fast_log10, "fast_exp10": _fast_exp10,
     "fast_pow": _pow_with(lambda e, ax, y: _glsl32(GLSL.Pow)(e, ax, y)),
-    "tan": _glsl32(GLSL.Tan, _tan_f64), "asin": _f32(_asin), "acos": _f32(_acos),
-    "atan": _f32(_atan), "atan2": _f32(_atan2), "sinh": _f32(lambda e, x: _sinh_cosh(e, x, False), lambda e, x: _sinh_cosh_f64(e, x, False)),
+    "tan": _f32(_tan, _tan_f64), "fast_tan": _glsl32(GLSL.Tan),
+    "asin": _f32(_asin, _asin_f64), "acos": _f32(_acos, _acos_f64), "atan": _f32(_atan, _atan_f64),
+    "atan2": _f32(_atan2, _atan2_f64),
+    "sinh": _f32(lambda e, x: _sinh_cosh(e, x, False), lambda e, x: _sinh_cosh_f64(e, x, False)),
     "cosh": _f32(lambda e, x: _sinh_cosh(e, x, True), lambda e, x: _sinh_cosh_f64(e, x, True)),
-    "asinh": _glsl32(GLSL.Asinh, _asinh_f64),
-    "acosh": _glsl32(GLSL.Acosh, _acosh_f64), "atanh": _glsl32(GLSL.Atanh, _atanh_f64),
-    "cbrt": _cbrt,
+    "asinh": _f32(_asinh, _asinh_f64), "acosh": _f32(_acosh, _acosh_f64), "atanh": _f32(_atanh, _atanh_f64),
+    "cbrt": _f32(_cbrt, _cbrt_f64),
     "sqrt": _glsl(GLSL.Sqrt), "rsqrt": _glsl(GLSL.InverseSqrt), "floor": _glsl(GLSL.Floor),
     "ceil": _glsl(GLSL.Ceil), "trunc": _glsl(GLSL.Trunc), "fabs": _glsl(GLSL.FAbs),
     "fma": _glsl(GLSL.Fma), "rint": _glsl(GLSL.RoundEven), "nearbyint": _glsl(GLSL.RoundEven),
@@ -1234,7 +1447,7 @@ _MATH_OPS = {
 # libdevice symbols whose name is not `__nv_<FUNCS name>[f]`.
 _NV_ALIASES = {
     "fast_expf": "fast_exp", "fast_exp10f": "fast_exp10", "fast_logf": "fast_log", "fast_log2f": "fast_log2",
-    "fast_log10f": "fast_log10", "fast_sinf": "fast_sin", "fast_cosf": "fast_cos", "fast_tanf": "tan",
+    "fast_log10f": "fast_log10", "fast_sinf": "fast_sin", "fast_cosf": "fast_cos", "fast_tanf": "fast_tan",
     "fast_powf": "fast_pow", "fast_fdividef": "fast_div", "fdiv_rn": "div_rn", "ddiv_rn": "div_rn",
     "fsqrt_rn": "sqrt_rn", "dsqrt_rn": "sqrt_rn", "frcp_rn": "rcp_rn", "drcp_rn": "rcp_rn",
     "saturatef": "saturate", "clzll": "clz", "popcll": "popc", "llabs": "abs",
