@@ -182,6 +182,12 @@ assert torch.equal(add(x, y), output_torch)
 # host work of at least 20 ms (no device work between the events: their timestamps are ~0 apart)
 ms = triton.testing.do_bench(lambda: time.sleep(0.02), warmup=1, rep=1, return_mode="min")
 assert 20 <= ms < 1000, ms
+# do_bench's cache flush has finished when it returns: a launch with host tensors after it waits
+# for the device, and its host time must not include the flush
+from triton import runtime
+from jitspv.vk.device import get_device
+runtime.driver.active.clear_cache(runtime.driver.active.get_empty_cache_for_benchmark())
+assert get_device().stream.idle()
 """, tmp_path)
 
 
