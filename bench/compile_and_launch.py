@@ -6,10 +6,15 @@ For vector add and a row softmax (Triton's tutorial kernels, written for jitspv)
   pipeline.launch: the runtime's recording cost for one dispatch (one workgroup)
   frontend adds  : `kernel[grid](...)` on jitspv arrays with the pipeline's recording switched off, i.e.
                    the Python the frontend adds to each cache-hit launch (goal < 10 us)
+Then the first launch of the softmax in a fresh process (imports done before the clock starts,
+until the result is on the device), jitspv next to Triton-CUDA where CUDA is there: with an empty
+cache directory (cold), and again with the cache the first process left (disk).
 
 Run: python bench/compile_and_launch.py  (prints a table; results noted in bench/RESULTS.md)
 """
 import os
+import subprocess
+import sys
 import tempfile
 import time
 
@@ -86,6 +91,71 @@ def main():
         print(" | ".join([r[0]] + [f"{v:.1f}" if i < 5 else f"{v:.2f}" for i, v in enumerate(r[1:])]))
 
 
+# A fresh process's first launch of the row softmax: prints the milliseconds from just before the
+# launch to the result being on the device. BACKEND jitspv: jitspv.jit on jitspv arrays; cuda: the
+# same kernel under @triton.jit on CUDA tensors.
+_FIRST_LAUNCH = """
+import sys, time
+import numpy as np
+import triton, triton.language as tl
+backend = sys.argv[1]
+
+def softmax_kernel(out_ptr, in_ptr, in_stride, out_stride, n_cols, BLOCK: tl.constexpr):
+    row = tl.program_id(0)
+    cols = tl.arange(0, BLOCK)
+    mask = cols < n_cols
+    x = tl.load(in_ptr + row * in_stride + cols, mask=mask, other=-float("inf"))
+    x = x - tl.max(x, axis=0)
+    num = tl.exp(x)
+    tl.store(out_ptr + row * out_stride + cols, num / tl.sum(num, axis=0), mask=mask)
+
+a = np.random.rand(256, 781).astype(np.float32)
+if backend == "jitspv":
+    import jitspv
+    kernel, x, y, sync = jitspv.jit(softmax_kernel), jitspv.asarray(a), jitspv.empty((256, 781)), jitspv.synchronize
+    sync()
+else:
+    import torch
+    kernel, x = triton.jit(softmax_kernel), torch.from_numpy(a).cuda()
+    y, sync = torch.empty_like(x), torch.cuda.synchronize
+    sync()
+start = time.perf_counter()
+kernel[(256,)](y, x, 781, 781, 781, BLOCK=1024)
+sync()
+print((time.perf_counter() - start) * 1e3)
+"""
+
+
+def first_launch_ms(backend: str, cache: str) -> float:
+    # (cache folders not named like the packages: the program's folder is on its sys.path)
+    env = dict(os.environ, JITSPV_CACHE_DIR=os.path.join(cache, "jitspv-cache"),
+               TRITON_CACHE_DIR=os.path.join(cache, "triton-cache"))
+    program = os.path.join(cache, "first_launch.py")   # Triton reads a kernel's source from its file
+    with open(program, "w") as f:
+        f.write(_FIRST_LAUNCH)
+    done = subprocess.run([sys.executable, program, backend], env=env, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"{backend} first launch failed:\n{done.stderr[-3000:]}")
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def fresh_process_table():
+    try:
+        import torch
+        backends = ["jitspv"] + (["cuda"] if torch.cuda.is_available() else [])
+    except ImportError:
+        backends = ["jitspv"]
+    print("\nsoftmax first launch in a fresh process | cold ms (empty cache) | disk ms (cache kept)")
+    found = {}
+    for backend in backends:
+        with tempfile.TemporaryDirectory(prefix="first-launch-") as cache:
+            found[backend] = (first_launch_ms(backend, cache), first_launch_ms(backend, cache))
+        print(f"{'jitspv' if backend == 'jitspv' else 'Triton-CUDA'} | {found[backend][0]:.1f} | {found[backend][1]:.1f}")
+    if "cuda" in found:
+        print(f"Triton-CUDA / jitspv | {found['cuda'][0] / found['jitspv'][0]:.1f}x | "
+              f"{found['cuda'][1] / found['jitspv'][1]:.1f}x")
+
+
 def compiled_values(kernel, args, kwargs):
     values, _ = kernel._plan.bind(*args, **kwargs)
     _, launch = kernel._plan.specialize(values, None)
@@ -94,3 +164,4 @@ def compiled_values(kernel, args, kwargs):
 
 if __name__ == "__main__":
     main()
+    fresh_process_table()
