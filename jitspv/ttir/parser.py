@@ -695,6 +695,18 @@ def _arrow(p, name):
     return ir.Operation(name, operands, [result] * (2 if name == "tt.split" else 1), attrs)
 
 
+def _unsplat(p, name):
+    """``tt.unsplat %a [{attrs}] : tensor<1x..xT>`` (result type T implied; older Triton may
+    spell it ``-> T``)."""
+    operands = p.uses()
+    attrs = p.opt_attr_dict()
+    p.expect(":")
+    result = p.type().element_type
+    if p.accept("->"):
+        result = p.type()
+    return ir.Operation(name, operands, [result], attrs)
+
+
 def _select(p, name):
     operands = p.uses()
     attrs = p.opt_attr_dict()
@@ -1052,7 +1064,7 @@ tt.mulhiui tt.precise_sqrt tt.precise_divf""".split()
 _CASTS = """arith.extsi arith.extui arith.trunci arith.sitofp arith.uitofp arith.fptosi arith.fptoui arith.extf
 arith.truncf arith.bitcast arith.index_cast arith.index_castui""".split()
 _ARROWS = """tt.splat tt.broadcast tt.expand_dims tt.reshape tt.trans tt.bitcast tt.int_to_ptr tt.ptr_to_int
-tt.fp_to_fp tt.join tt.split tt.cat tt.unsplat tt.histogram""".split()
+tt.fp_to_fp tt.join tt.split tt.cat tt.histogram""".split()
 
 CUSTOM = {
     **{n: _same_type for n in _SAME_TYPE}, **{n: _cast for n in _CASTS}, **{n: _arrow for n in _ARROWS},
@@ -1065,7 +1077,7 @@ CUSTOM = {
     "scf.while": _while, "gpu.barrier": _barrier, "cf.br": _branch, "cf.cond_br": _branch,
     "tt.grid_dependency_wait": _barrier, "tt.grid_dependency_launch_dependents": _barrier, "ttg.barrier": _ttg_barrier, "tt.assert": _assert,
     "llvm.intr.assume": _assume,    "tt.extern_elementwise": _extern, "tt.elementwise_inline_asm": _inline_asm,
-    "tt.clampf": _clampf, "tt.gather": _gather,
+    "tt.clampf": _clampf, "tt.gather": _gather, "tt.unsplat": _unsplat,
     "tt.print": _print,
 }
 
