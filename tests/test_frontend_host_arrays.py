@@ -297,3 +297,23 @@ def test_torch_bf16_requires_grad_and_views_run_through_raw_storage(torch):
     expected = x.float().numpy() * w.detach().numpy()
     np.testing.assert_array_equal(out.numpy(), expected)
     assert w.requires_grad and w.grad is None
+
+
+@jitspv.jit
+def select_integer_pointers(cond_ptr, a_ptr, b_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    m = offs < n
+    a = tl.load(a_ptr + offs, mask=m).to(tl.pi32_t)
+    b = tl.load(b_ptr + offs, mask=m).to(tl.pi32_t)
+    tl.store(out_ptr + offs, tl.where(tl.load(cond_ptr + offs, mask=m), a, b), mask=m)
+
+
+def test_integers_made_pointers_but_never_dereferenced_are_no_pointer_table(placement):
+    # Random integers (no addresses of anything) become pointers only to be selected and stored:
+    # the launch must not check them as pointer tables (test_core's test_where[*int32]).
+    n = 1000
+    cond = rng.random(n) < 0.5
+    a, b = (rng.integers(-2**63, 2**63, n, dtype=np.int64) for _ in range(2))
+    out = np.full(n, -1, np.int64)
+    select_integer_pointers[(jitspv.cdiv(n, 256),)](cond, a, b, out, n, BLOCK=256)
+    np.testing.assert_array_equal(out, np.where(cond, a, b))

@@ -1006,3 +1006,21 @@ module {
 }
 """)
     assert pointer_table_arguments(module.functions[0]) == [0]
+    # Integers made pointers, selected and stored back as integers: nothing is dereferenced.
+    module = parse("""
+module {
+  tt.func public @k(%c: !tt.ptr<i1>, %a: !tt.ptr<i64>, %b: !tt.ptr<i64>, %out: !tt.ptr<i64>) {
+    %d = tt.load %c : !tt.ptr<i1>
+    %x = tt.load %a : !tt.ptr<i64>
+    %y = tt.load %b : !tt.ptr<i64>
+    %px = tt.int_to_ptr %x : i64 -> !tt.ptr<i32>
+    %py = tt.int_to_ptr %y : i64 -> !tt.ptr<i32>
+    %p = arith.select %d, %px, %py : !tt.ptr<i32>
+    %v = tt.ptr_to_int %p : !tt.ptr<i32> -> i64
+    tt.store %out, %v : !tt.ptr<i64>
+    tt.return
+  }
+}
+""")
+    assert pointer_table_arguments(module.functions[0]) == []
+
