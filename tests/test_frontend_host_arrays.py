@@ -262,6 +262,23 @@ def test_fp32_scalar_out_of_range_names_the_parameter(alpha):
     np.testing.assert_array_equal(out, np.float32("inf") * x + y)
 
 
+@jitspv.jit
+def store_scalar(v, o_ptr):
+    tl.store(o_ptr, v)
+
+
+def test_u64_scalars_pass_their_bits():
+    # Triton passes ints in [2**63, 2**64) as u64 (TTIR's i64 holds the bits); beyond, or below
+    # -2**63, Triton's own specializer refuses them (OverflowError).
+    for v in (2**64 - 1, 2**63, int(rng.integers(2**63, 2**64, dtype=np.uint64)), -2**63, -int(rng.integers(1, 2**62))):
+        out = np.full(1, 7, np.uint64)
+        store_scalar[(1,)](v, TensorWrapper(out, tl.uint64) if v >= 0 else out.view(np.int64))
+        assert int(out[0]) == v % 2**64, v
+    for v in (2**64, -2**63 - 1):
+        with pytest.raises(OverflowError):
+            store_scalar[(1,)](v, np.zeros(1, np.int64))
+
+
 def test_device_copy_keeps_the_host_address_modulo_16(placement):
     # Triton specializes on the host pointer's alignment: the device copy or import must keep it.
     raw = bytearray(4096)
