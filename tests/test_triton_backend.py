@@ -198,8 +198,10 @@ a = torch.rand(10)
 meta = torch.rand(10, device="meta")
 with pytest.raises(TypeError, match="device meta"):
     add_kernel[(1,)](a, meta, torch.empty(10), 10, BLOCK_SIZE=16)
-with pytest.raises(Exception, match="power of 2"):
+with pytest.raises(AssertionError, match="power of 2"):   # Triton's CUDA backend asserts it
     add_kernel[(1,)](a, a, torch.empty(10), 10, BLOCK_SIZE=16, num_warps=3)
+with pytest.raises(AssertionError, match="power of 2"):
+    add_kernel.warmup(a, a, torch.empty(10), 10, BLOCK_SIZE=16, num_warps=6, grid=(1,))
 assert torch.equal(add(x, y), output_torch)
 """, tmp_path)
 
