@@ -707,6 +707,13 @@ def _unsplat(p, name):
     return ir.Operation(name, operands, [result], attrs)
 
 
+def _poison(p, name):
+    """``ub.poison [{attrs}] : T``: a value of type T that may be anything."""
+    attrs = p.opt_attr_dict()
+    p.expect(":")
+    return ir.Operation(name, [], [p.type()], attrs)
+
+
 def _select(p, name):
     operands = p.uses()
     attrs = p.opt_attr_dict()
@@ -1077,7 +1084,7 @@ CUSTOM = {
     "scf.while": _while, "gpu.barrier": _barrier, "cf.br": _branch, "cf.cond_br": _branch,
     "tt.grid_dependency_wait": _barrier, "tt.grid_dependency_launch_dependents": _barrier, "ttg.barrier": _ttg_barrier, "tt.assert": _assert,
     "llvm.intr.assume": _assume,    "tt.extern_elementwise": _extern, "tt.elementwise_inline_asm": _inline_asm,
-    "tt.clampf": _clampf, "tt.gather": _gather, "tt.unsplat": _unsplat,
+    "tt.clampf": _clampf, "tt.gather": _gather, "tt.unsplat": _unsplat, "ub.poison": _poison,
     "tt.print": _print,
 }
 

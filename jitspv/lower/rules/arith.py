@@ -266,6 +266,18 @@ def _constant(ctx, op):
         ctx.set(res, c)
 
 
+@register("ub.poison")
+def _poison(ctx, op):
+    # Any value will do (Triton returns one where a function falls off its end without a return):
+    # zero, which reads the same in every invocation.
+    res = op.results[0]
+    zero = ctx.m.const_null(ctx.stype(res.type))
+    if res.type.is_tensor:
+        ctx.set(res, ctx.make(res, [zero] * len(ctx.make(res, []).layout.regs)))
+    else:
+        ctx.set(res, zero)
+
+
 @register("arith.shli", "arith.shrui", "arith.shrsi")
 def _shift(ctx, op):
     # SPIR-V leaves shifts by >= the width undefined; PTX (what Triton runs on) clamps the
