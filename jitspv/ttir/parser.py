@@ -804,6 +804,36 @@ def _dot(p, name):
     return ir.Operation(name, operands, [p.type()], attrs)
 
 
+def _dot_scaled(p, name):
+    """``tt.dot_scaled %a [scale %as], %b [scale %bs], %c lhs = F rhs = F [{attrs}] : Ta[, Tas] *
+    Tb[, Tbs] -> T``; operands a, b, c, then the scales present (operandSegmentSizes, as MLIR's)."""
+    a = p.use()
+    a_scale = p.use() if p.accept("scale") else None
+    p.expect(",")
+    b = p.use()
+    b_scale = p.use() if p.accept("scale") else None
+    p.expect(",")
+    c = p.use()
+    attrs = {}
+    for side, key in (("lhs", "a_elem_type"), ("rhs", "b_elem_type")):
+        p.expect(side)
+        p.expect("=")
+        attrs[key] = ir.StrAttr(p.ident())
+    attrs.update(p.opt_attr_dict())
+    p.expect(":")   # the operand types (a, its scale, b, its scale): only the result's is kept
+    for i, scale in enumerate((a_scale, b_scale)):
+        if i:
+            p.expect("*")
+        p.type()
+        if scale is not None:
+            p.expect(",")
+            p.type()
+    p.expect("->")
+    present = (1, 1, 1, int(a_scale is not None), int(b_scale is not None))
+    attrs["operandSegmentSizes"] = ir.DenseArrayAttr(I32, present)
+    return ir.Operation(name, [a, b, c] + [s for s in (a_scale, b_scale) if s is not None], [p.type()], attrs)
+
+
 def _atomic(p, name):
     attrs = {}
     if name == "tt.atomic_rmw":
@@ -1085,6 +1115,7 @@ CUSTOM = {
     "tt.grid_dependency_wait": _barrier, "tt.grid_dependency_launch_dependents": _barrier, "ttg.barrier": _ttg_barrier, "tt.assert": _assert,
     "llvm.intr.assume": _assume,    "tt.extern_elementwise": _extern, "tt.elementwise_inline_asm": _inline_asm,
     "tt.clampf": _clampf, "tt.gather": _gather, "tt.unsplat": _unsplat, "ub.poison": _poison,
+    "tt.dot_scaled": _dot_scaled,
     "tt.print": _print,
 }
 
