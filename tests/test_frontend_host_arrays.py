@@ -262,6 +262,23 @@ def test_fp32_scalar_out_of_range_names_the_parameter(alpha):
     np.testing.assert_array_equal(out, np.float32("inf") * x + y)
 
 
+@jitspv.jit
+def store_scalar(v, o_ptr):
+    tl.store(o_ptr, v)
+
+
+def test_u64_scalars_pass_their_bits():
+    # Triton passes ints in [2**63, 2**64) as u64 (TTIR's i64 holds the bits); beyond, or below
+    # -2**63, Triton's own specializer refuses them (OverflowError).
+    for v in (2**64 - 1, 2**63, int(rng.integers(2**63, 2**64, dtype=np.uint64)), -2**63, -int(rng.integers(1, 2**62))):
+        out = np.full(1, 7, np.uint64)
+        store_scalar[(1,)](v, TensorWrapper(out, tl.uint64) if v >= 0 else out.view(np.int64))
+        assert int(out[0]) == v % 2**64, v
+    for v in (2**64, -2**63 - 1):
+        with pytest.raises(OverflowError):
+            store_scalar[(1,)](v, np.zeros(1, np.int64))
+
+
 def test_device_copy_keeps_the_host_address_modulo_16(placement):
     # Triton specializes on the host pointer's alignment: the device copy or import must keep it.
     raw = bytearray(4096)
@@ -297,3 +314,23 @@ def test_torch_bf16_requires_grad_and_views_run_through_raw_storage(torch):
     expected = x.float().numpy() * w.detach().numpy()
     np.testing.assert_array_equal(out.numpy(), expected)
     assert w.requires_grad and w.grad is None
+
+
+@jitspv.jit
+def select_integer_pointers(cond_ptr, a_ptr, b_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    m = offs < n
+    a = tl.load(a_ptr + offs, mask=m).to(tl.pi32_t)
+    b = tl.load(b_ptr + offs, mask=m).to(tl.pi32_t)
+    tl.store(out_ptr + offs, tl.where(tl.load(cond_ptr + offs, mask=m), a, b), mask=m)
+
+
+def test_integers_made_pointers_but_never_dereferenced_are_no_pointer_table(placement):
+    # Random integers (no addresses of anything) become pointers only to be selected and stored:
+    # the launch must not check them as pointer tables (test_core's test_where[*int32]).
+    n = 1000
+    cond = rng.random(n) < 0.5
+    a, b = (rng.integers(-2**63, 2**63, n, dtype=np.int64) for _ in range(2))
+    out = np.full(n, -1, np.int64)
+    select_integer_pointers[(jitspv.cdiv(n, 256),)](cond, a, b, out, n, BLOCK=256)
+    np.testing.assert_array_equal(out, np.where(cond, a, b))

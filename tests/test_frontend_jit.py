@@ -234,7 +234,7 @@ def test_dump_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("JITSPV_DUMP", str(tmp_path))
     dumped_kernel.warmup(np.float32, np.float32, 1000, grid=(1,), BLOCK=16)
     names = sorted(p.name.split(".", 1)[1] for p in tmp_path.iterdir())
-    assert names == ["inline.ttir", "json", "prefetch.ttir", "spv", "spvasm", "structure.ttir", "ttir"]
+    assert names == ["inline.ttir", "json", "prefetch.ttir", "scaled_dot.ttir", "spv", "spvasm", "structure.ttir", "ttir"]
     inlined = next(tmp_path.glob("*.inline.ttir")).read_text()
     assert "dumped_kernel" in inlined and "tt.load" in inlined
 

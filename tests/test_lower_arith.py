@@ -264,6 +264,40 @@ def test_casts(src):
 
 
 @jitspv.jit
+def widened_vs_constant(x_ptr, o_ptr, n, C: tl.constexpr, BLOCK: tl.constexpr):
+    # Row k: the k-th comparison of x widened to i64 with the constant C, per element; row 6 the
+    # first element's comparisons as scalars, counted (a scalar widened, a scalar constant).
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    m = offs < n
+    w = tl.load(x_ptr + offs, mask=m).to(tl.int64)
+    cmps = (w < C, w <= C, w > C, w >= C, w == C, w != C)
+    for i in tl.static_range(len(cmps)):
+        tl.store(o_ptr + i * n + offs, cmps[i].to(tl.int32), mask=m)
+    s = tl.load(x_ptr + tl.program_id(0) * BLOCK).to(tl.int64)
+    count = (s < C).to(tl.int32) + (s <= C).to(tl.int32) * 2 + (s > C).to(tl.int32) * 4 + (s >= C).to(tl.int32) * 8
+    tl.store(o_ptr + 6 * n + tl.program_id(0), count)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int32, np.uint32])
+def test_widened_int_compared_with_constant(dtype):
+    """x.to(int64) compared with a constant, as every tensor descriptor's bounds mask is once
+    Triton rewrites descriptors into pointers (i32 offsets widened, compared with the shape)."""
+    info = np.iinfo(dtype)
+    num_warps, block, n = 4, 128, 301
+    x = rng.integers(max(info.min, -50), min(info.max, 50), n, dtype=dtype, endpoint=True)
+    x[:4] = [info.min, info.max, 0, 1]
+    for c in (int(rng.integers(1, 40)), -int(rng.integers(1, 40)), 2**33, int(x[5])):
+        out = np.full((7, n), -1, np.int32)
+        _launch(widened_vs_constant, n, block, num_warps, x, out, C=c)
+        w = x.astype(np.int64)
+        for i, want in enumerate([w < c, w <= c, w > c, w >= c, w == c, w != c]):
+            np.testing.assert_array_equal(out[i], want, err_msg=f"comparison {i} with {c}")
+        first = w[::block]
+        want = (first < c) + (first <= c) * 2 + (first > c) * 4 + (first >= c) * 8
+        np.testing.assert_array_equal(out[6, :len(first)], want, err_msg=f"scalars with {c}")
+
+
+@jitspv.jit
 def rounding_modes(x_ptr, o16_ptr, obf_ptr, ob_ptr, n, BLOCK: tl.constexpr):
     offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     m = offs < n

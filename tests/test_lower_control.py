@@ -192,3 +192,30 @@ def test_assume_is_a_hint_that_computes_nothing():
     assert "llvm.intr.assume" in compiled.asm["ttir"]
     assumed_scale[(jitspv.cdiv(n, 128),)](x, out, stride, n, BLOCK=128)
     np.testing.assert_array_equal(out.numpy(), 3 * x.numpy()[::stride])
+
+
+@triton.jit
+def _returns_only_if(x):
+    taken = False   # a local, not a constexpr: the branch stays, and so does the path without a return
+    if taken:
+        return x
+
+
+@jitspv.jit
+def falls_off_without_return(x_ptr, o_ptr, p_ptr, s_ptr, N: tl.constexpr):
+    # The helper returns nothing on the path taken: Triton gives ub.poison, any value (jitspv: 0).
+    offs = tl.arange(0, N)
+    x = tl.load(x_ptr + offs)
+    tl.store(o_ptr + offs, x * 2)
+    tl.store(p_ptr + offs, _returns_only_if(x))
+    tl.store(s_ptr, _returns_only_if(tl.program_id(0)))
+
+
+def test_poison_of_a_missing_return_is_a_value():
+    n = 64
+    x = rng.integers(-1000, 1000, n).astype(np.int32)
+    o, p, s = np.full(n, -7, np.int32), np.full(n, -7, np.int32), np.full(1, -7, np.int32)
+    kernel = falls_off_without_return[(1,)](x, o, p, s, N=n)
+    assert "ub.poison" in kernel.asm["ttir"]
+    np.testing.assert_array_equal(o, x * 2)
+    assert (p == 0).all() and s[0] == 0

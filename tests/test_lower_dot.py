@@ -12,7 +12,10 @@ import pytest
 import triton
 import triton.language as tl
 
+from triton.runtime.jit import TensorWrapper
+
 import jitspv
+from test_lower_arith import bf16_round
 
 rng = np.random.default_rng()
 
@@ -307,3 +310,90 @@ def test_every_fp32_input_precision_is_computed_in_fp32(precision):
     c = np.full((32, 32), np.nan, np.float32)
     _dot_precision[(1,)](a, b, c, M=32, PRECISION=precision)
     assert _rel_err(c, a.astype(np.float64) @ b) < 1e-6
+
+
+@jitspv.jit
+def scaled_dot(a_ptr, sa_ptr, b_ptr, sb_ptr, c_ptr, M: tl.constexpr, N: tl.constexpr, K: tl.constexpr,
+               FA: tl.constexpr, FB: tl.constexpr):
+    # A: M x K (M x K/2 bytes for e2m1), row-major; B: K x N (K/2 x N bytes for e2m1); scales:
+    # M x K/32 and N x K/32 bytes, or None.
+    KA: tl.constexpr = K // 2 if FA == "e2m1" else K
+    KB: tl.constexpr = K // 2 if FB == "e2m1" else K
+    a = tl.load(a_ptr + tl.arange(0, M)[:, None] * KA + tl.arange(0, KA)[None, :])
+    b = tl.load(b_ptr + tl.arange(0, KB)[:, None] * N + tl.arange(0, N)[None, :])
+    G: tl.constexpr = K // 32
+    sa = sa_ptr
+    if sa_ptr is not None:
+        sa = tl.load(sa_ptr + tl.arange(0, M)[:, None] * G + tl.arange(0, G)[None, :])
+    sb = sb_ptr
+    if sb_ptr is not None:
+        sb = tl.load(sb_ptr + tl.arange(0, N)[:, None] * G + tl.arange(0, G)[None, :])
+    c = tl.dot_scaled(a, sa, FA, b, sb, FB)
+    tl.store(c_ptr + tl.arange(0, M)[:, None] * N + tl.arange(0, N)[None, :], c)
+
+
+_E2M1 = np.array([0, 0.5, 1, 1.5, 2, 3, 4, 6])
+
+
+def _decode(codes, fmt, k_axis):
+    """Microscaling element codes -> float64 values (e2m1: two per byte along `k_axis`, low first)."""
+    if fmt == "e2m1":
+        nibbles = np.stack([codes & 15, codes >> 4], axis=k_axis + 1).astype(np.int64)
+        values = np.where(nibbles & 8, -1.0, 1.0) * _E2M1[nibbles & 7]
+        shape = list(codes.shape)
+        shape[k_axis] *= 2
+        return values.reshape(shape)
+    if fmt == "e5m2":   # the high byte of an fp16
+        return (codes.astype(np.uint16) << 8).view(np.float16).astype(np.float64)
+    if fmt == "e4m3":   # bias 7, no infinities, S.1111.111 is NaN
+        e, m = (codes >> 3) & 15, (codes & 7).astype(np.float64)
+        mag = np.where(e == 0, m * 2.0**-9, (1 + m / 8) * 2.0 ** (e.astype(np.float64) - 7))
+        return np.where(codes & 0x80, -mag, mag)
+    return codes.astype(np.float64)
+
+
+@pytest.mark.parametrize("fa, fb, scaled", [("e2m1", "bf16", "a"), ("fp16", "e2m1", "b"), ("e4m3", "e5m2", "ab"),
+                                            ("e2m1", "e4m3", "ab")])
+def test_dot_scaled(fa, fb, scaled):
+    """tl.dot_scaled (microscaled fp4/fp8 operands, an e8m0 scale per 32 K): decomposed as Triton
+    does without scaled MMAs; against the decoded operands in float64. A scale of 0xFF makes its
+    row (or column) NaN."""
+    m, n, k = 32, 16, 128
+
+    def operand(fmt, shape, k_axis):
+        if fmt in ("bf16", "fp16"):
+            x = rng.standard_normal(shape) * 4
+            if fmt == "bf16":
+                x = bf16_round(x)
+                return TensorWrapper((x.view(np.uint32) >> 16).astype(np.uint16), tl.bfloat16), x.astype(np.float64)
+            x = x.astype(np.float16)
+            return x, x.astype(np.float64)
+        packed = list(shape)
+        packed[k_axis] //= 2 if fmt == "e2m1" else 1
+        codes = rng.integers(0, 256, packed).astype(np.uint8)
+        if fmt == "e4m3":
+            codes[(codes & 0x7F) == 0x7F] &= 0xF7   # no NaN codes
+        if fmt == "e5m2":
+            codes[(codes & 0x7C) == 0x7C] &= 0x83   # no infinities or NaNs
+        return codes, _decode(codes, fmt, k_axis)
+
+    a, a64 = operand(fa, (m, k), 1)
+    b, b64 = operand(fb, (k, n), 0)
+    # fp16 computes in fp16: scales near 1 keep the scaled operands in its range
+    low, high = (124, 131) if "fp16" in (fa, fb) else (100, 150)
+    sa = rng.integers(low, high, (m, k // 32)).astype(np.uint8) if "a" in scaled else None
+    sb = rng.integers(low, high, (n, k // 32)).astype(np.uint8) if "b" in scaled else None
+    if sa is not None:
+        sa[3, 1] = 0xFF   # NaN: row 3 of the result
+        a64 = a64 * np.exp2(np.repeat(sa.astype(np.float64) - 127, 32, axis=1))
+        a64[3, 32:64] = np.nan
+    if sb is not None:
+        sb[5, 2] = 0xFF   # NaN: column 5
+        b64 = b64 * np.exp2(np.repeat(sb.astype(np.float64) - 127, 32, axis=1)).T
+        b64[64:96, 5] = np.nan
+    c = np.full((m, n), -7.0, np.float32)
+    scaled_dot[(1,)](a, sa, b, sb, c, m, n, k, fa, fb)
+    want = a64 @ b64
+    np.testing.assert_array_equal(np.isnan(c), np.isnan(want))
+    scale = np.nanmax(np.abs(a64)) * np.nanmax(np.abs(b64)) * k
+    np.testing.assert_allclose(c, want, rtol=1e-5, atol=1e-6 * scale)

@@ -160,6 +160,32 @@ def test_broadcast_expand_dims(M, N, num_warps):
 
 
 @jitspv.jit
+def item_as_scalar(x_ptr, o_ptr, s_ptr, N: tl.constexpr):
+    # .item() (tt.unsplat) of a loaded 1-element tensor and of a [1, 1] reduction, used as
+    # scalars: a loop bound and a scalar operand, and stored through a scalar pointer.
+    offs = tl.arange(0, N)
+    x = tl.load(x_ptr + offs)
+    first = tl.load(x_ptr + tl.arange(0, 1)).item()
+    total = tl.sum(tl.reshape(x, (1, N)), axis=1, keep_dims=True).item()
+    acc = tl.zeros((N,), tl.int32)
+    for _ in range(first % 4 + 1):
+        acc += x
+    tl.store(o_ptr + offs, acc * first)
+    tl.store(s_ptr, total)
+
+
+@pytest.mark.parametrize("num_warps", [1, 4])
+@pytest.mark.parametrize("n", [1, 32, 256])
+def test_item_as_scalar(n, num_warps):
+    x = rng.integers(-1000, 1000, n).astype(np.int32)
+    o, s = np.full(n, -7, np.int32), np.full(1, -7, np.int32)
+    item_as_scalar[(1,)](x, o, s, N=n, num_warps=num_warps)
+    trips = max(int(np.fmod(x[0], 4)) + 1, 0)   # Triton's % is C's: the sign of x[0]
+    np.testing.assert_array_equal(o, x * trips * x[0])
+    assert s[0] == x.sum()
+
+
+@jitspv.jit
 def sort_flip_interleave_view(x_ptr, y_ptr, s_ptr, f_ptr, i_ptr, v_ptr, N: tl.constexpr):
     # Triton builds sort and flip from reshapes to (2, 2, ..., 2) and reductions over them.
     offs = tl.arange(0, N)

@@ -198,8 +198,10 @@ a = torch.rand(10)
 meta = torch.rand(10, device="meta")
 with pytest.raises(TypeError, match="device meta"):
     add_kernel[(1,)](a, meta, torch.empty(10), 10, BLOCK_SIZE=16)
-with pytest.raises(Exception, match="power of 2"):
+with pytest.raises(AssertionError, match="power of 2"):   # Triton's CUDA backend asserts it
     add_kernel[(1,)](a, a, torch.empty(10), 10, BLOCK_SIZE=16, num_warps=3)
+with pytest.raises(AssertionError, match="power of 2"):
+    add_kernel.warmup(a, a, torch.empty(10), 10, BLOCK_SIZE=16, num_warps=6, grid=(1,))
 assert torch.equal(add(x, y), output_torch)
 """, tmp_path)
 
@@ -1006,3 +1008,21 @@ module {
 }
 """)
     assert pointer_table_arguments(module.functions[0]) == [0]
+    # Integers made pointers, selected and stored back as integers: nothing is dereferenced.
+    module = parse("""
+module {
+  tt.func public @k(%c: !tt.ptr<i1>, %a: !tt.ptr<i64>, %b: !tt.ptr<i64>, %out: !tt.ptr<i64>) {
+    %d = tt.load %c : !tt.ptr<i1>
+    %x = tt.load %a : !tt.ptr<i64>
+    %y = tt.load %b : !tt.ptr<i64>
+    %px = tt.int_to_ptr %x : i64 -> !tt.ptr<i32>
+    %py = tt.int_to_ptr %y : i64 -> !tt.ptr<i32>
+    %p = arith.select %d, %px, %py : !tt.ptr<i32>
+    %v = tt.ptr_to_int %p : !tt.ptr<i32> -> i64
+    tt.store %out, %v : !tt.ptr<i64>
+    tt.return
+  }
+}
+""")
+    assert pointer_table_arguments(module.functions[0]) == []
+

@@ -17,7 +17,7 @@ from jitspv.lower.kernel import (ASSERT_RECORD_WORDS, HIDDEN_ARGS, LoweredKernel
 
 
 # What each argument-block format holds (lower/__init__.py _ARG_FORMATS), for errors.
-_MEMBER_TYPES = {"Q": "a 64-bit pointer or unsigned integer", "q": "a 64-bit integer",
+_MEMBER_TYPES = {"Q": "a 64-bit pointer or unsigned integer", "q": "a 64-bit integer, signed or unsigned",
                  "I": "a 32-bit unsigned integer", "i": "a 32-bit integer", "f": "fp32, at most 3.4e38 in magnitude",
                  "d": "fp64"}
 
@@ -340,8 +340,19 @@ class CompiledKernel:
         try:
             return self._pack(*vals)
         except (struct.error, OverflowError):
-            self._raise_unpackable(vals)
-            raise
+            vals = self._unsigned_64_wrapped(vals)
+            try:
+                return self._pack(*vals)
+            except (struct.error, OverflowError):
+                self._raise_unpackable(vals)
+                raise
+
+    def _unsigned_64_wrapped(self, vals):
+        """`vals` with ints in [2**63, 2**64) in 64-bit integer members as their two's complement:
+        Triton passes them as u64, which TTIR's signless i64 holds bit for bit."""
+        members = [a.fmt for a in self.lowered.args]
+        return [v - 2**64 if k < len(members) and members[k] == "q" and isinstance(v, int) and 2**63 <= v < 2**64
+                else v for k, v in enumerate(vals)]
 
     def _raise_unpackable(self, vals):
         """Names the argument whose value its argument-block member cannot hold (1e300 as fp32)."""

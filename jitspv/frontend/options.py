@@ -14,6 +14,11 @@ def _default_dot_input_precision() -> str:
     return os.environ.get("TRITON_F32_DEFAULT") or "tf32"
 
 
+class NumWarpsNotPowerOfTwo(ValueError, AssertionError):
+    """num_warps is not a power of 2: an AssertionError too, as Triton's CUDA and AMD backends
+    raise it (code that catches theirs keeps working)."""
+
+
 @dataclasses.dataclass(frozen=True)
 class TtirOptions:
     """Everything Triton's frontend reads from its options object, with jitspv's defaults.
@@ -52,7 +57,7 @@ class TtirOptions:
 
     def __post_init__(self):
         if self.num_warps <= 0 or self.num_warps & (self.num_warps - 1):
-            raise ValueError(f"num_warps must be a power of 2, got {self.num_warps}")
+            raise NumWarpsNotPowerOfTwo(f"num_warps must be a power of 2, got {self.num_warps}")
         if self.default_dot_input_precision not in self.allowed_dot_input_precisions:
             raise ValueError(f"default dot input precision {self.default_dot_input_precision!r} "
                              f"is not one of {self.allowed_dot_input_precisions}")

@@ -78,7 +78,7 @@ def int_type(value: int) -> str:
         return "i64"
     if 0 <= value <= _U64_MAX:
         return "u64"
-    raise ValueError(f"integer {value} does not fit in 64 bits")
+    raise OverflowError(f"integer {value} does not fit in 64 bits")   # as Triton's specializer
 
 
 def specialize_int(value: int, specialize: bool, align: bool):

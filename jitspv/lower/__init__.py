@@ -23,6 +23,7 @@ from jitspv.lower.dot_strategy import plan_dots
 from jitspv.lower.errors import LoweringError, OutOfResources
 from jitspv.lower.kernel import HIDDEN_ARGS, KernelArg, LoweredKernel, Target, arg_block_layout
 from jitspv.lower.prefetch import pipeline_dot_loops
+from jitspv.lower.scaled_dot import decompose_scaled_dots
 from jitspv.lower import rules  # noqa: F401  (registers every lowering)
 from jitspv.lower.rules.dot import DOT_OPERANDS
 from jitspv.lower.spirv.grammar import Op, StorageClass, Decoration, MemoryAccess
@@ -56,6 +57,7 @@ def _structure(module, func, num_stages):
 
 
 REWRITES = (
+    ("scaled_dot", lambda module, func, num_stages: decompose_scaled_dots(module, func)),   # upcasts and tt.dot
     ("structure", _structure),
     ("inline", lambda module, func, num_stages: inline_calls(module, func)),   # one body per call site
     ("prefetch", lambda module, func, num_stages: pipeline_dot_loops(func, num_stages)),

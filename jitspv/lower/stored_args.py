@@ -84,8 +84,21 @@ def pointer_table_arguments(func) -> list[int]:
     08's grouped GEMM), or loads pointers from. Only what is followed back for certain: the runtime
     refuses host addresses in these, so a table it cannot trace is left out rather than guessed."""
     owner_of_block = _owners(func)
-    made = [op.operands[0] for op in func.walk() if op.name == "tt.int_to_ptr"]
-    loads = []
+    made, loads = [], []
+
+    def pointer_sources(op):   # back from an accessed address to the pointers it was made from
+        if op.name == "tt.int_to_ptr":
+            made.append(op.operands[0])
+            return []
+        if op.name in _READS:   # a pointer loaded from memory: that memory is a table
+            if op.name == "tt.load":
+                loads.append(op.operands[0])
+            return []
+        return [u for u in op.operands if _is_pointer(u.type)]
+    # Only pointers some access dereferences: integers made pointers and stored back as integers
+    # (test_core's test_where selects between such pointers) are no addresses of anything.
+    accessed = [op.operands[0] for op in func.walk() if op.name in _WRITES + _READS]
+    _origins(func, owner_of_block, accessed, pointer_sources, pointers=False)
 
     def integer_sources(op):   # back through 64-bit integer arithmetic to the loads it starts from
         if op.name == "tt.load":
@@ -93,6 +106,5 @@ def pointer_table_arguments(func) -> list[int]:
             return []
         return [u for u in op.operands if _is_int64(u.type)]
     _origins(func, owner_of_block, made, integer_sources, pointers=False)
-    loads += [op.operands[0] for op in func.walk() if op.name == "tt.load" and _is_pointer(op.results[0].type)]
     found = _origins(func, owner_of_block, loads, _pointer_operands, pointers=True)
     return [] if found is None else sorted(found)

@@ -695,6 +695,25 @@ def _arrow(p, name):
     return ir.Operation(name, operands, [result] * (2 if name == "tt.split" else 1), attrs)
 
 
+def _unsplat(p, name):
+    """``tt.unsplat %a [{attrs}] : tensor<1x..xT>`` (result type T implied; older Triton may
+    spell it ``-> T``)."""
+    operands = p.uses()
+    attrs = p.opt_attr_dict()
+    p.expect(":")
+    result = p.type().element_type
+    if p.accept("->"):
+        result = p.type()
+    return ir.Operation(name, operands, [result], attrs)
+
+
+def _poison(p, name):
+    """``ub.poison [{attrs}] : T``: a value of type T that may be anything."""
+    attrs = p.opt_attr_dict()
+    p.expect(":")
+    return ir.Operation(name, [], [p.type()], attrs)
+
+
 def _select(p, name):
     operands = p.uses()
     attrs = p.opt_attr_dict()
@@ -783,6 +802,36 @@ def _dot(p, name):
     p.type()
     p.expect("->")
     return ir.Operation(name, operands, [p.type()], attrs)
+
+
+def _dot_scaled(p, name):
+    """``tt.dot_scaled %a [scale %as], %b [scale %bs], %c lhs = F rhs = F [{attrs}] : Ta[, Tas] *
+    Tb[, Tbs] -> T``; operands a, b, c, then the scales present (operandSegmentSizes, as MLIR's)."""
+    a = p.use()
+    a_scale = p.use() if p.accept("scale") else None
+    p.expect(",")
+    b = p.use()
+    b_scale = p.use() if p.accept("scale") else None
+    p.expect(",")
+    c = p.use()
+    attrs = {}
+    for side, key in (("lhs", "a_elem_type"), ("rhs", "b_elem_type")):
+        p.expect(side)
+        p.expect("=")
+        attrs[key] = ir.StrAttr(p.ident())
+    attrs.update(p.opt_attr_dict())
+    p.expect(":")   # the operand types (a, its scale, b, its scale): only the result's is kept
+    for i, scale in enumerate((a_scale, b_scale)):
+        if i:
+            p.expect("*")
+        p.type()
+        if scale is not None:
+            p.expect(",")
+            p.type()
+    p.expect("->")
+    present = (1, 1, 1, int(a_scale is not None), int(b_scale is not None))
+    attrs["operandSegmentSizes"] = ir.DenseArrayAttr(I32, present)
+    return ir.Operation(name, [a, b, c] + [s for s in (a_scale, b_scale) if s is not None], [p.type()], attrs)
 
 
 def _atomic(p, name):
@@ -1052,7 +1101,7 @@ tt.mulhiui tt.precise_sqrt tt.precise_divf""".split()
 _CASTS = """arith.extsi arith.extui arith.trunci arith.sitofp arith.uitofp arith.fptosi arith.fptoui arith.extf
 arith.truncf arith.bitcast arith.index_cast arith.index_castui""".split()
 _ARROWS = """tt.splat tt.broadcast tt.expand_dims tt.reshape tt.trans tt.bitcast tt.int_to_ptr tt.ptr_to_int
-tt.fp_to_fp tt.join tt.split tt.cat tt.unsplat tt.histogram""".split()
+tt.fp_to_fp tt.join tt.split tt.cat tt.histogram""".split()
 
 CUSTOM = {
     **{n: _same_type for n in _SAME_TYPE}, **{n: _cast for n in _CASTS}, **{n: _arrow for n in _ARROWS},
@@ -1065,7 +1114,8 @@ CUSTOM = {
     "scf.while": _while, "gpu.barrier": _barrier, "cf.br": _branch, "cf.cond_br": _branch,
     "tt.grid_dependency_wait": _barrier, "tt.grid_dependency_launch_dependents": _barrier, "ttg.barrier": _ttg_barrier, "tt.assert": _assert,
     "llvm.intr.assume": _assume,    "tt.extern_elementwise": _extern, "tt.elementwise_inline_asm": _inline_asm,
-    "tt.clampf": _clampf, "tt.gather": _gather,
+    "tt.clampf": _clampf, "tt.gather": _gather, "tt.unsplat": _unsplat, "ub.poison": _poison,
+    "tt.dot_scaled": _dot_scaled,
     "tt.print": _print,
 }
 

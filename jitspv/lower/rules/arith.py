@@ -186,13 +186,26 @@ def _bool_to_int(ctx, rtype, x, true_value):
 @register("arith.extsi", "arith.extui")
 def _ext(ctx, op):
     src_bool = _operand_is_bool(ctx, op)
-    spv = Op.SConvert if op.name == "arith.extsi" else Op.UConvert
+    signed = op.name == "arith.extsi"
+    src_width = ctx.m.type_info(ctx.stype(op.operands[0].type)).width
 
     def fn(rtype, x):
         if src_bool:
-            return _bool_to_int(ctx, rtype, x, -1 if op.name == "arith.extsi" else 1)
-        return ctx.emit(spv, rtype, x)
+            return _bool_to_int(ctx, rtype, x, -1 if signed else 1)
+        if signed and src_width == 32 and ctx.m.type_info(rtype).width == 64:
+            return _sign_extend_32_to_64(ctx, rtype, x)
+        return ctx.emit(Op.SConvert if signed else Op.UConvert, rtype, x)
     elementwise(ctx, op, fn)
+
+
+def _sign_extend_32_to_64(ctx, rtype, x):
+    """Zero extension, then the sign bit shifted in: lavapipe of Mesa 22.3 (LLVM 15) compares an
+    OpSConvert i32 -> i64 result with a constant wrongly (`sext(x) < 3` false for every x, `> 3`
+    true), which is every tensor descriptor's bounds mask once Triton rewrites it into pointers
+    (offsets extended to i64, compared with the shape). Two instructions more."""
+    thirty_two = ctx.const(rtype, 32)
+    high = ctx.emit(Op.ShiftLeftLogical, rtype, ctx.emit(Op.UConvert, rtype, x), thirty_two)
+    return ctx.emit(Op.ShiftRightArithmetic, rtype, high, thirty_two)
 
 
 @register("arith.trunci")
@@ -251,6 +264,18 @@ def _constant(ctx, op):
         ctx.set(res, ctx.make(res, [c] * len(lay.regs), enc))
     else:
         ctx.set(res, c)
+
+
+@register("ub.poison")
+def _poison(ctx, op):
+    # Any value will do (Triton returns one where a function falls off its end without a return):
+    # zero, which reads the same in every invocation.
+    res = op.results[0]
+    zero = ctx.m.const_null(ctx.stype(res.type))
+    if res.type.is_tensor:
+        ctx.set(res, ctx.make(res, [zero] * len(ctx.make(res, []).layout.regs)))
+    else:
+        ctx.set(res, zero)
 
 
 @register("arith.shli", "arith.shrui", "arith.shrsi")

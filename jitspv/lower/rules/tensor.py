@@ -1,4 +1,4 @@
-"""Program ids and tensor construction/shape ops: make_range, splat, broadcast, expand_dims,
+"""Program ids and tensor construction/shape ops: make_range, splat, unsplat, broadcast, expand_dims,
 reshape, trans, join, split, cat, gather."""
 from __future__ import annotations
 
@@ -45,6 +45,12 @@ def _splat(ctx, op):
     enc = ctx.encoding_of(res)
     lay = layout_of(enc, tuple(res.type.shape))
     ctx.set(res, DTensor(enc, lay, [x] * len(lay.regs)))
+
+
+@register("tt.unsplat")
+def _unsplat(ctx, op):
+    # A one-element tensor has no thread terms: every invocation holds it, in its one register.
+    ctx.set(op.results[0], ctx.tensor(op.operands[0]).regs[0])
 
 
 @register("tt.broadcast")
