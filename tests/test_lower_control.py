@@ -1,7 +1,8 @@
 """Early `return` inside `if` (Triton emits cf.cond_br / cf.br, jitspv rebuilds scf.if): nested
 if/else returns, returns in one arm with code after the `if`, tensors live across the branches,
 values returned from a noinline helper's branches, and a block reached from two arms before the
-exit (copied into both). Each against a Python reference over every path. Programmatic dependent
+exit (copied into both); tl.map_elementwise of a function that returns early. Each against a Python
+reference over every path. Programmatic dependent
 launch ops (tutorial 11) and `tl.assume` hints (tutorial 03) are no-ops."""
 import numpy as np
 import pytest
@@ -219,3 +220,45 @@ def test_poison_of_a_missing_return_is_a_value():
     assert "ub.poison" in kernel.asm["ttir"]
     np.testing.assert_array_equal(o, x * 2)
     assert (p == 0).all() and s[0] == 0
+
+
+@triton.jit
+def _sign_of_difference(x, y):
+    if x < y:
+        return -1
+    elif x == y:
+        return 0
+    else:
+        return 1
+
+
+@triton.jit
+def _divmod_pairs(a0, a1, b0, b1):
+    return a0 // b0, a1 // b1, a0 % b0, a1 % b1
+
+
+@jitspv.jit
+def map_elementwise_kernel(x_ptr, y_ptr, s_ptr, q_ptr, r_ptr, N: tl.constexpr):
+    offs = tl.arange(0, N)
+    x = tl.load(x_ptr + offs)
+    y = tl.load(y_ptr + offs)
+    tl.store(s_ptr + offs, tl.map_elementwise(_sign_of_difference, x, y))   # early returns: branches
+    q, r = tl.map_elementwise(_divmod_pairs, x, y, pack=2)
+    tl.store(q_ptr + offs, q)
+    tl.store(r_ptr + offs, r)
+
+
+@pytest.mark.parametrize("n, num_warps", [(128, 4), (8, 4), (512, 1)])
+def test_map_elementwise(n, num_warps):
+    """tl.map_elementwise of a function that returns early (its body's branches made structured)
+    and of one taking two elements of each operand (pack=2), also where an invocation holds fewer
+    elements than a pack."""
+    x = rng.integers(-1000, 1000, n).astype(np.int32)
+    y = rng.integers(-50, 50, n).astype(np.int32)
+    y[y == 0] = 7
+    s, q, r = (np.full(n, -99, np.int32) for _ in range(3))
+    map_elementwise_kernel[(1,)](x, y, s, q, r, N=n, num_warps=num_warps)
+    np.testing.assert_array_equal(s, np.sign(x - y))
+    want_q = np.trunc(x / y).astype(np.int32)   # Triton's // and % are C's
+    np.testing.assert_array_equal(q, want_q)
+    np.testing.assert_array_equal(r, x - want_q * y)

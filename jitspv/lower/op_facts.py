@@ -41,7 +41,7 @@ _FACTS = {
     "tt.clampf": {_S, _B},
     "tt.precise_sqrt": {_S}, "tt.precise_divf": {_S}, "tt.mulhiui": {_S}, "tt.extern_elementwise": {_S},
     "tt.load": {_S}, "tt.store": {_S}, "tt.atomic_rmw": {_S}, "tt.atomic_cas": {_S},
-    "tt.scan": {_S},
+    "tt.scan": {_S}, "tt.map_elementwise": {_S},
 }
 
 

@@ -1,6 +1,7 @@
 """Branches (`cf.br` / `cf.cond_br`) -> nested `scf.if`, so the lowering sees structured code only.
 
-Triton emits branches for a `return` inside an `if` (Liger's cross entropy returns early). Triton
+Triton emits branches for a `return` inside an `if` (Liger's cross entropy returns early; the
+function a tl.map_elementwise applies, likewise, in its body). Triton
 refuses `return` inside loops, so the blocks form a DAG whose exits are `tt.return`s. Each
 `cf.cond_br` becomes an `scf.if` whose arms run up to the branch's immediate post-dominator (the
 block where both paths meet again; its block arguments become the `scf.if` results) and the code
@@ -20,16 +21,24 @@ class UnstructuredControlFlow(ValueError):
     pass
 
 
+_EXITS = ("tt.return", "tt.map_elementwise.return")   # the ops that leave a function or tt.map_elementwise body
+
+
 def structure_control_flow(module: ir.Module) -> None:
-    """Rewrite every function of `module` with more than one block into one block."""
+    """Rewrite every function of `module`, and every tt.map_elementwise body (a function applied
+    per element, which may return early too), with more than one block into one block."""
     for func in module.functions:
         if len(func.body.blocks) > 1:
-            _structure(func)
+            _structure(func.body, list(func.type.results), "tt.return")
+        for op in func.walk():
+            if op.name == "tt.map_elementwise" and len(op.regions[0].blocks) > 1:
+                _structure(op.regions[0], [r.type.element_type for r in op.results] * int(
+                    op.attributes["pack"].value), "tt.map_elementwise.return")
 
 
 def _edges(term: ir.Operation) -> list[tuple[object, list[ir.Value]]]:
     """(successor, values passed to its arguments) per way out of a block's terminator."""
-    if term.name == "tt.return":
+    if term.name in _EXITS:
         return [(EXIT, term.operands)]
     if term.name == "cf.br":
         return [(term.successors[0], term.operands)]
@@ -64,11 +73,11 @@ def _post_dominators(entry: ir.Block) -> dict:
     return {b: max(pdom[b] - {b}, key=lambda x: len(pdom[x]), default=EXIT) for b in order}
 
 
-def _structure(func: ir.Function) -> None:
-    entry = func.body.entry
+def _structure(region: ir.Region, results: list, exit_name: str) -> None:
+    """One block for `region`, whose exits are `exit_name` ops returning `results`' types."""
+    entry = region.entry
     ipdom = _post_dominators(entry)
-    results = list(func.type.results)
-    ops = {b: b.operations for b in func.body.blocks}   # the entry block is rewritten in place
+    ops = {b: b.operations for b in region.blocks}   # the entry block is rewritten in place
 
     def emit(block, vmap, stop, out):
         """Copy `block` and what follows it into `out`, up to the branch to `stop`, whose
@@ -93,11 +102,11 @@ def _structure(func: ir.Function) -> None:
 
     def goto(succ, args, vmap, stop, out):
         if succ is stop:
-            out.append(ir.Operation("tt.return" if out is entry else "scf.yield", args))
+            out.append(ir.Operation(exit_name if out is entry else "scf.yield", args))
             return
         vmap.update(zip(succ.arguments, args))
         emit(succ, vmap, stop, out)
 
     entry.operations = []
     emit(entry, {}, EXIT, entry)
-    func.body.blocks = [entry]
+    region.blocks = [entry]

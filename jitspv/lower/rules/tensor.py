@@ -1,5 +1,5 @@
-"""Program ids and tensor construction/shape ops: make_range, splat, unsplat, broadcast, expand_dims,
-reshape, trans, join, split, cat, gather."""
+"""Program ids and tensor construction/shape ops: make_range, splat, unsplat, map_elementwise,
+broadcast, expand_dims, reshape, trans, join, split, cat, gather."""
 from __future__ import annotations
 
 from jitspv.lower.layout import Slice, layout_of
@@ -51,6 +51,30 @@ def _splat(ctx, op):
 def _unsplat(ctx, op):
     # A one-element tensor has no thread terms: every invocation holds it, in its one register.
     ctx.set(op.results[0], ctx.tensor(op.operands[0]).regs[0])
+
+
+@register("tt.map_elementwise")
+def _map_elementwise(ctx, op):
+    """The body applied to `pack` elements at a time: each operand's `pack` registers, operand after
+    operand, in; each result's `pack` registers, result after result, out. An invocation whose
+    share is not a multiple of `pack` repeats its last register to fill the last group."""
+    pack = int(attr(op, "pack"))
+    enc = ctx.encoding_of(op.results[0])
+    ins = [ctx.tensor(v, enc).regs for v in op.operands]
+    n = len(ins[0])
+    outs = [[] for _ in op.results]
+    for start in range(0, n, pack):
+        group = [min(start + i, n - 1) for i in range(pack)]
+        got = ctx.inline_region(op.regions[0], [regs[i] for regs in ins for i in group])
+        for r, out in enumerate(outs):
+            out.extend(got[r * pack:(r + 1) * pack][:n - start])
+    for res, regs in zip(op.results, outs):
+        ctx.set(res, ctx.make(res, regs, enc))
+
+
+@register("tt.map_elementwise.return")
+def _map_elementwise_return(ctx, op):
+    ctx.error("internal: region terminator lowered outside its region")
 
 
 @register("tt.broadcast")
