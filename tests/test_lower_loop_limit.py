@@ -2,7 +2,8 @@
 passes (Mesa's LP_MAX_TGSI_LOOP_ITERATIONS; each loop's pass that finds its condition false counts
 too). jitspv counts the passes there, and a loop that ends at the limit raises DeviceLoopLimitError
 at the next sync instead of returning a silently truncated result; a constant trip count beyond the
-limit is refused at compile time; other devices get no counter."""
+limit is refused at compile time. Other devices (lavapipe of Mesa 25 included: scripts/test.sh runs
+this file on both) get no counter, and run the same loops to the end."""
 import dataclasses
 
 import numpy as np
@@ -20,6 +21,10 @@ from jitspv.lower.spirv import disassemble
 LIMIT = 65535
 limited = pytest.mark.skipif(not rt.current_target().loop_pass_limit,
                              reason="the device has no loop limit (lavapipe of Mesa >= 25, GPUs)")
+unlimited = pytest.mark.skipif(bool(rt.current_target().loop_pass_limit),
+                               reason="the device stops loops (lavapipe before Mesa 25)")
+# (n1, n2, KIND) of `loops` whose passes reach the limit.
+BEYOND_THE_LIMIT = [(100000, 0, 0), (40000, 40000, 0), (3, 30000, 1), (70000, 0, 2)]
 
 
 @jitspv.jit
@@ -48,6 +53,10 @@ def _run(n1, n2, kind):
     return out.numpy()
 
 
+def _reference(n1, n2, kind):
+    return (n1 + 2 * n2, n1 * n2, 3 * n1)[kind]
+
+
 @limited
 @pytest.mark.parametrize("n1, n2, kind, want", [
     (30000, 30001, 0, 30000 + 2 * 30001),     # 30001 + 30002 passes
@@ -60,7 +69,7 @@ def test_loops_below_the_limit_are_exact(n1, n2, kind, want):
 
 
 @limited
-@pytest.mark.parametrize("n1, n2, kind", [(100000, 0, 0), (40000, 40000, 0), (3, 30000, 1), (70000, 0, 2)])
+@pytest.mark.parametrize("n1, n2, kind", BEYOND_THE_LIMIT)
 def test_loop_reaching_the_limit_raises_at_sync(n1, n2, kind):
     with pytest.raises(DeviceLoopLimitError, match="LP_MAX_TGSI_LOOP_ITERATIONS") as err:
         _run(n1, n2, kind)
@@ -68,6 +77,12 @@ def test_loop_reaching_the_limit_raises_at_sync(n1, n2, kind):
     assert "for " in open(__file__).read().splitlines()[err.value.line - 1] or kind == 2
     # The process stays usable, and the record was cleared.
     np.testing.assert_array_equal(_run(1000, 7, 0), [1014] * 3)
+
+
+@unlimited
+@pytest.mark.parametrize("n1, n2, kind", BEYOND_THE_LIMIT)
+def test_loops_beyond_the_limit_run_to_the_end_where_there_is_none(n1, n2, kind):
+    np.testing.assert_array_equal(_run(n1, n2, kind), [_reference(n1, n2, kind)] * 3)
 
 
 @jitspv.jit
@@ -86,6 +101,13 @@ def test_constant_trip_count_beyond_the_limit_is_refused():
     assert "for i in range(N)" in str(err.value)
     constant_loop[(1,)](out, N=1000)
     assert out[0] == 999 * 1000 // 2
+
+
+@unlimited
+def test_constant_trip_count_beyond_the_limit_runs_where_there_is_none():
+    out = np.full(1, -7, np.int32)
+    constant_loop[(1,)](out, N=70000)
+    assert out[0] == np.int64(69999 * 70000 // 2).astype(np.int32)   # int32 wraps, as in Triton
 
 
 def test_no_counting_without_the_limit():

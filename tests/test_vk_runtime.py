@@ -130,3 +130,14 @@ def test_lavapipe_subgroup_size_follows_lp_native_vector_width():
         pytest.skip("not lavapipe")
     width = int(os.environ.get("LP_NATIVE_VECTOR_WIDTH", "256"))
     assert props.subgroup_size == width // 32 == current_target().subgroup_size
+
+
+def test_lavapipe_is_the_mesa_version_asked_for():
+    """scripts/test.sh runs the suite again on Mesa 25's lavapipe, unpacked by scripts/mesa25.sh,
+    which sets JITSPV_TEST_MESA_VERSION to the package's version: this proves that run used that
+    driver and not the system's."""
+    want = os.environ.get("JITSPV_TEST_MESA_VERSION")
+    if not want:
+        pytest.skip("no Mesa version asked for (JITSPV_TEST_MESA_VERSION)")
+    props = get_device().properties
+    assert (props.driver_name, props.driver_info.split(" ")[:2]) == ("llvmpipe", ["Mesa", want])
