@@ -4,6 +4,8 @@ values returned from a noinline helper's branches, and a block reached from two 
 exit (copied into both); tl.map_elementwise of a function that returns early. Each against a Python
 reference over every path. Programmatic dependent
 launch ops (tutorial 11) and `tl.assume` hints (tutorial 03) are no-ops."""
+import inspect
+
 import numpy as np
 import pytest
 import triton
@@ -262,3 +264,30 @@ def test_map_elementwise(n, num_warps):
     want_q = np.trunc(x / y).astype(np.int32)   # Triton's // and % are C's
     np.testing.assert_array_equal(q, want_q)
     np.testing.assert_array_equal(r, x - want_q * y)
+
+
+_HAS_LICM_HINTS = hasattr(tl, "condition") and "disable_licm" in inspect.signature(tl.range.__init__).parameters
+
+
+@pytest.mark.skipif(not _HAS_LICM_HINTS, reason="tl.condition / disable_licm are newer than this Triton")
+def test_loops_with_licm_disabled():
+    # Triton puts the hint in a top-level attribute alias (#loop_annotation = #llvm.loop_annotation<...>)
+    # on the scf.for / scf.while: a hint, meaningless here, that must still parse.
+    @jitspv.jit
+    def sums(x_ptr, o_ptr, n):
+        acc = 0.0
+        for i in tl.range(0, n, disable_licm=True):
+            acc += tl.load(x_ptr + i)
+        tl.store(o_ptr, acc)
+        j = 0
+        while tl.condition(j < n, disable_licm=True):
+            j += 2
+        tl.store(o_ptr + 1, j.to(tl.float32))
+
+    n = int(rng.integers(3, 200))
+    x = rng.standard_normal(n).astype(np.float32)
+    o = np.full(2, np.nan, np.float32)
+    kernel = sums[(1,)](x, o, n)
+    assert "llvm.loop_annotation" in kernel.asm["ttir"]
+    np.testing.assert_allclose(o[0], x.astype(np.float64).sum(), rtol=1e-5, atol=1e-5)
+    assert o[1] == n + n % 2

@@ -70,6 +70,7 @@ class _Parser:
         self.scopes: list[dict[str, ir.Value]] = []
         self.labels: list[dict[str, ir.Block]] = []   # per region: ^bbN -> its block (used before defined)
         self.loc_aliases: dict[str, object] = {}
+        self.attr_aliases: dict[str, str] = {}   # "#name" -> the attribute's text, aliases in it expanded
         self.pending_locs: list[tuple[object, object]] = []  # (owner, raw location) resolved at the end
 
     # --------------------------------------------------------------------- lexing helpers
@@ -87,7 +88,7 @@ class _Parser:
         try:
             probe.pos = at
             raw = probe.location_raw()
-            for m in re.finditer(r"^(#\w+)\s*=\s*", self.text, re.M):
+            for m in re.finditer(r"^(#\w+)\s*=\s*(?=loc\()", self.text, re.M):
                 probe.pos = m.end()
                 probe.loc_aliases[m.group(1)] = probe.location_raw()
             return probe.resolve(raw)
@@ -239,7 +240,8 @@ class _Parser:
         if self.peek("@"):
             return ir.SymbolRefAttr(self.symbol())
         if self.peek("#"):
-            return ir.OpaqueAttr(self.balanced_token())
+            text = self.balanced_token()
+            return ir.OpaqueAttr(self.attr_aliases.get(text, text))
         if self.accept("true"):
             return ir.BoolAttr(True)
         if self.accept("false"):
@@ -445,13 +447,20 @@ class _Parser:
         return module
 
     def aliases(self):
+        """``#name = loc(...)`` (locations) and ``#name = #dialect.attr<...>`` (attributes, such as
+        the loop annotation of ``tl.range(..., disable_licm=True)``: a use reads as their text)."""
         while True:
             self.ws()
             m = re.compile(r"(#\w+)\s*=\s*").match(self.text, self.pos)
             if not m:
                 return
             self.pos = m.end()
-            self.loc_aliases[m.group(1)] = self.location_raw()
+            if self.peek("loc("):
+                self.loc_aliases[m.group(1)] = self.location_raw()
+            else:
+                text = re.sub(r"#\w+(?![\w.<])", lambda a: self.attr_aliases.get(a.group(0), a.group(0)),
+                              self.balanced_token())
+                self.attr_aliases[m.group(1)] = text
 
     def region(self, entry_args=None) -> ir.Region:
         """``{ ops }`` or ``{ ^bb0(%a: T): ops ^bb1: ... }``; ``entry_args`` are (name, type)
@@ -934,7 +943,8 @@ def _while(p, name):
     before = p.region([(n, t) for (n, _), t in zip(pairs, fty.inputs)])
     p.expect("do")
     after = p.region()
-    return ir.Operation(name, [v for _, v in pairs], list(fty.results), p.opt_attr_dict(), [before, after])
+    attrs = p.attr_dict() if p.accept("attributes") else p.opt_attr_dict()   # MLIR prints `attributes {...}` here
+    return ir.Operation(name, [v for _, v in pairs], list(fty.results), dict(attrs), [before, after])
 
 
 def _branch(p, name):
