@@ -266,8 +266,9 @@ def test_gpu_square_dots(dtype, acc):
     out_dtype = {tl.float32: np.float32, tl.float16: np.float16, tl.int32: np.int32}[acc]
     if dtype == np.int8:
         a, b = (rng.integers(-128, 128, (64, 64)).astype(np.int8) for _ in range(2))
-    elif dtype == "bf16":   # bf16-exact values (8 significant bits), cast to bf16 in the kernel
-        a, b = (np.round(rng.standard_normal((64, 64)) * 64).astype(np.float32) / 64 for _ in range(2))
+    elif dtype == "bf16":   # bf16-exact values (integers below 256: 8 significant bits), cast to bf16 in the kernel
+        a, b = (np.clip(np.round(rng.standard_normal((64, 64)) * 64), -255, 255).astype(np.float32) / 64
+                for _ in range(2))
     else:
         a, b = (rng.standard_normal((64, 64)).astype(np.float16) for _ in range(2))
     c = jitspv.asarray(np.full((64, 64), -7, out_dtype))

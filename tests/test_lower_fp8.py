@@ -119,29 +119,44 @@ def test_cast_to_fp8_toward_zero(name):
 
 
 @jitspv.jit
-def arith_fp8(a_ptr, b_ptr, s_ptr, p_ptr, c_ptr, n, C: tl.constexpr, BLOCK: tl.constexpr):
+def arith_fp8(a_ptr, b_ptr, s_ptr, p_ptr, n, BLOCK: tl.constexpr):
     offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     m = offs < n
     a = tl.load(a_ptr + offs, mask=m)
     b = tl.load(b_ptr + offs, mask=m)
     tl.store(s_ptr + offs, a + b, mask=m)
     tl.store(p_ptr + offs, tl.where(a > b, a * b, -b), mask=m)
-    tl.store(c_ptr + offs, tl.full([BLOCK], C, a.dtype), mask=m)
 
 
 @pytest.mark.parametrize("name", sorted(FORMATS))
-def test_arithmetic_rounds_once_and_constants_round(name):
+def test_arithmetic_rounds_once(name):
     _, tdt, top = FORMATS[name]
     values = _all_values(tdt)
     values = values[np.abs(values) <= 16]      # sums and products stay in range
     n = 1001
     a = torch.tensor(rng.choice(values, n)).to(tdt)
     b = torch.tensor(rng.choice(values, n)).to(tdt)
-    s, p, c = (_poisoned(n, tdt) for _ in range(3))
-    arith_fp8[(triton.cdiv(n, 256),)](a, b, s, p, c, n, C=3.3, BLOCK=256)
+    s, p = (_poisoned(n, tdt) for _ in range(2))
+    arith_fp8[(triton.cdiv(n, 256),)](a, b, s, p, n, BLOCK=256)
     af, bf = a.double(), b.double()
     assert torch.equal(s.view(torch.uint8), (af + bf).to(tdt).view(torch.uint8))
     assert torch.equal(p.view(torch.uint8), torch.where(af > bf, af * bf, -bf).to(tdt).view(torch.uint8))
+
+
+@jitspv.jit
+def fp8_constant(c_ptr, n, C: tl.constexpr, DTYPE: tl.constexpr, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    tl.store(c_ptr + offs, tl.full([BLOCK], C, DTYPE), mask=offs < n)
+
+
+@pytest.mark.skipif(not hasattr(triton._C.libtriton.ir.builder, "get_fp8e4nv"),
+                    reason="this Triton's frontend builds no fp8 constants (tl.full of an fp8 type fails in it)")
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_constants_round(name):
+    tl_dt, tdt, _ = FORMATS[name]
+    n = 300
+    c = _poisoned(n, tdt)
+    fp8_constant[(triton.cdiv(n, 256),)](c, n, C=3.3, DTYPE=tl_dt, BLOCK=256)
     assert torch.equal(c.float(), torch.full((n,), 3.3).to(tdt).float())
 
 

@@ -1296,17 +1296,20 @@ def _fast_exp10(e, x):
 
 def _cbrt(e, x):
     # |x|^(1/3) with the sign restored, then one Newton step r -= (r^3 - x) / (3 r^2); |x| scaled by
-    # 2^+-24 outside [2^-126, 2^125] (the result by 2^-+8), which keeps x normal (GLSL Pow of a
-    # subnormal was up to 1e9 ulp off) and r^3 finite (the step was skipped at FLT_MAX: 12 ulp);
-    # zeros, infinities and NaN are x (Pow of NaN gave 0). Max 0.95 ulp measured.
+    # 2^72 below 2^-100 (the result by 2^-24) so that the residual r^3 - x, ~|x| 2^-24, stays normal
+    # (devices that flush denormals, NVIDIA's, dropped the step: 27 ulp near 1e-37) and GLSL Pow never
+    # sees a subnormal (up to 1e9 ulp off); by 2^-24 above 2^125 (the result by 2^8) so that r^3 stays
+    # finite (the step was skipped at FLT_MAX: 12 ulp). Zeros, infinities and NaN are x (Pow of NaN
+    # gave 0); a subnormal x that the device flushed to zero gives that zero. Max 0.95 ulp measured.
     a = e.glsl(GLSL.FAbs, x)
-    tiny, huge = e.lt(a, e.const(2.0**-126)), e.op(Op.FOrdGreaterThan, a, e.const(2.0**125), t=e.t_bool)
-    xs = e.exact(Op.FMul, x, e.sel(tiny, e.const(2.0**24), e.sel(huge, e.const(2.0**-24), e.const(1.0))))
+    tiny, huge = e.lt(a, e.const(2.0**-100)), e.op(Op.FOrdGreaterThan, a, e.const(2.0**125), t=e.t_bool)
+    xs = e.exact(Op.FMul, x, e.sel(tiny, e.const(2.0**72), e.sel(huge, e.const(2.0**-24), e.const(1.0))))
     r = _copysign(e, e.glsl(GLSL.Pow, e.glsl(GLSL.FAbs, xs), e.const(1.0 / 3.0)), xs)
     r2 = e.op(Op.FMul, r, r)
     step = e.op(Op.FDiv, e.fma(r2, r, e.op(Op.FNegate, xs)), e.op(Op.FMul, r2, e.const(3.0)))
     r = e.op(Op.FSub, r, step)
-    r = e.exact(Op.FMul, r, e.sel(tiny, e.const(2.0**-8), e.sel(huge, e.const(2.0**8), e.const(1.0))))
+    r = e.exact(Op.FMul, r, e.sel(tiny, e.const(2.0**-24), e.sel(huge, e.const(2.0**8), e.const(1.0))))
+    r = e.sel(e.eq(xs, e.const(0.0)), xs, r)
     special = e.op(Op.LogicalOr, e.op(Op.LogicalNot, e.finite(x), t=e.t_bool), e.eq(x, e.const(0.0)), t=e.t_bool)
     return e.sel(special, x, r)
 
