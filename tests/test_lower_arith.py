@@ -365,7 +365,7 @@ def _ulp_error(got, want):
 # results reach the subnormal range, which the device may flush (checked above 2^-126 only).
 MATH_ULPS = {"exp": 3 + 2 * 10 * 1.45, "exp2": 3 + 2 * 10, "log": 1.5, "log2": 1.5, "sqrt": 1, "rsqrt": 2, "erf": 3.5, "floor": 0,
              "ceil": 0, "abs": 0, "fma": 1, "sqrt_rn": 0.5, "div_rn": 0.5, "pow": 1, "tanh": 2, "expf": 1,
-             "fast_expf": 12, "log1p": 3, "expm1": 3, "cbrt": 1, "exp_neg": 3 + 2 * 88 * 1.45, "round": 0, "trunc": 0,
+             "fast_expf": 12, "log1p": 1, "expm1": 3, "cbrt": 1, "exp_neg": 3 + 2 * 88 * 1.45, "round": 0, "trunc": 0,
              "sin": 2, "cos": 2, "sin_big": 2, "cos_big": 2,
              "atan2": 3}   # CUDA's documented atan2f bound; the H200 measured 2.34 (its y / x is not correctly rounded)
 
