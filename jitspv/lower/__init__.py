@@ -29,6 +29,7 @@ from jitspv.lower.rules.dot import DOT_OPERANDS
 from jitspv.lower.spirv.grammar import Op, StorageClass, Decoration, MemoryAccess
 from jitspv.lower.spirv.tools import SPIRV_VAL_TARGET, rejected_id, validate, validate_cold_compiles
 from jitspv.errors import InvalidSpirv
+from jitspv.lower.op_facts import accesses_memory
 from jitspv.lower.stored_args import pointer_table_arguments, stored_arguments
 from jitspv.lower.ttir_access import type_name
 from jitspv.ttir.inline import inline_calls
@@ -36,10 +37,6 @@ from jitspv.ttir.printer import print_module
 from jitspv.ttir.structure import UnstructuredControlFlow, structure_control_flow
 
 __all__ = ["lower_module", "LoweredKernel", "KernelArg", "Target", "LoweringError"]
-
-# Global memory accesses the bounds debug mode checks (tensor descriptors and block pointers reach
-# jitspv rewritten into these).
-_ACCESSES = frozenset({"tt.load", "tt.store", "tt.atomic_rmw", "tt.atomic_cas"})
 
 # Argument block member per TTIR scalar type: (struct format, size). Narrow ints and floats
 # travel widened to 32 bits (push-constant members of 8/16 bits need extra device features).
@@ -134,7 +131,7 @@ def _emit(func, target, num_warps, encodings, dot_plans, enable_fp_fusion, bound
     # Failure sites use the assert record: tl.device_assert, loops where the device limits them, and
     # the accesses bounds mode checks. Layout conversions in parts are loops too, made by any op.
     limited = _LOOPS if target.loop_pass_limit else ()
-    uses_bounds = bounds_check and any(op.name in _ACCESSES for op in func.walk())
+    uses_bounds = bounds_check and any(accesses_memory(op.name) for op in func.walk())
     in_parts = bool(target.loop_pass_limit) and scratch_bound is not None
     hidden = {"assert_record": uses_bounds or in_parts or any(op.name == "tt.assert" or op.name in limited
                                                               for op in func.walk()),

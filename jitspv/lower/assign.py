@@ -10,7 +10,7 @@ from the one an op needs, the lowering converts it (jitspv.lower.movement.conver
 from __future__ import annotations
 
 from jitspv.lower.layout import Slice, default_blocked, expand_encoding
-from jitspv.lower.op_facts import SAME_ENCODING, has
+from jitspv.lower.op_facts import SAME_ENCODING, accesses_memory, has
 from jitspv.lower.ttir_access import attr, elem_bytes, pointee
 
 
@@ -47,7 +47,7 @@ def assign_encodings(func, num_threads, dot_plans):
 
     # Anchors: loads/stores/atomics, sized for their element type.
     for op in ops:
-        if op.name in ("tt.load", "tt.store", "tt.atomic_rmw", "tt.atomic_cas"):
+        if accesses_memory(op.name):
             ptr = op.operands[0]
             if ptr.type.is_tensor:
                 want(ptr, default_blocked(tuple(ptr.type.shape), elem_bytes(pointee(ptr.type)), num_threads))

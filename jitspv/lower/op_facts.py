@@ -7,6 +7,9 @@ PURE           no side effects and no regions: may be computed again for the nex
                (prefetch.py, the software pipelining of dot K loops)
 BF16_EXACT     a bf16 (or fp8) result is already such a value (selection, sign, exact casts): not rounded
                again (rules/common.elementwise)
+READS          reads global memory through its first operand (a pointer or tensor of pointers); a
+               pointer it returns came from memory (stored_args.py; bounds checks, encoding anchors)
+WRITES         writes global memory through its first operand (stored_args.py; bounds checks, anchors)
 
 Every arith.* op has SAME_ENCODING and PURE, every math.* op SAME_ENCODING; the table adds the rest.
 A missing entry is never wrong, only slower (a conversion through workgroup memory, no prefetch).
@@ -14,10 +17,11 @@ A missing entry is never wrong, only slower (a conversion through workgroup memo
 from __future__ import annotations
 
 SAME_ENCODING, REMATERIALIZE, PURE, BF16_EXACT = "same_encoding", "rematerialize", "pure", "bf16_exact"
+READS, WRITES = "reads", "writes"
 
 _DIALECT = {"arith": {SAME_ENCODING, PURE}, "math": {SAME_ENCODING}}
 
-_S, _R, _P, _B = SAME_ENCODING, REMATERIALIZE, PURE, BF16_EXACT
+_S, _R, _P, _B, _RD, _WR = SAME_ENCODING, REMATERIALIZE, PURE, BF16_EXACT, READS, WRITES
 _FACTS = {
     "arith.constant": {_R, _B},
     "arith.addi": {_R}, "arith.subi": {_R}, "arith.muli": {_R},
@@ -40,13 +44,18 @@ _FACTS = {
     "tt.fp_to_fp": {_S, _B},
     "tt.clampf": {_S, _B},
     "tt.precise_sqrt": {_S}, "tt.precise_divf": {_S}, "tt.mulhiui": {_S}, "tt.extern_elementwise": {_S},
-    "tt.load": {_S}, "tt.store": {_S}, "tt.atomic_rmw": {_S}, "tt.atomic_cas": {_S},
+    "tt.load": {_S, _RD}, "tt.store": {_S, _WR}, "tt.atomic_rmw": {_S, _RD, _WR}, "tt.atomic_cas": {_S, _RD, _WR},
     "tt.scan": {_S}, "tt.map_elementwise": {_S},
 }
 
 
 def has(op_name, fact):
     return fact in _FACTS.get(op_name, ()) or fact in _DIALECT.get(op_name.partition(".")[0], ())
+
+
+def accesses_memory(op_name):
+    """Reads or writes global memory through its first operand."""
+    return has(op_name, READS) or has(op_name, WRITES)
 
 
 def named_ops():

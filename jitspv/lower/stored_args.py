@@ -10,10 +10,9 @@ and yields of the op owning the region); a written pointer with no pointer opera
 """
 from __future__ import annotations
 
+from jitspv.lower.op_facts import READS, WRITES, accesses_memory, has
 from jitspv.ttir import ir
 
-_WRITES = ("tt.store", "tt.atomic_rmw", "tt.atomic_cas")
-_READS = ("tt.load", "tt.atomic_rmw", "tt.atomic_cas")   # a pointer they return came from memory
 
 
 def _is_pointer(t) -> bool:
@@ -67,13 +66,13 @@ def _origins(func, owner_of_block, values, follow, pointers: bool) -> set | None
 
 def _pointer_operands(op) -> list | None:
     """The pointer operands of an op making a pointer; None for a pointer loaded from memory."""
-    return None if op.name in _READS else [u for u in op.operands if _is_pointer(u.type)]
+    return None if has(op.name, READS) else [u for u in op.operands if _is_pointer(u.type)]
 
 
 def stored_arguments(func) -> list[int]:
     """Indices of `func`'s pointer arguments that some store or atomic may write through."""
     pointer_args = [v.index for v in func.body.entry.arguments if _is_pointer(v.type)]
-    writes = [op.operands[0] for op in func.walk() if op.name in _WRITES]
+    writes = [op.operands[0] for op in func.walk() if has(op.name, WRITES)]
     found = _origins(func, _owners(func), writes, _pointer_operands, pointers=True)
     return pointer_args if found is None else sorted(found)
 
@@ -90,14 +89,14 @@ def pointer_table_arguments(func) -> list[int]:
         if op.name == "tt.int_to_ptr":
             made.append(op.operands[0])
             return []
-        if op.name in _READS:   # a pointer loaded from memory: that memory is a table
+        if has(op.name, READS):   # a pointer loaded from memory: that memory is a table
             if op.name == "tt.load":
                 loads.append(op.operands[0])
             return []
         return [u for u in op.operands if _is_pointer(u.type)]
     # Only pointers some access dereferences: integers made pointers and stored back as integers
     # (test_core's test_where selects between such pointers) are no addresses of anything.
-    accessed = [op.operands[0] for op in func.walk() if op.name in _WRITES + _READS]
+    accessed = [op.operands[0] for op in func.walk() if accesses_memory(op.name)]
     _origins(func, owner_of_block, accessed, pointer_sources, pointers=False)
 
     def integer_sources(op):   # back through 64-bit integer arithmetic to the loads it starts from

@@ -853,10 +853,18 @@ def _atomic(p, name):
     attrs["scope"] = _enum(p, "scope")
     p.expect(",")
     operands = p.uses()
+    if name == "tt.atomic_poll" and p.accept("timeout"):
+        operands.append(p.use())
     attrs.update(p.opt_attr_dict())
     p.expect(":")
-    fty = p.type()
-    return ir.Operation(name, operands, list(fty.results), attrs)
+    if name == "tt.atomic_store":   # `: pointer type`, no result
+        p.type()
+        return ir.Operation(name, operands, [], attrs)
+    if name == "tt.atomic_poll":    # `: pointer type, expected type -> result type`
+        p.types()
+        p.expect("->")
+        return ir.Operation(name, operands, [p.type()], attrs)
+    return ir.Operation(name, operands, list(p.type().results), attrs)
 
 
 def _call(p, name):
@@ -1118,7 +1126,8 @@ CUSTOM = {
     "arith.cmpi": _cmp, "arith.cmpf": _cmp, "arith.select": _select, "arith.constant": _constant,
     "tt.addptr": _addptr, "tt.load": _load, "tt.store": _store, "tt.make_range": _make_range,
     "tt.get_program_id": _program_id, "tt.get_num_programs": _program_id, "tt.dot": _dot,
-    "tt.atomic_rmw": _atomic, "tt.atomic_cas": _atomic, "tt.call": _call, "tt.func": _func,
+    "tt.atomic_rmw": _atomic, "tt.atomic_cas": _atomic, "tt.atomic_load": _atomic, "tt.atomic_store": _atomic,
+    "tt.atomic_poll": _atomic, "tt.call": _call, "tt.func": _func,
     "tt.return": _terminator, "scf.yield": _terminator, "tt.reduce.return": _terminator,
     "tt.scan.return": _terminator, "tt.map_elementwise.return": _terminator, "scf.condition": _condition,
     "scf.for": _for, "scf.if": _if,
