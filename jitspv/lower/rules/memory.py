@@ -273,6 +273,9 @@ _RMW_INT = {"add": Op.AtomicIAdd, "max": Op.AtomicSMax, "min": Op.AtomicSMin, "u
             "umin": Op.AtomicUMin, "and": Op.AtomicAnd, "or": Op.AtomicOr, "xor": Op.AtomicXor,
             "exch": Op.AtomicExchange}
 _RMW16 = ("fadd", None)   # None: compare-exchange (Triton's frontend allows no other 16-bit atomic)
+# tt.atomic_load / tt.atomic_poll read (OpAtomicLoad), tt.atomic_store writes (OpAtomicStore); elements
+# narrower than 32 bits read their aligned 32-bit word, and are stored by the compare-exchange loop.
+_READ_KINDS = ("load", "poll")
 _FADD = {32: ("has_float32_atomic_add", Capability.AtomicFloat32AddEXT),
          64: ("has_float64_atomic_add", Capability.AtomicFloat64AddEXT)}
 
@@ -294,20 +297,21 @@ class _Atomic:
         self.ctx = ctx
         m = ctx.m
         name = type_name(elem_type)
-        what = f"{op.name} {kind}" if kind else op.name
+        what = f"{op.name} {kind}" if kind and not op.name.endswith(kind) else op.name
         self.reg_type = ctx.stype(elem_type)
         self.name, self.kind = name, kind
         width = bits(elem_type)
         self.nbytes = width // 8
         info = m.type_info(self.reg_type)
-        if width == 16 and kind not in _RMW16:
+        sub_word = width < 32 and kind not in _READ_KINDS   # a compare-exchange loop on the word
+        if width == 16 and kind not in _RMW16 + ("store",):
             ctx.error(f"{what} on {name} is not supported (16-bit atomics: float add, compare-exchange)")
         if width == 16 and kind == "fadd" and name == "i16":
             ctx.error(f"{what} on {name}: float add needs a float element type")
-        if width not in (16, 32, 64) or name == "i1":
+        if name == "i1" or width not in ((8, 16, 32, 64) if kind in _READ_KINDS + ("store",) else (16, 32, 64)):
             ctx.error(f"{what} on {name} is not supported (atomics need 16-, 32- or 64-bit elements)")
-        self.looped, self.split = width == 16, False
-        if width == 16:
+        self.looped, self.split = sub_word, False
+        if width < 32:
             self.atype = ctx.t_u32
         elif kind == "fadd":
             if info.kind != "float":
@@ -322,7 +326,7 @@ class _Atomic:
         else:
             if info.kind == "float" and kind not in ("exch", None):
                 ctx.error(f"{what} on {name} is not supported (Triton lowers float max/min to integer atomics)")
-            self.spv_op = Op.AtomicCompareExchange if kind is None else _RMW_INT[kind]
+            self.spv_op = Op.AtomicCompareExchange if kind is None else _RMW_INT.get(kind)
             self.atype = m.type_int(width, False)
         if width == 64 and not ctx.target.has_int64_atomics:
             if kind not in ("add", "and", "or", "xor") or info.kind != "int" or old_used:
@@ -343,6 +347,13 @@ class _Atomic:
         ctx = self.ctx
         if self.split:
             return self.emit_split(addr, value)
+        if self.kind in _READ_KINDS:
+            return self.load(addr)
+        if self.kind == "store":
+            p = ctx.emit(Op.ConvertUToPtr, self.ptr_type, addr)
+            ctx.emit(Op.AtomicStore, None, p, self.scope, self.sem,
+                     ctx.emit(Op.Bitcast, self.atype, value) if self.bitcast else value)
+            return ctx.m.const_null(self.reg_type)
         if self.bitcast:
             value = ctx.emit(Op.Bitcast, self.atype, value)
             if comparator is not None:
@@ -354,6 +365,25 @@ class _Atomic:
             old = ctx.emit(Op.AtomicCompareExchange, self.atype, p, self.scope, self.sem, self.sem_unequal,
                            value, comparator)
         return ctx.emit(Op.Bitcast, self.reg_type, old) if self.bitcast else old
+
+    def load(self, addr):
+        """The element at addr by one OpAtomicLoad (of its aligned 32-bit word if narrower)."""
+        ctx = self.ctx
+        shift = None
+        if self.nbytes < 4:
+            shift, addr = self.word_of(addr)
+        p = ctx.emit(Op.ConvertUToPtr, self.ptr_type, addr)
+        x = ctx.emit(Op.AtomicLoad, self.atype, p, self.scope, self.sem)
+        if shift is not None:
+            return self.from_bits(self.element_of(x, shift))
+        return ctx.emit(Op.Bitcast, self.reg_type, x) if self.bitcast else x
+
+    def word_of(self, addr):
+        """(shift of the element in its word, the word's address) for elements narrower than 32 bits."""
+        ctx, u64 = self.ctx, self.ctx.t_u64
+        shift = ctx.emit(Op.ShiftLeftLogical, ctx.t_u32, ctx.emit(Op.UConvert, ctx.t_u32, ctx.emit(
+            Op.BitwiseAnd, u64, addr, ctx.m.const(u64, 4 - self.nbytes))), ctx.u32(3))   # bit offset
+        return shift, ctx.emit(Op.BitwiseAnd, u64, addr, ctx.m.const(u64, ~3 & (2 ** 64 - 1)))
 
     def emit_split(self, addr, value):
         """A 64-bit integer add/and/or/xor as one 32-bit atomic per word; the old value is unused
@@ -377,21 +407,16 @@ class _Atomic:
         old one and compare-exchange the word until no other write came in between. Returns the old
         elements (zero where not active).
 
-        One loop for all the elements, outside any branch, that every invocation passes through
-        equally often: passes go on while any invocation of the workgroup has an element pending
-        (a flag in workgroup memory, three barriers a pass). On lavapipe (Mesa 22.3) a loop whose
-        pass count differs between the subgroups of a workgroup, or between lanes, stopped the
-        shader or lost updates. Loop state lives in Function variables."""
-        ctx, u, u64, t_bool = self.ctx, self.ctx.t_u32, self.ctx.t_u64, self.ctx.t_bool
-        w, half = self.atype, self.nbytes == 2   # the word type; a 16-bit element is half of it
+        One _workgroup_loop for all the elements: passes go on while any invocation of the
+        workgroup has an element pending. Loop state lives in Function variables."""
+        ctx, u, t_bool = self.ctx, self.ctx.t_u32, self.ctx.t_bool
+        w, sub = self.atype, self.nbytes < 4   # the word type; a narrower element is part of it
         fn_ptr, word_ptr = (ctx.m.type_pointer(StorageClass.Function, t) for t in (u, w))
         elems = []
         for active, addr, value, comparator in items:
             shift = None
-            if half:
-                shift = ctx.emit(Op.ShiftLeftLogical, u, ctx.emit(Op.UConvert, u, ctx.emit(
-                    Op.BitwiseAnd, u64, addr, ctx.m.const(u64, 2))), ctx.u32(3))          # 0 or 16
-                addr = ctx.emit(Op.BitwiseAnd, u64, addr, ctx.m.const(u64, ~3 & (2 ** 64 - 1)))
+            if sub:
+                shift, addr = self.word_of(addr)
             p = ctx.emit(Op.ConvertUToPtr, self.ptr_type, addr)
             seed, = ctx.if_then(active, lambda: [ctx.emit(Op.Load, w, p, *aligned(max(self.nbytes, 4)))],
                                 lambda: [ctx.m.const_null(w)])
@@ -400,51 +425,33 @@ class _Atomic:
             ctx.emit(Op.Store, None, pending_var, ctx.emit(Op.Select, u, active, ctx.u32(1), ctx.u32(0)))
             elems.append((shift, p, self.to_bits(value), None if comparator is None else self.to_bits(comparator),
                           word_var, pending_var))
-        ctx.workgroup.scratch(1, "looped atomic flag")
-        flag = ctx.workgroup.scratch_ptr(ctx.u32(0))
-        header, body, cont, merge = (ctx.new_label() for _ in range(4))
-        ctx.branch(header)
-        ctx.start_block(header)
-        ctx.emit(Op.LoopMerge, None, merge, cont, 0)
-        ctx.branch(body)
-        ctx.start_block(body)
-        any_pending = ctx.u32(0)
-        for shift, p, value, comparator, word_var, pending_var in elems:
-            def attempt():
-                cur = ctx.emit(Op.Load, w, word_var)
-                old = self.element_of(cur, shift)
-                if comparator is not None:   # Triton compares bit patterns
-                    new = ctx.emit(Op.Select, w, ctx.emit(Op.IEqual, t_bool, old, comparator), value, old)
-                else:
-                    new = self.to_bits(self.add(self.from_bits(old), self.from_bits(value)))
-                word = new
-                if half:
-                    others = ctx.emit(Op.Not, u, ctx.emit(Op.ShiftLeftLogical, u, ctx.u32(0xFFFF), shift))
-                    word = ctx.emit(Op.BitwiseOr, u, ctx.emit(Op.BitwiseAnd, u, cur, others),
-                                    ctx.emit(Op.ShiftLeftLogical, u, new, shift))
-                got = ctx.emit(Op.AtomicCompareExchange, w, p, self.scope, self.sem, self.sem_unequal, word, cur)
-                ctx.emit(Op.Store, None, word_var, got)
-                ctx.emit(Op.Store, None, pending_var, ctx.emit(Op.Select, u, ctx.emit(
-                    Op.INotEqual, t_bool, got, cur), ctx.u32(1), ctx.u32(0)))
-            pending = ctx.emit(Op.Load, u, pending_var)
-            ctx.if_then(ctx.emit(Op.INotEqual, t_bool, pending, ctx.u32(0)), attempt)
-            any_pending = ctx.emit(Op.BitwiseOr, u, any_pending, ctx.emit(Op.Load, u, pending_var))
-        # The workgroup's OR of any_pending: cleared, barrier, raised, barrier, read, barrier
-        # (before the next pass clears it again).
-        wg, relaxed = ctx.u32(Scope.Workgroup), ctx.u32(0)
 
-        def clear():
-            ctx.emit(Op.AtomicStore, None, flag, wg, relaxed, ctx.u32(0))
-        ctx.if_then(ctx.first_invocation(), clear)
-        ctx.barrier()
-        ctx.emit(Op.AtomicOr, u, flag, wg, relaxed, any_pending)
-        ctx.barrier()
-        again = ctx.emit(Op.INotEqual, t_bool, ctx.emit(Op.AtomicLoad, u, flag, wg, relaxed), ctx.u32(0))
-        ctx.barrier()
-        ctx.branch(cont)
-        ctx.start_block(cont)
-        ctx.emit(Op.BranchConditional, None, again, header, merge)
-        ctx.start_block(merge)
+        def one_pass():
+            any_pending = ctx.u32(0)
+            for shift, p, value, comparator, word_var, pending_var in elems:
+                def attempt():
+                    cur = ctx.emit(Op.Load, w, word_var)
+                    old = self.element_of(cur, shift)
+                    if comparator is not None:   # Triton compares bit patterns
+                        new = ctx.emit(Op.Select, w, ctx.emit(Op.IEqual, t_bool, old, comparator), value, old)
+                    elif self.kind == "store":
+                        new = value
+                    else:
+                        new = self.to_bits(self.add(self.from_bits(old), self.from_bits(value)))
+                    word = new
+                    if sub:
+                        others = ctx.emit(Op.Not, u, ctx.emit(Op.ShiftLeftLogical, u, self.element_mask(), shift))
+                        word = ctx.emit(Op.BitwiseOr, u, ctx.emit(Op.BitwiseAnd, u, cur, others),
+                                        ctx.emit(Op.ShiftLeftLogical, u, new, shift))
+                    got = ctx.emit(Op.AtomicCompareExchange, w, p, self.scope, self.sem, self.sem_unequal, word, cur)
+                    ctx.emit(Op.Store, None, word_var, got)
+                    ctx.emit(Op.Store, None, pending_var, ctx.emit(Op.Select, u, ctx.emit(
+                        Op.INotEqual, t_bool, got, cur), ctx.u32(1), ctx.u32(0)))
+                pending = ctx.emit(Op.Load, u, pending_var)
+                ctx.if_then(ctx.emit(Op.INotEqual, t_bool, pending, ctx.u32(0)), attempt)
+                any_pending = ctx.emit(Op.BitwiseOr, u, any_pending, ctx.emit(Op.Load, u, pending_var))
+            return any_pending
+        _workgroup_loop(ctx, one_pass, "looped atomic flag")
         olds = []
         for (active, *_), (shift, *_, word_var, _) in zip(items, elems):
             # The variable holds the word as the successful exchange found it.
@@ -453,12 +460,15 @@ class _Atomic:
         return olds
 
     def element_of(self, word, shift):
-        """The element's bits in its word: the half at `shift` (16-bit elements) or the word."""
+        """The element's bits in its word: the part at `shift` (elements narrower than 32 bits) or the word."""
         if shift is None:
             return word
         ctx = self.ctx
         return ctx.emit(Op.BitwiseAnd, ctx.t_u32, ctx.emit(Op.ShiftRightLogical, ctx.t_u32, word, shift),
-                        ctx.u32(0xFFFF))
+                        self.element_mask())
+
+    def element_mask(self):
+        return self.ctx.u32((1 << 8 * self.nbytes) - 1)
 
     def add(self, a, b):
         """fp16/fp32/fp64 add in their type; bf16 (f32 registers) adds in f32 and rounds once to bf16."""
@@ -476,6 +486,8 @@ class _Atomic:
             pair = ctx.m.type_vector(self.reg_type, 2)
             x = ctx.emit(Op.CompositeConstruct, pair, x, ctx.m.const_null(self.reg_type))
             return ctx.emit(Op.Bitcast, ctx.t_u32, x)
+        if is_fp8(self.name):
+            return fp8_code(ctx, x, self.name)
         return ctx.emit(Op.UConvert, ctx.t_u32, x)
 
     def from_bits(self, b):
@@ -487,6 +499,8 @@ class _Atomic:
         if self.name == "f16":
             pair = ctx.emit(Op.Bitcast, ctx.m.type_vector(self.reg_type, 2), b)
             return ctx.emit(Op.CompositeExtract, self.reg_type, pair, 0)
+        if is_fp8(self.name):
+            return fp8_value(ctx, b, self.name)
         return ctx.emit(Op.UConvert, self.reg_type, b)
 
     def run(self, op, ptr, items):
@@ -513,6 +527,39 @@ class _Atomic:
                 return checked(addr, lambda: [self.emit(addr, value, comparator)], lambda: [zero])
             olds += access() if cond is None else ctx.if_then(cond, access, lambda: [zero])
         return olds
+
+
+def _workgroup_loop(ctx, one_pass, what):
+    """A loop that every invocation of the workgroup passes through equally often (outside any
+    branch): one_pass() emits a pass and returns a u32 id, nonzero where this invocation has work
+    left; passes go on while any invocation has (their OR through a workgroup-memory flag: cleared,
+    barrier, raised, barrier, read, barrier before the next pass clears it again). On lavapipe
+    (Mesa 22.3) a loop whose pass count differs between the subgroups of a workgroup, or between
+    lanes, stopped the shader or lost updates."""
+    u = ctx.t_u32
+    ctx.workgroup.scratch(1, what)
+    flag = ctx.workgroup.scratch_ptr(ctx.u32(0))
+    header, body, cont, merge = (ctx.new_label() for _ in range(4))
+    ctx.branch(header)
+    ctx.start_block(header)
+    ctx.emit(Op.LoopMerge, None, merge, cont, 0)
+    ctx.branch(body)
+    ctx.start_block(body)
+    left = one_pass()
+    wg, relaxed = ctx.u32(Scope.Workgroup), ctx.u32(0)
+
+    def clear():
+        ctx.emit(Op.AtomicStore, None, flag, wg, relaxed, ctx.u32(0))
+    ctx.if_then(ctx.first_invocation(), clear)
+    ctx.barrier()
+    ctx.emit(Op.AtomicOr, u, flag, wg, relaxed, left)
+    ctx.barrier()
+    again = ctx.emit(Op.INotEqual, ctx.t_bool, ctx.emit(Op.AtomicLoad, u, flag, wg, relaxed), ctx.u32(0))
+    ctx.barrier()
+    ctx.branch(cont)
+    ctx.start_block(cont)
+    ctx.emit(Op.BranchConditional, None, again, header, merge)
+    ctx.start_block(merge)
 
 
 def _is_used(ctx, value):
