@@ -291,6 +291,113 @@ def test_scalar_half_atomic_add():
     assert sorted(old.tolist()) == [1.0 + 0.5 * k for k in range(9)]
 
 
+# ---- tl.atomic_load / tl.atomic_store / tl.atomic_poll (Triton >= 3.9) ---------------------------
+needs_atomic_load = pytest.mark.skipif(not hasattr(tl, "atomic_load"), reason="this Triton has no tl.atomic_load")
+ATOMIC_LS_TYPES = ["bool", "int8", "uint8", "int16", "int32", "int64", "float16", "bfloat16", "float32", "float64",
+                   "float8_e4m3fn"]
+
+
+@jitspv.jit
+def atomic_copy_kernel(src, dst, n, SEM_LOAD: tl.constexpr, SEM_STORE: tl.constexpr, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    v = tl.atomic_load(src + offs, mask=offs < n, sem=SEM_LOAD)
+    tl.atomic_store(dst + offs, v, mask=(offs < n) & (offs % 3 != 1), sem=SEM_STORE)
+
+
+@needs_atomic_load
+@pytest.mark.parametrize("dtype", ATOMIC_LS_TYPES)
+def test_atomic_load_store_every_type(dtype):
+    # Odd size, neighbours of one 32-bit word written by different lanes (narrow types: the
+    # compare-exchange loop must keep the other bytes), every third element left as poisoned.
+    torch = pytest.importorskip("torch")
+    tdt = getattr(torch, dtype)
+    if tdt == torch.float64 and not current_target().has_float64:
+        pytest.skip("the device has no fp64")
+    n = 301
+    if tdt == torch.bool:
+        src = torch.from_numpy(rng.random(n) < 0.5)
+        dst = torch.from_numpy(rng.random(n) < 0.5)
+    elif tdt.is_floating_point:
+        src = torch.from_numpy(rng.standard_normal(n) * 4).to(tdt)
+        dst = torch.full((n,), -99.0).to(tdt)
+    else:
+        info = torch.iinfo(tdt)
+        src = torch.from_numpy(rng.integers(info.min, info.max, n, endpoint=True)).to(tdt)
+        dst = torch.full((n,), 77, dtype=tdt)
+    before = dst.clone()
+    for sem_load, sem_store, block in [("acquire", "release", 64), ("relaxed", "relaxed", 128)]:
+        dst.copy_(before)
+        atomic_copy_kernel[(triton.cdiv(n, block),)](src, dst, n, SEM_LOAD=sem_load, SEM_STORE=sem_store,
+                                                    BLOCK=block, num_warps=2)
+        kept = torch.arange(n) % 3 == 1
+        bits = (lambda t: t.view(torch.uint8)) if tdt.itemsize == 1 else (lambda t: t)
+        assert torch.equal(bits(dst[~kept]), bits(src[~kept])), dtype
+        assert torch.equal(bits(dst[kept]), bits(before[kept])), dtype
+
+
+@jitspv.jit
+def scalar_atomic_ls_kernel(p, out):
+    v = tl.atomic_load(p + 1, sem="relaxed", scope="cta")
+    tl.atomic_store(out + tl.program_id(0), v + 1, sem="release", scope="sys")
+
+
+@needs_atomic_load
+def test_scalar_atomic_load_store():
+    p = np.array([5, 41, 7], np.int32)
+    out = np.full(5, -1, np.int32)
+    scalar_atomic_ls_kernel[(5,)](p, out, num_warps=4)
+    assert out.tolist() == [42] * 5
+
+
+@jitspv.jit
+def poll_kernel(flags, expect_add, out, TIMEOUT: tl.constexpr, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    if TIMEOUT is None:
+        m = tl.atomic_poll(flags + offs, offs + expect_add)
+    else:
+        m = tl.atomic_poll(flags + offs, offs + expect_add, timeout_ns=TIMEOUT, sem="relaxed")
+    tl.store(out + offs, m)
+    s = tl.atomic_poll(flags, expect_add, sem="acquire", scope="gpu")   # scalar: flags[0] == expect_add
+    tl.store(out + BLOCK, s)
+
+
+@needs_atomic_load
+@pytest.mark.parametrize("dtype", [np.int16, np.int32, np.int64, np.uint16])
+def test_atomic_poll_matches_and_times_out(dtype):
+    block = 64
+    flags = np.arange(1, block + 1).astype(dtype)
+    out = np.full(block + 1, 7, np.int8)
+    poll_kernel[(1,)](flags, 1, out, TIMEOUT=None, BLOCK=block, num_warps=4)   # every flag already there
+    assert (out == 1).all()
+    flags[rng.random(block) < 0.5] = 0
+    flags[0] = 1
+    out[:] = 7
+    poll_kernel[(1,)](flags, 1, out, TIMEOUT=0, BLOCK=block, num_warps=4)    # one load each: matched or not
+    assert out[:block].tolist() == [int(f == i + 1) for i, f in enumerate(flags)] and out[block] == 1
+
+
+@jitspv.jit
+def message_kernel(payload, flag, seen, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    if tl.program_id(0) == 0:   # the producer: payload, then the flag with release semantics
+        tl.store(payload + offs, offs * 3 + 1)
+        tl.atomic_store(flag, 1, sem="release")
+    else:                       # the consumer: waits for the flag (acquire), then reads the payload
+        tl.atomic_poll(flag, 1, sem="acquire")
+        tl.store(seen + offs, tl.load(payload + offs))
+
+
+@needs_atomic_load
+def test_message_passing_through_a_poll():
+    # Program 0 runs first wherever programs run one after another (lavapipe on one thread), so the
+    # poll always ends.
+    block = 128
+    payload, seen = np.zeros(block, np.int32), np.full(block, -1, np.int32)
+    flag = np.zeros(1, np.int32)
+    message_kernel[(2,)](payload, flag, seen, BLOCK=block, num_warps=4)
+    assert seen.tolist() == (np.arange(block) * 3 + 1).tolist() and flag[0] == 1
+
+
 # ---- random numbers: Triton's Philox, bit for bit ------------------------------------------------
 _PHILOX_KEY = (0x9E3779B9, 0xBB67AE85)
 _PHILOX_ROUND = (0xD2511F53, 0xCD9E8D57)

@@ -45,6 +45,7 @@ _FACTS = {
     "tt.clampf": {_S, _B},
     "tt.precise_sqrt": {_S}, "tt.precise_divf": {_S}, "tt.mulhiui": {_S}, "tt.extern_elementwise": {_S},
     "tt.load": {_S, _RD}, "tt.store": {_S, _WR}, "tt.atomic_rmw": {_S, _RD, _WR}, "tt.atomic_cas": {_S, _RD, _WR},
+    "tt.atomic_load": {_S, _RD}, "tt.atomic_store": {_S, _WR}, "tt.atomic_poll": {_S, _RD},
     "tt.scan": {_S}, "tt.map_elementwise": {_S},
 }
 

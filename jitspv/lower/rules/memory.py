@@ -18,6 +18,12 @@ integer atomic). Without 64-bit integer atomics, a 64-bit integer add/and/or/xor
 the kernel does not use runs as two 32-bit atomics (the add carrying from the low word into the
 high one): memory ends as the 64-bit atomics would leave it, though a concurrent reader may see one
 word updated before the other. Any other 64-bit atomic needs them.
+
+tl.atomic_load / tl.atomic_store (tt.atomic_load/store) are OpAtomicLoad / OpAtomicStore on the
+element's bits; elements narrower than 32 bits load their aligned word and are stored by the
+compare-exchange loop (Vulkan has no 8/16-bit atomics everywhere). tl.atomic_poll (tt.atomic_poll)
+loads each element until it reads the expected value, in one loop that the whole program passes
+through (the program waits for all its polls, as Triton's); timeout_ns=0 loads each element once.
 """
 from __future__ import annotations
 
@@ -31,6 +37,7 @@ from jitspv.lower.registry import register
 from jitspv.lower.rules.common import bf16_bits, elementwise, round_bf16
 from jitspv.lower.ttir_access import attr, bits, elem_bytes, pointee, type_name
 from jitspv.lower.spirv.grammar import Op, StorageClass, Capability, MemorySemantics, Scope
+from jitspv.ttir import ir
 
 PSB = StorageClass.PhysicalStorageBuffer
 MAX_ACCESS_BYTES = 16
@@ -304,7 +311,7 @@ class _Atomic:
         self.nbytes = width // 8
         info = m.type_info(self.reg_type)
         sub_word = width < 32 and kind not in _READ_KINDS   # a compare-exchange loop on the word
-        if width == 16 and kind not in _RMW16 + ("store",):
+        if width == 16 and kind not in _RMW16 + ("store",) + _READ_KINDS:
             ctx.error(f"{what} on {name} is not supported (16-bit atomics: float add, compare-exchange)")
         if width == 16 and kind == "fadd" and name == "i16":
             ctx.error(f"{what} on {name}: float add needs a float element type")
@@ -324,7 +331,7 @@ class _Atomic:
             else:   # compare-exchange of the element's bits
                 self.looped, self.atype = True, m.type_int(width, False)
         else:
-            if info.kind == "float" and kind not in ("exch", None):
+            if info.kind == "float" and kind not in ("exch", None, "load", "store"):
                 ctx.error(f"{what} on {name} is not supported (Triton lowers float max/min to integer atomics)")
             self.spv_op = Op.AtomicCompareExchange if kind is None else _RMW_INT.get(kind)
             self.atype = m.type_int(width, False)
@@ -337,6 +344,8 @@ class _Atomic:
             m.capability(Capability.Int64Atomics)
         self.bitcast = self.atype != self.reg_type and not self.looped
         sem = attr(op, "sem")
+        self.acquires = sem in ("acquire", "acq_rel")
+        self.timeout_ns = None   # tt.atomic_poll's budget: None, 0 or a u64 id (set by its rule)
         self.scope = ctx.u32(_SCOPES[attr(op, "scope")])
         self.sem = _semantics(ctx, sem)
         # A failed compare-exchange only reads: it keeps the acquire half of the ordering.
@@ -459,6 +468,44 @@ class _Atomic:
             olds.append(ctx.emit(Op.Select, self.reg_type, active, old, ctx.m.const_null(self.reg_type)))
         return olds
 
+    def emit_poll(self, items):
+        """tt.atomic_poll, items [(active, addr, expected, None)]: every active element is loaded
+        (OpAtomicLoad) until it reads `expected`, all of them in one _workgroup_loop; a pass that
+        finds the time budget (self.timeout_ns: None, 0 or a u64 id) spent ends the polling, each
+        element loaded at least once. Returns bools, true where `expected` was read."""
+        ctx, u, t_bool = self.ctx, self.ctx.t_u32, self.ctx.t_bool
+        fn_ptr = ctx.m.type_pointer(StorageClass.Function, u)
+        elems = []
+        for active, addr, expected, _ in items:
+            pending_var = ctx.f.variable(fn_ptr)
+            ctx.emit(Op.Store, None, pending_var, ctx.emit(Op.Select, u, active, ctx.u32(1), ctx.u32(0)))
+            elems.append((addr, expected, pending_var))
+        spent = self.budget_spent()
+
+        def one_pass():
+            left = ctx.u32(0)
+            for addr, expected, pending_var in elems:
+                def attempt():
+                    seen = ctx.emit(Op.IEqual, t_bool, self.load(addr), expected)
+                    ctx.emit(Op.Store, None, pending_var, ctx.emit(Op.Select, u, seen, ctx.u32(0), ctx.u32(1)))
+                ctx.if_then(ctx.emit(Op.INotEqual, t_bool, ctx.emit(Op.Load, u, pending_var), ctx.u32(0)), attempt)
+                left = ctx.emit(Op.BitwiseOr, u, left, ctx.emit(Op.Load, u, pending_var))
+            return left if spent is None else ctx.emit(Op.Select, u, spent(), ctx.u32(0), left)
+        _workgroup_loop(ctx, one_pass, "atomic poll flag")
+        if self.acquires:   # what the pollers acquired, every invocation of the program sees
+            ctx.barrier(device=True)
+        return [ctx.emit(Op.LogicalAnd, t_bool, active, ctx.emit(Op.IEqual, t_bool, ctx.emit(Op.Load, u, pending_var),
+                                                                  ctx.u32(0)))
+                for (active, *_), (_, _, pending_var) in zip(items, elems)]
+
+    def budget_spent(self):
+        """None (no timeout), or a function emitting "the poll's time budget is spent" (a bool id)."""
+        if self.timeout_ns is None:
+            return None
+        if self.timeout_ns == 0:
+            return lambda: self.ctx.m.const(self.ctx.t_bool, True)
+        self.ctx.error("tl.atomic_poll with a timeout_ns other than 0 is not supported yet")
+
     def element_of(self, word, shift):
         """The element's bits in its word: the part at `shift` (elements narrower than 32 bits) or the word."""
         if shift is None:
@@ -513,14 +560,15 @@ class _Atomic:
 
         def checked(addr, access, skipped):
             return _checked(ctx, op, ptr, addr, self.nbytes, access, skipped)
-        if self.looped:
+        if self.looped or self.kind == "poll":
             actives = []
             for cond, addr, _, _ in items:
                 active = cond or yes
                 if ctx.bounds is not None:
                     active, = ctx.if_then(active, lambda: checked(addr, lambda: [yes], lambda: [no]), lambda: [no])
                 actives.append(active)
-            return self.emit_loop([(a,) + item[1:] for a, item in zip(actives, items)])
+            items = [(a,) + item[1:] for a, item in zip(actives, items)]
+            return self.emit_poll(items) if self.kind == "poll" else self.emit_loop(items)
         olds = []
         for cond, addr, value, comparator in items:
             def access():
@@ -587,20 +635,37 @@ def _share_from(ctx, cond, indices, regs, rtype, numel):
             for idx in indices]
 
 
-def _lower_atomic(ctx, op, kind, ptr, values, comparators, mask):
-    res = op.results[0]
-    used = _is_used(ctx, res)
-    atomic = _Atomic(ctx, op, pointee(ptr.type), kind, used)
+def _lower_atomic(ctx, op, kind, ptr, values, comparators, mask, timeout=None):
+    """One atomic per element of ptr (where mask holds), performed by the element's owner; the
+    results (old values, loaded values, poll outcomes) reach the element's replicas."""
+    res = op.results[0] if op.results else None
+    used = res is not None and _is_used(ctx, res)
+    bools = type_name(pointee(ptr.type)) == "i1"   # a byte per bool in memory, as tt.load/tt.store
+    atomic = _Atomic(ctx, op, ir.IntType(8) if bools else pointee(ptr.type), kind, used)
+    if timeout is not None:
+        atomic.timeout_ns = timeout
+
+    def stored(x):
+        if not bools or x is None:
+            return x
+        u8 = atomic.reg_type
+        return ctx.emit(Op.Select, u8, x, ctx.m.const(u8, 1), ctx.m.const(u8, 0))
+
+    def result(old):
+        if bools and kind == "load":
+            return ctx.emit(Op.INotEqual, ctx.t_bool, old, ctx.m.const(atomic.reg_type, 0))
+        return old
+    shared_type = ctx.t_bool if kind == "poll" else atomic.reg_type
     if not ptr.type.is_tensor:
-        addr, x = ctx.scalar(ptr), ctx.scalar(values)
+        addr, x = ctx.scalar(ptr), None if values is None else stored(ctx.scalar(values))
         cmp = ctx.scalar(comparators) if comparators is not None else None
         cond = ctx.first_invocation()
         if mask is not None:
             cond = ctx.emit(Op.LogicalAnd, ctx.t_bool, ctx.scalar(mask), cond)
         old, = atomic.run(op, ptr, [(cond, addr, x, cmp)])
         if used:
-            old, = _share_from(ctx, cond, [ctx.u32(0)], [old], atomic.reg_type, 1)
-        ctx.set(res, old)
+            old, = _share_from(ctx, cond, [ctx.u32(0)], [old], shared_type, 1)
+            ctx.set(res, result(old))
         return
     enc = ctx.encoding_of(ptr)
     P = ctx.tensor(ptr, enc)
@@ -610,18 +675,20 @@ def _lower_atomic(ctx, op, kind, ptr, values, comparators, mask):
         if v is None:
             return [None] * n
         return ctx.tensor(v, enc).regs if v.type.is_tensor else [ctx.scalar(v)] * n
-    X, C, M = regs(values), regs(comparators), regs(mask)
+    X, C, M = [stored(x) for x in regs(values)], regs(comparators), regs(mask)
     owner = ctx.is_owner(P.layout)
     items = []
     for addr, x, cmp, m in zip(P.regs, X, C, M):
         cond = m if owner is None else owner if m is None else ctx.emit(Op.LogicalAnd, ctx.t_bool, m, owner)
         items.append((cond, addr, x, cmp))
     old = atomic.run(op, ptr, items)
-    if used and owner is not None:
+    if not used:
+        return
+    if owner is not None:
         # Replicas read the old values their owner got (they hold the same elements).
         indices = ctx.linear_indices(P.layout, row_major(P.layout.shape))
-        old = _share_from(ctx, owner, indices, old, atomic.reg_type, _numel(P.layout.shape))
-    ctx.set(res, DTensor(enc, P.layout, old))
+        old = _share_from(ctx, owner, indices, old, shared_type, _numel(P.layout.shape))
+    ctx.set(res, DTensor(enc, P.layout, [result(x) for x in old]))
 
 
 def _numel(shape):
@@ -642,3 +709,26 @@ def _atomic_rmw(ctx, op):
 def _atomic_cas(ctx, op):
     ptr, cmp, val = op.operands
     _lower_atomic(ctx, op, None, ptr, val, cmp, None)
+
+
+@register("tt.atomic_load")
+def _atomic_load(ctx, op):
+    ptr, mask = op.operands[0], op.operands[1] if len(op.operands) > 1 else None
+    _lower_atomic(ctx, op, "load", ptr, None, None, mask)
+
+
+@register("tt.atomic_store")
+def _atomic_store(ctx, op):
+    ptr, val = op.operands[0], op.operands[1]
+    _lower_atomic(ctx, op, "store", ptr, val, None, op.operands[2] if len(op.operands) > 2 else None)
+
+
+@register("tt.atomic_poll")
+def _atomic_poll(ctx, op):
+    ptr, expected = op.operands[0], op.operands[1]
+    timeout = None
+    if len(op.operands) > 2:
+        t = op.operands[2]
+        constant = t.owner if isinstance(t.owner, ir.Operation) and t.owner.name == "arith.constant" else None
+        timeout = 0 if constant is not None and int(attr(constant, "value")) == 0 else ctx.scalar(t)
+    _lower_atomic(ctx, op, "poll", ptr, expected, None, None, timeout)
