@@ -43,6 +43,7 @@ def _info(args) -> int:
                 ("8/16-bit storage", f.storage_buffer_8bit and f.storage_buffer_16bit),
                 ("fp32 atomic add", f.float32_atomic_add), ("fp32 atomic min/max", f.float32_atomic_minmax),
                 ("fp64 atomic add", f.float64_atomic_add), ("int64 atomics", f.int64_atomics),
+                ("device clock", f.device_clock),
                 ("cooperative matrix KHR", f.cooperative_matrix_khr),
                 ("cooperative matrix2 NV", f.cooperative_matrix2_nv),
                 ("integer dot product", f.integer_dot_product), ("subgroup size control", f.subgroup_size_control),

@@ -1,4 +1,4 @@
-"""JITSPV_DEVICE_LIMITS: lavapipe run as if it lacked fp64, int64 atomics and float atomics and had
+"""JITSPV_DEVICE_LIMITS: lavapipe run as if it lacked fp64, int64 atomics, float atomics and the shader clock and had
 16 KiB of shared memory and 64 bytes of push constants. The device reads the variable once, so the
 tests marked `limited` run in a child pytest (test_on_a_limited_device starts it, with the
 validation layer on: features removed are not enabled either, so any use of one is reported), and
@@ -18,7 +18,7 @@ import jitspv
 from jitspv.errors import OutOfResources
 from jitspv.vk.device import device_limits
 
-LIMITS = "no-fp64,no-int64-atomics,no-float-atomics,shared=16384,push=64"
+LIMITS = "no-fp64,no-int64-atomics,no-float-atomics,no-device-clock,shared=16384,push=64"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 rng = np.random.default_rng()
 limited = pytest.mark.skipif(os.environ.get("JITSPV_DEVICE_LIMITS") != LIMITS,
@@ -268,3 +268,29 @@ def test_a_missing_feature_is_refused_naming_it_and_the_line(launch, feature, li
     counts = np.zeros(4, np.int32)
     atomic_add_kernel[(1,)](counts, 3, BLOCK=16)
     np.testing.assert_array_equal(counts, [12] * 4)
+
+
+@jitspv.jit
+def poll_with_budget(flags, out, timeout_ns, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    tl.store(out + offs, tl.atomic_poll(flags + offs, 1, timeout_ns=timeout_ns))
+
+
+@jitspv.jit
+def poll_once(flags, out, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    tl.store(out + offs, tl.atomic_poll(flags + offs, 1, timeout_ns=0))
+
+
+@limited
+@pytest.mark.skipif(not hasattr(tl, "atomic_poll"), reason="this Triton has no tl.atomic_poll")
+def test_a_poll_budget_without_the_shader_clock_is_refused_and_zero_still_runs():
+    from jitspv.frontend.runtime import current_target
+    assert not current_target().has_device_clock   # no-device-clock
+    flags, out = np.array([1, 0, 1, 1], np.int32), np.zeros(4, np.int8)
+    with pytest.raises(triton.compiler.errors.CompilationError) as err:
+        poll_with_budget[(1,)](flags, out, 1000, BLOCK=4)
+    assert "needs the device's shader clock (VK_KHR_shader_clock, shaderDeviceClock)" in str(err.value)
+    assert "tl.atomic_poll(flags + offs, 1, timeout_ns=timeout_ns)" in str(err.value)
+    poll_once[(1,)](flags, out, BLOCK=4)   # a constant zero budget: one load each, no clock
+    assert out.tolist() == [1, 0, 1, 1]

@@ -1,5 +1,7 @@
 """Atomics (tt.atomic_rmw, tt.atomic_cas) on lavapipe: contention, masks, replicas, scalar atomics,
 returned old values, refusals."""
+import time
+
 import numpy as np
 import pytest
 import triton
@@ -374,6 +376,31 @@ def test_atomic_poll_matches_and_times_out(dtype):
     out[:] = 7
     poll_kernel[(1,)](flags, 1, out, TIMEOUT=0, BLOCK=block, num_warps=4)    # one load each: matched or not
     assert out[:block].tolist() == [int(f == i + 1) for i, f in enumerate(flags)] and out[block] == 1
+
+
+@jitspv.jit
+def poll_budget_kernel(flags, out, timeout_ns, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    tl.store(out + offs, tl.atomic_poll(flags + offs, 1, timeout_ns=timeout_ns))
+
+
+@needs_atomic_load
+def test_atomic_poll_spends_its_time_budget():
+    # A flag nobody sets: the poll ends unmatched once the budget (measured by the device's shader
+    # clock, its rate measured by jitspv) is spent, not before; matched flags report true.
+    if not current_target().has_device_clock:
+        pytest.skip("the device has no Device-scope shader clock")
+    flags = np.ones(32, np.int32)
+    flags[5] = flags[20] = 0
+    out = np.full(32, 7, np.int8)
+    poll_budget_kernel[(1,)](flags, out, 16, BLOCK=32)   # compiled (and the clock measured) first
+    for budget_ms in (30, 120):
+        out[:] = 7
+        start = time.perf_counter()
+        poll_budget_kernel[(1,)](flags, out, budget_ms * 10**6, BLOCK=32)
+        took = time.perf_counter() - start
+        assert out.tolist() == [int(f == 1) for f in flags]
+        assert 0.9 * budget_ms * 1e-3 <= took < budget_ms * 1e-3 + 10, (budget_ms, took)
 
 
 @jitspv.jit

@@ -11,6 +11,7 @@ import struct
 from collections.abc import Mapping
 from pathlib import Path
 
+from jitspv.frontend import runtime
 from jitspv.lower.fp8 import FP8_FORMATS, encode_value, is_fp8
 from jitspv.lower.kernel import (ASSERT_RECORD_WORDS, HIDDEN_ARGS, LoweredKernel, PRINT_BUFFER_BYTES,
                                  PRINT_CAPACITY, PRINT_HEADER_BYTES, PRINT_RECORD_WORDS)
@@ -323,6 +324,8 @@ class CompiledKernel:
         # order; () without any.
         self._debug_checks = None if any(name in _DEBUG_BUFFERS for name in lowered.hidden) else ()
         self._grid_in_args = "grid" in lowered.hidden
+        # tl.atomic_poll's timeout_ns: clock ticks per ns of this device (measured once per process).
+        self._clock_rate = (runtime.device_clock_ticks_per_ns(),) if "clock_rate" in lowered.hidden else ()
         self.metadata = {"name": name, "num_warps": lowered.local_size[0] // 32, "local_size": lowered.local_size,
                          "shared": lowered.shared_bytes, "arg_block_size": lowered.arg_block_size,
                          "args_in_buffer": lowered.args_in_buffer, **lowered.notes}
@@ -335,6 +338,7 @@ class CompiledKernel:
                     self._debug_checks = tuple(_DEBUG_BUFFERS[name](self) for name in HIDDEN_ARGS
                                                if name in _DEBUG_BUFFERS and name in self.lowered.hidden)
         vals.extend(buffer.address for buffer, _ in self._debug_checks)
+        vals.extend(self._clock_rate)
         if self._grid_in_args:   # the last hidden member
             vals.extend(grid)
         try:

@@ -26,12 +26,14 @@ from jitspv.lower.prefetch import pipeline_dot_loops
 from jitspv.lower.scaled_dot import decompose_scaled_dots
 from jitspv.lower import rules  # noqa: F401  (registers every lowering)
 from jitspv.lower.rules.dot import DOT_OPERANDS
+from jitspv.lower.rules.memory import poll_timeout
 from jitspv.lower.spirv.grammar import Op, StorageClass, Decoration, MemoryAccess
 from jitspv.lower.spirv.tools import SPIRV_VAL_TARGET, rejected_id, validate, validate_cold_compiles
 from jitspv.errors import InvalidSpirv
 from jitspv.lower.op_facts import accesses_memory
 from jitspv.lower.stored_args import pointer_table_arguments, stored_arguments
 from jitspv.lower.ttir_access import type_name
+from jitspv.ttir import ir
 from jitspv.ttir.inline import inline_calls
 from jitspv.ttir.printer import print_module
 from jitspv.ttir.structure import UnstructuredControlFlow, structure_control_flow
@@ -137,6 +139,8 @@ def _emit(func, target, num_warps, encodings, dot_plans, enable_fp_fusion, bound
                                                               for op in func.walk()),
               "print_buffer": any(op.name == "tt.print" for op in func.walk()),
               "bounds_table": uses_bounds,
+              "clock_rate": any(op.name == "tt.atomic_poll" and isinstance(poll_timeout(op), ir.Value)
+                                for op in func.walk()),
               "grid": any(op.name == "tt.get_num_programs" for op in func.walk())}
     ctx.asserts = []   # filled by the tt.assert rule and the bounds checks, one entry per site
     ctx.prints = []    # filled by the tt.print rule, one entry per printed operand

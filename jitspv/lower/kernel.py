@@ -38,7 +38,7 @@ BOUNDS_HEADER_WORDS = 2
 # mode), and the launch's grid (tl.num_programs; vkCmdDispatchBase pieces make NumWorkgroups
 # unreliable). Name -> struct format; the names are also the LoweringContext attributes that hold
 # the loaded values.
-HIDDEN_ARGS = {"assert_record": "Q", "print_buffer": "Q", "bounds_table": "Q", "grid": "3I"}
+HIDDEN_ARGS = {"assert_record": "Q", "print_buffer": "Q", "bounds_table": "Q", "clock_rate": "f", "grid": "3I"}
 
 
 def arg_block_layout(formats, hidden) -> tuple:
@@ -75,6 +75,7 @@ class Target:
     has_float32_atomic_add: bool = False
     has_float64_atomic_add: bool = False
     has_int64_atomics: bool = False
+    has_device_clock: bool = False   # OpReadClockKHR at Device scope (tl.atomic_poll's timeout_ns)
     vulkan_memory_model: bool = False   # the Vulkan memory model with device scope
     denorm_preserve_widths: tuple = ()  # float widths whose denormals the DenormPreserve mode keeps
     # Lavapipe before Mesa 25 ends every loop of an invocation once all its loops together made this

@@ -313,6 +313,7 @@ class DeviceFeatures:
     float32_atomic_minmax: bool = False
     float64_atomic_add: bool = False
     float16_atomic_add: bool = False
+    device_clock: bool = False   # OpReadClockKHR at Device scope (VK_KHR_shader_clock): poll timeouts
     cooperative_matrix_khr: bool = False
     cooperative_matrix2_nv: bool = False
 
@@ -346,6 +347,7 @@ _FEATURE_MAP = [
     ("float64_atomic_add", "af", "shaderBufferFloat64AtomicAdd"),
     ("float32_atomic_minmax", "af2", "shaderBufferFloat32AtomicMinMax"),
     ("float16_atomic_add", "af2", "shaderBufferFloat16AtomicAdd"),
+    ("device_clock", "clk", "shaderDeviceClock"),
 ]
 # Enabled together with the ones above when present (no DeviceFeatures field of their own).
 _EXTRA_ENABLES = [("v12", "shaderSharedInt64Atomics"), ("af", "shaderSharedFloat32AtomicAdd"),
@@ -378,6 +380,7 @@ _REMOVABLE_FEATURES = {
     "subgroup-size-control": [("v13", "subgroupSizeControl"), ("v13", "computeFullSubgroups")],
     "vulkan-memory-model": [("v12", "vulkanMemoryModel"), ("v12", "vulkanMemoryModelDeviceScope")],
     "host-import": [],   # an extension, no feature member: VK_EXT_external_memory_host is not enabled
+    "device-clock": [("clk", "shaderDeviceClock")],
 }
 # JITSPV_DEVICE_LIMITS "NAME=N": the DeviceProperties field it lowers to N (never raises it).
 _SHRINKABLE_LIMITS = {"shared": "max_compute_shared_memory_size", "push": "max_push_constants_size",
@@ -435,7 +438,10 @@ def _feature_chain(api: tuple, extensions: set):
               "VK_NV_cooperative_matrix2" in extensions),
              ("bf16", "VkPhysicalDeviceShaderBfloat16FeaturesKHR",
               vk.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_BFLOAT16_FEATURES_KHR,
-              "VK_KHR_shader_bfloat16" in extensions)]
+              "VK_KHR_shader_bfloat16" in extensions),
+             ("clk", "VkPhysicalDeviceShaderClockFeaturesKHR",
+              vk.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_CLOCK_FEATURES_KHR,
+              "VK_KHR_shader_clock" in extensions)]
     prev = chain["f2"]
     for key, ctype, stype, present in order:
         if present:
@@ -574,6 +580,10 @@ class Device:
             device_extensions.append(b"VK_EXT_shader_atomic_float2")
         else:
             self._unlink(enable, "af2")
+        if _member(supported, "clk", "shaderDeviceClock") and "device-clock" not in removed:
+            device_extensions.append(b"VK_KHR_shader_clock")
+        else:
+            self._unlink(enable, "clk")
         if self.properties.host_import_alignment and "host-import" not in removed:
             device_extensions.append(b"VK_EXT_external_memory_host")
         else:
@@ -621,7 +631,7 @@ class Device:
 
     @staticmethod
     def _relink(chain):
-        keys = [k for k in ("f2", "v11", "v12", "v13", "af", "af2", "cm", "bf16") if k in chain]
+        keys = list(chain)   # _feature_chain's order, "f2" first
         for a, b in zip(keys, keys[1:]):
             chain[a].pNext = chain[b]
         chain[keys[-1]].pNext = NULL

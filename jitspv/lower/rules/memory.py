@@ -36,7 +36,7 @@ from jitspv.lower.values import DTensor, aligned
 from jitspv.lower.registry import register
 from jitspv.lower.rules.common import bf16_bits, elementwise, round_bf16
 from jitspv.lower.ttir_access import attr, bits, elem_bytes, pointee, type_name
-from jitspv.lower.spirv.grammar import Op, StorageClass, Capability, MemorySemantics, Scope
+from jitspv.lower.spirv.grammar import GLSL, Op, StorageClass, Capability, MemorySemantics, Scope
 from jitspv.ttir import ir
 
 PSB = StorageClass.PhysicalStorageBuffer
@@ -499,12 +499,27 @@ class _Atomic:
                 for (active, *_), (_, _, pending_var) in zip(items, elems)]
 
     def budget_spent(self):
-        """None (no timeout), or a function emitting "the poll's time budget is spent" (a bool id)."""
+        """None (no timeout), or a function emitting "the poll's time budget is spent" (a bool id):
+        the Device-scope shader clock, read here and at each pass, against timeout_ns converted to
+        clock ticks by the measured rate (the hidden argument clock_rate, ticks per ns)."""
+        ctx = self.ctx
         if self.timeout_ns is None:
             return None
         if self.timeout_ns == 0:
-            return lambda: self.ctx.m.const(self.ctx.t_bool, True)
-        self.ctx.error("tl.atomic_poll with a timeout_ns other than 0 is not supported yet")
+            return lambda: ctx.m.const(ctx.t_bool, True)
+        if not ctx.target.has_device_clock:
+            ctx.error("tl.atomic_poll with a timeout_ns needs the device's shader clock (VK_KHR_shader_clock, "
+                      "shaderDeviceClock), which this device lacks; a constant timeout_ns=0 or none work")
+        m, u64, f32 = ctx.m, ctx.t_u64, ctx.t_f32
+        m.extension("SPV_KHR_shader_clock")
+        m.capability(Capability.ShaderClockKHR)
+
+        def clock():
+            return ctx.emit(Op.ReadClockKHR, u64, ctx.u32(Scope.Device))
+        start = clock()
+        ticks = ctx.emit(Op.FMul, f32, ctx.emit(Op.ConvertUToF, f32, self.timeout_ns), ctx.clock_rate)
+        budget = ctx.emit(Op.ConvertFToU, u64, ctx.f.glsl(f32, GLSL.FMin, ticks, m.const(f32, 1.8e19)))   # in u64's range
+        return lambda: ctx.emit(Op.UGreaterThanEqual, ctx.t_bool, ctx.emit(Op.ISub, u64, clock(), start), budget)
 
     def element_of(self, word, shift):
         """The element's bits in its word: the part at `shift` (elements narrower than 32 bits) or the word."""
@@ -723,12 +738,19 @@ def _atomic_store(ctx, op):
     _lower_atomic(ctx, op, "store", ptr, val, None, op.operands[2] if len(op.operands) > 2 else None)
 
 
+def poll_timeout(op):
+    """tt.atomic_poll's timeout_ns: None (none), 0 (the constant zero: one load each) or its Value
+    (the budget is measured with the device's shader clock)."""
+    if len(op.operands) < 3:
+        return None
+    t = op.operands[2]
+    zero = isinstance(t.owner, ir.Operation) and t.owner.name == "arith.constant" and int(attr(t.owner, "value")) == 0
+    return 0 if zero else t
+
+
 @register("tt.atomic_poll")
 def _atomic_poll(ctx, op):
     ptr, expected = op.operands[0], op.operands[1]
-    timeout = None
-    if len(op.operands) > 2:
-        t = op.operands[2]
-        constant = t.owner if isinstance(t.owner, ir.Operation) and t.owner.name == "arith.constant" else None
-        timeout = 0 if constant is not None and int(attr(constant, "value")) == 0 else ctx.scalar(t)
-    _lower_atomic(ctx, op, "poll", ptr, expected, None, None, timeout)
+    timeout = poll_timeout(op)
+    _lower_atomic(ctx, op, "poll", ptr, expected, None, None,
+                  ctx.scalar(timeout) if isinstance(timeout, ir.Value) else timeout)

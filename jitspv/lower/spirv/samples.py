@@ -4,6 +4,10 @@ bench/launch_overhead.py use them to exercise Vulkan before the lowering exists.
 vector_add_f32: out[i] = a[i] + b[i] for i < n, one element per invocation, i = GlobalInvocationId.x.
 Its push constants are `VECTOR_ADD_F32_ARGS` (struct format "<QQQI", 28 bytes): three buffer
 device addresses then the element count; dispatch ceil(n / local_size) workgroups.
+
+device_clock: one invocation stores the device's shader clock (OpReadClockKHR, Device scope) as a
+u64 at the address in its push constants (struct format "<Q"); the runtime measures the clock's
+rate with it (jitspv.frontend.runtime.device_clock_ticks_per_ns).
 """
 from __future__ import annotations
 
@@ -80,6 +84,32 @@ def vector_add_f32(local_size: int = 128, version=(1, 5)) -> bytes:
 
     m.entry_point(ExecutionModel.GLCompute, f.id, "main")
     m.execution_mode(f.id, ExecutionMode.LocalSize, local_size, 1, 1)
+    return m.assemble()
+
+
+def device_clock() -> bytes:
+    """SPIR-V GLCompute shader storing the Device-scope shader clock (see module docstring)."""
+    m = Module(version=(1, 5))
+    for cap in (Capability.Shader, Capability.PhysicalStorageBufferAddresses, Capability.Int64,
+                Capability.ShaderClockKHR):
+        m.capability(cap)
+    m.extension("SPV_KHR_shader_clock")
+    m.memory_model(AddressingModel.PhysicalStorageBuffer64, MemoryModel.GLSL450)
+    void, u32, u64 = m.type_void(), m.type_int(32, False), m.type_int(64, False)
+    args = m.type_struct([u64], offsets=[0])
+    m.decorate(args, Decoration.Block)
+    pc = m.variable(m.type_pointer(StorageClass.PushConstant, args), StorageClass.PushConstant)
+    f = m.function(void, m.type_function(void))
+    f.begin_block(f.label())
+    out = f.emit(Op.Load, u64, f.emit(Op.AccessChain, m.type_pointer(StorageClass.PushConstant, u64), pc,
+                                      m.const(u32, 0)))
+    psb = m.type_pointer(StorageClass.PhysicalStorageBuffer, u64)
+    ticks = f.emit(Op.ReadClockKHR, u64, m.const(u32, 1))   # Scope Device
+    f.emit(Op.Store, None, f.emit(Op.ConvertUToPtr, psb, out), ticks, MemoryAccess.Aligned, 8)
+    f.emit(Op.Return, None)
+    f.end()
+    m.entry_point(ExecutionModel.GLCompute, f.id, "main")
+    m.execution_mode(f.id, ExecutionMode.LocalSize, 1, 1, 1)
     return m.assemble()
 
 
