@@ -42,6 +42,17 @@ def fresh_knobs():
     yield fresh()
     reset()
 
+@pytest.fixture
+def with_allocator():   # as Triton's python/test/conftest.py
+    import triton
+    from triton.runtime._allocation import NullAllocator
+    from triton._internal_testing import default_alloc_fn
+    triton.set_allocator(default_alloc_fn)
+    try:
+        yield
+    finally:
+        triton.set_allocator(NullAllocator())
+
 def pytest_collection_modifyitems(config, items):
     every = int(os.environ.get("JITSPV_TEST_CORE_EVERY", "1"))
     items[:] = items[::every]
