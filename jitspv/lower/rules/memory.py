@@ -300,7 +300,7 @@ class _Atomic:
     device has it. 16-bit elements, and float add without it, run a compare-exchange loop
     (emit_loop): on the element's 32-bit word, or on the element's own bits."""
 
-    def __init__(self, ctx, op, elem_type, kind, old_used=True):
+    def __init__(self, ctx, op, elem_type, kind, old_used=True, timeout_ns=None):
         self.ctx = ctx
         m = ctx.m
         name = type_name(elem_type)
@@ -345,7 +345,7 @@ class _Atomic:
         self.bitcast = self.atype != self.reg_type and not self.looped
         sem = attr(op, "sem")
         self.acquires = sem in ("acquire", "acq_rel")
-        self.timeout_ns = None   # tt.atomic_poll's budget: None, 0 or a u64 id (set by its rule)
+        self.timeout_ns = timeout_ns   # tt.atomic_poll's budget: None, 0 or a u64 id
         self.scope = ctx.u32(_SCOPES[attr(op, "scope")])
         self.sem = _semantics(ctx, sem)
         # A failed compare-exchange only reads: it keeps the acquire half of the ordering.
@@ -655,21 +655,15 @@ def _lower_atomic(ctx, op, kind, ptr, values, comparators, mask, timeout=None):
     results (old values, loaded values, poll outcomes) reach the element's replicas."""
     res = op.results[0] if op.results else None
     used = res is not None and _is_used(ctx, res)
-    bools = type_name(pointee(ptr.type)) == "i1"   # a byte per bool in memory, as tt.load/tt.store
-    atomic = _Atomic(ctx, op, ir.IntType(8) if bools else pointee(ptr.type), kind, used)
-    if timeout is not None:
-        atomic.timeout_ns = timeout
+    # A bool is a byte in memory: its atomics run on that byte, converted as tt.load/tt.store do.
+    memory = _Access(ctx, pointee(ptr.type)) if type_name(pointee(ptr.type)) == "i1" else None
+    atomic = _Atomic(ctx, op, ir.IntType(8) if memory else pointee(ptr.type), kind, used, timeout)
 
     def stored(x):
-        if not bools or x is None:
-            return x
-        u8 = atomic.reg_type
-        return ctx.emit(Op.Select, u8, x, ctx.m.const(u8, 1), ctx.m.const(u8, 0))
+        return x if memory is None or x is None else memory.to_mem(x)
 
     def result(old):
-        if bools and kind == "load":
-            return ctx.emit(Op.INotEqual, ctx.t_bool, old, ctx.m.const(atomic.reg_type, 0))
-        return old
+        return memory.to_reg(old) if memory is not None and kind == "load" else old
     shared_type = ctx.t_bool if kind == "poll" else atomic.reg_type
     if not ptr.type.is_tensor:
         addr, x = ctx.scalar(ptr), None if values is None else stored(ctx.scalar(values))
