@@ -1,4 +1,5 @@
 """Binding freshness, device choice, timing and the `info` command."""
+import json
 import math
 import os
 import re
@@ -141,3 +142,47 @@ def test_lavapipe_is_the_mesa_version_asked_for():
         pytest.skip("no Mesa version asked for (JITSPV_TEST_MESA_VERSION)")
     props = get_device().properties
     assert (props.driver_name, props.driver_info.split(" ")[:2]) == ("llvmpipe", ["Mesa", want])
+
+
+_STATISTICS_CHILD = r'''
+import json, sys, numpy as np, jitspv, triton.language as tl
+from pathlib import Path
+from jitspv.vk import get_device
+
+@jitspv.jit
+def twice(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    tl.store(out_ptr + offs, tl.load(x_ptr + offs, mask=offs < n) * 2, mask=offs < n)
+
+x = np.random.rand(1000).astype(np.float32)
+out = np.full_like(x, np.nan)
+twice[(4,)](x, out, 1000, BLOCK=256)
+assert np.array_equal(out, x * 2)
+device = get_device()
+dumped = [json.loads(p.read_text()) for p in Path(sys.argv[1]).glob("twice-*.json")]
+texts = [p.name for p in Path(sys.argv[1]).glob("twice-*.driver-*.txt")]
+print(json.dumps({"has": "VK_KHR_pipeline_executable_properties" in device.extensions,
+                  "enabled": device.features.pipeline_statistics,
+                  "statistics": dumped[0]["driver_statistics"], "texts": texts}))
+'''
+
+
+@pytest.mark.parametrize("requested", ["1", ""])
+def test_pipeline_statistics_are_the_drivers_where_requested(tmp_path, requested):
+    """JITSPV_PIPELINE_STATS=1 enables VK_KHR_pipeline_executable_properties where the device has
+    it: every pipeline then keeps the driver's statistics (JITSPV_DUMP writes them, and the driver's
+    text forms of the shader); unset, or on a device without it (lavapipe), there are none and
+    the extension stays off."""
+    child = tmp_path / "child.py"
+    child.write_text(_STATISTICS_CHILD)
+    env = dict(os.environ, JITSPV_PIPELINE_STATS=requested, JITSPV_DUMP=str(tmp_path / "dump"),
+               JITSPV_CACHE_DIR=str(tmp_path / "cache"))
+    proc = subprocess.run([sys.executable, str(child), str(tmp_path / "dump")], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    got = json.loads(proc.stdout.splitlines()[-1])
+    assert got["enabled"] == (got["has"] and requested == "1")
+    if got["enabled"]:
+        assert got["statistics"] and all(isinstance(v, (int, float, bool)) for v in got["statistics"].values())
+    else:
+        assert got["statistics"] == {} and got["texts"] == []

@@ -439,7 +439,8 @@ class CompiledKernel:
             raise _FAILURES[site.get("kind", "assert")](site, program_id)
 
     def dump(self, directory: str) -> None:
-        """Write every stage (ttir, spvasm, json metadata) for JITSPV_DUMP."""
+        """Write every stage (ttir, spvasm, json metadata; with JITSPV_PIPELINE_STATS=1 also the
+        driver's statistics in the json and its text forms of the shader, NAME.driver-*.txt) for JITSPV_DUMP."""
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
         stem = f"{self.name}-{self.key[:12]}"
@@ -450,8 +451,11 @@ class CompiledKernel:
         except (OSError, RuntimeError) as e:
             (d / f"{stem}.spvasm").write_text(f"; disassembly failed: {e}\n")
         (d / f"{stem}.json").write_text(json.dumps(
-            {"metadata": self.metadata, "lowered": json.loads(self.lowered.to_json()), "timings": self.timings},
+            {"metadata": self.metadata, "lowered": json.loads(self.lowered.to_json()), "timings": self.timings,
+             "driver_statistics": self.pipeline.statistics()},
             indent=1, sort_keys=True, default=repr))
+        for name, text in self.pipeline.internal_representations().items():
+            (d / f"{stem}.driver-{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.txt").write_text(text)
 
     def __repr__(self):
         return f"<jitspv.CompiledKernel {self.name} local_size={self.lowered.local_size}>"

@@ -65,8 +65,10 @@ def loop_pass_limit(driver_name: str, driver_info: str) -> int:
 def make_pipeline(lowered):
     from jitspv.vk.device import get_device
     from jitspv.vk.pipeline import Pipeline
+    from jitspv.frontend.compiled import dump_dir
     return Pipeline(get_device(), lowered.spirv, lowered.arg_block_size, entry=lowered.entry, args_in_buffer=lowered.args_in_buffer,
-                    local_size=lowered.local_size, validated=bool(lowered.spirv_val))
+                    local_size=lowered.local_size, validated=bool(lowered.spirv_val),
+                    internal_representations=dump_dir() is not None)
 
 
 @functools.cache

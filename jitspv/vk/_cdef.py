@@ -760,6 +760,82 @@ typedef struct VkPhysicalDeviceShaderClockFeaturesKHR {
     VkBool32           shaderDeviceClock;
 } VkPhysicalDeviceShaderClockFeaturesKHR;
 
+#define VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR 1000269000
+#define VK_STRUCTURE_TYPE_PIPELINE_INFO_KHR 1000269001
+#define VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_PROPERTIES_KHR 1000269002
+#define VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_INFO_KHR 1000269003
+#define VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_STATISTIC_KHR 1000269004
+#define VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_INTERNAL_REPRESENTATION_KHR 1000269005
+#define VK_PIPELINE_CREATE_CAPTURE_STATISTICS_BIT_KHR 0x00000040
+#define VK_PIPELINE_CREATE_CAPTURE_INTERNAL_REPRESENTATIONS_BIT_KHR 0x00000080
+#define VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_BOOL32_KHR 0
+#define VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_INT64_KHR 1
+#define VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_UINT64_KHR 2
+#define VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_FLOAT64_KHR 3
+
+typedef struct VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR {
+    VkStructureType    sType;
+    void*              pNext;
+    VkBool32           pipelineExecutableInfo;
+} VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR;
+
+typedef struct VkPipelineInfoKHR {
+    VkStructureType    sType;
+    const void*        pNext;
+    VkPipeline         pipeline;
+} VkPipelineInfoKHR;
+
+typedef struct VkPipelineExecutablePropertiesKHR {
+    VkStructureType       sType;
+    void*                 pNext;
+    VkShaderStageFlags    stages;
+    char                  name[256];
+    char                  description[256];
+    uint32_t              subgroupSize;
+} VkPipelineExecutablePropertiesKHR;
+
+typedef struct VkPipelineExecutableInfoKHR {
+    VkStructureType    sType;
+    const void*        pNext;
+    VkPipeline         pipeline;
+    uint32_t           executableIndex;
+} VkPipelineExecutableInfoKHR;
+
+typedef union VkPipelineExecutableStatisticValueKHR {
+    VkBool32    b32;
+    int64_t     i64;
+    uint64_t    u64;
+    double      f64;
+} VkPipelineExecutableStatisticValueKHR;
+
+typedef struct VkPipelineExecutableStatisticKHR {
+    VkStructureType                          sType;
+    void*                                    pNext;
+    char                                     name[256];
+    char                                     description[256];
+    int32_t                                  format;
+    VkPipelineExecutableStatisticValueKHR    value;
+} VkPipelineExecutableStatisticKHR;
+
+typedef struct VkPipelineExecutableInternalRepresentationKHR {
+    VkStructureType    sType;
+    void*              pNext;
+    char               name[256];
+    char               description[256];
+    VkBool32           isText;
+    size_t             dataSize;
+    void*              pData;
+} VkPipelineExecutableInternalRepresentationKHR;
+
+typedef VkResult (*PFN_vkGetPipelineExecutablePropertiesKHR)(VkDevice device, const VkPipelineInfoKHR* pPipelineInfo,
+    uint32_t* pExecutableCount, VkPipelineExecutablePropertiesKHR* pProperties);
+typedef VkResult (*PFN_vkGetPipelineExecutableStatisticsKHR)(VkDevice device,
+    const VkPipelineExecutableInfoKHR* pExecutableInfo, uint32_t* pStatisticCount,
+    VkPipelineExecutableStatisticKHR* pStatistics);
+typedef VkResult (*PFN_vkGetPipelineExecutableInternalRepresentationsKHR)(VkDevice device,
+    const VkPipelineExecutableInfoKHR* pExecutableInfo, uint32_t* pInternalRepresentationCount,
+    VkPipelineExecutableInternalRepresentationKHR* pInternalRepresentations);
+
 typedef struct VkPhysicalDeviceShaderSMBuiltinsPropertiesNV {
     VkStructureType    sType;
     void*              pNext;

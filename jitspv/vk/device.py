@@ -314,6 +314,9 @@ class DeviceFeatures:
     float64_atomic_add: bool = False
     float16_atomic_add: bool = False
     device_clock: bool = False   # OpReadClockKHR at Device scope (VK_KHR_shader_clock): poll timeouts
+    # The driver's statistics of compiled pipelines (VK_KHR_pipeline_executable_properties), enabled
+    # only with JITSPV_PIPELINE_STATS=1: capturing them may cost pipeline-cache hits on some drivers.
+    pipeline_statistics: bool = False
     cooperative_matrix_khr: bool = False
     cooperative_matrix2_nv: bool = False
 
@@ -348,6 +351,7 @@ _FEATURE_MAP = [
     ("float32_atomic_minmax", "af2", "shaderBufferFloat32AtomicMinMax"),
     ("float16_atomic_add", "af2", "shaderBufferFloat16AtomicAdd"),
     ("device_clock", "clk", "shaderDeviceClock"),
+    ("pipeline_statistics", "pe", "pipelineExecutableInfo"),
 ]
 # Enabled together with the ones above when present (no DeviceFeatures field of their own).
 _EXTRA_ENABLES = [("v12", "shaderSharedInt64Atomics"), ("af", "shaderSharedFloat32AtomicAdd"),
@@ -393,6 +397,11 @@ _COMPONENT_TYPES = {0: "f16", 1: "f32", 3: "s8", 5: "s32", 7: "u8", 9: "u32", 10
 def cooperative_matrix_requested() -> bool:
     """tl.dot may use cooperative matrices where the device has them, unless JITSPV_COOPMAT=0."""
     return os.environ.get("JITSPV_COOPMAT", "").strip().lower() not in ("0", "false", "no", "off")
+
+
+def pipeline_statistics_requested() -> bool:
+    """JITSPV_PIPELINE_STATS=1: pipelines keep the driver's statistics (Pipeline.statistics)."""
+    return os.environ.get("JITSPV_PIPELINE_STATS", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 # Below these jitspv cannot work at all: the argument buffer's address, one warp.
@@ -441,7 +450,10 @@ def _feature_chain(api: tuple, extensions: set):
               "VK_KHR_shader_bfloat16" in extensions),
              ("clk", "VkPhysicalDeviceShaderClockFeaturesKHR",
               vk.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_CLOCK_FEATURES_KHR,
-              "VK_KHR_shader_clock" in extensions)]
+              "VK_KHR_shader_clock" in extensions),
+             ("pe", "VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR",
+              vk.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR,
+              "VK_KHR_pipeline_executable_properties" in extensions)]
     prev = chain["f2"]
     for key, ctype, stype, present in order:
         if present:
@@ -584,6 +596,10 @@ class Device:
             device_extensions.append(b"VK_KHR_shader_clock")
         else:
             self._unlink(enable, "clk")
+        if _member(supported, "pe", "pipelineExecutableInfo") and pipeline_statistics_requested():
+            device_extensions.append(b"VK_KHR_pipeline_executable_properties")
+        else:
+            self._unlink(enable, "pe")
         if self.properties.host_import_alignment and "host-import" not in removed:
             device_extensions.append(b"VK_EXT_external_memory_host")
         else:

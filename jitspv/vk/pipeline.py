@@ -112,7 +112,7 @@ class Pipeline:
     """
 
     def __init__(self, device, spirv: bytes, push_constant_size: int, entry: str = "main", args_in_buffer: bool = False,
-                 local_size=None, validated: bool = False):
+                 local_size=None, validated: bool = False, internal_representations: bool = False):
         vk = lib()
         self.device = device
         self.arg_size = push_constant_size
@@ -149,9 +149,15 @@ class Pipeline:
             self.layout = layout[0]
             entry_name = ffi.new("char[]", entry.encode())
             stage_next, stage_flags = _subgroup_size_control(device, local_size)
+            flags = vk.VK_PIPELINE_CREATE_DISPATCH_BASE_BIT
+            if device.features.pipeline_statistics:
+                flags |= vk.VK_PIPELINE_CREATE_CAPTURE_STATISTICS_BIT_KHR
+                if internal_representations:
+                    flags |= vk.VK_PIPELINE_CREATE_CAPTURE_INTERNAL_REPRESENTATIONS_BIT_KHR
+            self._captured = flags
             create = ffi.new("VkComputePipelineCreateInfo*", {
                 "sType": vk.VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
-                "flags": vk.VK_PIPELINE_CREATE_DISPATCH_BASE_BIT,
+                "flags": flags,
                 "stage": {"sType": vk.VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, "pNext": stage_next,
                           "flags": stage_flags, "stage": vk.VK_SHADER_STAGE_COMPUTE_BIT, "module": module[0],
                           "pName": entry_name},
@@ -209,6 +215,51 @@ class Pipeline:
             if block is not None:
                 block.free()  # reused only by work recorded after this dispatch (stream order)
 
+    def statistics(self) -> dict:
+        """The driver's statistics of the compiled shader, {name: value} (NVIDIA: "Register Count",
+        ...; names and units are the driver's), or {} where they were not captured
+        (JITSPV_PIPELINE_STATS unset, or the device lacks VK_KHR_pipeline_executable_properties)."""
+        if not self._captured & lib().VK_PIPELINE_CREATE_CAPTURE_STATISTICS_BIT_KHR:
+            return {}
+        out = {}
+        for stat in self._executable_query("vkGetPipelineExecutableStatisticsKHR", "VkPipelineExecutableStatisticKHR",
+                                           lib().VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_STATISTIC_KHR):
+            out[ffi.string(stat.name).decode()] = getattr(stat.value, _STATISTIC_MEMBERS[stat.format])
+        return out
+
+    def internal_representations(self) -> dict:
+        """The driver's text forms of the compiled shader, {name: text} ({} where not captured: see
+        statistics; also needs internal_representations=True at creation)."""
+        vk = lib()
+        if not self._captured & vk.VK_PIPELINE_CREATE_CAPTURE_INTERNAL_REPRESENTATIONS_BIT_KHR:
+            return {}
+        name = "vkGetPipelineExecutableInternalRepresentationsKHR"
+        stype = vk.VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_INTERNAL_REPRESENTATION_KHR
+        sized = self._executable_query(name, "VkPipelineExecutableInternalRepresentationKHR", stype)
+        texts = [ffi.new("char[]", r.dataSize) if r.isText else None for r in sized]
+        for r, text in zip(sized, texts):   # second call: the driver fills the buffers
+            r.pData = text if text is not None else NULL
+            r.dataSize = len(text) if text is not None else 0
+        self._executable_query(name, "VkPipelineExecutableInternalRepresentationKHR", stype, sized)
+        return {ffi.string(r.name).decode(): ffi.string(text).decode(errors="replace")
+                for r, text in zip(sized, texts) if text is not None}
+
+    def _executable_query(self, name, ctype, stype, filled=None):
+        """The records `name` returns for the pipeline's one executable (a compute pipeline has one),
+        as a cdata array of `ctype`; `filled`: an array of them to pass again."""
+        vk = lib()
+        get = ffi.cast(f"PFN_{name}", vk.vkGetDeviceProcAddr(self.device.handle, name.encode()))
+        info = ffi.new("VkPipelineExecutableInfoKHR*", {"sType": vk.VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_INFO_KHR,
+                                                         "pipeline": self.handle, "executableIndex": 0})
+        count = ffi.new("uint32_t*", len(filled) if filled is not None else 0)
+        if filled is None:
+            check(name, get(self.device.handle, info, count, NULL))
+            filled = ffi.new(f"{ctype}[]", count[0])
+            for record in filled:
+                record.sType = stype
+        check(name, get(self.device.handle, info, count, filled))
+        return filled
+
     def _arguments_in_buffer(self, args: bytes):
         """A device block holding the argument block, written in stream order; the caller frees it."""
         if len(args) > 65536:
@@ -220,6 +271,10 @@ class Pipeline:
 
     def __repr__(self):
         return f"<jitspv Pipeline push={self.push_size}B args_in_buffer={self.args_in_buffer}>"
+
+
+# VkPipelineExecutableStatisticFormatKHR -> the member of the value union holding it.
+_STATISTIC_MEMBERS = {0: "b32", 1: "i64", 2: "u64", 3: "f64"}
 
 
 def _subgroup_size_control(device, local_size):
