@@ -428,8 +428,7 @@ class MemoryManager:
         start = lo - lo % align
         size = _round_up(hi - start, align)
         with self.device.lock:
-            while self.dropped_imports:
-                self.release_import(*self.dropped_imports.popleft())
+            self._release_dropped_imports()
             pointer = ffi.cast("void*", start)
             props = ffi.new("VkMemoryHostPointerPropertiesEXT*",
                             {"sType": vk.VK_STRUCTURE_TYPE_MEMORY_HOST_POINTER_PROPERTIES_EXT})
@@ -486,12 +485,17 @@ class MemoryManager:
             self.device_heap.live.pop(address, None)
             self.device.stream.defer(destroy)
 
+    def _release_dropped_imports(self):
+        while self.dropped_imports:
+            self.release_import(*self.dropped_imports.popleft())
+
     def live_ranges(self) -> list:
         """(device address, bytes) of every live tracked allocation, sorted by address."""
         heap = self.device_heap
         with self.device.lock:
             if heap.dropped:
-                heap.free_dropped()   # arrays the garbage collector took are not live
+                heap.free_dropped()   # arrays and imports the garbage collector took are not live
+            self._release_dropped_imports()
             return sorted(heap.live.items())
 
     @property
