@@ -65,8 +65,10 @@ def test_vector_add_kernel_layout():
 
 
 # ---- (b) a loop with phis --------------------------------------------------------------------
-def _row_sum_module(version=(1, 5)) -> bytes:
-    """out[g] = sum_i |a[g*m + i]| for i < m, m a push constant: header phis for i and the sum."""
+def _row_sum_module(version=(1, 5), unused=False) -> bytes:
+    """out[g] = sum_i |a[g*m + i]| for i < m, m a push constant: header phis for i and the sum.
+    unused: also a loop-carried product nothing reads (named, decorated), a volatile load and a
+    GLSL call whose results go unused."""
     m = _compute_module(version)
     void, u32, u64, f32, b = m.type_void(), m.type_int(32, False), m.type_int(64, False), m.type_float(32), m.type_bool()
     args = m.type_struct([u64, u64, u32], offsets=[0, 8, 16])
@@ -94,6 +96,9 @@ def _row_sum_module(version=(1, 5)) -> bytes:
     f.begin_block(header)
     i = f.phi(u32, (m.const(u32, 0), entry))
     acc = f.phi(f32, (m.const(f32, 0.0), entry))
+    if unused:
+        product = f.phi(f32, (m.const(f32, 1.0), entry))
+        m.name(product, "product")
     more = f.emit(Op.ULessThan, b, i, n)
     f.emit(Op.LoopMerge, None, merge, cont, LoopControl.None_)
     f.emit(Op.BranchConditional, None, more, body, merge)
@@ -103,12 +108,18 @@ def _row_sum_module(version=(1, 5)) -> bytes:
     tmp = f.variable(fptr)   # requested mid-function: must land in the entry block
     f.emit(Op.Store, None, tmp, f.glsl(f32, GLSL.FAbs, x))
     acc_next = f.emit(Op.FAdd, f32, acc, f.emit(Op.Load, f32, tmp))
+    if unused:
+        product_next = f.emit(Op.FMul, f32, product, f.glsl(f32, GLSL.Sqrt, x))
+        m.decorate(product_next, Decoration.NoContraction)
+        f.emit(Op.Load, f32, tmp, MemoryAccess.Volatile)
     f.emit(Op.Branch, None, cont)
 
     f.begin_block(cont)
     i_next = f.emit(Op.IAdd, u32, i, m.const(u32, 1))
     f.add_incoming(i, i_next, cont)
     f.add_incoming(acc, acc_next, cont)
+    if unused:
+        f.add_incoming(product, product_next, cont)
     f.emit(Op.Branch, None, header)
 
     f.begin_block(merge)
@@ -133,6 +144,24 @@ def test_loop_with_phis_validates(target):
     assert "OpLabel" in lines[header - 1]
     assert any("OpLoopMerge" in line for line in lines)
     assert any('OpExtInstImport "GLSL.std.450"' in line for line in lines)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_unused_results_are_dropped_even_loop_carried(target):
+    """A phi and its update that only feed each other are dead like any unused pure result; their
+    names and decorations go with them (spirv-val rejects those of undefined ids); a volatile
+    load stays. What is left is the function without them, instruction for instruction."""
+    spv = _row_sum_module(unused=True)
+    validate(spv, target_env=target)
+    text = disassemble(spv)
+    assert "product" not in text and "NoContraction" not in text and "Sqrt" not in text
+    assert "OpFMul" not in text and len([line for line in text.splitlines() if "OpPhi" in line]) == 2
+    volatile = [line for line in text.splitlines() if "Volatile" in line]
+    assert len(volatile) == 1 and "OpLoad %float" in volatile[0]
+    def body(t):   # opcodes from OpFunction on (the phi's constant 1.0 stays among the globals)
+        ops = [line.split("=")[-1].split()[0] for line in t.splitlines() if "Volatile" not in line]
+        return ops[ops.index("OpFunction"):]
+    assert body(text) == body(disassemble(_row_sum_module()))
 
 
 def test_spirv_1_6_under_vulkan_1_3():
@@ -365,7 +394,8 @@ def test_validate_reports_what_is_wrong_with_context():
     f = m.function(void, m.type_function(void))
     f.begin_block(f.label())
     p = f.emit(Op.ConvertUToPtr, psb, m.const(m.type_int(64, False), 1024))
-    f.emit(Op.Load, f32, p)                            # no Aligned operand: invalid
+    x = f.emit(Op.Load, f32, p)                        # no Aligned operand: invalid
+    f.emit(Op.Store, None, p, x, MemoryAccess.Aligned, 4)
     f.emit(Op.Return, None)
     f.end()
     m.entry_point(ExecutionModel.GLCompute, f.id, "main")

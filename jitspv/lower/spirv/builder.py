@@ -42,7 +42,8 @@ Module (all methods return result ids where SPIR-V has one):
     f.glsl(result_type, GLSL.Exp, *operands) -> id           OpExtInst on GLSL.std.450
     f.phi(result_type, *(value, parent_label)) -> id          placed first in the current block
     f.add_incoming(phi_id, value, parent_label)               for back edges known only later
-    f.end()
+    f.end()      drops pure instructions whose results nothing with an effect uses (and their
+                 names and decorations), so lowerings may produce values per element freely
     m.assemble() -> bytes            with debug=True also checks every allocated id got defined
 
 Misuse (emit before a block, a result type where the op has none, a literal that is not a u32,
@@ -143,6 +144,28 @@ class _NoBlock:
 
 _NO_BLOCK = _NoBlock()
 
+# Instructions without side effects: Function.end drops those whose results nothing live uses
+# (loop-carried values a lowering produced for every element but read for a few, their updates).
+_PURE_OPS = frozenset(getattr(Op, name) for name in (
+    "Undef", "Phi", "CopyObject", "Bitcast", "Select",
+    "SNegate", "FNegate", "IAdd", "FAdd", "ISub", "FSub", "IMul", "FMul", "UDiv", "SDiv", "FDiv", "UMod",
+    "SRem", "SMod", "FRem", "FMod", "VectorTimesScalar", "Dot", "IAddCarry", "ISubBorrow",
+    "UMulExtended", "SMulExtended",
+    "ShiftRightLogical", "ShiftRightArithmetic", "ShiftLeftLogical", "BitwiseOr", "BitwiseXor", "BitwiseAnd",
+    "Not", "BitFieldInsert", "BitFieldSExtract", "BitFieldUExtract", "BitReverse", "BitCount",
+    "Any", "All", "IsNan", "IsInf", "LogicalEqual", "LogicalNotEqual", "LogicalOr", "LogicalAnd", "LogicalNot",
+    "IEqual", "INotEqual", "UGreaterThan", "SGreaterThan", "UGreaterThanEqual", "SGreaterThanEqual",
+    "ULessThan", "SLessThan", "ULessThanEqual", "SLessThanEqual",
+    "FOrdEqual", "FUnordEqual", "FOrdNotEqual", "FUnordNotEqual", "FOrdLessThan", "FUnordLessThan",
+    "FOrdGreaterThan", "FUnordGreaterThan", "FOrdLessThanEqual", "FUnordLessThanEqual",
+    "FOrdGreaterThanEqual", "FUnordGreaterThanEqual",
+    "ConvertFToU", "ConvertFToS", "ConvertSToF", "ConvertUToF", "UConvert", "SConvert", "FConvert",
+    "QuantizeToF16", "ConvertPtrToU", "ConvertUToPtr",
+    "VectorExtractDynamic", "VectorInsertDynamic", "VectorShuffle", "CompositeConstruct", "CompositeExtract",
+    "CompositeInsert", "AccessChain", "InBoundsAccessChain", "PtrAccessChain", "InBoundsPtrAccessChain",
+    "CooperativeMatrixMulAddKHR", "CooperativeMatrixLengthKHR"))
+_VOLATILE = 0x1   # MemoryAccess Volatile: such a load is kept
+
 
 class Module:
     def __init__(self, version=(1, 5), debug: bool = False):
@@ -173,6 +196,7 @@ class Module:
         self._global_vars = []           # (id, storage class)
         self._forward_pointers = {}      # forward-declared pointer id -> storage class, until defined
         self._open_functions = 0
+        self._removed = set()            # result ids Function.end dropped as unused
 
     # ---- ids -------------------------------------------------------------------------------
     def new_id(self) -> int:
@@ -477,14 +501,27 @@ class Module:
         major, minor = self.version
         out = array(_WORD, (MAGIC, major << 16 | minor << 8, _GENERATOR, self._bound, 0))
         for section in (self._capabilities, self._extensions, self._ext_imports, memory_model,
-                        self._entry_point_words(), self._execution_modes, self._debug_names,
-                        self._annotations, self._globals, self._functions):
+                        self._entry_point_words(), self._execution_modes, self._without_removed(self._debug_names),
+                        self._without_removed(self._annotations), self._globals, self._functions):
             out.extend(section)
         if self.debug:
             self._check_defined(out)
         if sys.byteorder != "little":
             out.byteswap()
         return out.tobytes()
+
+    def _without_removed(self, words):
+        """A names or annotations section without the instructions about ids Function.end dropped."""
+        if not self._removed:
+            return words
+        out = _words()
+        i, n = 0, len(words)
+        while i < n:
+            count = words[i] >> 16
+            if words[i + 1] not in self._removed:
+                out.extend(words[i:i + count])
+            i += count
+        return out
 
     def _check_defined(self, words) -> None:
         """Every id handed out must be defined by some instruction: catches labels never begun and
@@ -500,7 +537,7 @@ class Module:
             elif op in _HAS_RESULT:
                 defined.add(words[i + 1])
             i += count
-        missing = sorted(set(range(1, self._bound)) - defined)
+        missing = sorted(set(range(1, self._bound)) - defined - self._removed)
         if missing:
             raise ValueError(f"assemble: ids allocated but never defined: {missing[:20]}")
 
@@ -608,11 +645,59 @@ class Function:
     def add_incoming(self, phi_id: int, value: int, parent_label: int) -> None:
         self._phis[phi_id] += (value, parent_label)
 
+    def _instructions(self, words):
+        """(start, end, opcode, result id or None, first operand index) of each instruction in `words`."""
+        i, n = 0, len(words)
+        while i < n:
+            count, op = words[i] >> 16, words[i] & 0xFFFF
+            if op in _HAS_RESULT_TYPE:
+                yield i, i + count, op, words[i + 2], i + 3
+            elif op in _HAS_RESULT:
+                yield i, i + count, op, words[i + 1], i + 2
+            else:
+                yield i, i + count, op, None, i + 1
+            i += count
+
+    def _drop_unused(self) -> None:
+        """Drops the pure instructions whose results nothing with an effect uses, even through
+        other pure ones (a loop-carried phi and its update keep only each other alive): marks from
+        every other instruction's operands, then rebuilds the blocks without what was not reached.
+        Operand words that are literals only ever keep more."""
+        glsl = self.module._ext_import_ids.get("GLSL.std.450")
+        operands_of = {}    # result id of a pure instruction -> its operand words
+        stack = []          # operand words of the instructions kept whatever uses them
+        for _, phis, words in self._blocks:
+            for entry in phis:
+                operands_of[entry[1]] = entry[2:]
+            for start, end, op, rid, first in self._instructions(words):
+                if rid is not None and (op in _PURE_OPS or (op == Op.ExtInst and words[first] == glsl)
+                                        or (op == Op.Load and not (end - first > 1 and words[first + 1] & _VOLATILE))):
+                    operands_of[rid] = words[first:end]
+                else:
+                    stack.extend(words[first:end])
+        live = set()
+        while stack:
+            w = stack.pop()
+            if w not in live:
+                live.add(w)
+                stack.extend(operands_of.get(w, ()))
+        dead = operands_of.keys() - live
+        if not dead:
+            return
+        self.module._removed |= dead
+        for b, (label, phis, words) in enumerate(self._blocks):
+            kept = _words()
+            for start, end, _, rid, _ in self._instructions(words):
+                if rid not in dead:
+                    kept.extend(words[start:end])
+            self._blocks[b] = (label, [e for e in phis if e[1] not in dead], kept)
+
     def end(self) -> None:
         if self._ended:
             raise ValueError("Function.end called twice")
         if not self._blocks:
             raise ValueError("Function.end: a function needs at least one block")
+        self._drop_unused()
         out = self.module._functions
         out.extend(self._head)
         for i, (label, phis, words) in enumerate(self._blocks):
