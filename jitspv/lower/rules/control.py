@@ -1,6 +1,6 @@
 """Structured control flow (scf.for / scf.if / scf.while), barriers, tt.return.
 
-Loop-carried tensors become one OpPhi per register; values flow out of a loop through its header
+Loop-carried tensors become one OpPhi per register (per pair of 16-bit ones); values flow out of a loop through its header
 (which dominates the merge block) or through merge-block phis.
 
 Where the device stops loops after a number of passes (Target.loop_pass_limit: lavapipe before
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from jitspv.lower.registry import register
 from jitspv.lower.rules.assert_ import add_site, record_failure
-from jitspv.lower.ttir_access import attr
+from jitspv.lower.ttir_access import attr, type_name
 from jitspv.lower.values import Carrier
 from jitspv.lower.spirv.grammar import LoopControl, Op, StorageClass
 
@@ -33,8 +33,46 @@ def _flatten(ctx, value, enc):
     if isinstance(enc, Carrier):
         return enc.carried_ids(ctx, value)
     if value.type.is_tensor:
-        return list(ctx.tensor(value, enc).regs)
+        regs = list(ctx.tensor(value, enc).regs)
+        kind = _paired_kind(value)
+        return _pack_pairs(ctx, kind, regs) if kind else regs
     return [ctx.scalar(value)]
+
+
+# 16-bit tensors cross loops and branches two registers to a u32: half the phis, and NVIDIA's
+# compiler gives a 16-bit phi a 32-bit register of its own (prefetched fp16 tiles of a K loop).
+_PAIRED = ("f16", "i16", "bf16")
+
+
+def _paired_kind(value):
+    name = type_name(value.type.element)
+    return name if name in _PAIRED else None
+
+
+def _pack_pairs(ctx, kind, regs):
+    out = []
+    for i in range(0, len(regs), 2):
+        a, b = regs[i], regs[min(i + 1, len(regs) - 1)]
+        if kind == "bf16":   # f32 registers whose low halves are zero: their high halves side by side
+            low = ctx.emit(Op.ShiftRightLogical, ctx.t_u32, ctx.emit(Op.Bitcast, ctx.t_u32, a), ctx.u32(16))
+            out.append(ctx.emit(Op.BitwiseOr, ctx.t_u32, low, ctx.emit(Op.Bitcast, ctx.t_u32, b)))
+        else:
+            pair = ctx.m.type_vector(ctx.m.type_of(a), 2)
+            out.append(ctx.emit(Op.Bitcast, ctx.t_u32, ctx.emit(Op.CompositeConstruct, pair, a, b)))
+    return out
+
+
+def _unpack_pairs(ctx, kind, words, count, reg_type):
+    regs = []
+    for w in words:
+        if kind == "bf16":
+            halves = (ctx.emit(Op.ShiftLeftLogical, ctx.t_u32, w, ctx.u32(16)),
+                      ctx.emit(Op.BitwiseAnd, ctx.t_u32, w, ctx.u32(0xFFFF0000)))
+            regs += [ctx.emit(Op.Bitcast, reg_type, h) for h in halves]
+        else:
+            pair = ctx.emit(Op.Bitcast, ctx.m.type_vector(reg_type, 2), w)
+            regs += [ctx.emit(Op.CompositeExtract, reg_type, pair, j) for j in (0, 1)]
+    return regs[:count]
 
 
 def _encodings(ctx, values):
@@ -56,6 +94,9 @@ def _rebuild(ctx, value, enc, ids):
     if isinstance(enc, Carrier):
         return enc.from_ids(list(ids))
     if value.type.is_tensor:
+        kind = _paired_kind(value)
+        if kind:
+            ids = _unpack_pairs(ctx, kind, ids, len(ctx.make(value, [], enc).layout.regs), ctx.stype(value.type))
         return ctx.make(value, list(ids), enc)
     return ids[0]
 
@@ -65,8 +106,12 @@ def _split(ctx, values, encs, flat):
     for v, e in zip(values, encs):
         if isinstance(e, Carrier):
             n = e.carried_count
+        elif v.type.is_tensor:
+            n = len(ctx.make(v, [], e).layout.regs)
+            if _paired_kind(v):
+                n = (n + 1) // 2
         else:
-            n = len(ctx.make(v, [], e).layout.regs) if v.type.is_tensor else 1
+            n = 1
         out.append(_rebuild(ctx, v, e, flat[i:i + n]))
         i += n
     return out
