@@ -109,20 +109,36 @@ class _Access:
             return ctx.emit(Op.UConvert, self.mem_type, fp8_code(ctx, x, self.kind))
         return x
 
+    def vector_type(self, v):
+        """(word type, elements per word, SPIR-V type) of v consecutive elements in memory: whole
+        u32 words for elements narrower than 4 bytes, a vector where there is more than one word."""
+        word = self.mem_type if self.esize >= 4 else self.ctx.t_u32
+        per_word = max(1, 4 // self.esize)
+        n = v * self.esize // max(4, self.esize)
+        return word, per_word, self.ctx.m.type_vector(word, n) if n > 1 else word
+
     def load(self, addr, v):
         """Load v consecutive elements at addr (aligned to v * esize); returns register ids."""
+        return self.unpacked(self.load_memory(addr, v), v)
+
+    def load_memory(self, addr, v):
+        """The memory form (vector_type; mem_type when v is 1) of v elements at addr, one load."""
         ctx, m = self.ctx, self.ctx.m
-        nbytes = v * self.esize
         if v == 1:
             p = ctx.emit(Op.ConvertUToPtr, m.type_pointer(PSB, self.mem_type), addr)
-            return [self.to_reg(ctx.emit(Op.Load, self.mem_type, p, *aligned(self.esize)))]
-        word = self.mem_type if self.esize >= 4 else ctx.t_u32
-        per_word = max(1, 4 // self.esize)
-        n = nbytes // max(4, self.esize)
-        vt = m.type_vector(word, n) if n > 1 else word
+            return ctx.emit(Op.Load, self.mem_type, p, *aligned(self.esize))
+        vt = self.vector_type(v)[2]
         p = ctx.emit(Op.ConvertUToPtr, m.type_pointer(PSB, vt), addr)
-        vec = ctx.emit(Op.Load, vt, p, *aligned(nbytes))
-        words = [ctx.emit(Op.CompositeExtract, word, vec, i) for i in range(n)] if n > 1 else [vec]
+        return ctx.emit(Op.Load, vt, p, *aligned(v * self.esize))
+
+    def unpacked(self, vec, v):
+        """Registers of the v elements in memory form `vec`."""
+        ctx, m = self.ctx, self.ctx.m
+        if v == 1:
+            return [self.to_reg(vec)]
+        word, per_word, vt = self.vector_type(v)
+        words = [ctx.emit(Op.CompositeExtract, word, vec, i) for i in range(m.type_info(vt).count)] \
+            if vt != word else [vec]
         if per_word == 1:
             return [self.to_reg(w) for w in words]
         et = m.type_vector(self.mem_type, per_word)
@@ -132,28 +148,27 @@ class _Access:
             out += [self.to_reg(ctx.emit(Op.CompositeExtract, self.mem_type, parts, i)) for i in range(per_word)]
         return out
 
+    def packed(self, values):
+        """The memory form of registers `values` (what load_memory reads for them)."""
+        ctx, m = self.ctx, self.ctx.m
+        mem = [self.to_mem(x) for x in values]
+        if len(values) == 1:
+            return mem[0]
+        word, per_word, vt = self.vector_type(len(values))
+        if per_word == 1:
+            words = mem
+        else:
+            et = m.type_vector(self.mem_type, per_word)
+            words = [ctx.emit(Op.Bitcast, word, ctx.emit(Op.CompositeConstruct, et, *mem[i:i + per_word]))
+                     for i in range(0, len(mem), per_word)]
+        return ctx.emit(Op.CompositeConstruct, vt, *words) if len(words) > 1 else words[0]
+
     def store(self, addr, values):
         ctx, m = self.ctx, self.ctx.m
         v = len(values)
-        nbytes = v * self.esize
-        mem = [self.to_mem(x) for x in values]
-        if v == 1:
-            p = ctx.emit(Op.ConvertUToPtr, m.type_pointer(PSB, self.mem_type), addr)
-            ctx.emit(Op.Store, None, p, mem[0], *aligned(self.esize))
-            return
-        per_word = max(1, 4 // self.esize)
-        if per_word == 1:
-            words, word = mem, self.mem_type
-        else:
-            word = ctx.t_u32
-            et = m.type_vector(self.mem_type, per_word)
-            words = [ctx.emit(Op.Bitcast, word, ctx.emit(Op.CompositeConstruct, et, *mem[i:i + per_word]))
-                     for i in range(0, v, per_word)]
-        n = len(words)
-        vt = m.type_vector(word, n) if n > 1 else word
-        val = ctx.emit(Op.CompositeConstruct, vt, *words) if n > 1 else words[0]
+        vt = self.mem_type if v == 1 else self.vector_type(v)[2]
         p = ctx.emit(Op.ConvertUToPtr, m.type_pointer(PSB, vt), addr)
-        ctx.emit(Op.Store, None, p, val, *aligned(nbytes))
+        ctx.emit(Op.Store, None, p, self.packed(values), *aligned(v * self.esize))
 
 
 def _fast_dim(enc):
@@ -232,7 +247,13 @@ def _load(ctx, op):
 
         def load():
             return _checked(ctx, op, ptr, addr, v * acc.esize, lambda: acc.load(addr, v), lambda: others)
-        regs += load() if M is None else ctx.if_then(M[g], load, lambda: others)
+        if M is None:
+            regs += load()
+        elif v > 1 and ctx.bounds is None:   # one merged vector, unpacked after the branch
+            vec, = ctx.if_then(M[g], lambda: [acc.load_memory(addr, v)], lambda: [acc.packed(others)])
+            regs += acc.unpacked(vec, v)
+        else:
+            regs += ctx.if_then(M[g], load, lambda: others)
     ctx.set(res, DTensor(enc, P.layout, regs))
 
 
