@@ -127,8 +127,8 @@ class CoopmatTiles(HeldTensor):
             def store(i):
                 for j in range(plan.wn):
                     k = i * plan.wn + j
-                    ctx.emit(Op.CooperativeMatrixStoreKHR, None, _word_at(ctx, buf, _plus(ctx, words[k], -shift)),
-                             self.tiles[k], t.row_major, ctx.u32(t.c_stride))
+                    ctx.emit(Op.CooperativeMatrixStoreKHR, None, _quad_at(ctx, buf, _plus(ctx, words[k], -shift)),
+                             self.tiles[k], t.row_major, _quads(ctx, t.c_stride))
             words = _tile_words(ctx, plan)
             _per_owned_row(ctx, plan, chunk, store)
             ctx.barrier()
@@ -223,16 +223,39 @@ def _types(ctx, plan):
 
 
 def _staging(ctx):
-    """The u32 workgroup array every cooperative-matrix dot of the kernel stages through. Matrices
-    load from and store to it as u32 words (stride and offsets in words), whatever their component
-    type, so A, B and C can share it."""
+    """The workgroup array every cooperative-matrix dot of the kernel stages through, of 16-byte
+    quads of u32 words: registers go in a quad per store where an invocation holds four
+    consecutive words (one 128-bit store instead of four, which a warp's rows of 16-byte-padded
+    operands would put on 4-way bank conflicts), and matrices load from and store to it by quads
+    (stride and offsets in quads), whatever their component type, so A, B and C can share it.
+    Offsets below are in words: every matrix origin and row stride is a multiple of four of them
+    (rows are padded by 16 bytes, tiles are 16 bytes wide or more)."""
     words = max(p.staging_words for p in ctx.dot_plans.values() if isinstance(p, CoopmatPlan))
-    return ctx.workgroup.variable("tt.dot coopmat", ctx.t_u32, words, "tt.dot cooperative-matrix staging")
+    return ctx.workgroup.variable("tt.dot coopmat", _quad_type(ctx), -(-words // 4), "tt.dot cooperative-matrix staging")
+
+
+def _quad_type(ctx):
+    return ctx.m.type_vector(ctx.t_u32, 4)
 
 
 def _word_at(ctx, buf, word):
     """Pointer to u32 word `word` (an id) of the staging array."""
-    return ctx.emit(Op.AccessChain, ctx.m.type_pointer(StorageClass.Workgroup, ctx.t_u32), buf, word)
+    quad = ctx.emit(Op.ShiftRightLogical, ctx.t_u32, word, ctx.u32(2))
+    return ctx.emit(Op.AccessChain, ctx.m.type_pointer(StorageClass.Workgroup, ctx.t_u32), buf, quad,
+                    ctx.emit(Op.BitwiseAnd, ctx.t_u32, word, ctx.u32(3)))
+
+
+def _quad_at(ctx, buf, word):
+    """Pointer to the quad that starts at word `word` (an id, a multiple of 4) of the staging array."""
+    quad = ctx.emit(Op.ShiftRightLogical, ctx.t_u32, word, ctx.u32(2))
+    return ctx.emit(Op.AccessChain, ctx.m.type_pointer(StorageClass.Workgroup, _quad_type(ctx)), buf, quad)
+
+
+def _quads(ctx, words):
+    """A matrix row stride of `words` words as the u32 constant of its quads."""
+    if words % 4:
+        ctx.error(f"internal: a cooperative-matrix row of {words} words is not whole 16-byte quads")
+    return ctx.u32(words // 4)
 
 
 def _origin(ctx, plan):
@@ -264,16 +287,46 @@ def _stage(ctx, buf, value, base, row):
 
 def _store_words(ctx, buf, t, ttype, base, row, rows=None):
     """Store the registers of DTensor `t` (of TTIR type `ttype`) in rows `rows` (all: None) at
-    [r][c] = element r * row + c from word `base` on: an invocation writes whole words it holds."""
+    [r][c] = element r * row + c from word `base` (a multiple of 4) on: an invocation writes whole
+    words it holds, a quad at once where it holds four from a multiple of 4 (`row` elements are
+    whole quads)."""
     kind, per = type_name(ttype), _per(ttype)
     firsts = ctx.linear_indices(t.layout, (row, 1))
-    for group in _word_groups(t.layout, per):
-        if rows is not None and t.layout.regs[group[0]][0] not in rows:
+    for run in _quad_runs(t.layout, _word_groups(t.layout, per), per):
+        if rows is not None and t.layout.regs[run[0][0]][0] not in rows:
             continue
-        word = firsts[group[0]]
+        word = firsts[run[0][0]]
         if per > 1:
             word = ctx.emit(Op.ShiftRightLogical, ctx.t_u32, word, ctx.u32(per.bit_length() - 1))
-        ctx.emit(Op.Store, None, _word_at(ctx, buf, _plus(ctx, word, base)), _pack(ctx, kind, [t.regs[k] for k in group]))
+        words = [_pack(ctx, kind, [t.regs[k] for k in group]) for group in run]
+        _store_run(ctx, buf, _plus(ctx, word, base), words)
+
+
+def _quad_runs(layout, groups, per):
+    """The word groups in runs of four that make a quad (consecutive words of a row, the first at a
+    column that is a multiple of 4 words) where the layout has them, alone otherwise."""
+    first = {layout.regs[g[0]]: g for g in groups}
+    runs, taken = [], set()
+    for g in groups:
+        r = layout.regs[g[0]]
+        if id(g) in taken:
+            continue
+        run = [first.get(r[:-1] + (r[-1] + i * per,)) for i in range(4)] if r[-1] % (4 * per) == 0 else [None]
+        if None in run or any(id(x) in taken for x in run):
+            run = [g]
+        taken.update(id(x) for x in run)
+        runs.append(run)
+    return runs
+
+
+def _store_run(ctx, buf, word, words):
+    """Store the u32 ids `words` at word `word` (an id) on: one quad store for four (then `word` is
+    a multiple of 4), a word store for one."""
+    if len(words) == 4:
+        ctx.emit(Op.Store, None, _quad_at(ctx, buf, word), ctx.emit(Op.CompositeConstruct, _quad_type(ctx), *words))
+    else:
+        for i, w in enumerate(words):
+            ctx.emit(Op.Store, None, _word_at(ctx, buf, _plus(ctx, word, i)), w)
 
 
 def _per(ttype):
@@ -349,8 +402,8 @@ def _accumulator_tiles(ctx, plan, value):
         words = _tile_words(ctx, plan)
 
         def load(i):
-            return [ctx.emit(Op.CooperativeMatrixLoadKHR, t.c, _word_at(ctx, buf, _plus(ctx, words[i * plan.wn + j], -shift)),
-                             t.row_major, ctx.u32(t.c_stride)) for j in range(plan.wn)]
+            return [ctx.emit(Op.CooperativeMatrixLoadKHR, t.c, _quad_at(ctx, buf, _plus(ctx, words[i * plan.wn + j], -shift)),
+                             t.row_major, _quads(ctx, t.c_stride)) for j in range(plan.wn)]
         tiles = _per_owned_row(ctx, plan, chunk, load, tiles)
     return tiles
 
@@ -376,14 +429,14 @@ def _scale_rows(ctx, plan, tiles, v):
     ctx.barrier()                              # earlier readers of the staging array are done
     for x, at in zip(vec.regs, ctx.linear_indices(vec.layout, (row_words,))):
         word = _pack(ctx, plan.result_kind, [x] * per)
-        for c in range(plan.tn // per):
-            ctx.emit(Op.Store, None, _word_at(ctx, buf, _plus(ctx, at, c)), word)
+        for c in range(0, plan.tn // per, 4):   # a row of the table is whole quads (tn is 16 bytes or more)
+            _store_run(ctx, buf, _plus(ctx, at, c), [word] * min(4, plan.tn // per - c))
     ctx.barrier()
     row, _ = _origin(ctx, plan)
     out = []
     for i in range(plan.wm):
         at = ctx.emit(Op.IMul, ctx.t_u32, _plus(ctx, row, i), ctx.u32(plan.tm * row_words))
-        scale = ctx.emit(Op.CooperativeMatrixLoadKHR, t.c, _word_at(ctx, buf, at), t.row_major, ctx.u32(row_words))
+        scale = ctx.emit(Op.CooperativeMatrixLoadKHR, t.c, _quad_at(ctx, buf, at), t.row_major, _quads(ctx, row_words))
         mul = Op.FMul if plan.result_kind[0] == "f" else Op.IMul
         out += [ctx.emit(mul, t.c, tiles[i * plan.wn + j], scale) for j in range(plan.wn)]
     return out
@@ -433,10 +486,10 @@ def _lower(ctx, op, plan):
     b_cols = [_plus(ctx, ctx.emit(Op.IMul, ctx.t_u32, _plus(ctx, col, j), ctx.u32(plan.tn // per)), b_base)
               for j in range(plan.wn)]                                     # B[0][(col + j) * tn]
     for kk in range(plan.k // plan.tk):
-        xs = [ctx.emit(Op.CooperativeMatrixLoadKHR, t.a, _word_at(ctx, buf, _plus(ctx, r, kk * plan.tk // per)),
-                       t.row_major, ctx.u32(plan.a_row // per)) for r in a_rows]
-        ys = [ctx.emit(Op.CooperativeMatrixLoadKHR, t.b, _word_at(ctx, buf, _plus(ctx, c0, kk * plan.tk * plan.b_row // per)),
-                       t.row_major, ctx.u32(plan.b_row // per)) for c0 in b_cols]
+        xs = [ctx.emit(Op.CooperativeMatrixLoadKHR, t.a, _quad_at(ctx, buf, _plus(ctx, r, kk * plan.tk // per)),
+                       t.row_major, _quads(ctx, plan.a_row // per)) for r in a_rows]
+        ys = [ctx.emit(Op.CooperativeMatrixLoadKHR, t.b, _quad_at(ctx, buf, _plus(ctx, c0, kk * plan.tk * plan.b_row // per)),
+                       t.row_major, _quads(ctx, plan.b_row // per)) for c0 in b_cols]
         acc = [ctx.emit(Op.CooperativeMatrixMulAddKHR, t.c, xs[i], ys[j], acc[i * plan.wn + j], *t.flags)
                for i in range(plan.wm) for j in range(plan.wn)]
     ctx.set(op.results[0], CoopmatTiles(plan, acc))
