@@ -10,6 +10,7 @@ Prints TFLOP/s per size and the ratios to jitspv.
     python bench/matmul.py --sizes 128,200 # any sizes; on lavapipe only the jitspv column runs
     python bench/matmul.py --sweep         # jitspv TFLOP/s of each block config (BM,BN,BK,warps)
     python bench/matmul.py --sweep 64:128:16:8:1,64:128:16:8:2   # optional 5th field: num_stages
+    JITSPV_PIPELINE_STATS=1 python bench/matmul.py --sweep ...  # also the driver's registers, spills
 
 Triton-CUDA and torch columns appear when torch with CUDA is importable. Every backend is first
 checked against the others (or numpy for small sizes) so a fast wrong kernel cannot win.
@@ -107,7 +108,7 @@ def _sweep(sizes, configs, dtype):
         (a, _), (b, _) = (_operand(rng.standard_normal((n, n)).astype(np.float32), dtype) for _ in range(2))
         data[n] = (a, b, jitspv.empty((n, n), dtype=np.float32 if dtype == "fp32" else np.float16))
     for bm, bn, bk, w, stages in configs:
-        row = []
+        row, stats = [], {}
         for n in sizes:
             a, b, c = data[n]
             grid = (jitspv.cdiv(n, bm) * jitspv.cdiv(n, bn),)
@@ -115,11 +116,15 @@ def _sweep(sizes, configs, dtype):
                                                          BLOCK_SIZE_N=bn, BLOCK_SIZE_K=bk, GROUP_SIZE_M=8,
                                                          ACTIVATION="", num_warps=w, num_stages=stages)
             try:
-                run()
+                stats = run().pipeline.statistics()
             except jitspv.errors.OutOfResources:
                 row.append("oor")
                 continue
             row.append(f"{2.0 * n ** 3 / do_bench(run, quantiles=[0.5]) * 1e-9:.2f}")
+        # With JITSPV_PIPELINE_STATS=1 (where the driver gives them): registers and spilled bytes
+        # (NVIDIA's "Local Memory Size" is 2^36 + bytes).
+        if stats.get("Register Count") is not None:
+            row += [f"{stats['Register Count']}r", f"{stats.get('Local Memory Size', 0) % (1 << 36)}B"]
         print(f"{bm:>4} {bn:>4} {bk:>3} {w:>2} {stages}: " + " ".join(f"{x:>8}" for x in row), flush=True)
 
 
