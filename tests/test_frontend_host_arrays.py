@@ -243,6 +243,29 @@ def test_transfers_dropped_unlaunched_release_their_imports(placement):
     assert memory.live_ranges() == live
 
 
+def test_memory_imported_again_stays_live_when_the_earlier_import_goes(placement):
+    """Host memory imported again while an earlier import of it is still unreleased (an exception's
+    traceback holding the first launch's transfers): where the device's addresses are the host's
+    (lavapipe) both imports have one address, and collecting the first must not end the second's
+    live range (the bounds mode's tables and live_ranges read it)."""
+    import gc
+    memory = get_device().memory
+    jitspv.synchronize()
+    live = memory.live_ranges()
+    x = rng.standard_normal(1000)
+    first = HostTransfers([x])
+    first.address(x)
+    second = HostTransfers([x])
+    address, _ = second.address(x)
+    del first
+    gc.collect()
+    assert any(lo <= address < lo + n for lo, n in memory.live_ranges()), (address, memory.live_ranges())
+    del second
+    gc.collect()
+    jitspv.synchronize()
+    assert memory.live_ranges() == live
+
+
 @pytest.mark.parametrize("which", ["x_ptr", "out_ptr"])
 def test_big_endian_arrays_are_refused_naming_the_parameter(which):
     n = int(rng.integers(10, 500)) | 1

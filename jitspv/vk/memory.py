@@ -319,11 +319,11 @@ class HostImport:
     def release(self):
         manager, self.manager = self.manager, None
         if manager is not None:
-            manager.release_import(self.memory, self.buffer, self.address, self.owners)
+            manager.release_import(self.memory, self.buffer, self.address, self.nbytes, self.owners)
 
     def __del__(self):
         if self.manager is not None:
-            self.manager.dropped_imports.append((self.memory, self.buffer, self.address, self.owners))
+            self.manager.dropped_imports.append((self.memory, self.buffer, self.address, self.nbytes, self.owners))
 
 
 def buffer_usage() -> int:
@@ -385,7 +385,11 @@ class MemoryManager:
         if mode != "mapped" and staging_index is None:
             raise RuntimeError(f"{device.name}: no host-visible coherent memory type for transfers")
         self.mode = mode
-        self.dropped_imports = deque()   # (memory, buffer, address, owners) of HostImports collected unreleased
+        self.dropped_imports = deque()   # (memory, buffer, address, nbytes, owners) of HostImports collected unreleased
+        # Device address -> bytes of each live import there: the same host memory imported again
+        # before an earlier import of it is released has the same address where the device's
+        # addresses are the host's (lavapipe); the live range is the largest of them.
+        self._import_sizes = {}
         self._host_pointer_properties = (ffi.cast(
             "PFN_vkGetMemoryHostPointerPropertiesEXT",
             lib().vkGetDeviceProcAddr(device.handle, b"vkGetMemoryHostPointerPropertiesEXT"))
@@ -470,10 +474,12 @@ class MemoryManager:
             address_info = ffi.new("VkBufferDeviceAddressInfo*", {
                 "sType": vk.VK_STRUCTURE_TYPE_BUFFER_DEVICE_ADDRESS_INFO, "buffer": buffer[0]})
             address = vk.vkGetBufferDeviceAddress(dev, address_info) + (lo - start)
-            self.device_heap.live[address] = hi - lo
+            sizes = self._import_sizes.setdefault(address, [])
+            sizes.append(hi - lo)
+            self.device_heap.live[address] = max(sizes)
             return HostImport(self, memory[0], buffer[0], lo - start, address, hi - lo, owners)
 
-    def release_import(self, memory, buffer, address, owners):
+    def release_import(self, memory, buffer, address, nbytes, owners):
         """Destroys an import once the work recorded so far completed; `owners` stay referenced until then."""
         def destroy():
             vk = lib()
@@ -482,7 +488,13 @@ class MemoryManager:
             del owners[:]
 
         with self.device.lock:
-            self.device_heap.live.pop(address, None)
+            sizes = self._import_sizes[address]
+            sizes.remove(nbytes)
+            if sizes:
+                self.device_heap.live[address] = max(sizes)
+            else:
+                del self._import_sizes[address]
+                self.device_heap.live.pop(address, None)
             self.device.stream.defer(destroy)
 
     def _release_dropped_imports(self):
