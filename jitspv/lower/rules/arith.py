@@ -84,12 +84,15 @@ def _remf(ctx, op):
     # C fmod: the sign of x, |r| < |y|. NVIDIA's OpFRem divides approximately, so where x is an
     # exact multiple of y (common with bf16/f16 operands) its truncated quotient can be one short
     # and r comes out as y. OpFRem on the magnitudes, then one step of ay back into [0, ay) (exact:
-    # r and r -+ ay are multiples of the operands' ulp below 2*ay), then x's sign; fmod(x, inf) = x.
-    # 11 instructions more than OpFRem.
+    # r and r -+ ay are multiples of the operands' ulp below 2*ay), then x's sign; fmod(x, inf) = x;
+    # NaN where x is infinite or NaN or y is 0 or NaN (OpFRem's result by 0 is undefined: lavapipe
+    # gives 0 for fp64 on some CPUs). 15 instructions more than OpFRem.
     b = ctx.t_bool
 
     def fn(rtype, x, y):
         ax, ay = ctx.f.glsl(rtype, GLSL.FAbs, x), ctx.f.glsl(rtype, GLSL.FAbs, y)
+        defined = ctx.emit(Op.LogicalAnd, b, ctx.emit(Op.FOrdLessThan, b, ax, ctx.m.const(rtype, float("inf"))),
+                           ctx.emit(Op.FOrdGreaterThan, b, ay, ctx.m.const(rtype, 0.0)))
         r = ctx.emit(Op.FRem, rtype, ax, ay)
         r = ctx.emit(Op.Select, rtype, ctx.emit(Op.FOrdGreaterThanEqual, b, r, ay), ctx.emit(Op.FSub, rtype, r, ay), r)
         r = ctx.emit(Op.Select, rtype, ctx.emit(Op.FOrdLessThan, b, r, ctx.m.const(rtype, 0.0)),
@@ -97,6 +100,7 @@ def _remf(ctx, op):
         ut = _float_bits(ctx, rtype)
         sign = ctx.emit(Op.BitwiseXor, ut, ctx.emit(Op.Bitcast, ut, x), ctx.emit(Op.Bitcast, ut, ax))
         r = ctx.emit(Op.Bitcast, rtype, ctx.emit(Op.BitwiseOr, ut, ctx.emit(Op.Bitcast, ut, r), sign))
+        r = ctx.emit(Op.Select, rtype, defined, r, ctx.m.const(rtype, float("nan")))
         finite_x = ctx.emit(Op.LogicalNot, b, ctx.emit(Op.IsInf, b, x))
         keep_x = ctx.emit(Op.LogicalAnd, b, ctx.emit(Op.IsInf, b, y), finite_x)
         return ctx.emit(Op.Select, rtype, keep_x, x, r)
