@@ -46,8 +46,8 @@ TRITON_CONFIGS = {
 TRITON_CONFIGS["bf16"] = TRITON_CONFIGS["fp16"]
 # (BLOCK_M, BLOCK_N, BLOCK_K, num_warps, num_stages) jitspv autotunes over for fp16: tiles whose staged
 # operands and accumulator fit 48 KiB with cooperative matrices.
-JITSPV_FP16_CONFIGS = [(128, 128, 32, 4, 2), (128, 128, 64, 8, 2), (128, 128, 32, 8, 2), (128, 64, 64, 4, 2),
-                       (64, 64, 32, 4, 2)]
+JITSPV_FP16_CONFIGS = [(128, 256, 32, 8, 2), (128, 128, 32, 4, 1), (128, 128, 32, 4, 2), (128, 128, 64, 8, 2),
+                       (64, 128, 32, 4, 2), (64, 64, 32, 4, 2)]
 
 
 def _jitspv_fp16_matmul():
