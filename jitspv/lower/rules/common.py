@@ -56,3 +56,39 @@ def round_bf16(ctx, x):
     bf16 converted to f32 has it)."""
     high = ctx.emit(Op.BitwiseAnd, ctx.t_u32, bf16_bits(ctx, x), ctx.u32(0xFFFF0000))
     return ctx.emit(Op.Bitcast, ctx.t_f32, high)
+
+
+def pack_word(ctx, kind, regs):
+    """One u32 of registers `regs` (lowest address first) of TTIR element type `kind`: two 16-bit
+    ones (f16, i16; bf16, whose f32 registers hold it in their high halves), four i8, one 32-bit."""
+    u32 = ctx.t_u32
+    if kind in ("f16", "i16"):
+        pair = ctx.m.type_vector(ctx.m.type_of(regs[0]), 2)
+        return ctx.emit(Op.Bitcast, u32, ctx.emit(Op.CompositeConstruct, pair, *regs))
+    if kind == "bf16":
+        lo, hi = (ctx.emit(Op.Bitcast, u32, x) for x in regs)
+        return ctx.emit(Op.BitwiseOr, u32, ctx.emit(Op.ShiftRightLogical, u32, lo, ctx.u32(16)),
+                        ctx.emit(Op.BitwiseAnd, u32, hi, ctx.u32(0xFFFF0000)))
+    if len(regs) == 4:   # i8
+        word = None
+        for i, x in enumerate(regs):
+            b = ctx.emit(Op.UConvert, u32, x)
+            b = ctx.emit(Op.ShiftLeftLogical, u32, b, ctx.u32(8 * i)) if i else b
+            word = b if word is None else ctx.emit(Op.BitwiseOr, u32, word, b)
+        return word
+    return regs[0] if kind[0] == "i" else ctx.emit(Op.Bitcast, u32, regs[0])
+
+
+def word_element(ctx, kind, rtype, word, i):
+    """Register i (lowest address first) of TTIR element type `kind` (32- or 16-bit) in u32 `word`,
+    as pack_word put it there; `rtype` is the register type."""
+    u32 = ctx.t_u32
+    if kind == "i32":
+        return word
+    if kind == "f32":
+        return ctx.emit(Op.Bitcast, rtype, word)
+    if kind == "bf16":
+        high = ctx.emit(Op.ShiftLeftLogical, u32, word, ctx.u32(16)) if i == 0 else \
+            ctx.emit(Op.BitwiseAnd, u32, word, ctx.u32(0xFFFF0000))
+        return ctx.emit(Op.Bitcast, rtype, high)
+    return ctx.emit(Op.CompositeExtract, rtype, ctx.emit(Op.Bitcast, ctx.m.type_vector(rtype, 2), word), i)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from jitspv.lower.registry import register
 from jitspv.lower.rules.assert_ import add_site, record_failure
+from jitspv.lower.rules.common import pack_word, word_element
 from jitspv.lower.ttir_access import attr, type_name
 from jitspv.lower.values import Carrier
 from jitspv.lower.spirv.grammar import LoopControl, Op, StorageClass
@@ -50,29 +51,11 @@ def _paired_kind(value):
 
 
 def _pack_pairs(ctx, kind, regs):
-    out = []
-    for i in range(0, len(regs), 2):
-        a, b = regs[i], regs[min(i + 1, len(regs) - 1)]
-        if kind == "bf16":   # f32 registers whose low halves are zero: their high halves side by side
-            low = ctx.emit(Op.ShiftRightLogical, ctx.t_u32, ctx.emit(Op.Bitcast, ctx.t_u32, a), ctx.u32(16))
-            out.append(ctx.emit(Op.BitwiseOr, ctx.t_u32, low, ctx.emit(Op.Bitcast, ctx.t_u32, b)))
-        else:
-            pair = ctx.m.type_vector(ctx.m.type_of(a), 2)
-            out.append(ctx.emit(Op.Bitcast, ctx.t_u32, ctx.emit(Op.CompositeConstruct, pair, a, b)))
-    return out
+    return [pack_word(ctx, kind, [regs[i], regs[min(i + 1, len(regs) - 1)]]) for i in range(0, len(regs), 2)]
 
 
 def _unpack_pairs(ctx, kind, words, count, reg_type):
-    regs = []
-    for w in words:
-        if kind == "bf16":
-            halves = (ctx.emit(Op.ShiftLeftLogical, ctx.t_u32, w, ctx.u32(16)),
-                      ctx.emit(Op.BitwiseAnd, ctx.t_u32, w, ctx.u32(0xFFFF0000)))
-            regs += [ctx.emit(Op.Bitcast, reg_type, h) for h in halves]
-        else:
-            pair = ctx.emit(Op.Bitcast, ctx.m.type_vector(reg_type, 2), w)
-            regs += [ctx.emit(Op.CompositeExtract, reg_type, pair, j) for j in (0, 1)]
-    return regs[:count]
+    return [word_element(ctx, kind, reg_type, w, i) for w in words for i in (0, 1)][:count]
 
 
 def _encodings(ctx, values):

@@ -28,6 +28,7 @@ elements), which meets Vulkan's alignment rule for cooperative loads and stores
 from __future__ import annotations
 
 from jitspv.lower.layout import default_blocked, dot_encoding, layout_of
+from jitspv.lower.rules.common import pack_word
 from jitspv.lower.values import Carrier, DTensor, HeldTensor
 from jitspv.lower.ttir_access import attr, bits, type_name
 from jitspv.lower.spirv.grammar import (Op, StorageClass, BuiltIn, Scope, CooperativeMatrixUse,
@@ -298,7 +299,7 @@ def _store_words(ctx, buf, t, ttype, base, row, rows=None):
         word = firsts[run[0][0]]
         if per > 1:
             word = ctx.emit(Op.ShiftRightLogical, ctx.t_u32, word, ctx.u32(per.bit_length() - 1))
-        words = [_pack(ctx, kind, [t.regs[k] for k in group]) for group in run]
+        words = [pack_word(ctx, kind, [t.regs[k] for k in group]) for group in run]
         _store_run(ctx, buf, _plus(ctx, word, base), words)
 
 
@@ -350,25 +351,6 @@ def _word_groups(layout, per):
                 return None
             groups.append(group)
     return groups if len(groups) * per == len(layout.regs) else None
-
-
-def _pack(ctx, kind, regs):
-    """One u32 word of the elements `regs` (lowest address first) of TTIR element type `kind`."""
-    u32 = ctx.t_u32
-    if kind == "f16":
-        return ctx.emit(Op.Bitcast, u32, ctx.emit(Op.CompositeConstruct, ctx.m.type_vector(ctx.m.type_float(16), 2), *regs))
-    if kind == "bf16":   # f32 registers holding bf16 values exactly: their high halves
-        lo, hi = (ctx.emit(Op.Bitcast, u32, x) for x in regs)
-        return ctx.emit(Op.BitwiseOr, u32, ctx.emit(Op.ShiftRightLogical, u32, lo, ctx.u32(16)),
-                        ctx.emit(Op.BitwiseAnd, u32, hi, ctx.u32(0xFFFF0000)))
-    if len(regs) == 4:   # i8
-        word = None
-        for i, x in enumerate(regs):
-            b = ctx.emit(Op.UConvert, u32, x)
-            b = ctx.emit(Op.ShiftLeftLogical, u32, b, ctx.u32(8 * i)) if i else b
-            word = b if word is None else ctx.emit(Op.BitwiseOr, u32, word, b)
-        return word
-    return regs[0] if kind[0] == "i" else ctx.emit(Op.Bitcast, u32, regs[0])
 
 
 def _unpack(ctx, kind, rtype, buf, index):
@@ -428,7 +410,7 @@ def _scale_rows(ctx, plan, tiles, v):
     vec = ctx.tensor(v)
     ctx.barrier()                              # earlier readers of the staging array are done
     for x, at in zip(vec.regs, ctx.linear_indices(vec.layout, (row_words,))):
-        word = _pack(ctx, plan.result_kind, [x] * per)
+        word = pack_word(ctx, plan.result_kind, [x] * per)
         for c in range(0, plan.tn // per, 4):   # a row of the table is whole quads (tn is 16 bytes or more)
             _store_run(ctx, buf, _plus(ctx, at, c), [word] * min(4, plan.tn // per - c))
     ctx.barrier()
