@@ -28,7 +28,7 @@ elements), which meets Vulkan's alignment rule for cooperative loads and stores
 from __future__ import annotations
 
 from jitspv.lower.layout import default_blocked, dot_encoding, layout_of
-from jitspv.lower.rules.common import pack_word
+from jitspv.lower.rules.common import pack_word, word_element
 from jitspv.lower.values import Carrier, DTensor, HeldTensor
 from jitspv.lower.ttir_access import attr, bits, type_name
 from jitspv.lower.spirv.grammar import (Op, StorageClass, BuiltIn, Scope, CooperativeMatrixUse,
@@ -122,6 +122,10 @@ class CoopmatTiles(HeldTensor):
         buf = _staging(ctx)
         lay = layout_of(plan.encoding, (plan.m, plan.n))
         index = ctx.linear_indices(lay, (plan.c_row, 1))
+        per = _per(plan.result_type)
+        groups = _word_groups(lay, per)
+        if groups is None:
+            ctx.error("internal: a tt.dot result encoding whose registers split staging words")
         regs = [None] * len(lay.regs)
         for chunk, shift in _c_chunks(plan):
             ctx.barrier()                      # earlier readers of the staging array are done
@@ -133,9 +137,15 @@ class CoopmatTiles(HeldTensor):
             words = _tile_words(ctx, plan)
             _per_owned_row(ctx, plan, chunk, store)
             ctx.barrier()
-            for k, r in enumerate(lay.regs):
-                if r[0] // plan.c_chunk == chunk:
-                    regs[k] = _unpack(ctx, plan.result_kind, t.acc, buf, _plus(ctx, index[k], -shift * _per(plan.result_type)))
+            for run in _quad_runs(lay, groups, per):
+                if lay.regs[run[0][0]][0] // plan.c_chunk != chunk:
+                    continue
+                word = index[run[0][0]]
+                if per > 1:
+                    word = ctx.emit(Op.ShiftRightLogical, ctx.t_u32, word, ctx.u32(per.bit_length() - 1))
+                for group, w in zip(run, _load_run(ctx, buf, _plus(ctx, word, -shift), len(run))):
+                    for i, k in enumerate(group):
+                        regs[k] = word_element(ctx, plan.result_kind, t.acc, w, i)
         self._read = (ctx.label, DTensor(plan.encoding, lay, regs))
         return self._read[1]
 
@@ -353,15 +363,13 @@ def _word_groups(layout, per):
     return groups if len(groups) * per == len(layout.regs) else None
 
 
-def _unpack(ctx, kind, rtype, buf, index):
-    """Element `index` (an id) of a row-major array of `kind` (32- or 16-bit) packed in the staging words."""
-    if kind in ("f32", "i32"):
-        word = ctx.emit(Op.Load, ctx.t_u32, _word_at(ctx, buf, index))
-        return word if kind == "i32" else ctx.emit(Op.Bitcast, rtype, word)
-    word = ctx.emit(Op.Load, ctx.t_u32, _word_at(ctx, buf, ctx.emit(Op.ShiftRightLogical, ctx.t_u32, index, ctx.u32(1))))
-    shift = ctx.emit(Op.ShiftLeftLogical, ctx.t_u32, ctx.emit(Op.BitwiseAnd, ctx.t_u32, index, ctx.u32(1)), ctx.u32(4))
-    half = ctx.emit(Op.UConvert, ctx.m.type_int(16, False), ctx.emit(Op.ShiftRightLogical, ctx.t_u32, word, shift))
-    return ctx.emit(Op.Bitcast, rtype, half)
+def _load_run(ctx, buf, word, count):
+    """The u32 ids of `count` words from word `word` (an id) on: one quad load for four (then `word`
+    is a multiple of 4), a word load for one."""
+    if count == 4:
+        quad = ctx.emit(Op.Load, _quad_type(ctx), _quad_at(ctx, buf, word))
+        return [ctx.emit(Op.CompositeExtract, ctx.t_u32, quad, i) for i in range(4)]
+    return [ctx.emit(Op.Load, ctx.t_u32, _word_at(ctx, buf, _plus(ctx, word, i))) for i in range(count)]
 
 
 def _accumulator_tiles(ctx, plan, value):
