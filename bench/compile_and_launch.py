@@ -22,21 +22,13 @@ os.environ["JITSPV_CACHE_DIR"] = tempfile.mkdtemp(prefix="jitspv-bench-cache-")
 
 import numpy as np  # noqa: E402
 import triton  # noqa: E402
-import triton.language as tl  # noqa: E402
 
 import jitspv  # noqa: E402
 from bandwidth import jit_add as add_kernel  # noqa: E402  (the same vector add, bench/ is on sys.path)
+from softmax_rows import softmax_rows  # noqa: E402
 
 
-@jitspv.kernel
-def softmax_kernel(out_ptr, in_ptr, in_stride, out_stride, n_cols, BLOCK: tl.constexpr):
-    row = tl.program_id(0)
-    cols = tl.arange(0, BLOCK)
-    mask = cols < n_cols
-    x = tl.load(in_ptr + row * in_stride + cols, mask=mask, other=-float("inf"))
-    x = x - tl.max(x, axis=0)
-    num = tl.exp(x)
-    tl.store(out_ptr + row * out_stride + cols, num / tl.sum(num, axis=0), mask=mask)
+softmax_kernel = jitspv.kernel(softmax_rows)
 
 
 def cases():
@@ -97,17 +89,10 @@ def main():
 _FIRST_LAUNCH = """
 import sys, time
 import numpy as np
-import triton, triton.language as tl
+import triton
 backend = sys.argv[1]
-
-def softmax_kernel(out_ptr, in_ptr, in_stride, out_stride, n_cols, BLOCK: tl.constexpr):
-    row = tl.program_id(0)
-    cols = tl.arange(0, BLOCK)
-    mask = cols < n_cols
-    x = tl.load(in_ptr + row * in_stride + cols, mask=mask, other=-float("inf"))
-    x = x - tl.max(x, axis=0)
-    num = tl.exp(x)
-    tl.store(out_ptr + row * out_stride + cols, num / tl.sum(num, axis=0), mask=mask)
+sys.path.insert(0, sys.argv[2])   # bench/
+from softmax_rows import softmax_rows as softmax_kernel
 
 a = np.random.rand(256, 781).astype(np.float32)
 if backend == "jitspv":
@@ -133,7 +118,8 @@ def first_launch_ms(backend: str, cache: str) -> float:
     program = os.path.join(cache, "first_launch.py")   # Triton reads a kernel's source from its file
     with open(program, "w") as f:
         f.write(_FIRST_LAUNCH)
-    done = subprocess.run([sys.executable, program, backend], env=env, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, program, backend, os.path.dirname(os.path.abspath(__file__))], env=env,
+                          capture_output=True, text=True)
     if done.returncode:
         raise RuntimeError(f"{backend} first launch failed:\n{done.stderr[-3000:]}")
     return float(done.stdout.strip().splitlines()[-1])
