@@ -38,3 +38,47 @@ def test_row_stride_decides_vector_width(stride, vector):
     rows_copy[(1,)](a, out, n_rows, stride, BLOCK_M=8, BLOCK_N=512)
     np.testing.assert_array_equal(out[:, :512], a[:, :512])
     assert np.isnan(out[:, 512:]).all()
+
+
+@jitspv.jit
+def halves_through_loop(src, dst, n, steps, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    mask = offs < n
+    x = tl.load(src + offs, mask=mask, other=1.0)     # masked 16-byte loads: 8 halves each
+    for _ in range(steps):
+        x = x * 0.5 + 1.0                      # carried by the loop: pairs of halves in a u32 phi each
+    tl.store(dst + offs, x, mask=mask)
+
+
+def _phi_types(compiled):
+    return re.findall(r"= OpPhi %(\w+)", compiled.asm["spvasm"])
+
+
+@pytest.mark.parametrize("dtype", [np.float16, "bf16"])
+def test_16_bit_values_cross_loops_in_pairs_and_masked_vectors_merge_whole(dtype):
+    """A loop carries 16-bit tensor registers two to a u32 phi (NVIDIA gives a 16-bit phi a 32-bit
+    register of its own), and a masked vector load merges its loaded vector in one phi (not one per
+    element); the results are the same."""
+    from triton.runtime.jit import TensorWrapper
+    n, block, steps = 16 * int(np.random.randint(6, 15)), 256, 3   # masked, in whole 16-element runs
+    x = (np.random.rand(n) * 8).astype(np.float32)
+    if dtype == "bf16":
+        bits = (x.view(np.uint32) >> 16).astype(np.uint16)   # truncated to bf16
+        x = (bits.astype(np.uint32) << 16).view(np.float32)
+        src, out = TensorWrapper(bits, tl.bfloat16), np.full(n, 0x7FC1, np.uint16)
+        dst = TensorWrapper(out, tl.bfloat16)
+    else:
+        x = x.astype(np.float16).astype(np.float32)
+        src, out = x.astype(np.float16), np.full(n, np.nan, np.float16)
+        dst = out
+    k = halves_through_loop.warmup(src, dst, n, steps, BLOCK=block, grid=(1,), num_warps=1)
+    phis = _phi_types(k)
+    # 32 invocations x 8 elements: the load's branch merges one 16-byte vector, the loop carries 4
+    # u32 pairs and its counter; no phi of a half (or of bf16's f32).
+    assert sorted(phis) == ["uint"] * 5 + ["v4uint"], phis
+    halves_through_loop[(1,)](src, dst, n, steps, BLOCK=block, num_warps=1)
+    want = x.astype(np.float64)
+    for _ in range(steps):
+        want = want * 0.5 + 1.0
+    got = (out.astype(np.uint32) << 16).view(np.float32) if dtype == "bf16" else out.astype(np.float32)
+    np.testing.assert_allclose(got, want, rtol=2 ** -6 if dtype == "bf16" else 2 ** -9)   # a rounding per step
