@@ -19,7 +19,7 @@ from jitspv.lower.registry import register
 from jitspv.lower.layout import layout_of
 from jitspv.lower.rules.reduce import OWN_WORDS, own_words, shuffle
 from jitspv.lower.ttir_access import attr
-from jitspv.lower.spirv.grammar import Op, Capability
+from jitspv.lower.spirv.grammar import Op
 
 
 # Workgroup memory for subgroup totals per batch of repetitions (16 KiB).
@@ -127,20 +127,18 @@ def _carry_in(ctx, op, s, lay, axis, reverse, stride, count, reps, rows, chunk_t
         incl = dict(chunk_totals)
         # 2a. Hillis-Steele inside the subgroup on chunk totals.
         if gsize > 1:
-            ctx.m.capability(Capability.GroupNonUniformShuffleRelative)
-            opcode = Op.GroupNonUniformShuffleDown if reverse else Op.GroupNonUniformShuffleUp
             step = 1
             while step < gsize:
                 has = ctx.emit(Op.UGreaterThanEqual, ctx.t_bool, in_pos, ctx.u32(step))
-                delta = ctx.u32(step * stride)
+                src = _earlier_lane(ctx, step * stride, reverse)
                 for kr, v in incl.items():
-                    earlier = s.shuffle(opcode, v, delta)
+                    earlier = s.shuffle(Op.GroupNonUniformShuffle, v, src)
                     incl[kr] = s.select(has, s.combine(earlier, v), v)
                 step *= 2
             # Exclusive within the subgroup: the inclusive value one position earlier.
-            delta = ctx.u32(stride)
+            src = _earlier_lane(ctx, stride, reverse)
             for kr, v in incl.items():
-                prefix[kr] = s.shuffle(opcode, v, delta)
+                prefix[kr] = s.shuffle(Op.GroupNonUniformShuffle, v, src)
         if groups > 1:
             # 2b. Subgroup totals through workgroup memory.
             in_first = ctx.emit(Op.IEqual, ctx.t_bool, in_pos, ctx.u32(0))
@@ -183,6 +181,20 @@ def _carry_in(ctx, op, s, lay, axis, reverse, stride, count, reps, rows, chunk_t
                 tot = total[(key, rep)]
                 rep_carry = tot if rep_carry is None else s.combine(rep_carry, tot)
     return carries
+
+
+def _earlier_lane(ctx, delta, reverse):
+    """The lane `delta` positions earlier in scan order, or this lane where there is none. (Shuffling
+    up or down from beyond the subgroup is undefined; lavapipe at 16 lanes on an AVX2 CPU reads
+    outside its registers and crashes, so every shuffle names a lane that exists.)"""
+    u32, lane = ctx.t_u32, ctx.lane()
+    if reverse:
+        src = ctx.emit(Op.IAdd, u32, lane, ctx.u32(delta))
+        exists = ctx.emit(Op.ULessThan, ctx.t_bool, src, ctx.u32(ctx.target.subgroup_size))
+    else:
+        src = ctx.emit(Op.ISub, u32, lane, ctx.u32(delta))
+        exists = ctx.emit(Op.UGreaterThanEqual, ctx.t_bool, lane, ctx.u32(delta))
+    return ctx.emit(Op.Select, u32, exists, src, lane)
 
 
 def _across_subgroups(ctx, op, s, lay, axis, reverse, incl, rows, reps, pos, gsize, groups):
