@@ -39,9 +39,11 @@ def test_on_a_limited_device():
                            *ELSEWHERE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     summary = proc.stdout.strip().splitlines()[-1]
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    # Every limited test ran: the only skip is this test itself.
+    # Every limited test ran: the only skips are this test itself and tests of a Triton feature this
+    # Triton lacks (the H200 machine's Triton 3.6 has no tl.atomic_poll).
     skipped = re.findall(r"SKIPPED \[\d+\] [^:]+:\d+: (.*)", proc.stdout)
-    assert skipped == ["this is the child run"], proc.stdout[-4000:]
+    assert [s for s in skipped if not s.startswith("this Triton has no ")] == ["this is the child run"], \
+        proc.stdout[-4000:]
     assert re.search(r"\b(\d+) passed", summary) and "failed" not in summary, summary
 
 
