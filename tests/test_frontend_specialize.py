@@ -76,6 +76,35 @@ def test_scalar_keys_match_triton(kernel):
         assert _jitspv_specs(kernel, args) == _triton_specs(kernel, args), args
 
 
+@jitspv.kernel
+def arrays(x, y, n, BLOCK: tl.constexpr):
+    pass
+
+
+@jitspv.kernel(do_not_specialize=["y"], do_not_specialize_on_alignment=["x"])
+def arrays_dns(x, y, n, BLOCK: tl.constexpr):
+    pass
+
+
+@pytest.mark.parametrize("kernel", [arrays, arrays_dns], ids=lambda k: k.__name__)
+def test_array_keys_match_triton_launch_after_launch(kernel):
+    # One plan for all calls: the specializations it keeps per (dtype, alignment) must stay right
+    # as arrays of other dtypes and alignments (views at element offsets) and ints come and go.
+    plan = BindingPlan(kernel)
+    bases = {d: jitspv.empty(64, d) for d in ("float32", "float16", "int8", "int64", "bool")}
+    for _ in range(80):
+        args = []
+        for _ in range(2):
+            base = bases[rng.choice(list(bases))]
+            args.append(base[int(rng.integers(0, 33)):])
+        args += [int(rng.choice(INTS[:16])), 16]
+        values, _ = plan.bind(*args)
+        specs, launch = plan.specialize(values, None)
+        fakes = [FakeTensor(a.data_ptr(), a.dtype) for a in args[:2]] + args[2:]
+        assert specs == _triton_specs(kernel, fakes), (args, launch)
+        assert launch[:3] == [args[0].data_ptr(), args[1].data_ptr(), args[2]]
+
+
 @pytest.mark.parametrize("value", INTS + [0.5, True, False, None])
 @pytest.mark.parametrize("specialize", [True, False])
 @pytest.mark.parametrize("align", [True, False])

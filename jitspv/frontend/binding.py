@@ -72,6 +72,7 @@ class BindingPlan:
         self.names = tuple(p.name for p in self.params)
         self.constexpr_indices = tuple(p.index for p in self.params if p.is_constexpr)
         self.runtime_params = tuple(p for p in self.params if not p.is_constexpr)
+        self._specializer = None   # made at the first launch (the device array type is known then)
 
     def specialize(self, values, transfers: HostTransfers | None, mock_ok: bool = False):
         """(specialization per runtime param, launch value per param index) for bound `values`.
@@ -79,38 +80,12 @@ class BindingPlan:
         Host arrays are registered with `transfers` (device copies made there); `mock_ok` lets
         warmup take dtypes in place of arrays, as Triton's warmup does.
         """
+        if self._specializer is None:
+            self._specializer = _make_specializer(self.runtime_params)
         try:
-            return self._specialize(values, transfers, mock_ok)
+            return self._specializer(values, transfers, mock_ok)
         except TypeError as e:
             raise TypeError(f"{self.name}(): {e}") from None
-
-    def _specialize(self, values, transfers, mock_ok):
-        specs = []
-        launch = list(values)
-        array_type = device_array_type()
-        for p in self.runtime_params:
-            v = values[p.index]
-            t = type(v)
-            if t is array_type:   # the hot case: a device array, zero copy
-                address = v.data_ptr()
-                s = spec.specialize_pointer(spec.canonical_dtype(v.dtype), address, p.is_const, p.specialize,
-                                            p.align)
-                launch[p.index] = address
-            elif t is int:
-                s = spec.specialize_int(v, p.specialize, p.align)
-            elif t is float:
-                s = ("fp32", None)
-            elif t is bool:
-                s = ("u1", None)
-                launch[p.index] = int(v)
-            elif v is None:
-                s = ("constexpr", None)
-            else:
-                s, launch[p.index] = _specialize_object(p, v, transfers, mock_ok)
-            if p.annotation_type:
-                s = _apply_annotation(p, s)
-            specs.append(s)
-        return tuple(specs), launch
 
     def constexpr_values(self, values):
         out = []
@@ -125,6 +100,62 @@ class BindingPlan:
                                 f"got {type(v).__name__}") from None
             out.append(v)
         return tuple(out)
+
+
+def specialize_value(p: ParamInfo, v, transfers, mock_ok):
+    """(specialization, launch value) of runtime parameter `p` given `v`: every case."""
+    t = type(v)
+    if t is device_array_type():
+        address = v.data_ptr()
+        s = spec.specialize_pointer(spec.canonical_dtype(v.dtype), address, p.is_const, p.specialize, p.align)
+    elif t is int:
+        s, address = spec.specialize_int(v, p.specialize, p.align), v
+    elif t is float:
+        s, address = ("fp32", None), v
+    elif t is bool:
+        s, address = ("u1", None), int(v)
+    elif v is None:
+        s, address = ("constexpr", None), v
+    else:
+        s, address = _specialize_object(p, v, transfers, mock_ok)
+    if p.annotation_type:
+        s = _apply_annotation(p, s)
+    return s, address
+
+
+def _make_specializer(runtime_params):
+    """specialize(values, transfers, mock_ok) -> (specs, launch values) for these parameters,
+    generated as Triton generates its binder: the common cases inline (a device array: its
+    specialization looked up by (dtype, 16-byte alignment); an int in i32 range other than 1),
+    each other value through specialize_value. The specializations are those specialize_value
+    gives (the lookups are filled from it)."""
+    namespace = {"Array": device_array_type(), "specialize_value": specialize_value}
+    lines = ["def specialize(values, transfers, mock_ok):", "    launch = list(values)"]
+    for k, p in enumerate(runtime_params):
+        namespace[f"p{k}"] = p
+        generic = f"s{k}, launch[{p.index}] = specialize_value(p{k}, v, transfers, mock_ok)"
+        lines.append(f"    v = values[{p.index}]")
+        if p.annotation_type:
+            lines.append(f"    {generic}")
+            continue
+        namespace[f"ptr{k}"] = {}   # (dtype, address & 15) -> specialization
+        namespace[f"int{k}"] = (spec.specialize_int(16, p.specialize, p.align),
+                                spec.specialize_int(17, p.specialize, p.align))
+        lines += [
+            "    t = type(v)",
+            "    if t is Array:",
+            "        a = v.data_ptr()",
+            f"        launch[{p.index}] = a",
+            f"        s{k} = ptr{k}.get((v.dtype, a & 15))",
+            f"        if s{k} is None:",
+            f"            s{k} = ptr{k}[v.dtype, a & 15] = specialize_value(p{k}, v, None, False)[0]",
+            "    elif t is int and v != 1 and -2147483648 <= v <= 2147483647:",
+            f"        s{k} = int{k}[0] if v & 15 == 0 else int{k}[1]",
+            "    else:",
+            f"        {generic}"]
+    lines.append(f"    return ({''.join(f's{k}, ' for k in range(len(runtime_params)))}), launch")
+    exec(compile("\n".join(lines) + "\n", "<jitspv specializer>", "exec"), namespace)
+    return namespace["specialize"]
 
 
 def _constexpr_key(v):

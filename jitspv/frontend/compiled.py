@@ -326,21 +326,16 @@ class CompiledKernel:
         self._grid_in_args = "grid" in lowered.hidden
         # tl.atomic_poll's timeout_ns: clock ticks per ns of this device (measured once per process).
         self._clock_rate = (runtime.device_clock_ticks_per_ns(),) if "clock_rate" in lowered.hidden else ()
+        self._hidden = None          # _hidden_values(), once known
         self.metadata = {"name": name, "num_warps": lowered.local_size[0] // 32, "local_size": lowered.local_size,
                          "shared": lowered.shared_bytes, "arg_block_size": lowered.arg_block_size,
                          "args_in_buffer": lowered.args_in_buffer, **lowered.notes}
 
     def pack_args(self, launch_values, grid) -> bytes:
         vals = [launch_values[i] for i in self.runtime_params]
-        if self._debug_checks is None:
-            with self.pipeline.device.lock:   # one set of debug buffers, whichever thread launches first
-                if self._debug_checks is None:
-                    self._debug_checks = tuple(_DEBUG_BUFFERS[name](self) for name in HIDDEN_ARGS
-                                               if name in _DEBUG_BUFFERS and name in self.lowered.hidden)
-        vals.extend(buffer.address for buffer, _ in self._debug_checks)
-        vals.extend(self._clock_rate)
+        vals += self._hidden if self._hidden is not None else self._hidden_values()
         if self._grid_in_args:   # the last hidden member
-            vals.extend(grid)
+            vals += grid
         try:
             return self._pack(*vals)
         except (struct.error, OverflowError):
@@ -350,6 +345,19 @@ class CompiledKernel:
             except (struct.error, OverflowError):
                 self._raise_unpackable(vals)
                 raise
+
+    def _hidden_values(self):
+        """The hidden members before the grid: debug buffers' addresses (the buffers made here, at
+        the first launch), then the clock rate; kept for every later launch except in bounds mode,
+        where each launch packs its own table."""
+        with self.pipeline.device.lock:   # one set of debug buffers, whichever thread launches first
+            if self._debug_checks is None:
+                self._debug_checks = tuple(_DEBUG_BUFFERS[name](self) for name in HIDDEN_ARGS
+                                           if name in _DEBUG_BUFFERS and name in self.lowered.hidden)
+            hidden = tuple(buffer.address for buffer, _ in self._debug_checks) + self._clock_rate
+            if "bounds_table" not in self.lowered.hidden:
+                self._hidden = hidden
+        return hidden
 
     def _unsigned_64_wrapped(self, vals):
         """`vals` with ints in [2**63, 2**64) in 64-bit integer members as their two's complement:
