@@ -25,5 +25,7 @@ _LAZY_NAMES = {
 def __getattr__(name):
     if name in _LAZY_NAMES:
         import importlib
-        return getattr(importlib.import_module(_LAZY_NAMES[name]), name)
+        value = getattr(importlib.import_module(_LAZY_NAMES[name]), name)
+        globals()[name] = value   # later uses are plain attribute reads (jitspv.synchronize per launch)
+        return value
     raise AttributeError(f"module 'jitspv' has no attribute {name!r}")

@@ -195,7 +195,7 @@ class Pipeline:
             block = self._arguments_in_buffer(args) if self.args_in_buffer else None
             if block is not None:
                 args = struct.pack("<Q", block.address)
-            cmd = stream.cmd if stream.recording else stream.begin()
+            cmd = stream.command_buffer()
             if stream.bound_pipeline is not self:
                 fn.vkCmdBindPipeline(cmd, self._bind_point, self.handle)
                 stream.bound_pipeline = self

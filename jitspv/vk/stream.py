@@ -5,9 +5,11 @@ points (host reads, `synchronize()`, timing reads) and every `BATCH_LIMIT` comma
 fence only when the ring wraps onto a command buffer still in flight. Every submission gets a serial;
 `completed_serial` tells which are done, which is what deferred frees (`defer`) and events wait for.
 
-Ordering: each recorded command is followed by one global memory barrier (compute|transfer writes ->
-compute|transfer reads/writes), and each submission ends with a barrier making writes visible to the
-host, so the host sees results after the fence.
+Ordering: a global memory barrier (compute|transfer writes -> compute|transfer reads/writes)
+separates every two commands of a command buffer (recorded before the second, so a lone dispatch
+has none), and each submission ends with one barrier that orders its writes before the later
+submissions' commands and makes them visible to the host, so the host sees results after the
+fence. (A barrier's scopes reach across command buffers in submission order.)
 
 Threads: every method takes the device's re-entrant lock (`device.lock`), which also guards the
 allocator, so recording and submission from several threads never interleave. A fence wait
@@ -81,6 +83,7 @@ class Stream:
         self.cmd = None            # current VkCommandBuffer while recording
         self.bound_pipeline = None  # pipeline bound in the current command buffer
         self.count = 0             # commands recorded in the current command buffer
+        self._barrier_due = False  # the ordering barrier goes before the next command recorded
         self.submitted_serial = 0
         self.completed_serial = 0
         self._deferred = deque()    # (serial, callback) run once that serial completes
@@ -94,13 +97,17 @@ class Stream:
             "srcAccessMask": vk.VK_ACCESS_SHADER_WRITE_BIT | vk.VK_ACCESS_TRANSFER_WRITE_BIT,
             "dstAccessMask": (vk.VK_ACCESS_SHADER_READ_BIT | vk.VK_ACCESS_SHADER_WRITE_BIT
                               | vk.VK_ACCESS_TRANSFER_READ_BIT | vk.VK_ACCESS_TRANSFER_WRITE_BIT)})
-        self._host_barrier = ffi.new("VkMemoryBarrier*", {
+        self._end_barrier = ffi.new("VkMemoryBarrier*", {
             "sType": vk.VK_STRUCTURE_TYPE_MEMORY_BARRIER,
             "srcAccessMask": vk.VK_ACCESS_SHADER_WRITE_BIT | vk.VK_ACCESS_TRANSFER_WRITE_BIT,
-            "dstAccessMask": vk.VK_ACCESS_HOST_READ_BIT})
-        self._host_stage = vk.VK_PIPELINE_STAGE_HOST_BIT
-        self._submit_info = ffi.new("VkSubmitInfo*", {"sType": vk.VK_STRUCTURE_TYPE_SUBMIT_INFO,
-                                                      "commandBufferCount": 1})
+            "dstAccessMask": self.barrier.dstAccessMask | vk.VK_ACCESS_HOST_READ_BIT})
+        self._end_stages = self.barrier_src | vk.VK_PIPELINE_STAGE_HOST_BIT
+        # Per ring slot, made once (a synchronous launch pays for every cffi object it builds).
+        self._cmd_handles = [self._cmds[i] for i in range(RING_SIZE)]
+        self._fence_pointers = [self._fences + i for i in range(RING_SIZE)]
+        self._submit_infos = [ffi.new("VkSubmitInfo*", {"sType": vk.VK_STRUCTURE_TYPE_SUBMIT_INFO,
+                                                        "commandBufferCount": 1, "pCommandBuffers": self._cmds + i})
+                              for i in range(RING_SIZE)]
 
     # -- recording ------------------------------------------------------------------------------
 
@@ -115,21 +122,29 @@ class Stream:
                 elif self._waiting_slot == slot:
                     self._fence_waited.wait()  # a thread is still leaving its wait on this fence
                 else:
-                    cmd = self._cmds[slot]
+                    cmd = self._cmd_handles[slot]
                     check("vkBeginCommandBuffer", self.fn.vkBeginCommandBuffer(cmd, self._begin_info))
                     self.cmd = cmd
                     self.recording = True
                     self.bound_pipeline = None
                     self.count = 0
+                    self._barrier_due = False
             return self.cmd
 
     def command_buffer(self):
-        return self.cmd if self.recording else self.begin()
+        """The command buffer to record the next command into, the ordering barrier recorded first
+        where a command precedes it there."""
+        if not self.recording:
+            return self.begin()
+        if self._barrier_due:
+            self.fn.vkCmdPipelineBarrier(self.cmd, self.barrier_src, self.barrier_src, 0, 1, self.barrier,
+                                         0, NULL, 0, NULL)
+            self._barrier_due = False
+        return self.cmd
 
     def recorded(self):
-        """Call after recording one command: adds the ordering barrier, submits at the batch limit."""
-        self.fn.vkCmdPipelineBarrier(self.cmd, self.barrier_src, self.barrier_src, 0, 1, self.barrier,
-                                     0, NULL, 0, NULL)
+        """Call after recording one command (into command_buffer()): submits at the batch limit."""
+        self._barrier_due = True
         self.count += 1
         if self.count >= BATCH_LIMIT:
             self.submit()
@@ -152,16 +167,13 @@ class Stream:
         with self.lock:
             if not self.recording:
                 return
-            cmd, slot = self.cmd, self._slot
-            self.fn.vkCmdPipelineBarrier(cmd, self.barrier_src, self._host_stage, 0, 1, self._host_barrier,
-                                         0, NULL, 0, NULL)
-            check("vkEndCommandBuffer", self.fn.vkEndCommandBuffer(cmd))
+            cmd, slot, fn = self.cmd, self._slot, self.fn
+            fn.vkCmdPipelineBarrier(cmd, self.barrier_src, self._end_stages, 0, 1, self._end_barrier, 0, NULL, 0, NULL)
+            check("vkEndCommandBuffer", fn.vkEndCommandBuffer(cmd))
             self.recording = False
             self.cmd = None
-            self._submit_info.pCommandBuffers = self._cmds + slot
-            check("vkResetFences", self.fn.vkResetFences(self.device.handle, 1, self._fences + slot))
-            check("vkQueueSubmit", self.fn.vkQueueSubmit(self.device.queue, 1, self._submit_info,
-                                                         self._fences[slot]))
+            check("vkResetFences", fn.vkResetFences(self.device.handle, 1, self._fence_pointers[slot]))
+            check("vkQueueSubmit", fn.vkQueueSubmit(self.device.queue, 1, self._submit_infos[slot], self._fences[slot]))
             self.submitted_serial += 1
             self._slot_serial[slot] = self.submitted_serial
             self._slot = (slot + 1) % RING_SIZE
@@ -189,7 +201,7 @@ class Stream:
         """Waits up to timeout_ns for the fence of `slot` (holding `serial`) with the lock released,
         as threading.Condition.wait releases its re-entrant lock, however deeply held."""
         vk = lib()
-        handle, fence = self.device.handle, self._fences + slot
+        handle, fence = self.device.handle, self._fence_pointers[slot]
         self._waiting_slot = slot
         saved = self.lock._release_save()
         try:
