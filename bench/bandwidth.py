@@ -1,11 +1,15 @@
 """Memory-bound kernels: jitspv vs Triton-CUDA (same kernel source) vs torch, same run, same GPU.
 
-  vector add fp32, 2^28 elements (Triton tutorial 01)     GB/s = 3 * 4 * n / t
-  fused softmax fp32, 8192 x 8192 rows (tutorial 02)       GB/s = 2 * 4 * rows * cols / t
-  layer norm forward fp16, 4096 x 8192 (tutorial 05)       GB/s = (2 * M * N + 2 * N) * 2 / t
+  vector add fp32 (Triton tutorial 01), n = 2^20, 2^24, 2^28, 10^8 + 7   GB/s = 3 * 4 * n / t
+  fused softmax fp32 (tutorial 02), 8192 x 8192 and 8192 x 5000          GB/s = 2 * 4 * rows * cols / t
+  layer norm forward fp16 (tutorial 05), 4096 x 8192 and 4096 x 5000     GB/s = (2 * M * N + 2 * N) * 2 / t
 
-Each row is measured in 3 interleaved rounds (jitspv, Triton-CUDA, torch, jitspv, ...; medians) with
-the SM clock sampled through NVML, because the H200 was seen lowering its SM clock mid-run.
+Sizes that are not multiples of 16 (10^8 + 7, 5000 columns) leave the masks' divisibility unknown to
+both compilers. Each row is measured in 3 interleaved rounds (jitspv, Triton-CUDA, torch, jitspv,
+...; medians) with the SM clock sampled through NVML, because the H200 was seen lowering its SM
+clock mid-run. Time per call: device time (Vulkan timestamps / CUDA events, do_bench) except for
+vector add at 2^20 and 2^24, launch-bound or close, where both sides are timed by the same method,
+host wall time per launch of 500 back to back (common.back_to_back_ms).
 
 Run: python bench/bandwidth.py [--small]   (--small: sizes for lavapipe; no GPU needed)
 """
@@ -20,7 +24,7 @@ import triton.language as tl  # noqa: E402
 
 import jitspv  # noqa: E402
 from jitspv.testing import do_bench  # noqa: E402
-from common import cuda_available, header, load_example, side_by_side, table  # noqa: E402
+from common import back_to_back_ms, cuda_available, header, load_example, side_by_side, table  # noqa: E402
 
 SMALL = "--small" in sys.argv
 
@@ -48,8 +52,7 @@ def softmax_kernel(out_ptr, in_ptr, in_stride, out_stride, n_rows, n_cols, BLOCK
 jit_add, jit_softmax = jitspv.jit(add_kernel), jitspv.jit(softmax_kernel)
 
 
-def bench_add(rows):
-    n = 1 << (20 if SMALL else 28)
+def bench_add(rows, n, back_to_back=False):
     block, warps = 1024, 4
     x, y = np.random.rand(n).astype(np.float32), np.random.rand(n).astype(np.float32)
     X, Y, O = jitspv.asarray(x), jitspv.asarray(y), jitspv.full(n, np.nan)
@@ -59,20 +62,24 @@ def bench_add(rows):
         jit_add[grid](X, Y, O, n, BLOCK=block, num_warps=warps)
     run_jitspv()
     err = float(np.abs(O.numpy() - (x + y)).max())
-    sides = {"jitspv": lambda: do_bench(run_jitspv)}
+    sides = {"jitspv": (run_jitspv, jitspv.synchronize)}
     if cuda_available():
         import torch
         tx, ty = torch.from_numpy(x).cuda(), torch.from_numpy(y).cuda()
         to = torch.empty_like(tx)
-        sides["triton"] = lambda: triton.testing.do_bench(lambda: add_kernel[grid](tx, ty, to, n, BLOCK=block,
-                                                                                   num_warps=warps))
-        sides["torch"] = lambda: triton.testing.do_bench(lambda: torch.add(tx, ty, out=to))
-    rows.append(_row("vector add fp32 n=2^%d" % (n.bit_length() - 1), err, side_by_side(sides),
+        sides["triton"] = (lambda: add_kernel[grid](tx, ty, to, n, BLOCK=block, num_warps=warps), torch.cuda.synchronize)
+        sides["torch"] = (lambda: torch.add(tx, ty, out=to), torch.cuda.synchronize)
+    def timer(side, launch, synchronize):
+        if back_to_back:
+            return lambda: back_to_back_ms(launch, synchronize)
+        return lambda: (do_bench if side == "jitspv" else triton.testing.do_bench)(launch)
+    timed = {side: timer(side, *calls) for side, calls in sides.items()}
+    name = f"vector add fp32 n=2^{n.bit_length() - 1}" if n & (n - 1) == 0 else f"vector add fp32 n={n}"
+    rows.append(_row(name + (" (back to back)" if back_to_back else ""), err, side_by_side(timed),
                      lambda ms: 3 * 4 * n / ms * 1e-6))
 
 
-def bench_softmax(rows):
-    R, C = (512, 1000) if SMALL else (8192, 8192)
+def bench_softmax(rows, R, C):
     block = triton.next_power_of_2(C)
     warps = 8 if block >= 2048 else 4
     programs = min(R, 132 * 8)
@@ -96,9 +103,8 @@ def bench_softmax(rows):
     rows.append(_row(f"fused softmax fp32 {R}x{C}", err, side_by_side(sides), lambda ms: 2 * 4 * R * C / ms * 1e-6))
 
 
-def bench_layer_norm(rows):
+def bench_layer_norm(rows, M, N):
     ln = load_example("05_layer_norm.py")
-    M, N = (256, 1000) if SMALL else (4096, 8192)
     x = (np.random.randn(M, N) * 2 + 0.5).astype(np.float16)
     w, b = np.random.rand(N).astype(np.float16), np.random.rand(N).astype(np.float16)
     X, W, B = jitspv.asarray(x), jitspv.asarray(w), jitspv.asarray(b)
@@ -141,9 +147,19 @@ def _row(name, err, measured, gbs):
 
 def main():
     rows = []
-    bench_add(rows)
-    bench_softmax(rows)
-    bench_layer_norm(rows)
+    if SMALL:
+        bench_add(rows, 1 << 20)
+        bench_softmax(rows, 512, 1000)
+        bench_layer_norm(rows, 256, 1000)
+    else:
+        bench_add(rows, 1 << 20, back_to_back=True)
+        bench_add(rows, 1 << 24, back_to_back=True)
+        bench_add(rows, 1 << 28)
+        bench_add(rows, 10**8 + 7)
+        for cols in (8192, 5000):
+            bench_softmax(rows, 8192, cols)
+        for cols in (8192, 5000):
+            bench_layer_norm(rows, 4096, cols)
     cols = ["kernel", "jitspv GB/s", "max abs err"]
     if cuda_available():
         cols += ["Triton-CUDA GB/s", "torch GB/s", "jitspv / Triton", "SM MHz jitspv/Triton/torch"]

@@ -106,6 +106,20 @@ class ClockSampler:
         return bits
 
 
+def back_to_back_ms(launch, synchronize, n: int = 500) -> float:
+    """Host wall time per launch of `n` launches in a row, the device drained before and after: the
+    one method both sides can share where a kernel is as short as its launch (CUDA events and Vulkan
+    timestamps bracket different things there; this counts the launch gaps on either side)."""
+    for _ in range(20):
+        launch()
+    synchronize()
+    start = time.perf_counter()
+    for _ in range(n):
+        launch()
+    synchronize()
+    return (time.perf_counter() - start) / n * 1e3
+
+
 def side_by_side(sides: dict, rounds: int = 3) -> dict:
     """{name: (median ms, median SM MHz)} for callables that each return one measurement in ms.
 
