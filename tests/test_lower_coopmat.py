@@ -124,10 +124,13 @@ def test_tutorial_03_matmul_lowers_to_cooperative_matrices(bm, bn, bk, num_warps
     assert lowered.shared_bytes <= H200.max_shared_memory
 
 
-@pytest.mark.parametrize("bm,bn,bk,num_warps", [(128, 128, 64, 4), (128, 128, 32, 8), (256, 128, 32, 8)])
+@pytest.mark.parametrize("bm,bn,bk,num_warps", [(128, 128, 64, 4), (128, 128, 32, 8), (256, 128, 32, 8),
+                                                 (128, 256, 32, 16), (256, 128, 32, 16)])
 def test_large_tiles_move_the_accumulator_in_chunks(bm, bn, bk, num_warps):
     """A 128 x 128 f32 accumulator alone is 64 KiB, more than the H200 gives a workgroup (48 KiB):
-    it goes through workgroup memory in row chunks, so those tiles run on cooperative matrices."""
+    it goes through workgroup memory in row chunks, so those tiles run on cooperative matrices.
+    (16 subgroups: the near-square register tiles' thread grid spans 64 rows, chunks of 64 rows
+    would not fit; the wide encoding's chunks do.)"""
     lowered, asm = _lower(_matmul_ttir(bm, bn, bk, num_warps, 2), H200, num_warps, 2)
     tiles = bm // 16 * (bn // 16) // num_warps
     assert _count(asm, "OpCooperativeMatrixMulAddKHR") == tiles * (bk // 16)
@@ -241,7 +244,8 @@ needs_coopmat = pytest.mark.skipif(
 @needs_coopmat
 @pytest.mark.parametrize("m,n,k", [(16, 16, 16), (17, 33, 65), (256, 256, 256), (1000, 1000, 1000)])
 @pytest.mark.parametrize("activation", ["", "leaky_relu"])
-@pytest.mark.parametrize("bm,bn,bk,warps", [(64, 128, 32, 8), (128, 128, 64, 4)])   # the second: C in chunks
+# The second: C in chunks; the third: in chunks of the wide encoding (16 subgroups).
+@pytest.mark.parametrize("bm,bn,bk,warps", [(64, 128, 32, 8), (128, 128, 64, 4), (128, 256, 32, 16)])
 def test_gpu_tutorial_03_matmul(m, n, k, activation, bm, bn, bk, warps):
     """Tutorial 03's kernel at cooperative-matrix configs (K tile prefetched)."""
     a, b = (rng.standard_normal(s).astype(np.float16) for s in ((m, k), (k, n)))

@@ -94,18 +94,19 @@ def default_blocked(shape, elem_bytes: int, num_threads: int) -> Blocked:
     return Blocked(tuple(spt), tuple(threads), order, num_threads)
 
 
-def dot_encoding(shape, elem_bytes: int, num_threads: int) -> Blocked:
+def dot_encoding(shape, elem_bytes: int, num_threads: int, wide: bool = False) -> Blocked:
     """The encoding of a tt.dot result (jitspv.lower.rules.dot): each invocation holds a register
     tile of C made of v x v chunks (v = 16 // elem_bytes, one 16-byte workgroup-memory read per
     chunk row/column), chunks repeated at a stride of the whole thread grid, as in SGEMM. Threads
-    split M and N (N first, lanes fastest along N), keeping each invocation's tile near square."""
+    split M and N (N first, lanes fastest along N), keeping each invocation's tile near square; or,
+    `wide`, along N as far as it goes (the thread grid spans the fewest rows)."""
     m, n = shape[-2], shape[-1]
     v = max(1, 16 // elem_bytes)
     sm, sn = min(v, m), min(v, n)
     tm = tn = 1
     while tm * tn < num_threads:
         rm, rn = m // (sm * tm), n // (sn * tn)   # chunks per invocation left along M, N
-        if rn >= rm and rn > 1:
+        if (rn >= rm or wide) and rn > 1:
             tn *= 2
         elif rm > 1:
             tm *= 2

@@ -48,7 +48,7 @@ class CoopmatPlan(Carrier):
     """Tile shape and subgroup grid of one tt.dot on cooperative matrices; also how a loop carries
     its result (the subgroup's tiles, row by row of its block)."""
 
-    def __init__(self, op, shape, grid, num_threads):
+    def __init__(self, op, shape, grid, num_threads, wide=False):
         self.m, self.n = op.results[0].type.shape
         self.k = op.operands[0].type.shape[-1]
         self.tm, self.tn, self.tk = shape[:3]
@@ -67,7 +67,7 @@ class CoopmatPlan(Carrier):
         self.result_kind = type_name(self.result_type)
         # Plans with equal tilings place every result element in the same subgroup and tile slot.
         self.tiling = (self.m, self.n, self.tm, self.tn, self.sm, self.sn, self.result_kind)
-        self.encoding = dot_encoding((self.m, self.n), 4, num_threads)
+        self.encoding = dot_encoding((self.m, self.n), 4, num_threads, wide)
         self.c_chunk = _c_chunk_rows(self, self._ab_words)
 
     def lower(self, ctx, op):
@@ -185,9 +185,15 @@ def plan_cooperative_matrix(op, target, num_threads):
     if not fits:
         return None
     _, shape, grid = max(fits, key=lambda f: f[0])
-    plan = CoopmatPlan(op, shape, grid, num_threads)
-    # The staging must fit the device's shared memory (else the FMA path, which needs less).
-    return plan if plan.staging_words * 4 <= target.max_shared_memory else None
+    # The staging must fit the device's shared memory (else the FMA path, which needs less). C moves
+    # in chunks of rows no register's invocations straddle: where the near-square register tiles
+    # make those chunks too large (16 subgroups over 128 x 256: 64 rows, 66 KiB), the wide
+    # encoding's thread grid spans fewer rows.
+    for wide in (False, True):
+        plan = CoopmatPlan(op, shape, grid, num_threads, wide)
+        if plan.staging_words * 4 <= target.max_shared_memory:
+            return plan
+    return None
 
 
 def _plan_together(plans, target):
