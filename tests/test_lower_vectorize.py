@@ -82,3 +82,28 @@ def test_16_bit_values_cross_loops_in_pairs_and_masked_vectors_merge_whole(dtype
         want = want * 0.5 + 1.0
     got = (out.astype(np.uint32) << 16).view(np.float32) if dtype == "bf16" else out.astype(np.float32)
     np.testing.assert_allclose(got, want, rtol=2 ** -6 if dtype == "bf16" else 2 ** -9)   # a rounding per step
+
+
+@jitspv.jit
+def masked_axpy(x, y, out, n, a, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n     # n not a multiple of 16: the mask's bits are not known equal over 4 elements
+    tl.store(out + offs, a * tl.load(x + offs, mask=mask, other=7.0) + tl.load(y + offs, mask=mask), mask=mask)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16, np.int8])
+@pytest.mark.parametrize("n", [1, 13, 1000 + 3, 4099])
+def test_masked_access_is_one_vector_where_the_whole_group_is_in_the_mask(dtype, n):
+    """An aligned, contiguous group of registers whose mask bits are not known equal is one 16-byte
+    access where all of them are true (the interior) and goes element by element otherwise (the
+    ragged edge): the results match numpy at the edge, and nothing past n is written."""
+    x, y = (np.random.randint(-50, 50, n + 64).astype(dtype) for _ in range(2))
+    out = np.full(n + 64, 99, dtype)
+    k = masked_axpy.warmup(x, y, out, n, 3, BLOCK=256, grid=(1,))
+    asm = k.asm["spvasm"]
+    assert max(_access_alignments(k)) == 16, "no 16-byte load"
+    assert re.search(r"OpStore %\w+ %\w+ Aligned(?:\|\w+)* 16", asm), "no 16-byte store"
+    masked_axpy[(jitspv.cdiv(n, 256),)](x, y, out, n, 3, BLOCK=256)
+    want = (3 * x[:n].astype(np.int64) + y[:n]).astype(dtype)
+    np.testing.assert_array_equal(out[:n], want)
+    assert (out[n:] == 99).all()

@@ -180,12 +180,15 @@ def _fast_dim(enc):
     return inner - (inner > enc.dim)
 
 
-def _vector_width(ctx, op, layout, enc, esize):
-    """Registers per access: consecutive registers along the fastest dimension that the axis
-    analysis proves contiguous, aligned and uniformly masked."""
+def _vector_widths(ctx, op, layout, enc, esize):
+    """(registers per access, registers per access where all of them are in the mask): consecutive
+    registers along the fastest dimension that the axis analysis proves contiguous and aligned, and
+    for the first also uniformly masked. Where the second is wider, a group of its width is one
+    access when its mask bits are all true (an array's interior) and goes by the first otherwise
+    (its ragged edge: `offs < n` with n not a multiple of the width)."""
     c = _fast_dim(enc)
     if c is None or esize > MAX_ACCESS_BYTES:
-        return 1
+        return 1, 1
     run = 1
     regs = layout.regs
     while run < len(regs) and regs[run][c] == regs[0][c] + run and \
@@ -197,14 +200,25 @@ def _vector_width(ctx, op, layout, enc, esize):
     while v > 1 and align % (v * esize):   # the address must be divisible by the access size
         v //= 2
     mask_idx = 1 if op.name == "tt.load" else 2
-    if len(op.operands) > mask_idx:
-        v = gcd(v, ctx.axis.get(op.operands[mask_idx]).constancy[c])
-    # Registers must split into whole groups, and a vector has at most 4 components of >= 4 bytes;
-    # narrower elements move in whole u32 words (_Access), so a group of them fills at least one.
-    v = 1 << (v.bit_length() - 1)
-    while v > 1 and (len(regs) % v or (esize >= 4 and v > 4)):
-        v //= 2
-    return v if v * esize >= 4 else 1
+    masked = gcd(v, ctx.axis.get(op.operands[mask_idx]).constancy[c]) if len(op.operands) > mask_idx else v
+
+    def whole(v):
+        # Registers must split into whole groups, and a vector has at most 4 components of >= 4 bytes;
+        # narrower elements move in whole u32 words (_Access), so a group of them fills at least one.
+        v = 1 << (v.bit_length() - 1)
+        while v > 1 and (len(regs) % v or (esize >= 4 and v > 4)):
+            v //= 2
+        return v if v * esize >= 4 else 1
+    return whole(masked), whole(v)
+
+
+def _all_true(ctx, conds):
+    """The AND of the distinct bool ids `conds`."""
+    distinct = list(dict.fromkeys(conds))
+    out = distinct[0]
+    for c in distinct[1:]:
+        out = ctx.emit(Op.LogicalAnd, ctx.t_bool, out, c)
+    return out
 
 
 def _checked(ctx, op, ptr, addr, nbytes, access, skipped):
@@ -238,22 +252,30 @@ def _load(ctx, op):
     P = ctx.tensor(ptr, enc)
     M = ctx.tensor(op.operands[1], enc).regs if len(op.operands) > 1 else None
     O = ctx.tensor(op.operands[2], enc).regs if len(op.operands) > 2 else None
-    v = _vector_width(ctx, op, P.layout, enc, acc.esize)
+    v, v_all = _vector_widths(ctx, op, P.layout, enc, acc.esize)
     zero = ctx.m.const_null(acc.reg_type)
-    regs = []
-    for g in range(0, len(P.regs), v):
+
+    def group(g):
+        """Registers g .. g + v - 1 (their mask bits equal)."""
         addr = P.regs[g]
         others = O[g:g + v] if O is not None else [zero] * v
 
         def load():
             return _checked(ctx, op, ptr, addr, v * acc.esize, lambda: acc.load(addr, v), lambda: others)
         if M is None:
-            regs += load()
-        elif v > 1 and ctx.bounds is None:   # one merged vector, unpacked after the branch
+            return load()
+        if v > 1 and ctx.bounds is None:   # one merged vector, unpacked after the branch
             vec, = ctx.if_then(M[g], lambda: [acc.load_memory(addr, v)], lambda: [acc.packed(others)])
-            regs += acc.unpacked(vec, v)
-        else:
-            regs += ctx.if_then(M[g], load, lambda: others)
+            return acc.unpacked(vec, v)
+        return ctx.if_then(M[g], load, lambda: others)
+    regs = []
+    if M is None or v_all == v or ctx.bounds is not None:
+        for g in range(0, len(P.regs), v):
+            regs += group(g)
+    else:
+        for g in range(0, len(P.regs), v_all):
+            regs += ctx.if_then(_all_true(ctx, M[g:g + v_all]), lambda: acc.load(P.regs[g], v_all),
+                                lambda: [r for h in range(g, g + v_all, v) for r in group(h)])
     ctx.set(res, DTensor(enc, P.layout, regs))
 
 
@@ -273,10 +295,12 @@ def _store(ctx, op):
     P = ctx.tensor(ptr, enc)
     V = ctx.tensor(val, enc).regs
     M = ctx.tensor(op.operands[2], enc).regs if len(op.operands) > 2 else None
-    v = _vector_width(ctx, op, P.layout, enc, acc.esize)
+    v, v_all = _vector_widths(ctx, op, P.layout, enc, acc.esize)
     # Replicas do not store: a read-modify-write kernel would otherwise apply its update twice.
     owner = ctx.is_owner(P.layout)
-    for g in range(0, len(P.regs), v):
+
+    def group(g):
+        """Registers g .. g + v - 1 (their mask bits equal)."""
         addr, vals = P.regs[g], V[g:g + v]
         cond = M[g] if M is not None else None
         if owner is not None:
@@ -288,6 +312,16 @@ def _store(ctx, op):
             store()
         else:
             ctx.if_then(cond, store)
+    if M is None or v_all == v or ctx.bounds is not None:
+        for g in range(0, len(P.regs), v):
+            group(g)
+    else:
+        for g in range(0, len(P.regs), v_all):
+            def edge():
+                for h in range(g, g + v_all, v):
+                    group(h)
+            every = _all_true(ctx, M[g:g + v_all] + ([owner] if owner is not None else []))
+            ctx.if_then(every, lambda: acc.store(P.regs[g], V[g:g + v_all]), edge)
 
 
 # ---- atomics ---------------------------------------------------------------------------------
