@@ -107,3 +107,20 @@ def test_masked_access_is_one_vector_where_the_whole_group_is_in_the_mask(dtype,
     want = (3 * x[:n].astype(np.int64) + y[:n]).astype(dtype)
     np.testing.assert_array_equal(out[:n], want)
     assert (out[n:] == 99).all()
+
+
+@jitspv.jit
+def low_bytes(src, dst, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    # 8-byte slots seen as bytes: consecutive offsets are 8 bytes apart, never one vector access.
+    lo = tl.load((src + offs).to(tl.pointer_type(tl.int8)))
+    tl.store((dst + offs).to(tl.pointer_type(tl.int8)), lo + 1)
+
+
+def test_a_pointer_seen_with_a_narrower_element_type_is_not_contiguous():
+    src = np.random.randint(-100, 100, 64).astype(np.int64)
+    dst = np.full(64, -1, np.int64)
+    low_bytes[(1,)](src, dst, BLOCK=64)
+    want = np.full(64, -1, np.int64).view(np.int8).reshape(64, 8)
+    want[:, 0] = src.view(np.int8).reshape(64, 8)[:, 0] + 1
+    np.testing.assert_array_equal(dst.view(np.int8).reshape(64, 8), want)

@@ -200,6 +200,23 @@ def _passthrough(a, op):
     return a.get(op.operands[0])
 
 
+def _contiguity_unit(t) -> int:
+    """Bytes between consecutive values of a run: a pointer's element size, 1 for an integer
+    (an address held as one counts bytes)."""
+    e = t.element if t.is_tensor else t
+    return elem_bytes(e.pointee) if e.is_pointer else 1
+
+
+def _reinterpret(a, op):
+    """A pointer seen with another element type, or as an integer (or back): the same bytes, so
+    divisibility and constancy stay; runs stay contiguous only where the unit is the same (i64
+    pointers 8 bytes apart are not consecutive i8 pointers)."""
+    x = a.get(op.operands[0])
+    if _contiguity_unit(op.operands[0].type) == _contiguity_unit(op.results[0].type):
+        return x
+    return AxisInfo((1,) * len(x.contiguity), x.divisibility, x.constancy)
+
+
 def _broadcast(a, op):
     x = a.get(op.operands[0])
     src, dst = _shape(op.operands[0].type), _shape(op.results[0].type)
@@ -246,9 +263,9 @@ _RULES = {
     "arith.extsi": _passthrough,
     "arith.extui": _passthrough,
     "arith.trunci": _passthrough,
-    "tt.int_to_ptr": _passthrough,
-    "tt.ptr_to_int": _passthrough,
-    "tt.bitcast": _passthrough,
+    "tt.int_to_ptr": _reinterpret,
+    "tt.ptr_to_int": _reinterpret,
+    "tt.bitcast": _reinterpret,
     "tt.broadcast": _broadcast,
     "tt.expand_dims": _expand_dims,
     "arith.select": _select,
