@@ -8,7 +8,6 @@ Run: python bench/launch_overhead.py   (prints a markdown table; results go to b
 """
 import struct
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -20,7 +19,7 @@ import triton.language as tl  # noqa: E402
 import jitspv  # noqa: E402
 from jitspv.lower.spirv.samples import vector_add_f32  # noqa: E402
 from jitspv.vk import Pipeline, get_device  # noqa: E402
-from common import cuda_available, header, table  # noqa: E402
+from common import back_to_back_ms, cuda_available, header, table  # noqa: E402
 
 N_ASYNC, N_SYNC, N = 2000, 300, 128
 
@@ -36,13 +35,7 @@ jit_tiny_add = jitspv.jit(tiny_add)
 
 
 def per_launch_us(launch, sync, n):
-    launch()
-    sync()
-    start = time.perf_counter()
-    for _ in range(n):
-        launch()
-    sync()
-    return (time.perf_counter() - start) / n * 1e6
+    return back_to_back_ms(launch, sync, n) * 1e3
 
 
 def per_sync_launch_us(launch, sync, n):
