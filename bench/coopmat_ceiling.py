@@ -11,7 +11,7 @@ SM x SN subgroups each a (BM / SM) x (BN / SN) block of 16 x 16 x 16 tiles; per 
 subgroup loads its A and B tiles from global memory (L1/L2 serve the repeats) and multiply-adds.
 M, N must be multiples of BM, BN and K of 16 (no masks: a ceiling, not a kernel for users).
 
-Run: python bench/coopmat_ceiling.py [--sizes 4096,1024] [--tiles 128:256:2:4,128:128:2:2]
+Run: python bench/coopmat_ceiling.py [--sizes 4096,1024] [--tiles 128:256:2:4:1,128:128:2:2:2]
 (a device with 16x16x16 f16 cooperative matrices; prints a markdown table)
 """
 import argparse
@@ -37,7 +37,7 @@ ARGS = "<QQQIIIIII"   # a, b, c addresses; M, N, K; lda, ldb, ldc (elements)
 GROUP_M = 8
 
 
-def direct_matmul(bm, bn, sm, sn, subgroup_size=32) -> bytes:
+def direct_matmul(bm, bn, sm, sn, unroll=1, subgroup_size=32) -> bytes:
     m = Module(version=(1, 5))
     for cap in (Capability.Shader, Capability.PhysicalStorageBufferAddresses, Capability.Int64, Capability.Float16,
                 Capability.StorageBuffer16BitAccess, Capability.VulkanMemoryModel, Capability.GroupNonUniform):
@@ -94,17 +94,20 @@ def direct_matmul(bm, bn, sm, sn, subgroup_size=32) -> bytes:
     e(Op.BranchConditional, None, more, body, merge)
 
     f.begin_block(body)
-    xs = [e(Op.CooperativeMatrixLoadKHR, t_a,
-            e(Op.ConvertUToPtr, p_f16, address(a_base, e(Op.IAdd, u32, e(Op.IMul, u32, e(Op.IAdd, u32, row, c(16 * i)), lda), k), 2)),
-            row_major, lda, MemoryAccess.Aligned, 16) for i in range(wm)]
-    ys = [e(Op.CooperativeMatrixLoadKHR, t_b,
-            e(Op.ConvertUToPtr, p_f16, address(b_base, e(Op.IAdd, u32, e(Op.IMul, u32, k, ldb), e(Op.IAdd, u32, col, c(16 * j))), 2)),
-            row_major, ldb, MemoryAccess.Aligned, 16) for j in range(wn)]
-    new = [e(Op.CooperativeMatrixMulAddKHR, t_c, xs[i], ys[j], acc[i * wn + j]) for i in range(wm) for j in range(wn)]
+    new = acc
+    for u in range(unroll):   # K steps of 16 per loop pass (K must be a multiple of 16 * unroll)
+        kk = e(Op.IAdd, u32, k, c(16 * u))
+        xs = [e(Op.CooperativeMatrixLoadKHR, t_a,
+                e(Op.ConvertUToPtr, p_f16, address(a_base, e(Op.IAdd, u32, e(Op.IMul, u32, e(Op.IAdd, u32, row, c(16 * i)), lda), kk), 2)),
+                row_major, lda, MemoryAccess.Aligned, 16) for i in range(wm)]
+        ys = [e(Op.CooperativeMatrixLoadKHR, t_b,
+                e(Op.ConvertUToPtr, p_f16, address(b_base, e(Op.IAdd, u32, e(Op.IMul, u32, kk, ldb), e(Op.IAdd, u32, col, c(16 * j))), 2)),
+                row_major, ldb, MemoryAccess.Aligned, 16) for j in range(wn)]
+        new = [e(Op.CooperativeMatrixMulAddKHR, t_c, xs[i], ys[j], new[i * wn + j]) for i in range(wm) for j in range(wn)]
     e(Op.Branch, None, cont)
 
     f.begin_block(cont)
-    k_next = e(Op.IAdd, u32, k, c(16))
+    k_next = e(Op.IAdd, u32, k, c(16 * unroll))
     f.add_incoming(k, k_next, cont)
     for phi, v in zip(acc, new):
         f.add_incoming(phi, v, cont)
@@ -126,7 +129,8 @@ def direct_matmul(bm, bn, sm, sn, subgroup_size=32) -> bytes:
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="4096,1024")
-    parser.add_argument("--tiles", default="128:256:2:4,128:128:2:2,256:128:4:2")   # BM:BN:SM:SN
+    # BM:BN:SM:SN:U, U = K steps of 16 per loop pass
+    parser.add_argument("--tiles", default="128:256:2:4:1,128:256:2:4:2,128:128:2:2:2,256:128:4:2:2")
     opts = parser.parse_args()
     dev = get_device()
     shapes = jitspv.frontend.runtime.current_target().cooperative_matrix_shapes
@@ -148,15 +152,15 @@ def main():
         ref = a[:64].astype(np.float32) @ b.astype(np.float32)
         measured = [("jitspv, tutorial 03 (staged, autotuned)", do_bench(lambda: staged(A, B), quantiles=[0.5]),
                      float(np.abs(staged(A, B).numpy()[:64].astype(np.float32) - ref).max()), None)]
-        for bm, bn, sm, sn in tiles:
-            spirv = direct_matmul(bm, bn, sm, sn, dev.properties.subgroup_size)
+        for bm, bn, sm, sn, unroll in tiles:
+            spirv = direct_matmul(bm, bn, sm, sn, unroll, dev.properties.subgroup_size)
             pipe = Pipeline(dev, spirv, struct.calcsize(ARGS), local_size=(sm * sn * dev.properties.subgroup_size, 1, 1))
             C = jitspv.full((n, n), np.nan)
             args = struct.pack(ARGS, A.data_ptr(), B.data_ptr(), C.data_ptr(), n, n, n, n, n, n)
             run = lambda: pipe.launch(((n // bm) * (n // bn), 1, 1), args)   # noqa: E731
             run()
             err = float(np.abs(C.numpy()[:64] - ref).max())
-            measured.append((f"direct loads {bm}x{bn}, {sm}x{sn} subgroups", do_bench(run, quantiles=[0.5]), err,
+            measured.append((f"direct loads {bm}x{bn}, {sm}x{sn} subgroups, K by {16 * unroll}", do_bench(run, quantiles=[0.5]), err,
                              pipe.statistics().get("Register Count")))
         if cuda:
             ta, tb = torch.from_numpy(a).cuda(), torch.from_numpy(b).cuda()
