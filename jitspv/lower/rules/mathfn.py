@@ -1132,7 +1132,8 @@ def _pow_f32_in_f64(e, ax, y):
 
 def _pow_f32(e, ax, y):
     """|x|^y without fp64: 2^(y log2|x|), the product a double-float; the error grows with
-    |y log2 x| (log2's error times it: within 1 + |y log2 x| ulp, measured on lavapipe)."""
+    |y log2 x| (log2's error times it: within 1 + 1.25 |y log2 x| ulp; the most seen over 2^20
+    random operands on lavapipe was 1.23 ulp above 1 + |y log2 x|)."""
     l2 = _log2(e, ax)
     hi, lo = _two_product(e, y, l2)
     return _exp2_df(e, hi, lo)
