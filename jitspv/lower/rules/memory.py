@@ -185,7 +185,8 @@ def _vector_widths(ctx, op, layout, enc, esize):
     registers along the fastest dimension that the axis analysis proves contiguous and aligned, and
     for the first also uniformly masked. Where the second is wider, a group of its width is one
     access when its mask bits are all true (an array's interior) and goes by the first otherwise
-    (its ragged edge: `offs < n` with n not a multiple of the width)."""
+    (its ragged edge: `offs < n` with n not a multiple of the width). Unmasked accesses, and all in
+    bounds mode (each access checked alone), have the two equal."""
     c = _fast_dim(enc)
     if c is None or esize > MAX_ACCESS_BYTES:
         return 1, 1
@@ -200,7 +201,12 @@ def _vector_widths(ctx, op, layout, enc, esize):
     while v > 1 and align % (v * esize):   # the address must be divisible by the access size
         v //= 2
     mask_idx = 1 if op.name == "tt.load" else 2
-    masked = gcd(v, ctx.axis.get(op.operands[mask_idx]).constancy[c]) if len(op.operands) > mask_idx else v
+    if len(op.operands) <= mask_idx:
+        masked = v
+    else:
+        masked = gcd(v, ctx.axis.get(op.operands[mask_idx]).constancy[c])
+        if ctx.bounds is not None:
+            v = masked
 
     def whole(v):
         # Registers must split into whole groups, and a vector has at most 4 components of >= 4 bytes;
@@ -269,13 +275,14 @@ def _load(ctx, op):
             return acc.unpacked(vec, v)
         return ctx.if_then(M[g], load, lambda: others)
     regs = []
-    if M is None or v_all == v or ctx.bounds is not None:
+    if v_all == v:
         for g in range(0, len(P.regs), v):
             regs += group(g)
     else:
-        for g in range(0, len(P.regs), v_all):
-            regs += ctx.if_then(_all_true(ctx, M[g:g + v_all]), lambda: acc.load(P.regs[g], v_all),
-                                lambda: [r for h in range(g, g + v_all, v) for r in group(h)])
+        for g in range(0, len(P.regs), v_all):   # one merged vector, unpacked after the branch
+            vec, = ctx.if_then(_all_true(ctx, M[g:g + v_all]), lambda: [acc.load_memory(P.regs[g], v_all)],
+                               lambda: [acc.packed([r for h in range(g, g + v_all, v) for r in group(h)])])
+            regs += acc.unpacked(vec, v_all)
     ctx.set(res, DTensor(enc, P.layout, regs))
 
 
@@ -312,7 +319,7 @@ def _store(ctx, op):
             store()
         else:
             ctx.if_then(cond, store)
-    if M is None or v_all == v or ctx.bounds is not None:
+    if v_all == v:
         for g in range(0, len(P.regs), v):
             group(g)
     else:
