@@ -206,6 +206,27 @@ def test_fma_path_where_cooperative_matrices_do_not_apply(why, target, consts, n
     assert "CooperativeMatrix" not in asm, why
 
 
+@pytest.mark.parametrize("kind", ["subgroup", "subgroup, tensor layouts", "workgroup", "workgroup, tensor layouts clamped"])
+def test_ceiling_bench_kernels_validate(kind):
+    """bench/coopmat_ceiling.py's hand-built kernels (run only on a GPU) are valid SPIR-V for Vulkan 1.3:
+    pointer loads, workgroup scope (VK_NV_cooperative_matrix2) and tensor layouts (SPV_NV_tensor_addressing)."""
+    spec = importlib.util.spec_from_file_location("coopmat_ceiling", ROOT / "bench" / "coopmat_ceiling.py")
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        bench = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(bench)
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    clamp = 1 if "clamped" in kind else 0 if "tensor" in kind else None
+    spv = (bench.direct_matmul(128, 128, 1, 1, tk=32, workgroup=256, clamp=clamp) if kind.startswith("workgroup")
+           else bench.direct_matmul(128, 256, 2, 4, unroll=2, clamp=clamp))
+    tools.validate(spv, "vulkan1.3")
+    asm = tools.disassemble(spv)
+    assert ("OpCooperativeMatrixLoadTensorNV" in asm) == (clamp is not None)
+    scopes = {line.split()[4] for line in asm.splitlines() if "OpTypeCooperativeMatrixKHR" in line}
+    assert scopes == ({"%uint_2"} if kind.startswith("workgroup") else {"%uint_3"})   # Scope Workgroup / Subgroup
+
+
 def _shapes_in_a_process(**env_changes):
     code = ("from jitspv.frontend.runtime import current_target; from jitspv.vk.device import get_device; "
             "print(current_target().cooperative_matrix_shapes == (), get_device().features.cooperative_matrix_khr)")

@@ -287,7 +287,8 @@ class DeviceProperties:
 class DeviceFeatures:
     """What was enabled on the logical device. Cooperative matrices: what the device supports;
     VK_KHR_cooperative_matrix is enabled unless JITSPV_COOPMAT=0 (then
-    DeviceProperties.cooperative_matrix_shapes lists its shapes), VK_NV_cooperative_matrix2 never yet."""
+    DeviceProperties.cooperative_matrix_shapes lists its shapes), VK_NV_cooperative_matrix2 only
+    with JITSPV_COOPMAT2=1 (a measurement knob: no lowering uses it)."""
 
     buffer_device_address: bool = False
     int64: bool = False
@@ -353,6 +354,9 @@ _FEATURE_MAP = [
     ("device_clock", "clk", "shaderDeviceClock"),
     ("pipeline_statistics", "pe", "pipelineExecutableInfo"),
 ]
+# VK_NV_cooperative_matrix2's members that JITSPV_COOPMAT2=1 enables (all present, or none).
+_COOPMAT2_FEATURES = ("cooperativeMatrixWorkgroupScope", "cooperativeMatrixFlexibleDimensions",
+                      "cooperativeMatrixTensorAddressing")
 # Enabled together with the ones above when present (no DeviceFeatures field of their own).
 _EXTRA_ENABLES = [("v12", "shaderSharedInt64Atomics"), ("af", "shaderSharedFloat32AtomicAdd"),
                   ("af", "shaderBufferFloat32Atomics"), ("af", "shaderSharedFloat32Atomics"),
@@ -397,6 +401,12 @@ _COMPONENT_TYPES = {0: "f16", 1: "f32", 3: "s8", 5: "s32", 7: "u8", 9: "u32", 10
 def cooperative_matrix_requested() -> bool:
     """tl.dot may use cooperative matrices where the device has them, unless JITSPV_COOPMAT=0."""
     return os.environ.get("JITSPV_COOPMAT", "").strip().lower() not in ("0", "false", "no", "off")
+
+
+def cooperative_matrix2_requested() -> bool:
+    """JITSPV_COOPMAT2=1: VK_NV_cooperative_matrix2 is enabled where the device has it, for
+    bench/coopmat_ceiling.py's workgroup-scope and tensor-layout kernels; no lowering uses it."""
+    return os.environ.get("JITSPV_COOPMAT2", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def pipeline_statistics_requested() -> bool:
@@ -555,8 +565,15 @@ class Device:
         self.properties = replace(props, **{f: min(value, getattr(props, f)) for f, value in shrunk.items()})
 
         enable = _feature_chain(api, extensions)
-        enable.pop("cm2", None)  # queried only: no lowering uses it
         coopmat = cooperative_matrix_requested() and bool(_member(supported, "cm", "cooperativeMatrix"))
+        # Workgroup-scope matrices of any multiple of the device's granularity, tensor layouts (NVIDIA's extra).
+        coopmat2 = (coopmat and cooperative_matrix2_requested()
+                    and all(_member(supported, "cm2", m) for m in _COOPMAT2_FEATURES))
+        if coopmat2:
+            for m in _COOPMAT2_FEATURES:
+                setattr(enable["cm2"], m, 1)
+        else:
+            enable.pop("cm2", None)
         # bf16 matrices need bf16 types in shaders too (VK_KHR_shader_bfloat16).
         bf16_coopmat = coopmat and all(_member(supported, "bf16", m) for m in ("shaderBFloat16Type",
                                                                               "shaderBFloat16CooperativeMatrix"))
@@ -579,7 +596,7 @@ class Device:
             if _member(supported, key, member):
                 setattr(enable[key], member, 1)
         flags["cooperative_matrix_khr"] = _member(supported, "cm", "cooperativeMatrix")
-        flags["cooperative_matrix2_nv"] = _member(supported, "cm2", "cooperativeMatrixFlexibleDimensions")
+        flags["cooperative_matrix2_nv"] = coopmat2
 
         device_extensions = []
         if "af" in enable and any(_member(supported, "af", m) for m in ("shaderBufferFloat32AtomicAdd",
@@ -608,6 +625,8 @@ class Device:
             device_extensions.append(b"VK_KHR_portability_subset")
         if coopmat:
             device_extensions.append(b"VK_KHR_cooperative_matrix")
+            if coopmat2:
+                device_extensions.append(b"VK_NV_cooperative_matrix2")
             if bf16_coopmat:
                 device_extensions.append(b"VK_KHR_shader_bfloat16")
             self.properties = replace(self.properties,

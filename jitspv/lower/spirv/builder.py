@@ -112,7 +112,7 @@ def _append(words, op, operands):
 
 class TypeInfo(NamedTuple):
     """What a type id stands for. kind: void, bool, int, float, bfloat16, vector, array, struct,
-    pointer, function, coopmat. Vectors and cooperative matrices repeat their component's width/signed;
+    pointer, function, coopmat, tensor_layout. Vectors and cooperative matrices repeat their component's width/signed;
     `elem` is the element (component), pointee or return type; `count` the vector size or array
     length; `members` the struct members or function parameters."""
 
@@ -337,6 +337,14 @@ class Module:
         return self._type(("coopmat", component, scope, rows, cols, use),
                           TypeInfo("coopmat", e.width, e.signed, component),
                           Op.TypeCooperativeMatrixKHR, component, scope, rows, cols, use)
+
+    def type_tensor_layout(self, dims: int, clamp_mode: int) -> int:
+        """OpTypeTensorLayoutNV (SPV_NV_tensor_addressing, SPIR-V 1.6): `dims` and `clamp_mode`
+        (TensorClampMode) are u32 constant ids."""
+        self.capability(Capability.TensorAddressingNV)
+        self.extension("SPV_NV_tensor_addressing")
+        return self._type(("tensor_layout", dims, clamp_mode), TypeInfo("tensor_layout"), Op.TypeTensorLayoutNV,
+                          dims, clamp_mode)
 
     def type_array(self, elem: int, length: int, stride=None) -> int:
         """Fixed-size array; `stride` decorates ArrayStride (explicit-layout storage only)."""
