@@ -924,10 +924,10 @@ def test_multiprocessor_count_is_what_vulkan_reports(monkeypatch):
 
 
 @pytest.mark.parametrize("placement", ["default", "copied"])
-def test_pointer_tables_holding_host_addresses_are_refused(tmp_path, placement):
+def test_pointer_tables_holding_host_addresses(tmp_path, placement):
     # Tutorial 08 (grouped GEMM) puts torch tensors' data_ptr()s in an int64 tensor and the kernel
-    # loads them as pointers: host addresses, which the device cannot use (unless that host memory
-    # is an argument of the launch, imported in place at its host address: lavapipe).
+    # loads them as pointers: host addresses, which the device reads translated (the tensors they
+    # point into copied or imported like arguments, and written back).
     limits = {"JITSPV_DEVICE_LIMITS": "no-host-import"} if placement == "copied" else {}
     run_program("""
 import numpy as np
@@ -947,6 +947,22 @@ def gather_rows(ptrs, sizes, out, BLOCK: tl.constexpr):
     tl.store(out + g * BLOCK + offs, tl.load(src + offs, mask=offs < n, other=-1.0))
 
 
+@triton.jit
+def scatter_rows(ptrs, sizes, src, BLOCK: tl.constexpr):
+    g = tl.program_id(0)
+    n = tl.load(sizes + g)
+    dst = tl.load(ptrs + g).to(tl.pointer_type(tl.float32))
+    offs = tl.arange(0, BLOCK)
+    tl.store(dst + offs, tl.load(src + g * BLOCK + offs), mask=offs < n)
+
+
+@triton.jit
+def rewrite_table(ptrs, out):
+    p = tl.load(ptrs)
+    tl.store(out, tl.load(p.to(tl.pointer_type(tl.float32))))
+    tl.store(ptrs, p + 4)   # next time, the next element
+
+
 rows = [torch.randn(int(n)) for n in torch.randint(1, 64, (3,))]
 sizes = torch.tensor([len(r) for r in rows], dtype=torch.int32)
 out = torch.full((3, 64), float("nan"))
@@ -954,40 +970,137 @@ want = torch.full((3, 64), -1.0)
 for g, r in enumerate(rows):
     want[g, :len(r)] = r
 
-# device arrays' addresses in a host table: what the device can use
+# device arrays' addresses in a host table: used as they are
 device_rows = [jitspv.asarray(r.numpy()) for r in rows]
 gather_rows[(3,)](torch.tensor([r.data_ptr() for r in device_rows]), sizes, out, BLOCK=64)
 assert torch.equal(out, want)
 compiled = gather_rows.warmup(torch.zeros(3, dtype=torch.int64), sizes, out, BLOCK=64, grid=(3,))
 compiled._init_handles()
 
-# host tensors' addresses: a clear error naming the argument, nothing launched
-out.fill_(float("nan"))
-with pytest.raises(ValueError, match=r"argument 'ptrs' holds pointers .* element 0 is 0x[0-9a-f]+, which lies in no "
-                                     r"device memory of jitspv: a host array's address"):
-    gather_rows[(3,)](torch.tensor([r.data_ptr() for r in rows]), sizes, out, BLOCK=64)
-assert out.isnan().all()
-# host addresses into another argument of the same launch (each program copies its own row of
-# out onto itself): usable only where that argument is used in place at its host address
-from jitspv.vk.device import get_device
-props = get_device().properties
-at_host_address = get_device().memory.host_arrays_in_place() and props.driver_name == "llvmpipe"
+# host tensors' addresses (tensors that are no arguments), read and written, twice (the second
+# launch finds the tensors without a scan), the tables themselves never written
+for launch in range(2):
+    out.fill_(float("nan"))
+    table = torch.tensor([r.data_ptr() for r in rows])
+    sent = table.clone()
+    gather_rows[(3,)](table, sizes, out, BLOCK=64)
+    assert torch.equal(out, want) and torch.equal(table, sent)
+    targets = [torch.full((len(r) + 5,), float("nan")) for r in rows]
+    src = torch.randn(3, 64)
+    scatter_rows[(3,)](torch.tensor([t.data_ptr() for t in targets]), sizes, src, BLOCK=64)
+    for g, (t, r) in enumerate(zip(targets, rows)):
+        assert torch.equal(t[:len(r)], src[g, :len(r)]) and t[len(r):].isnan().all()
+# an address into the middle of a tensor, and one into another argument of the same launch (each
+# program copies its own row of out onto itself)
+middle = torch.randn(70)
+gather_rows[(1,)](torch.tensor([middle.data_ptr() + 4 * 6]), torch.tensor([64], dtype=torch.int32), out, BLOCK=64)
+assert torch.equal(out[0], middle[6:70])
 fill = torch.randn(3, 64)
 out.copy_(fill)
-own_rows = torch.tensor([out.data_ptr() + 4 * 64 * g for g in range(3)])
-if at_host_address:
-    gather_rows[(3,)](own_rows, sizes, out, BLOCK=64)
-    for g, r in enumerate(rows):
-        assert torch.equal(out[g, :len(r)], fill[g, :len(r)]) and (out[g, len(r):] == -1).all()
-else:
-    with pytest.raises(ValueError, match=r"element 0 is 0x[0-9a-f]+, an address in host array argument 'out', "
-                                         r"whose device address for this launch is elsewhere"):
-        gather_rows[(3,)](own_rows, sizes, out, BLOCK=64)
-    assert torch.equal(out, fill)
+gather_rows[(3,)](torch.tensor([out.data_ptr() + 4 * 64 * g for g in range(3)]), sizes, out, BLOCK=64)
+for g, r in enumerate(rows):
+    assert torch.equal(out[g, :len(r)], fill[g, :len(r)]) and (out[g, len(r):] == -1).all()
+
+# an address no host tensor holds (a numpy array's: numpy arrays cannot be found): a clear error,
+# nothing launched
+out.fill_(float("nan"))
+lost = np.ones(64, np.float32)
+with pytest.raises(ValueError, match=r"argument 'ptrs' holds pointers .* element 1 is 0x[0-9a-f]+, which lies in no "
+                                     r"device memory of jitspv nor in any argument or live torch CPU tensor"):
+    gather_rows[(3,)](torch.tensor([rows[0].data_ptr(), lost.ctypes.data, 0]), sizes, out, BLOCK=64)
+assert out.isnan().all()
+# a kernel writing into such a table: its writes cannot reach the host table, so an error after the launch
+table = torch.tensor([rows[0].data_ptr()])
+sent = table.clone()
+with pytest.raises(ValueError, match=r"the kernel wrote into argument 'ptrs', a pointer table of host addresses"):
+    rewrite_table[(1,)](table, out)
+assert torch.equal(table, sent) and out[0, 0] == rows[0][0]
 gather_rows[(3,)](torch.tensor([r.data_ptr() for r in device_rows]), sizes, out, BLOCK=64)
 assert torch.equal(out, want)
-print("in place at the host address:", at_host_address)
 """, tmp_path, chosen={"TRITON_SPIRV_BACKEND": "1", **limits})
+
+
+def test_grouped_gemm_with_pointer_tables_in_tensors(tmp_path):
+    # Tutorial 08's shape: one persistent launch over a group of GEMMs whose operands' data_ptr()s
+    # are in int64 torch tensors, autotuned over the number of programs.
+    out = run_program("""
+import torch
+import triton
+import triton.language as tl
+
+DEVICE = triton.runtime.driver.active.get_active_torch_device()
+
+
+@triton.autotune(configs=[triton.Config({"BLOCK_SIZE_M": 32, "BLOCK_SIZE_N": 32, "BLOCK_SIZE_K": 32, "NUM_SM": n})
+                          for n in (3, 8)], key=["group_size"])
+@triton.jit
+def grouped_matmul_kernel(group_a_ptrs, group_b_ptrs, group_c_ptrs, group_gemm_sizes, g_lds, group_size,
+                          NUM_SM: tl.constexpr, BLOCK_SIZE_M: tl.constexpr, BLOCK_SIZE_N: tl.constexpr,
+                          BLOCK_SIZE_K: tl.constexpr):
+    tile_idx = tl.program_id(0)
+    last_problem_end = 0
+    for g in range(group_size):
+        gm = tl.load(group_gemm_sizes + g * 3)
+        gn = tl.load(group_gemm_sizes + g * 3 + 1)
+        gk = tl.load(group_gemm_sizes + g * 3 + 2)
+        num_m_tiles = tl.cdiv(gm, BLOCK_SIZE_M)
+        num_n_tiles = tl.cdiv(gn, BLOCK_SIZE_N)
+        num_tiles = num_m_tiles * num_n_tiles
+        while tile_idx >= last_problem_end and tile_idx < last_problem_end + num_tiles:
+            lda = tl.load(g_lds + g * 3)
+            ldb = tl.load(g_lds + g * 3 + 1)
+            ldc = tl.load(g_lds + g * 3 + 2)
+            a_ptr = tl.load(group_a_ptrs + g).to(tl.pointer_type(tl.float16))
+            b_ptr = tl.load(group_b_ptrs + g).to(tl.pointer_type(tl.float16))
+            c_ptr = tl.load(group_c_ptrs + g).to(tl.pointer_type(tl.float16))
+            tile_in_gemm = tile_idx - last_problem_end
+            offs_am = (tile_in_gemm // num_n_tiles) * BLOCK_SIZE_M + tl.arange(0, BLOCK_SIZE_M)
+            offs_bn = (tile_in_gemm % num_n_tiles) * BLOCK_SIZE_N + tl.arange(0, BLOCK_SIZE_N)
+            offs_k = tl.arange(0, BLOCK_SIZE_K)
+            a_ptrs = a_ptr + offs_am[:, None] * lda + offs_k[None, :]
+            b_ptrs = b_ptr + offs_k[:, None] * ldb + offs_bn[None, :]
+            accumulator = tl.zeros((BLOCK_SIZE_M, BLOCK_SIZE_N), dtype=tl.float32)
+            for kk in range(0, tl.cdiv(gk, BLOCK_SIZE_K)):
+                tl.multiple_of(a_ptrs, [16, 16])
+                tl.multiple_of(b_ptrs, [16, 16])
+                accumulator += tl.dot(tl.load(a_ptrs), tl.load(b_ptrs))
+                a_ptrs += BLOCK_SIZE_K
+                b_ptrs += BLOCK_SIZE_K * ldb
+            c_ptrs = c_ptr + ldc * offs_am[:, None] + offs_bn[None, :]
+            tl.store(c_ptrs, accumulator.to(tl.float16))
+            tile_idx += NUM_SM
+        last_problem_end = last_problem_end + num_tiles
+
+
+def group_gemm_fn(group_A, group_B):
+    a_addrs, b_addrs, c_addrs, g_sizes, g_lds, group_C = [], [], [], [], [], []
+    for A, B in zip(group_A, group_B):
+        M, K = A.shape
+        N = B.shape[1]
+        C = torch.full((M, N), float("nan"), device=DEVICE, dtype=A.dtype)
+        group_C.append(C)
+        a_addrs.append(A.data_ptr())
+        b_addrs.append(B.data_ptr())
+        c_addrs.append(C.data_ptr())
+        g_sizes += [M, N, K]
+        g_lds += [A.stride(0), B.stride(0), C.stride(0)]
+    d_a_ptrs, d_b_ptrs, d_c_ptrs = (torch.tensor(x, device=DEVICE) for x in (a_addrs, b_addrs, c_addrs))
+    d_g_sizes = torch.tensor(g_sizes, dtype=torch.int32, device=DEVICE)
+    d_g_lds = torch.tensor(g_lds, dtype=torch.int32, device=DEVICE)
+    grid = lambda META: (META["NUM_SM"], )
+    grouped_matmul_kernel[grid](d_a_ptrs, d_b_ptrs, d_c_ptrs, d_g_sizes, d_g_lds, len(group_A))
+    return group_C
+
+
+group_m, group_n, group_k = [64, 96, 32, 128], [32, 64, 96, 64], [64, 32, 128, 96]
+group_A = [torch.randn((m, k), device=DEVICE, dtype=torch.float16) for m, k in zip(group_m, group_k)]
+group_B = [torch.randn((k, n), device=DEVICE, dtype=torch.float16) for k, n in zip(group_k, group_n)]
+for _ in range(2):
+    for A, B, C in zip(group_A, group_B, group_gemm_fn(group_A, group_B)):
+        torch.testing.assert_close(C.float(), A.float() @ B.float(), atol=5e-2, rtol=1e-2)
+print("NUM_SM", grouped_matmul_kernel.best_config.kwargs["NUM_SM"])
+""", tmp_path)
+    assert "NUM_SM" in out
 
 
 def test_pointer_table_analysis():

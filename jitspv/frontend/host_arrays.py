@@ -17,6 +17,9 @@ the host address's offset modulo 16, since Triton specializes on the host pointe
 from __future__ import annotations
 
 import ctypes
+import gc
+import sys
+import weakref
 
 import numpy as np
 from numpy.lib.array_utils import byte_bounds
@@ -81,7 +84,7 @@ class HostTransfers:
     address is handed out) and copied to the device.
     """
 
-    __slots__ = ("_values", "_address", "_buffers", "_imports", "_read_only", "_groups")
+    __slots__ = ("_values", "_address", "_buffers", "_imports", "_read_only", "_groups", "_tables")
 
     def __init__(self, values):
         # Made at every launch: the rest is set up only when a host array is found (_upload).
@@ -102,13 +105,13 @@ class HostTransfers:
         return found
 
     def _upload(self):
-        from jitspv.frontend.runtime import upload_bytes
         found = []   # (object, first element address, dtype, writable, lo, hi)
         self._address = {}
         self._buffers = []      # (host bytes, device array, writable): the copies
         self._imports = []      # HostImport: the buffers used in place
         self._read_only = set() # id() of the arrays in buffers that are not written back
-        self._groups = []       # [lo, hi, writable, members]: the host buffers, by host address
+        self._groups = []       # (lo, hi, device address of lo, members): the host buffers
+        self._tables = []       # (name, translated host bytes, device copy): translated pointer tables
         for v in self._values:
             if isinstance(v, TensorWrapper):
                 v = v.base
@@ -117,6 +120,12 @@ class HostTransfers:
                     found.append((v, *_describe(v)))
                 except (TypeError, ValueError, BufferError, RuntimeError) as e:
                     self._address[id(v)] = e
+        self._add_groups(found)
+
+    def _add_groups(self, found):
+        """Copy or import the host buffers of `found` ((object, first element address, dtype,
+        writable, lo, hi) each), overlapping ones as one, and give each object its device address."""
+        from jitspv.frontend.runtime import upload_bytes
         found.sort(key=lambda f: f[4])
         groups = []   # [lo, hi, writable, members]
         for f in found:
@@ -127,7 +136,6 @@ class HostTransfers:
                 g[3].append(f)
             else:
                 groups.append([f[4], f[5], f[3], [f]])
-        self._groups = groups
         for lo, hi, writable, members in groups:
             base = self._in_place(lo, hi, members)
             if base is None:
@@ -135,6 +143,7 @@ class HostTransfers:
                 device = upload_bytes(host, lo % 16)
                 self._buffers.append((host, device, writable))
                 base = device.data_ptr()
+            self._groups.append((lo, hi, base, members))
             for v, address, dtype, _, _, _ in members:
                 self._address[id(v)] = (base + address - lo, dtype)
                 if not writable:
@@ -165,10 +174,15 @@ class HostTransfers:
                                  f"buffer with one), and the kernel stores through it: the results would be lost; "
                                  f"pass a writable array (a copy: np.array(...))")
 
-    def refuse_host_pointers(self, table_params, names, kernel_name):
-        """Raises ValueError when a host array whose contents the kernel dereferences as pointers
-        holds a value that is no address of jitspv's device memory (a host tensor's data_ptr()):
-        the device cannot read host addresses, the kernel would read garbage or fault."""
+    def translate_pointer_tables(self, table_params, launch, names, kernel_name):
+        """Host arrays the kernel loads pointers from (`table_params`, indices into the launch's
+        values) that hold host addresses (tutorial 08: an int64 tensor of torch CPU tensors'
+        data_ptr()) are read by the device as translated copies: each host address becomes the
+        device address of the same byte, in the buffer of the argument it points into, else of the
+        live torch CPU tensor it points into (then copied or imported like an argument, and written
+        back after the launch). launch[i] becomes the copy's address. A value that is neither 0,
+        jitspv device memory nor such a host address raises ValueError, nothing launched."""
+        from jitspv.frontend.runtime import upload_bytes
         from jitspv.vk.device import get_device
         live = None
         for i in table_params:
@@ -181,23 +195,58 @@ class HostTransfers:
                 live = np.array(get_device().memory.live_ranges(), np.uint64).reshape(-1, 2)
             addresses = table.reshape(-1).view(np.uint64)
             at = np.searchsorted(live[:, 0], addresses, side="right") - 1
-            inside = (at >= 0) & (addresses < live[at, 0] + live[at, 1])
-            bad = np.flatnonzero(~inside & (addresses != 0))
-            if bad.size:
-                k, address = int(bad[0]), int(addresses[bad[0]])
-                into = [names[j] for j, w in enumerate(self._values) for lo, hi, _, members in self._groups
-                        if lo <= address < hi and any(m[0] is (w.base if isinstance(w, TensorWrapper) else w)
-                                                     for m in members)]
-                where = (f"an address in host array argument {into[0]!r}, whose device address for this launch "
-                         f"is elsewhere" if into else "which lies in no device memory of jitspv: a host array's "
-                         "address (a torch CPU tensor's data_ptr()?)")
-                raise ValueError(
-                    f"{kernel_name}(): argument {names[i]!r} holds pointers the kernel loads and dereferences, "
-                    f"and its element {k} is {address:#x}, {where}. The device cannot use host addresses: "
-                    f"put the data in jitspv arrays (jitspv.asarray) and their data_ptr() in the table")
+            host = ~((at >= 0) & (addresses < live[at, 0] + live[at, 1])) & (addresses != 0)
+            if not host.any():
+                continue
+            wanted = np.unique(addresses[host])
+            if any(self._group_of(int(a)) is None for a in wanted):
+                self._add_holders(wanted)
+            translated = addresses.copy()
+            for k in np.flatnonzero(host):
+                a = int(addresses[k])
+                group = self._group_of(a)
+                if group is None:
+                    raise ValueError(
+                        f"{kernel_name}(): argument {names[i]!r} holds pointers the kernel loads and dereferences, "
+                        f"and its element {k} is {a:#x}, which lies in no device memory of jitspv nor in any "
+                        f"argument or live torch CPU tensor. The device can only follow addresses of jitspv arrays "
+                        f"(jitspv.asarray) or of host arrays it can find: pass the data as jitspv arrays and their "
+                        f"data_ptr() in the table")
+                translated[k] = group[2] + a - group[0]
+            # The copy covers the table's whole host buffer (the kernel may index past the view), the
+            # view's elements translated: the host table itself is never written.
+            first = table.__array_interface__["data"][0]
+            lo, hi, _, _ = self._group_of(first)
+            host_bytes = _host_bytes(lo, hi).copy()
+            np.ndarray(table.shape, np.uint64, host_bytes, first - lo, table.strides)[...] = translated.reshape(table.shape)
+            device = upload_bytes(host_bytes, lo % 16)
+            self._tables.append((names[i], host_bytes, device))
+            launch[i] = device.data_ptr() + first - lo
+
+    def _group_of(self, address):
+        """The (lo, hi, device address of lo, members) of the host buffer holding `address`, or None."""
+        for group in self._groups:
+            if group[0] <= address < group[1]:
+                return group
+        return None
+
+    def _add_holders(self, addresses):
+        """Copy or import the live torch CPU tensors that hold any of `addresses` outside the
+        arguments' buffers."""
+        found, ranges = [], []
+        for t in _torch_tensors_holding(addresses):
+            f = (t, *_describe(t))
+            if any(self._group_of(a) for a in (f[4], f[5] - 1)):
+                continue   # an argument's buffer holds it (and so the address: none left to find there)
+            if not any(r == (f[4], f[5]) for r in ranges):
+                found.append(f)
+                ranges.append((f[4], f[5]))
+        self._add_groups(found)
 
     def download(self):
-        """Copy every writable buffer back to the host and let the imports go (waits for the device)."""
+        """Copy every writable buffer back to the host and let the imports go (waits for the device).
+        A translated pointer table the kernel wrote into raises ValueError (after all that): those
+        writes went to the copy."""
         from jitspv.frontend.runtime import download_bytes, synchronize
         for host, device, writable in self._buffers:
             if writable:
@@ -207,6 +256,57 @@ class HostTransfers:
             for imported in self._imports:
                 imported.release()
             self._imports.clear()
+        for name, sent, device in self._tables:
+            if not np.array_equal(device.numpy()[: sent.size], sent):
+                raise ValueError(f"the kernel wrote into argument {name!r}, a pointer table of host addresses that "
+                                 f"the device read as a translated copy: those writes are lost. Keep pointer tables "
+                                 f"that kernels write in jitspv arrays")
+
+
+# Host buffers found holding addresses in pointer tables, by their first byte: (weak reference
+# to the tensor, end). Repeated launches with the same tables skip the scan of live objects.
+_HOLDERS = {}
+
+
+def _torch_tensors_holding(addresses) -> list:
+    """Live torch CPU tensors whose storage holds any of `addresses` (sorted uint64): the ones
+    found before where they still do, else a scan of the objects the garbage collector tracks
+    (tens of ms with torch loaded; only launches whose pointer tables hold host addresses pay it)."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return []
+    found, missing = [], []
+    for a in addresses.tolist():
+        hit = next((ref() for lo, (ref, hi) in _HOLDERS.items() if lo <= a < hi), None)
+        r = None if hit is None else _storage_range(hit, torch)
+        if r is not None and r[0] <= a < r[1]:
+            found.append(hit)
+        else:
+            missing.append(a)
+    if not missing:
+        return found
+    missing = np.array(missing, np.uint64)
+    for obj in gc.get_objects():
+        # type(), not isinstance: that would read __class__, which some objects warn about
+        r = _storage_range(obj, torch) if issubclass(type(obj), torch.Tensor) else None
+        if r is not None:
+            k = np.searchsorted(missing, r[0])
+            if k < missing.size and missing[k] < r[1]:
+                found.append(obj)
+                _HOLDERS[r[0]] = (weakref.ref(obj), r[1])
+    return found
+
+
+def _storage_range(t, torch):
+    """[lo, hi) host addresses of torch tensor `t`'s storage, or None (not a dense CPU tensor)."""
+    try:
+        if t.device.type != "cpu" or t.layout != torch.strided:
+            return None
+        storage = t.untyped_storage()
+        lo = storage.data_ptr()
+        return (lo, lo + storage.nbytes()) if lo else None
+    except (RuntimeError, TypeError, NotImplementedError, AttributeError):
+        return None
 
 
 def _integers64(v) -> np.ndarray | None:

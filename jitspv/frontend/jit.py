@@ -80,7 +80,7 @@ class Kernel(JITFunction):
             if host_arrays:
                 transfers.refuse_read_only(kernel.stored_params, plan)
                 if kernel.table_params:
-                    transfers.refuse_host_pointers(kernel.table_params, plan.names, plan.name)
+                    transfers.translate_pointer_tables(kernel.table_params, launch, plan.names, plan.name)
             kernel.launch(grid, launch)
             if host_arrays:
                 transfers.download()

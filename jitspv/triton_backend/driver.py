@@ -168,7 +168,7 @@ class JitspvLauncher:
             if type(values[i]) is bool:
                 values[i] = int(values[i])
         if transfers.active and kernel.table_params:
-            transfers.refuse_host_pointers(kernel.table_params, self.names, kernel.name)
+            transfers.translate_pointer_tables(kernel.table_params, values, self.names, kernel.name)
         grid = self._grid3((gridX, gridY, gridZ), kernel)
         if enter_hook is not None:
             enter_hook(launch_metadata)
