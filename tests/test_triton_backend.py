@@ -1103,6 +1103,40 @@ print("NUM_SM", grouped_matmul_kernel.best_config.kwargs["NUM_SM"])
     assert "NUM_SM" in out
 
 
+def test_attention_forward(tmp_path):
+    # Tutorial 06's forward kernel (examples/06_fused_attention.py's source, which bench/attention.py
+    # also runs on Triton-CUDA) under @triton.jit, launched with torch CPU tensors; against torch's
+    # scaled_dot_product_attention, causal and not.
+    run_program(f"""
+import sys
+import torch
+import triton
+
+sys.path.insert(0, {str(ROOT / "bench")!r})
+from attention import _triton_kernel
+
+attn_fwd = _triton_kernel()
+DEVICE = triton.runtime.driver.active.get_active_torch_device()
+for causal, (Z, H, N_CTX, HEAD_DIM), (BLOCK_M, BLOCK_N, warps) in [(True, (1, 2, 128, 32), (64, 32, 4)),
+                                                                    (False, (2, 1, 96, 16), (32, 16, 4))]:
+    q, k, v = (torch.randn((Z, H, N_CTX, HEAD_DIM), device=DEVICE, dtype=torch.float16) for _ in range(3))
+    o = torch.full_like(q, float("nan"))
+    m = torch.full((Z * H, N_CTX), float("nan"), device=DEVICE)
+    sm_scale = 0.5
+    strides = [s for x in (q, k, v, o) for s in x.stride()]
+    attn_fwd[(N_CTX // BLOCK_M, Z * H, 1)](q, k, v, sm_scale, m, o, *strides, Z, H, N_CTX=N_CTX, HEAD_DIM=HEAD_DIM,
+                                          BLOCK_M=BLOCK_M, BLOCK_N=BLOCK_N, STAGE=3 if causal else 1, num_warps=warps)
+    want = torch.nn.functional.scaled_dot_product_attention(q.float(), k.float(), v.float(), is_causal=causal,
+                                                            scale=sm_scale)
+    torch.testing.assert_close(o.float(), want, atol=1e-2, rtol=1e-2)
+    s = (q.float() @ k.float().transpose(-1, -2)) * sm_scale
+    if causal:
+        s = s.masked_fill(~torch.ones(N_CTX, N_CTX, dtype=torch.bool).tril(), float("-inf"))
+    torch.testing.assert_close(m, (torch.logsumexp(s, -1) / torch.log(torch.tensor(2.0))).reshape(Z * H, N_CTX),
+                               atol=1e-3, rtol=1e-3)
+""", tmp_path)
+
+
 def test_pointer_table_analysis():
     from jitspv.lower.stored_args import pointer_table_arguments
     from jitspv.ttir.parser import parse
