@@ -38,7 +38,7 @@ from jitspv.lower.spirv.grammar import (AddressingModel, BuiltIn, Capability, Co
 from jitspv.testing import do_bench  # noqa: E402
 from jitspv.vk import Pipeline, get_device  # noqa: E402
 from common import cuda_available, header, table  # noqa: E402
-from matmul import _jitspv_fp16_matmul, _triton_cuda_matmul  # noqa: E402
+from matmul import _jitspv_tiled_matmul, _triton_cuda_matmul  # noqa: E402
 
 ARGS = "<QQQIIIIII"   # a, b, c addresses; M, N, K; lda, ldb, ldc (elements)
 GROUP_M = 8
@@ -177,7 +177,7 @@ def main():
         print(f"{dev.name}: no VK_NV_cooperative_matrix2: workgroup-scope and tensor-layout tiles left out")
         tiles = [t for t in tiles if t[0][0].isdigit()]
     rng = np.random.default_rng(0)
-    staged = _jitspv_fp16_matmul()
+    staged = _jitspv_tiled_matmul()
     cuda = cuda_available()
     if cuda:
         import torch

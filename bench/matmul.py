@@ -1,12 +1,15 @@
 """Matmul: jitspv vs Triton-CUDA vs torch.matmul, one run, one card. fp32 (default): Triton with
 input_precision="ieee", torch with TF32 off; fp16 (--dtype fp16): fp16 in and out, fp32 accumulation,
 jitspv autotuned over tile configs where tl.dot runs on cooperative matrices (JITSPV_COOPMAT=0: FMAs);
-bf16 (--dtype bf16): bf16 in (jitspv: triton.reinterpret of uint16 arrays), tutorial 03's fp16 out.
-Prints TFLOP/s per size and the ratios to jitspv.
+bf16 (--dtype bf16): bf16 in (jitspv: triton.reinterpret of uint16 arrays), tutorial 03's fp16 out;
+int8 (--dtype int8): int8 in, int32 accumulation and out (tutorial 03's kernel with ACC_DTYPE
+tl.int32; torch's column is torch._int_mm), results compared exactly. Prints TFLOP/s (int8: TOP/s)
+per size and the ratios to jitspv.
 
     python bench/matmul.py                 # 4096^3, 1024^3, 4000^3 (GPU machine)
     python bench/matmul.py --dtype fp16
     python bench/matmul.py --dtype bf16
+    python bench/matmul.py --dtype int8
     python bench/matmul.py --sizes 128,200 # any sizes; on lavapipe only the jitspv column runs
     python bench/matmul.py --sweep         # jitspv TFLOP/s of each block config (BM,BN,BK,warps)
     python bench/matmul.py --sweep 64:128:16:8:1,64:128:16:8:2   # optional 5th field: num_stages
@@ -43,14 +46,15 @@ TRITON_CONFIGS = {
     "fp16": [(128, 256, 64, 3, 8), (64, 256, 32, 4, 4), (128, 128, 32, 4, 4), (128, 64, 32, 4, 4), (64, 128, 32, 4, 4),
              (128, 32, 32, 4, 4), (64, 32, 32, 5, 2), (32, 64, 32, 5, 2)],
 }
-TRITON_CONFIGS["bf16"] = TRITON_CONFIGS["fp16"]
+TRITON_CONFIGS["bf16"] = TRITON_CONFIGS["int8"] = TRITON_CONFIGS["fp16"]
 # (BLOCK_M, BLOCK_N, BLOCK_K, num_warps, num_stages) jitspv autotunes over for fp16: tiles whose staged
 # operands and accumulator fit 48 KiB with cooperative matrices.
 JITSPV_FP16_CONFIGS = [(128, 256, 32, 8, 2), (128, 128, 32, 4, 1), (128, 128, 32, 4, 2), (128, 128, 64, 8, 2),
                        (64, 128, 32, 4, 2), (64, 64, 32, 4, 2)]
 
 
-def _jitspv_fp16_matmul():
+def _jitspv_tiled_matmul(dtype="fp16"):
+    """Tutorial 03's kernel autotuned over JITSPV_FP16_CONFIGS: fp16 out (int8: int32 accumulation and out)."""
     kernel = jitspv.autotune(
         configs=[jitspv.Config({"BLOCK_SIZE_M": m, "BLOCK_SIZE_N": n, "BLOCK_SIZE_K": k, "GROUP_SIZE_M": 8},
                                num_warps=w, num_stages=s) for m, n, k, w, s in JITSPV_FP16_CONFIGS],
@@ -59,11 +63,14 @@ def _jitspv_fp16_matmul():
     def run(a, b):
         M, K = a.shape
         N = b.shape[1]
-        c = jitspv.empty((M, N), dtype=np.float16)
+        c = jitspv.empty((M, N), dtype=np.int32 if dtype == "int8" else np.float16)
         grid = lambda META: (jitspv.cdiv(M, META["BLOCK_SIZE_M"]) * jitspv.cdiv(N, META["BLOCK_SIZE_N"]),)
-        kernel[grid](a, b, c, M, N, K, K, 1, N, 1, N, 1, ACTIVATION="")
+        kernel[grid](a, b, c, M, N, K, K, 1, N, 1, N, 1, ACTIVATION="", ACC_DTYPE=_ACC_DTYPE[dtype])
         return c
     return run
+
+
+_ACC_DTYPE = {"fp32": tl.float32, "fp16": tl.float32, "bf16": tl.float32, "int8": tl.int32}
 
 
 def _triton_cuda_matmul(dtype):
@@ -80,7 +87,7 @@ def _triton_cuda_matmul(dtype):
         N = b.shape[1]
         grid = lambda META: (triton.cdiv(M, META["BLOCK_SIZE_M"]) * triton.cdiv(N, META["BLOCK_SIZE_N"]),)
         kernel[grid](a, b, c, M, N, K, a.stride(0), a.stride(1), b.stride(0), b.stride(1),
-                     c.stride(0), c.stride(1), ACTIVATION="")
+                     c.stride(0), c.stride(1), ACTIVATION="", ACC_DTYPE=_ACC_DTYPE[dtype])
     return run
 
 
@@ -95,6 +102,9 @@ def _operand(x: np.ndarray, dtype: str):
     if dtype == "bf16":
         bits = _bf16_bits(x)
         return TensorWrapper(jitspv.asarray(bits), tl.bfloat16), (bits.astype(np.uint32) << 16).view(np.float32)
+    if dtype == "int8":   # small integers: every product and sum exact in int32 (and float64)
+        ints = np.clip(np.rint(x * 3), -8, 8).astype(np.int8)
+        return jitspv.asarray(ints), ints.astype(np.float32)
     np_dtype = np.float16 if dtype == "fp16" else np.float32
     return jitspv.asarray(x.astype(np_dtype)), x.astype(np_dtype).astype(np.float32)
 
@@ -106,7 +116,7 @@ def _sweep(sizes, configs, dtype):
     data = {}
     for n in sizes:
         (a, _), (b, _) = (_operand(rng.standard_normal((n, n)).astype(np.float32), dtype) for _ in range(2))
-        data[n] = (a, b, jitspv.empty((n, n), dtype=np.float32 if dtype == "fp32" else np.float16))
+        data[n] = (a, b, jitspv.empty((n, n), dtype={"fp32": np.float32, "int8": np.int32}.get(dtype, np.float16)))
     for bm, bn, bk, w, stages in configs:
         row, stats = [], {}
         for n in sizes:
@@ -114,7 +124,8 @@ def _sweep(sizes, configs, dtype):
             grid = (jitspv.cdiv(n, bm) * jitspv.cdiv(n, bn),)
             run = lambda: example.matmul_kernel.fn[grid](a, b, c, n, n, n, n, 1, n, 1, n, 1, BLOCK_SIZE_M=bm,
                                                          BLOCK_SIZE_N=bn, BLOCK_SIZE_K=bk, GROUP_SIZE_M=8,
-                                                         ACTIVATION="", num_warps=w, num_stages=stages)
+                                                         ACTIVATION="", ACC_DTYPE=_ACC_DTYPE[dtype], num_warps=w,
+                                                         num_stages=stages)
             try:
                 stats = run().pipeline.statistics()
             except jitspv.errors.OutOfResources:
@@ -131,7 +142,7 @@ def _sweep(sizes, configs, dtype):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="4096,1024,4000")
-    parser.add_argument("--dtype", choices=["fp32", "fp16", "bf16"], default="fp32")
+    parser.add_argument("--dtype", choices=["fp32", "fp16", "bf16", "int8"], default="fp32")
     parser.add_argument("--sweep", nargs="?", const="default",
                         help="time fixed configs BM:BN:BK:W,... instead of the autotuned kernel")
     args = parser.parse_args()
@@ -152,12 +163,14 @@ def main():
         torch.backends.cudnn.allow_tf32 = False
         print(f"CUDA device: {torch.cuda.get_device_name()}")
         triton_mm = _triton_cuda_matmul(args.dtype)
-    half = args.dtype in ("fp16", "bf16")   # tutorial 03's kernel, fp16 out
-    jitspv_mm = _jitspv_fp16_matmul() if half else example.matmul
+    tiled = args.dtype != "fp32"   # tutorial 03's kernel autotuned over cooperative-matrix tiles
+    half, int8 = args.dtype in ("fp16", "bf16"), args.dtype == "int8"
+    jitspv_mm = _jitspv_tiled_matmul(args.dtype) if tiled else example.matmul
     print(f"dtype: {args.dtype}" + (f"; cooperative matrices: {bool(jitspv.frontend.runtime.current_target().cooperative_matrix_shapes)}"
-                                    if half else ""))
+                                    if tiled else ""))
     cols = ["jitspv"] + (["triton-cuda", "torch"] if torch is not None else [])
-    print(f"{'M=N=K':>7} " + " ".join(f"{c + ' TFLOP/s':>20}" for c in cols)
+    unit = " TOP/s" if int8 else " TFLOP/s"
+    print(f"{'M=N=K':>7} " + " ".join(f"{c + unit:>20}" for c in cols)
           + ("  jitspv/triton  jitspv/torch" if torch is not None else ""))
     rng = np.random.default_rng(0)
     for n in sizes:
@@ -166,21 +179,22 @@ def main():
         flops = 2.0 * n ** 3
         tflops = [flops / do_bench(lambda: jitspv_mm(a, b), quantiles=[0.5]) * 1e-9]
         if torch is not None:
-            t_dtype = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[args.dtype]
+            t_dtype = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16, "int8": torch.int8}[args.dtype]
             ta, tb = (torch.from_numpy(x).cuda().to(t_dtype) for x in (a_np, b_np))   # exact: the same values
-            tc = torch.empty((n, n), device="cuda", dtype=torch.float16 if half else torch.float32)
-            ref = torch.matmul(ta, tb).float()
+            tc = torch.empty((n, n), device="cuda", dtype=torch.int32 if int8 else torch.float16 if half else torch.float32)
+            torch_mm = torch._int_mm if int8 else torch.matmul   # int8 x int8 -> int32
+            ref = torch_mm(ta, tb).float()
             triton_mm(ta, tb, tc)
             for name, x in (("jitspv", c), ("triton-cuda", tc.float().cpu().numpy())):
                 err = np.abs(x - ref.cpu().numpy()).max() / ref.abs().max().item()
-                assert err < (1e-2 if half else 1e-4), f"{name} differs from torch.matmul: {err}"
+                assert err == 0 if int8 else err < (1e-2 if half else 1e-4), f"{name} differs from {torch_mm.__name__}: {err}"
             import triton.testing
-            for fn in (lambda: triton_mm(ta, tb, tc), lambda: torch.matmul(ta, tb)):
+            for fn in (lambda: triton_mm(ta, tb, tc), lambda: torch_mm(ta, tb)):
                 tflops.append(flops / triton.testing.do_bench(fn, quantiles=[0.5]) * 1e-9)
         else:
             ref = a_np.astype(np.float64) @ b_np.astype(np.float64)
             err = np.abs(c - ref).max() / np.abs(ref).max()
-            assert err < (1e-2 if half else 1e-5), f"jitspv differs from numpy: {err}"
+            assert err == 0 if int8 else err < (1e-2 if half else 1e-5), f"jitspv differs from numpy: {err}"
         line = f"{n:>7} " + " ".join(f"{t:>20.3f}" for t in tflops)
         if torch is not None:
             line += f"  {tflops[0] / tflops[1]:>13.2f}  {tflops[0] / tflops[2]:>12.2f}"

@@ -5,7 +5,8 @@ run together, for cache reuse), a K loop accumulating `acc += tl.dot(a, b)` in f
 fused leaky_relu, autotuned over a few block configurations. Inputs are numpy arrays or jitspv
 device arrays instead of CUDA tensors. Checks fp32 and fp16 inputs against numpy (float64) and
 prints the errors; on a GPU (or with --bench) prints a TFLOP/s table (bench/matmul.py compares
-with Triton-CUDA and cuBLAS).
+with Triton-CUDA and cuBLAS). One addition to the tutorial's kernel: ACC_DTYPE, the accumulator's
+type (tl.float32, as in the tutorial; int8 operands need tl.int32, as bench/matmul.py --dtype int8 passes).
 
     python examples/03_matrix_multiplication.py [--check | --bench]
 """
@@ -30,7 +31,8 @@ def _configs():
 @jitspv.jit
 def matmul_kernel(a_ptr, b_ptr, c_ptr, M, N, K, stride_am, stride_ak, stride_bk, stride_bn,
                   stride_cm, stride_cn, BLOCK_SIZE_M: tl.constexpr, BLOCK_SIZE_N: tl.constexpr,
-                  BLOCK_SIZE_K: tl.constexpr, GROUP_SIZE_M: tl.constexpr, ACTIVATION: tl.constexpr):
+                  BLOCK_SIZE_K: tl.constexpr, GROUP_SIZE_M: tl.constexpr, ACTIVATION: tl.constexpr,
+                  ACC_DTYPE: tl.constexpr = tl.float32):
     pid = tl.program_id(axis=0)
     num_pid_m = tl.cdiv(M, BLOCK_SIZE_M)
     num_pid_n = tl.cdiv(N, BLOCK_SIZE_N)
@@ -47,7 +49,7 @@ def matmul_kernel(a_ptr, b_ptr, c_ptr, M, N, K, stride_am, stride_ak, stride_bk,
     a_ptrs = a_ptr + (offs_am[:, None] * stride_am + offs_k[None, :] * stride_ak)
     b_ptrs = b_ptr + (offs_k[:, None] * stride_bk + offs_bn[None, :] * stride_bn)
 
-    accumulator = tl.zeros((BLOCK_SIZE_M, BLOCK_SIZE_N), dtype=tl.float32)
+    accumulator = tl.zeros((BLOCK_SIZE_M, BLOCK_SIZE_N), dtype=ACC_DTYPE)
     for k in range(0, tl.cdiv(K, BLOCK_SIZE_K)):
         a = tl.load(a_ptrs, mask=offs_k[None, :] < K - k * BLOCK_SIZE_K, other=0.0)
         b = tl.load(b_ptrs, mask=offs_k[:, None] < K - k * BLOCK_SIZE_K, other=0.0)

@@ -59,13 +59,17 @@ WIDE = dataclasses.replace(H200, subgroup_size=64,
 
 _MATMUL_SIG = {"a_ptr": "*fp16", "b_ptr": "*fp16", "c_ptr": "*fp16", "M": "i32", "N": "i32", "K": "i32",
                **{s: "i32" for s in ("stride_am", "stride_ak", "stride_bk", "stride_bn", "stride_cm", "stride_cn")},
-               **{c: "constexpr" for c in ("BLOCK_SIZE_M", "BLOCK_SIZE_N", "BLOCK_SIZE_K", "GROUP_SIZE_M", "ACTIVATION")}}
+               **{c: "constexpr" for c in ("BLOCK_SIZE_M", "BLOCK_SIZE_N", "BLOCK_SIZE_K", "GROUP_SIZE_M", "ACTIVATION",
+                                           "ACC_DTYPE")}}
 
 
 def _matmul_ttir(bm, bn, bk, num_warps, num_stages=1, operands="*fp16"):
+    """Tutorial 03's TTIR; int8 operands ("*i8") accumulate into int32 and store int32, without the activation."""
+    int8 = operands == "*i8"
     consts = {"BLOCK_SIZE_M": bm, "BLOCK_SIZE_N": bn, "BLOCK_SIZE_K": bk, "GROUP_SIZE_M": 8,
-              "ACTIVATION": "leaky_relu"}
-    return make_ttir(matmul_example.matmul_kernel.fn, dict(_MATMUL_SIG, a_ptr=operands, b_ptr=operands), consts,
+              "ACTIVATION": "" if int8 else "leaky_relu", "ACC_DTYPE": tl.int32 if int8 else tl.float32}
+    sig = dict(_MATMUL_SIG, a_ptr=operands, b_ptr=operands, c_ptr="*i32" if int8 else "*fp16")
+    return make_ttir(matmul_example.matmul_kernel.fn, sig, consts,
                      options=TtirOptions(num_warps=num_warps, num_stages=num_stages)).text
 
 
@@ -122,6 +126,16 @@ def test_tutorial_03_matmul_lowers_to_cooperative_matrices(bm, bn, bk, num_warps
                    or "OpCooperativeMatrixStoreKHR" in line]
     assert coop_access and all(line.endswith("NonPrivatePointer") for line in coop_access)
     assert lowered.shared_bytes <= H200.max_shared_memory
+
+
+@pytest.mark.parametrize("bm,bn,bk,num_warps,num_stages", [(64, 64, 64, 4, 1), (128, 256, 32, 8, 2)])
+def test_tutorial_03_int8_lowers_to_cooperative_matrices(bm, bn, bk, num_warps, num_stages):
+    """bench/matmul.py --dtype int8: int8 operands, int32 accumulator, on 16x16x32 s8 matrices with
+    signed components."""
+    _, asm = _lower(_matmul_ttir(bm, bn, bk, num_warps, num_stages, "*i8"), H200, num_warps, num_stages)
+    tiles = bm // 16 * (bn // 16) // num_warps
+    assert _count(asm, "OpCooperativeMatrixMulAddKHR") == tiles * (bk // 32)
+    assert "MatrixASignedComponentsKHR|MatrixBSignedComponentsKHR" in asm.replace(" ", "")
 
 
 @pytest.mark.parametrize("bm,bn,bk,num_warps", [(128, 128, 64, 4), (128, 128, 32, 8), (256, 128, 32, 8),
