@@ -361,3 +361,35 @@ def test_integers_made_pointers_but_never_dereferenced_are_no_pointer_table(plac
     out = np.full(n, -1, np.int64)
     select_integer_pointers[(jitspv.cdiv(n, 256),)](cond, a, b, out, n, BLOCK=256)
     np.testing.assert_array_equal(out, np.where(cond, a, b))
+
+
+@jitspv.jit
+def gather_through_table(table, out, BLOCK: tl.constexpr):
+    g = tl.program_id(0)
+    src = tl.load(table + g).to(tl.pointer_type(tl.float32))
+    offs = tl.arange(0, BLOCK)
+    tl.store(out + g * BLOCK + offs, tl.load(src + offs))
+
+
+def test_pointer_tables_of_torch_tensors_with_jitspv_jit(placement):
+    # jitspv.jit with a numpy table of torch CPU tensors' data_ptr(): the tensors are found (a scan
+    # of live objects, then remembered while they live), copied or imported, and read by the device.
+    import gc
+    import torch
+    from jitspv.frontend import host_arrays
+    rows = [torch.randn(64) for _ in range(3)]
+    table = np.array([r.data_ptr() for r in rows], np.int64)
+    out = np.full((3, 64), np.nan, np.float32)
+    gather_through_table[(3,)](table, out, BLOCK=64)
+    np.testing.assert_array_equal(out, torch.stack(rows).numpy())
+    remembered = {lo for lo, (ref, _) in host_arrays._HOLDERS.items() if ref() is not None}
+    assert {r.untyped_storage().data_ptr() for r in rows} <= remembered
+    lost = [r.untyped_storage().data_ptr() for r in rows]
+    del rows
+    gc.collect()
+    assert not set(lost) & set(host_arrays._HOLDERS)   # the dead tensors are forgotten
+    # Their addresses now lie in nothing: refused before the launch, out untouched.
+    out[:] = np.nan
+    with pytest.raises(ValueError, match=r"argument 'table' holds pointers .* lies in no device memory of jitspv"):
+        gather_through_table[(3,)](table, out, BLOCK=64)
+    assert np.isnan(out).all()

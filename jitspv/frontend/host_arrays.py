@@ -276,8 +276,9 @@ def _torch_tensors_holding(addresses) -> list:
     if torch is None:
         return []
     found, missing = [], []
+    holders = list(_HOLDERS.items())   # a snapshot: other threads and weakref callbacks change it
     for a in addresses.tolist():
-        hit = next((ref() for lo, (ref, hi) in _HOLDERS.items() if lo <= a < hi), None)
+        hit = next((ref() for lo, (ref, hi) in holders if lo <= a < hi), None)
         r = None if hit is None else _storage_range(hit, torch)
         if r is not None and r[0] <= a < r[1]:
             found.append(hit)
@@ -293,8 +294,15 @@ def _torch_tensors_holding(addresses) -> list:
             k = np.searchsorted(missing, r[0])
             if k < missing.size and missing[k] < r[1]:
                 found.append(obj)
-                _HOLDERS[r[0]] = (weakref.ref(obj), r[1])
+                _HOLDERS[r[0]] = (weakref.ref(obj, _forget_holder), r[1])
     return found
+
+
+def _forget_holder(ref):
+    """Weakref callback: a remembered holder died; its entry goes (unless another took its place)."""
+    for lo, (held, _) in list(_HOLDERS.items()):
+        if held is ref:
+            _HOLDERS.pop(lo, None)
 
 
 def _storage_range(t, torch):
