@@ -146,7 +146,7 @@ def batched(a_ptr, b_ptr, c_ptr, NB, M, N, K, BB: tl.constexpr, BM: tl.constexpr
     tl.store(c_ptr + rb * M * N + rm * N + rn, c, mask=(rb < NB) & (rm < M) & (rn < N))
 
 
-@pytest.mark.parametrize("num_warps", [2, _slow(4)])
+@pytest.mark.parametrize("num_warps", [_slow(2), _slow(4)])
 def test_batched_dot(num_warps):
     for NB, M, N, K, BB, BM, BN, BK in [(3, 5, 7, 9, 4, 16, 16, 16), (2, 30, 20, 29, 2, 32, 32, 32)]:
         a = rng.standard_normal((NB, M, K)).astype(np.float32)
@@ -227,7 +227,7 @@ def test_a_dot_that_fits_stages_its_operands_whole():
 # Triton's test_dot3d: 64x64x64 with 32x32 blocks (fp64 operands take two words an element), and 8
 # batches of 32x32x32 fp16 at 2 warps (K slices shorter than the invocations' spans of k, several
 # registers per invocation along k). (NB, M, N, K, BB, BM, BN, BK, dtype, num_warps)
-BATCHED_SLICED_CASES = [(3, 30, 27, 64, 4, 32, 32, 64, np.float32, 4),
+BATCHED_SLICED_CASES = [_slow((3, 30, 27, 64, 4, 32, 32, 64, np.float32, 4)),
                         _slow((3, 30, 27, 64, 4, 32, 32, 64, np.float64, 4)),
                         _slow((8, 32, 32, 32, 8, 32, 32, 32, np.float16, 2))]
 
@@ -362,6 +362,7 @@ def _decode(codes, fmt, k_axis):
     return codes.astype(np.float64)
 
 
+@pytest.mark.slow_compile   # 23-44 s per case to compile on lavapipe of Mesa 25 (cold)
 @pytest.mark.parametrize("fa, fb, scaled", [("e2m1", "bf16", "a"), ("fp16", "e2m1", "b"), ("e4m3", "e5m2", "ab"),
                                             ("e2m1", "e4m3", "ab")])
 def test_dot_scaled(fa, fb, scaled):

@@ -49,8 +49,10 @@ SHAPES_2D = [(1, 37, 1, 64), (13, 1, 16, 1), (16, 128, 16, 128), (128, 16, 128, 
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.int32])
-@pytest.mark.parametrize("num_warps", [1, 4, 8])
-@pytest.mark.parametrize("axis", [0, 1])
+# Axis 1 over 4 warps: lavapipe of Mesa 25 compiles those kernels for 30-45 s (cold), so its run in
+# scripts/test.sh leaves them out (slow_compile); every run on Mesa 22 has them.
+@pytest.mark.parametrize("axis,num_warps", [(a, w) if (a, w) != (1, 4) else pytest.param(a, w, marks=pytest.mark.slow_compile)
+                                            for a in (0, 1) for w in (1, 4, 8)])
 def test_sum_max_min_2d(axis, num_warps, dtype):
     for M, N, BM, BN in SHAPES_2D:
         x = _data((M, N), dtype)

@@ -1103,6 +1103,7 @@ print("NUM_SM", grouped_matmul_kernel.best_config.kwargs["NUM_SM"])
     assert "NUM_SM" in out
 
 
+@pytest.mark.slow_compile   # 18 s on lavapipe of Mesa 25 (cold)
 def test_attention_forward(tmp_path):
     # Tutorial 06's forward kernel (examples/06_fused_attention.py's source, which bench/attention.py
     # also runs on Triton-CUDA) under @triton.jit, launched with torch CPU tensors; against torch's
