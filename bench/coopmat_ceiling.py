@@ -173,7 +173,7 @@ def main():
         sys.exit(f"{dev.name}: no 16x16x16 f16 -> f32 cooperative matrices (or JITSPV_COOPMAT=0)")
     sizes = [int(s) for s in opts.sizes.split(",")]
     tiles = [t.split(":") for t in opts.tiles.split(",")]
-    if not dev.features.cooperative_matrix2_nv:
+    if "VK_NV_cooperative_matrix2" not in dev.enabled_extensions:
         print(f"{dev.name}: no VK_NV_cooperative_matrix2: workgroup-scope and tensor-layout tiles left out")
         tiles = [t for t in tiles if t[0][0].isdigit()]
     rng = np.random.default_rng(0)

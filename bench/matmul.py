@@ -47,6 +47,8 @@ TRITON_CONFIGS = {
              (128, 32, 32, 4, 4), (64, 32, 32, 5, 2), (32, 64, 32, 5, 2)],
 }
 TRITON_CONFIGS["bf16"] = TRITON_CONFIGS["int8"] = TRITON_CONFIGS["fp16"]
+# tutorial 03's ACC_DTYPE per --dtype (int8 operands accumulate in int32)
+_ACC_DTYPE = {"fp32": tl.float32, "fp16": tl.float32, "bf16": tl.float32, "int8": tl.int32}
 # (BLOCK_M, BLOCK_N, BLOCK_K, num_warps, num_stages) jitspv autotunes over for fp16: tiles whose staged
 # operands and accumulator fit 48 KiB with cooperative matrices.
 JITSPV_FP16_CONFIGS = [(128, 256, 32, 8, 2), (128, 128, 32, 4, 1), (128, 128, 32, 4, 2), (128, 128, 64, 8, 2),
@@ -68,9 +70,6 @@ def _jitspv_tiled_matmul(dtype="fp16"):
         kernel[grid](a, b, c, M, N, K, K, 1, N, 1, N, 1, ACTIVATION="", ACC_DTYPE=_ACC_DTYPE[dtype])
         return c
     return run
-
-
-_ACC_DTYPE = {"fp32": tl.float32, "fp16": tl.float32, "bf16": tl.float32, "int8": tl.int32}
 
 
 def _triton_cuda_matmul(dtype):

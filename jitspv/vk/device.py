@@ -287,8 +287,9 @@ class DeviceProperties:
 class DeviceFeatures:
     """What was enabled on the logical device. Cooperative matrices: what the device supports;
     VK_KHR_cooperative_matrix is enabled unless JITSPV_COOPMAT=0 (then
-    DeviceProperties.cooperative_matrix_shapes lists its shapes), VK_NV_cooperative_matrix2 only
-    with JITSPV_COOPMAT2=1 (a measurement knob: no lowering uses it)."""
+    DeviceProperties.cooperative_matrix_shapes lists its shapes); VK_NV_cooperative_matrix2 is
+    enabled only with JITSPV_COOPMAT2=1 (a measurement knob: no lowering uses it; then it is in
+    Device.enabled_extensions)."""
 
     buffer_device_address: bool = False
     int64: bool = False
@@ -596,7 +597,7 @@ class Device:
             if _member(supported, key, member):
                 setattr(enable[key], member, 1)
         flags["cooperative_matrix_khr"] = _member(supported, "cm", "cooperativeMatrix")
-        flags["cooperative_matrix2_nv"] = coopmat2
+        flags["cooperative_matrix2_nv"] = _member(supported, "cm2", "cooperativeMatrixFlexibleDimensions")
 
         device_extensions = []
         if "af" in enable and any(_member(supported, "af", m) for m in ("shaderBufferFloat32AtomicAdd",
