@@ -172,6 +172,14 @@ def test_tutorial_06_attention_lowers_to_cooperative_matrices(bm, bn, head_dim, 
                     if "OpTypeCooperativeMatrixKHR" in line and line.endswith("%uint_2") and "%float " in line)
     assert sum(f"OpFMul {acc_type}" in line for line in asm.splitlines()) == loops * acc_tiles
     assert "OpFConvert" in asm   # p.to(fp16) between the dots stays elementwise on known layouts
+    # q is loop-invariant: staged and loaded as A tiles once, before the loop (each subgroup's wm
+    # tile rows, head_dim / 16 K steps); in the loop only p is an A operand.
+    lines = asm.splitlines()
+    a_type = next(line.split()[0] for line in lines if "OpTypeCooperativeMatrixKHR" in line and line.endswith("%uint_0"))
+    first_loop = next(i for i, line in enumerate(lines) if "OpLoopMerge" in line)
+    wm = bm // 16 // _subgroup_grid(bm // 16, bn // 16, num_warps)[0]
+    a_loads = [i for i, line in enumerate(lines) if "OpCooperativeMatrixLoadKHR" in line and line.split()[3] == a_type]
+    assert sum(i < first_loop for i in a_loads) == wm * (head_dim // 16)
 
 
 def test_int8_and_fp16_accumulator_dots_lower_on_a_64_wide_subgroup():

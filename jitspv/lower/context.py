@@ -34,6 +34,7 @@ class LoweringContext(Values, Threads, DataMovement, StructuredControl):
         self.num_threads = num_warps * 32
         self.enc = encodings               # TTIR value -> encoding (from jitspv.lower.assign)
         self.dot_plans = dot_plans          # tt.dot op -> its strategy's plan (lower/dot_strategy.py)
+        self.before_loop = {}               # tt.dot op -> what its plan emitted before the loop holding it
         self.dot_pool_bytes = dot_pool_bytes   # bound on the FMA dots' operand pool (None: whole operands)
         self.scratch_bound = scratch_bound     # words layout conversions may use at once (None: any)
         self.axis = AxisAnalysis(func)

@@ -4,7 +4,10 @@ are assigned. assign.py gives the dot's result the plan's encoding and the tt.do
 
 A strategy is a function `plan(op, target, num_threads) -> plan | None` (None: not for this dot);
 STRATEGIES are tried in order and the first plan wins. A plan has `encoding` (its result's, a
-jitspv.lower.layout encoding) and `lower(ctx, op)`, which emits the dot. rules/dot.py fills the
+jitspv.lower.layout encoding) and `lower(ctx, op)`, which emits the dot; it may have
+`before_loop(ctx, op, loop)`, which the scf.for rule calls in the preheader of the loop directly
+holding the dot (work done once per loop, not per pass; recorded in ctx.before_loop[op] for
+`lower` to read). rules/dot.py fills the
 list: cooperative matrices (rules/dot_coopmat.py; only where the Target lists their shapes, that is
 unless JITSPV_COOPMAT=0), then the FMA strategy (the fallback, which refuses what no strategy can do
 with a clear error).

@@ -156,6 +156,10 @@ def _for(ctx, op):
     carried = body.arguments[1:]
     encs = _carried_encodings(ctx, carried, body.operations[-1].operands)
     inits = _flatten_all(ctx, op.operands[3:], encs)
+    for inner in body.operations:   # the preheader: what the loop's dots do once (dot_strategy.py)
+        hook = getattr(ctx.dot_plans.get(inner), "before_loop", None)
+        if hook is not None:
+            hook(ctx, inner, op)
 
     def lower_body(iv, phis):
         ctx.set(body.arguments[0], iv)

@@ -20,7 +20,9 @@ Operands arrive as register tensors (masked tl.loads already happened), so ragge
 or write outside an array here. Per dot they are staged through workgroup memory (rows padded by 16 bytes against bank conflicts) in their own
 element type (bf16 registers, which hold f32, converted back: exact), row-major A[m][k], B[k][n];
 per K step a subgroup loads its wm A tiles and wn B tiles (OpCooperativeMatrixLoadKHR from
-Workgroup storage) and multiply-adds wm x wn times. Two barriers per dot (earlier readers done;
+Workgroup storage) and multiply-adds wm x wn times. An A operand defined outside the loop holding
+the dot (attention's Q) is staged and loaded once, before the loop (CoopmatPlan.before_loop), where
+its tiles fit a register budget; the loop's passes then stage only B. Two barriers per dot (earlier readers done;
 staged operands visible). Every tile offset and row stride is a multiple of a tile row (tk or tn
 elements), which meets Vulkan's alignment rule for cooperative loads and stores
 (VUID-RuntimeSpirv-OpCooperativeMatrixLoadKHR-08986).
@@ -31,6 +33,7 @@ from jitspv.lower.layout import default_blocked, dot_encoding, layout_of
 from jitspv.lower.rules.common import pack_word, word_element
 from jitspv.lower.values import Carrier, DTensor, HeldTensor
 from jitspv.lower.ttir_access import attr, bits, type_name
+from jitspv.ttir import ir
 from jitspv.lower.spirv.grammar import (Op, StorageClass, BuiltIn, Scope, CooperativeMatrixUse,
                                         CooperativeMatrixLayout, CooperativeMatrixOperands)
 
@@ -42,6 +45,9 @@ _SIGNED = (CooperativeMatrixOperands.MatrixASignedComponentsKHR | CooperativeMat
            | CooperativeMatrixOperands.MatrixResultSignedComponentsKHR)
 # Most multiply-adds one subgroup emits straight-line per dot (larger dots stay on the FMA path).
 _MAX_MULADDS = 1024
+# Most u32 registers per invocation that A tiles loaded once before a loop may hold (attention's Q
+# at HEAD_DIM 64, 2 tile rows per subgroup: 8 tiles of 4 words).
+_MAX_HOISTED_WORDS = 32
 
 
 class CoopmatPlan(Carrier):
@@ -72,6 +78,27 @@ class CoopmatPlan(Carrier):
 
     def lower(self, ctx, op):
         _lower(ctx, op, self)
+
+    def before_loop(self, ctx, op, loop):
+        """A defined outside `loop` (the scf.for directly holding the dot: attention's Q) is staged
+        and its tiles loaded here, once, in the loop's preheader, where they fit the register budget:
+        then each pass stages only B."""
+        a = op.operands[0]
+        inside = set(loop.walk())
+        if isinstance(a.owner, ir.Operation):
+            if a.owner in inside:
+                return
+        elif any(a.owner is b for o in inside for r in o.regions for b in r.blocks):
+            return
+        words = self.wm * (self.k // self.tk) * self.tm * self.tk * bits(self.operand_type) // 32 // ctx.target.subgroup_size
+        if words > _MAX_HOISTED_WORDS:
+            return
+        t, buf = _types(ctx, self), _staging(ctx)
+        ctx.barrier()                          # earlier readers of the staging array are done
+        _stage(ctx, buf, a, 0, self.a_row)
+        ctx.barrier()
+        a_rows = _a_rows(ctx, self, _origin(ctx, self)[0])
+        ctx.before_loop[op] = [_a_tiles(ctx, self, t, buf, a_rows, kk) for kk in range(self.k // self.tk)]
 
     def carried_ids(self, ctx, value):
         return _accumulator_tiles(ctx, self, value)
@@ -472,23 +499,35 @@ def _lower(ctx, op, plan):
     buf = _staging(ctx)
     per = 32 // bits(plan.operand_type)               # elements per word
     b_base = plan.m * plan.a_row // per               # B follows A
+    hoisted = ctx.before_loop.get(op)                 # A's tiles, loaded before the loop (CoopmatPlan.before_loop)
     ctx.barrier()                              # earlier readers of the staging array are done
-    _stage(ctx, buf, a, 0, plan.a_row)
+    if hoisted is None:
+        _stage(ctx, buf, a, 0, plan.a_row)
     _stage(ctx, buf, b, b_base, plan.b_row)
     ctx.barrier()
     row, col = _origin(ctx, plan)
-    a_rows = [ctx.emit(Op.IMul, ctx.t_u32, _plus(ctx, row, i), ctx.u32(plan.tm * plan.a_row // per))
-              for i in range(plan.wm)]                                     # A[(row + i) * tm][0]
+    a_rows = _a_rows(ctx, plan, row) if hoisted is None else None
     b_cols = [_plus(ctx, ctx.emit(Op.IMul, ctx.t_u32, _plus(ctx, col, j), ctx.u32(plan.tn // per)), b_base)
               for j in range(plan.wn)]                                     # B[0][(col + j) * tn]
     for kk in range(plan.k // plan.tk):
-        xs = [ctx.emit(Op.CooperativeMatrixLoadKHR, t.a, _quad_at(ctx, buf, _plus(ctx, r, kk * plan.tk // per)),
-                       t.row_major, _quads(ctx, plan.a_row // per)) for r in a_rows]
+        xs = _a_tiles(ctx, plan, t, buf, a_rows, kk) if hoisted is None else hoisted[kk]
         ys = [ctx.emit(Op.CooperativeMatrixLoadKHR, t.b, _quad_at(ctx, buf, _plus(ctx, c0, kk * plan.tk * plan.b_row // per)),
                        t.row_major, _quads(ctx, plan.b_row // per)) for c0 in b_cols]
         acc = [ctx.emit(Op.CooperativeMatrixMulAddKHR, t.c, xs[i], ys[j], acc[i * plan.wn + j], *t.flags)
                for i in range(plan.wm) for j in range(plan.wn)]
     ctx.set(op.results[0], CoopmatTiles(plan, acc))
+
+
+def _a_rows(ctx, plan, row):
+    """Word offsets of the staged A (row-major from word 0) where the subgroup's tile rows start."""
+    return [ctx.emit(Op.IMul, ctx.t_u32, _plus(ctx, row, i), ctx.u32(plan.tm * plan.a_row * bits(plan.operand_type) // 32))
+            for i in range(plan.wm)]                                       # A[(row + i) * tm][0]
+
+
+def _a_tiles(ctx, plan, t, buf, a_rows, kk):
+    """The subgroup's wm A tiles of K step kk, from the staged A."""
+    return [ctx.emit(Op.CooperativeMatrixLoadKHR, t.a, _quad_at(ctx, buf, _plus(ctx, r, kk * plan.tk * bits(plan.operand_type) // 32)),
+                     t.row_major, _quads(ctx, plan.a_row * bits(plan.operand_type) // 32)) for r in a_rows]
 
 
 def _plus(ctx, base, offset):
