@@ -6,7 +6,8 @@ fused leaky_relu, autotuned over a few block configurations. Inputs are numpy ar
 device arrays instead of CUDA tensors. Checks fp32 and fp16 inputs against numpy (float64) and
 prints the errors; on a GPU (or with --bench) prints a TFLOP/s table (bench/matmul.py compares
 with Triton-CUDA and cuBLAS). One addition to the tutorial's kernel: ACC_DTYPE, the accumulator's
-type (tl.float32, as in the tutorial; int8 operands need tl.int32, as bench/matmul.py --dtype int8 passes).
+type and the dot's out_dtype (tl.float32, as in the tutorial; int8 operands need tl.int32, as
+bench/matmul.py --dtype int8 passes; Triton 3.6 requires out_dtype to match the accumulator).
 
     python examples/03_matrix_multiplication.py [--check | --bench]
 """
@@ -53,7 +54,7 @@ def matmul_kernel(a_ptr, b_ptr, c_ptr, M, N, K, stride_am, stride_ak, stride_bk,
     for k in range(0, tl.cdiv(K, BLOCK_SIZE_K)):
         a = tl.load(a_ptrs, mask=offs_k[None, :] < K - k * BLOCK_SIZE_K, other=0.0)
         b = tl.load(b_ptrs, mask=offs_k[:, None] < K - k * BLOCK_SIZE_K, other=0.0)
-        accumulator = tl.dot(a, b, accumulator, input_precision="ieee")
+        accumulator = tl.dot(a, b, accumulator, input_precision="ieee", out_dtype=ACC_DTYPE)
         a_ptrs += BLOCK_SIZE_K * stride_ak
         b_ptrs += BLOCK_SIZE_K * stride_bk
     if ACTIVATION == "leaky_relu":
