@@ -69,6 +69,7 @@ def _jitspv_tiled_matmul(dtype="fp16"):
         grid = lambda META: (jitspv.cdiv(M, META["BLOCK_SIZE_M"]) * jitspv.cdiv(N, META["BLOCK_SIZE_N"]),)
         kernel[grid](a, b, c, M, N, K, K, 1, N, 1, N, 1, ACTIVATION="", ACC_DTYPE=_ACC_DTYPE[dtype])
         return c
+    run.autotuner = kernel
     return run
 
 
@@ -87,6 +88,7 @@ def _triton_cuda_matmul(dtype):
         grid = lambda META: (triton.cdiv(M, META["BLOCK_SIZE_M"]) * triton.cdiv(N, META["BLOCK_SIZE_N"]),)
         kernel[grid](a, b, c, M, N, K, a.stride(0), a.stride(1), b.stride(0), b.stride(1),
                      c.stride(0), c.stride(1), ACTIVATION="", ACC_DTYPE=_ACC_DTYPE[dtype])
+    run.autotuner = kernel
     return run
 
 
@@ -172,6 +174,7 @@ def main():
     print(f"{'M=N=K':>7} " + " ".join(f"{c + unit:>20}" for c in cols)
           + ("  jitspv/triton  jitspv/torch" if torch is not None else ""))
     rng = np.random.default_rng(0)
+    chosen = []   # the autotuners' picks, printed under the table: close configs can swap between runs
     for n in sizes:
         (a, a_np), (b, b_np) = (_operand(rng.standard_normal((n, n)).astype(np.float32), args.dtype) for _ in range(2))
         c = jitspv_mm(a, b).numpy().astype(np.float32)
@@ -198,6 +201,16 @@ def main():
         if torch is not None:
             line += f"  {tflops[0] / tflops[1]:>13.2f}  {tflops[0] / tflops[2]:>12.2f}"
         print(line)
+        chosen.append(f"{n}: jitspv {_config_text(jitspv_mm.autotuner if tiled else example.matmul_kernel)}"
+                      + (f"; triton-cuda {_config_text(triton_mm.autotuner)}" if torch is not None else ""))
+    print("\n".join(["autotuned (BM,BN,BK,warps,stages):"] + chosen))
+
+
+def _config_text(autotuner):
+    """The config `autotuner` chose for the last size it ran, as BM,BN,BK,warps,stages."""
+    config = autotuner.best_config
+    kw = config.kwargs
+    return f"{kw['BLOCK_SIZE_M']},{kw['BLOCK_SIZE_N']},{kw['BLOCK_SIZE_K']},{config.num_warps},{config.num_stages}"
 
 
 if __name__ == "__main__":
