@@ -182,6 +182,17 @@ def test_tutorial_06_attention_lowers_to_cooperative_matrices(bm, bn, head_dim, 
     assert sum(i < first_loop for i in a_loads) == wm * (head_dim // 16)
 
 
+def test_row_scale_table_is_shared_out_among_replicas():
+    """acc * alpha[:, None] writes alpha to a table of 16-column rows. At 128 x 64 tiles on 8
+    subgroups the 256 invocations hold 8 rows of alpha each, every row 16 times over: the replicas
+    write one word of each row apiece, so the only quad stores left are those staging Q (before the
+    loop) and K and V (64 x 64 fp16 each, 2 quads per invocation), not 4 more per row of alpha."""
+    _, asm = _lower(_attention_ttir(128, 64, 64, 1, 8), H200, 8)
+    quads = sum(1 for line in asm.splitlines() if "OpCompositeConstruct %v4uint" in line)
+    assert quads == 128 * 64 * 2 // 16 // 256 + 2 * 2
+    assert "OpBitFieldUExtract" in asm                   # the replica's index among its row's holders
+
+
 def test_int8_and_fp16_accumulator_dots_lower_on_a_64_wide_subgroup():
     """Nothing assumes NVIDIA's subgroup of 32 or its shape list: a 64-wide subgroup and 16x16x32
     int8 (signed multiply-add operands), and f16 -> f16, which that list lacks, stays on FMAs."""

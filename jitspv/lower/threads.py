@@ -90,6 +90,32 @@ class Threads:
                 self._thread_cache[key] = self.emit(Op.IEqual, self.t_bool, bits, self.u32(0))
         return self._thread_cache[key]
 
+    def replica_index(self, layout):
+        """u32 id (None without replicas): which of the invocations holding this one's data it is,
+        0 .. 2**popcount(replica_mask) - 1 (its tid bits in replica_mask, packed), so that replicas
+        can share out a side effect instead of each repeating it."""
+        if not layout.replica_mask:
+            return None
+        key = ("replica", layout.replica_mask)
+        if key not in self._thread_cache:
+            tid = self.tid()
+            with self.prologue():
+                index, packed, bit = None, 0, 0
+                while layout.replica_mask >> bit:
+                    if not layout.replica_mask >> bit & 1:
+                        bit += 1
+                        continue
+                    run = 0                    # a run of consecutive mask bits moves as one field
+                    while layout.replica_mask >> (bit + run) & 1:
+                        run += 1
+                    field = self.emit(Op.BitFieldUExtract, self.t_u32, tid, self.u32(bit), self.u32(run))
+                    if packed:
+                        field = self.emit(Op.ShiftLeftLogical, self.t_u32, field, self.u32(packed))
+                    index = field if index is None else self.emit(Op.BitwiseOr, self.t_u32, index, field)
+                    packed, bit = packed + run, bit + run
+                self._thread_cache[key] = index
+        return self._thread_cache[key]
+
     def first_invocation(self):
         """bool id: tid == 0 (the one invocation that performs a scalar side effect)."""
         key = ("first",)

@@ -444,16 +444,28 @@ def _row_vector(value):
 
 def _scale_rows(ctx, plan, tiles, v):
     """tiles times v[:, None]: v written to an m x tn table of the staging array (row r: v[r] in
-    every column), each owned tile row's table tile loaded as an accumulator, multiplied in."""
+    every column), each owned tile row's table tile loaded as an accumulator, multiplied in.
+    The invocations holding the same rows of v (its layout's replicas: 16 of them in attention's
+    128 x 64 tiles on 8 subgroups) share out each table row's words, where each alone would write
+    the whole row (32 quad stores per invocation there instead of 8 word stores)."""
     t, buf = _types(ctx, plan), _staging(ctx)
     per = _per(plan.result_type)
     row_words = plan.scale_row // per
+    words = plan.tn // per                     # of a table row: whole quads (tn is 16 bytes or more)
     vec = ctx.tensor(v)
+    replica = ctx.replica_index(vec.layout)
+    span = max(1, words // (1 << bin(vec.layout.replica_mask).count("1")))   # words per replica and row
+    first = None                               # this replica's first word of each row
+    if span < words:
+        part = ctx.emit(Op.BitwiseAnd, ctx.t_u32, replica, ctx.u32(words // span - 1))
+        first = ctx.emit(Op.IMul, ctx.t_u32, part, ctx.u32(span))
     ctx.barrier()                              # earlier readers of the staging array are done
     for x, at in zip(vec.regs, ctx.linear_indices(vec.layout, (row_words,))):
         word = pack_word(ctx, plan.result_kind, [x] * per)
-        for c in range(0, plan.tn // per, 4):   # a row of the table is whole quads (tn is 16 bytes or more)
-            _store_run(ctx, buf, _plus(ctx, at, c), [word] * min(4, plan.tn // per - c))
+        if first is not None:
+            at = ctx.emit(Op.IAdd, ctx.t_u32, at, first)
+        for c in range(0, span, 4):            # quads where a replica's part is whole quads
+            _store_run(ctx, buf, _plus(ctx, at, c), [word] * min(4, span - c))
     ctx.barrier()
     row, _ = _origin(ctx, plan)
     out = []
