@@ -182,14 +182,18 @@ def test_tutorial_06_attention_lowers_to_cooperative_matrices(bm, bn, head_dim, 
     assert sum(i < first_loop for i in a_loads) == wm * (head_dim // 16)
 
 
-def test_row_scale_table_is_shared_out_among_replicas():
-    """acc * alpha[:, None] writes alpha to a table of 16-column rows. At 128 x 64 tiles on 8
-    subgroups the 256 invocations hold 8 rows of alpha each, every row 16 times over: the replicas
-    write one word of each row apiece, so the only quad stores left are those staging Q (before the
-    loop) and K and V (64 x 64 fp16 each, 2 quads per invocation), not 4 more per row of alpha."""
+def test_attention_scores_are_read_in_rows():
+    """q @ k^T, whose rows the online softmax reduces, is read from workgroup memory in the row
+    encoding: at 128 x 64 on 8 subgroups each row is held by 2 invocations (32 scores each, chunks
+    of 8), so the row max and the row sum take one shuffle each, p = exp2(...).to(fp16) is staged
+    by 4 quad stores per invocation, and alpha's table rows (16 f32) are shared out between the 2
+    invocations holding them (2 quads each, where each alone would write 4). With Q staged once
+    before the loop (4 quads) and K and V per pass (2 each), those are all the quad stores."""
     _, asm = _lower(_attention_ttir(128, 64, 64, 1, 8), H200, 8)
-    quads = sum(1 for line in asm.splitlines() if "OpCompositeConstruct %v4uint" in line)
-    assert quads == 128 * 64 * 2 // 16 // 256 + 2 * 2
+    lines = asm.splitlines()
+    assert sum("OpGroupNonUniformShuffle" in line for line in lines) == 2
+    quads = sum(1 for line in lines if "OpCompositeConstruct %v4uint" in line)
+    assert quads == 4 + 2 * 2 + 4 + 2
     assert "OpBitFieldUExtract" in asm                   # the replica's index among its row's holders
 
 

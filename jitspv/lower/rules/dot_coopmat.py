@@ -29,7 +29,8 @@ elements), which meets Vulkan's alignment rule for cooperative loads and stores
 """
 from __future__ import annotations
 
-from jitspv.lower.layout import default_blocked, dot_encoding, layout_of
+from jitspv.lower.layout import default_blocked, dot_encoding, layout_of, row_encoding
+from jitspv.lower.op_facts import SAME_ENCODING, has
 from jitspv.lower.rules.common import pack_word, word_element
 from jitspv.lower.values import Carrier, DTensor, HeldTensor
 from jitspv.lower.ttir_access import attr, bits, type_name
@@ -54,7 +55,7 @@ class CoopmatPlan(Carrier):
     """Tile shape and subgroup grid of one tt.dot on cooperative matrices; also how a loop carries
     its result (the subgroup's tiles, row by row of its block)."""
 
-    def __init__(self, op, shape, grid, num_threads, wide=False):
+    def __init__(self, op, shape, grid, encoding):
         self.m, self.n = op.results[0].type.shape
         self.k = op.operands[0].type.shape[-1]
         self.tm, self.tn, self.tk = shape[:3]
@@ -73,7 +74,7 @@ class CoopmatPlan(Carrier):
         self.result_kind = type_name(self.result_type)
         # Plans with equal tilings place every result element in the same subgroup and tile slot.
         self.tiling = (self.m, self.n, self.tm, self.tn, self.sm, self.sn, self.result_kind)
-        self.encoding = dot_encoding((self.m, self.n), 4, num_threads, wide)
+        self.encoding = encoding                        # of the result where registers read it
         self.c_chunk = _c_chunk_rows(self, self._ab_words)
 
     def lower(self, ctx, op):
@@ -215,12 +216,31 @@ def plan_cooperative_matrix(op, target, num_threads):
     # The staging must fit the device's shared memory (else the FMA path, which needs less). C moves
     # in chunks of rows no register's invocations straddle: where the near-square register tiles
     # make those chunks too large (16 subgroups over 128 x 256: 64 rows, 66 KiB), the wide
-    # encoding's thread grid spans fewer rows.
-    for wide in (False, True):
-        plan = CoopmatPlan(op, shape, grid, num_threads, wide)
+    # encoding's thread grid spans fewer rows. A result whose rows are reduced is read in the row
+    # encoding first (its thread grid spans all rows: C moves whole, where that fits).
+    encodings = [dot_encoding((m, n), 4, num_threads, wide) for wide in (False, True)]
+    if _rows_reduced(op):
+        encodings.insert(0, row_encoding((m, n), num_threads))
+    for encoding in filter(None, encodings):
+        plan = CoopmatPlan(op, shape, grid, encoding)
         if plan.staging_words * 4 <= target.max_shared_memory:
             return plan
     return None
+
+
+def _rows_reduced(op):
+    """Whether the dot's result reaches a reduction along its rows (tl.max(qk, 1), tl.sum(p, 1))
+    through elementwise ops of its block."""
+    reached = {op.results[0]}
+    block = op.parent.operations
+    for user in block[block.index(op) + 1:]:
+        if not any(v in reached for v in user.operands):
+            continue
+        if user.name == "tt.reduce" and int(attr(user, "axis")) == 1:
+            return True
+        if has(user.name, SAME_ENCODING):
+            reached.update(user.results)
+    return False
 
 
 def _plan_together(plans, target):
