@@ -184,8 +184,8 @@ def test_tutorial_06_attention_lowers_to_cooperative_matrices(bm, bn, head_dim, 
 
 def test_attention_scores_are_read_in_rows():
     """q @ k^T, whose rows the online softmax reduces, is read from workgroup memory in the row
-    encoding: at 128 x 64 on 8 subgroups each row is held by 2 invocations (32 scores each, chunks
-    of 8), so the row max and the row sum take one shuffle each, p = exp2(...).to(fp16) is staged
+    encoding: at 128 x 64 on 8 subgroups each row is held by 2 invocations (32 scores each, in
+    chunks of 16), so the row max and the row sum take one shuffle each, p = exp2(...).to(fp16) is staged
     by 4 quad stores per invocation, and alpha's table rows (16 f32) are shared out between the 2
     invocations holding them (2 quads each, where each alone would write 4). With Q staged once
     before the loop (4 quads) and K and V per pass (2 each), those are all the quad stores."""

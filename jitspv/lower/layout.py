@@ -120,15 +120,16 @@ def dot_encoding(shape, elem_bytes: int, num_threads: int, wide: bool = False) -
 def row_encoding(shape, num_threads: int):
     """An encoding for a 2-D tile whose rows are reduced (attention's q @ k^T, read by the online
     softmax's row max and sum): each row held by the fewest invocations, num_threads // m of them
-    (one where m >= num_threads), in chunks of 8 elements interleaved between them (one 16-byte
-    quad of fp16 or two of f32 per chunk; neighbours' chunks in distinct banks), so a row reduction
-    takes log2 of that many shuffles, not those of dot_encoding's square tiles. None where the
-    tile has fewer elements than invocations."""
+    (one where m >= num_threads), so a row reduction takes log2 of that many shuffles, not those of
+    dot_encoding's square tiles. Their chunks of a row interleave, 32 // across elements each (at
+    least 4): the 8 invocations one 16-byte read of f32 serves at once (rows 4 banks apart in the
+    16-byte-padded staging) then hit distinct banks. None where the tile has fewer elements than
+    invocations."""
     m, n = shape
     across = max(1, num_threads // m)          # invocations per row
     if across > n:
         return None
-    return Blocked((1, min(8, n // across)), (num_threads // across, across), (1, 0), num_threads)
+    return Blocked((1, min(n // across, max(4, 32 // across))), (num_threads // across, across), (1, 0), num_threads)
 
 
 def layout_of(encoding, shape) -> Layout:
