@@ -13,7 +13,8 @@ The result stays in cooperative matrices (`CoopmatTiles`, a HeldTensor): a loop 
 they are and the next dot accumulates into them, so the K loop of a matmul keeps its accumulator in
 the subgroups' registers. The KHR extension does not say which invocation holds which element, so
 any other use (an elementwise op, a store) reads the tiles through workgroup memory into the FMA
-strategy's encoding (layout.dot_encoding) at the point of use; an accumulator that arrives as a
+strategy's encoding (layout.dot_encoding), or where the result's rows are reduced (attention's
+softmax) into layout.row_encoding, at the point of use; an accumulator that arrives as a
 register tensor goes the other way (a splat, such as tl.zeros, is built in place).
 
 Operands arrive as register tensors (masked tl.loads already happened), so ragged edges never read
